@@ -1,0 +1,115 @@
+//! One error type for the whole core. Each variant has a stable code that the
+//! binding passes to JavaScript, where it becomes a typed error class.
+
+use core::fmt;
+
+use opaque_ke::errors::{InternalError, ProtocolError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// Wrong password, tampered message, mismatched identifiers or context.
+    InvalidLogin(&'static str),
+    /// A state was used twice, or after `dispose()`.
+    InvalidState(&'static str),
+    /// Bytes that do not decode: bad point, wrong suite, bad header.
+    Serialization(String),
+    /// Bytes of the wrong length.
+    Size {
+        what: &'static str,
+        expected: usize,
+        actual: usize,
+    },
+    /// The server reflected the client's blinded element.
+    ReflectedValue,
+    /// An argument out of its allowed range (suite name, KSF parameters, …).
+    InvalidArgument(String),
+    /// Anything else the underlying library reported.
+    Library(String),
+}
+
+pub type Result<T> = core::result::Result<T, Error>;
+
+impl Error {
+    /// Stable code, following the Node convention. Never change a published one.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidLogin(_) => "ERR_OPAQUE_INVALID_LOGIN",
+            Error::InvalidState(_) => "ERR_OPAQUE_INVALID_STATE",
+            Error::Serialization(_) => "ERR_OPAQUE_SERIALIZATION",
+            Error::Size { .. } => "ERR_OPAQUE_SIZE",
+            Error::ReflectedValue => "ERR_OPAQUE_REFLECTED_VALUE",
+            Error::InvalidArgument(_) => "ERR_INVALID_ARG_VALUE",
+            Error::Library(_) => "ERR_OPAQUE_LIBRARY",
+        }
+    }
+
+    pub(crate) fn serialization(what: &str) -> Self {
+        Error::Serialization(format!("{what} could not be decoded"))
+    }
+
+    /// Maps an opaque-ke error that arose while decoding `what`.
+    pub(crate) fn decoding<T>(what: &'static str, e: ProtocolError<T>) -> Self {
+        match e {
+            ProtocolError::SizeError {
+                len, actual_len, ..
+            } => Error::Size {
+                what,
+                expected: len,
+                actual: actual_len,
+            },
+            _ => Error::serialization(what),
+        }
+    }
+}
+
+impl<T> From<ProtocolError<T>> for Error {
+    fn from(e: ProtocolError<T>) -> Self {
+        match e {
+            ProtocolError::InvalidLoginError => Error::InvalidLogin("the login could not be verified"),
+            ProtocolError::ReflectedValueError => Error::ReflectedValue,
+            ProtocolError::SerializationError => Error::serialization("a protocol message"),
+            ProtocolError::SizeError {
+                name,
+                len,
+                actual_len,
+            } => Error::Size {
+                what: name,
+                expected: len,
+                actual: actual_len,
+            },
+            // A bad envelope MAC is what a wrong password looks like to the client.
+            ProtocolError::LibraryError(InternalError::SealOpenHmacError) => {
+                Error::InvalidLogin("the password or the server response is wrong")
+            }
+            ProtocolError::LibraryError(InternalError::KsfError) => {
+                Error::InvalidArgument("key stretching failed: check its parameters".into())
+            }
+            ProtocolError::LibraryError(InternalError::OprfError(_)) => {
+                Error::Serialization("a group element in the message is invalid".into())
+            }
+            ProtocolError::LibraryError(other) => Error::Library(format!("{other:?}")),
+            ProtocolError::Custom(_) => Error::Library("custom error".into()),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidLogin(m) | Error::InvalidState(m) => f.write_str(m),
+            Error::Serialization(m) | Error::InvalidArgument(m) | Error::Library(m) => {
+                f.write_str(m)
+            }
+            Error::Size {
+                what,
+                expected,
+                actual,
+            } => write!(f, "{what} must be {expected} bytes, got {actual}"),
+            Error::ReflectedValue => {
+                f.write_str("the server reflected the client's blinded element")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,28 @@
+//! OPAQUE (RFC 9807) for keyward, on opaque-ke.
+//!
+//! Five suites chosen at run time by name, exact-length parsing of every
+//! input, Argon2id key stretching with parallel lanes, single-use protocol
+//! states, and secrets that are wiped when they are no longer needed.
+#![forbid(unsafe_code)]
+
+mod cipher_suites;
+pub mod client;
+mod envelope;
+mod error;
+mod ksf;
+mod ops;
+mod params;
+mod record;
+mod setup;
+mod state;
+mod suite;
+
+pub use envelope::Kind;
+pub use error::{Error, Result};
+pub use ksf::KeyStretching;
+pub use ops::{LoginResult, RegistrationResult};
+pub use params::{ClientParams, Identifiers, ServerParams};
+pub use record::ServerRegistration;
+pub use setup::{server_login_finish, ServerSetup};
+pub use state::ProtocolState;
+pub use suite::Suite;
