@@ -1,1 +1,8 @@
+//! The napi-rs binding. It converts between JavaScript values and the core's
+//! types, runs slow calls on the libuv pool, and reports core errors as
+//! `[CODE] message`, which the TypeScript layer turns into typed classes.
+#![deny(clippy::all)]
 
+mod convert;
+mod opaque;
+mod states;
