@@ -11,6 +11,8 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 export declare class ClientLoginState {
   static deserialize(bytes: Uint8Array): ClientLoginState
+  static fromRaw(suiteName: string, raw: Uint8Array): ClientLoginState
+  serializeRaw(): Uint8Array
   /** Copies the state out. Whoever holds these bytes can finish the flow. */
   serialize(): Uint8Array
   get suite(): string
@@ -20,6 +22,8 @@ export declare class ClientLoginState {
 
 export declare class ClientRegistrationState {
   static deserialize(bytes: Uint8Array): ClientRegistrationState
+  static fromRaw(suiteName: string, raw: Uint8Array): ClientRegistrationState
+  serializeRaw(): Uint8Array
   /** Copies the state out. Whoever holds these bytes can finish the flow. */
   serialize(): Uint8Array
   get suite(): string
@@ -29,6 +33,8 @@ export declare class ClientRegistrationState {
 
 export declare class ServerLoginState {
   static deserialize(bytes: Uint8Array): ServerLoginState
+  static fromRaw(suiteName: string, raw: Uint8Array): ServerLoginState
+  serializeRaw(): Uint8Array
   /** Copies the state out. Whoever holds these bytes can finish the flow. */
   serialize(): Uint8Array
   get suite(): string

@@ -4,7 +4,7 @@ use keyward_opaque::{Kind, ProtocolState};
 use napi::bindgen_prelude::Uint8Array;
 use napi_derive::napi;
 
-use crate::convert::{guard, secret_out};
+use crate::convert::{guard, secret_out, suite};
 
 macro_rules! state_class {
     ($class:ident, $kind:expr) => {
@@ -18,6 +18,17 @@ macro_rules! state_class {
             #[napi(factory)]
             pub fn deserialize(bytes: &[u8]) -> napi::Result<Self> {
                 guard(|| ProtocolState::deserialize($kind, bytes)).map(|inner| Self { inner })
+            }
+
+            #[napi(factory)]
+            pub fn from_raw(suite_name: String, raw: &[u8]) -> napi::Result<Self> {
+                let s = suite(Some(suite_name))?;
+                guard(|| ProtocolState::from_raw($kind, s, raw)).map(|inner| Self { inner })
+            }
+
+            #[napi]
+            pub fn serialize_raw(&self) -> napi::Result<Uint8Array> {
+                guard(|| self.inner.serialize_raw()).map(secret_out)
             }
 
             /// Copies the state out. Whoever holds these bytes can finish the flow.

@@ -39,8 +39,19 @@ impl ProtocolState {
     /// Reads a state written by [`ProtocolState::serialize`]; `kind` must match.
     pub fn deserialize(kind: Kind, bytes: &[u8]) -> Result<ProtocolState> {
         let (suite, raw) = envelope::unwrap(kind, bytes)?;
+        ProtocolState::from_raw(kind, suite, raw)
+    }
+
+    /// Reads the bare opaque-ke bytes of `suite` (the layout `@serenity-kit/opaque` uses).
+    pub fn from_raw(kind: Kind, suite: Suite, raw: &[u8]) -> Result<ProtocolState> {
         by_suite!(suite, m => m::state_check(kind, raw))?;
         Ok(ProtocolState::new(kind, suite, Zeroizing::new(raw.to_vec())))
+    }
+
+    pub fn serialize_raw(&self) -> Result<Zeroizing<Vec<u8>>> {
+        self.bytes.clone().ok_or(Error::InvalidState(
+            "this state was already used or disposed",
+        ))
     }
 
     pub fn serialize(&self) -> Result<Zeroizing<Vec<u8>>> {

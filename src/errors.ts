@@ -1,0 +1,124 @@
+/**
+ * One error hierarchy for all of keyward. Every class carries a stable `code`
+ * (Node convention) so callers can branch on `err.code` or on `instanceof`.
+ */
+
+export class KeywardError extends Error {
+  readonly code: string;
+  constructor(message: string, code = 'ERR_KEYWARD') {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** An argument of the wrong type or out of range. */
+export class InvalidArgumentError extends KeywardError {
+  constructor(message: string) {
+    super(message, 'ERR_INVALID_ARG_VALUE');
+  }
+}
+
+export class OpaqueError extends KeywardError {}
+
+/** Wrong password, unknown user, tampered message, or mismatched identifiers/context/pin. */
+export class InvalidLoginError extends OpaqueError {
+  constructor(message = 'the login could not be verified') {
+    super(message, 'ERR_OPAQUE_INVALID_LOGIN');
+  }
+}
+
+/** A state used twice, after `dispose()`, or for the wrong step. */
+export class InvalidStateError extends OpaqueError {
+  constructor(message = 'this state was already used or disposed') {
+    super(message, 'ERR_OPAQUE_INVALID_STATE');
+  }
+}
+
+/** Bytes that do not decode: invalid point, wrong suite, bad header or base64url. */
+export class SerializationError extends OpaqueError {
+  constructor(message: string) {
+    super(message, 'ERR_OPAQUE_SERIALIZATION');
+  }
+}
+
+/** Bytes of the wrong length, including trailing bytes. */
+export class SizeError extends OpaqueError {
+  constructor(message: string) {
+    super(message, 'ERR_OPAQUE_SIZE');
+  }
+}
+
+/** The server reflected the client's blinded element back. */
+export class ReflectedValueError extends OpaqueError {
+  constructor(message = "the server reflected the client's blinded element") {
+    super(message, 'ERR_OPAQUE_REFLECTED_VALUE');
+  }
+}
+
+/** An internal failure of the cryptographic library. */
+export class LibraryError extends OpaqueError {
+  constructor(message: string) {
+    super(message, 'ERR_OPAQUE_LIBRARY');
+  }
+}
+
+export type PopErrorCode = 'ERR_POP_STALE' | 'ERR_POP_REPLAY' | 'ERR_POP_BAD_MAC' | 'ERR_POP_NO_SESSION';
+
+/** A proof-of-possession check failed; `code` says which one. */
+export class PopError extends KeywardError {
+  declare readonly code: PopErrorCode;
+  constructor(message: string, code: PopErrorCode) {
+    super(message, code);
+  }
+}
+
+export class SessionError extends KeywardError {
+  constructor(message: string, code = 'ERR_SESSION') {
+    super(message, code);
+  }
+}
+
+export class DecryptionError extends KeywardError {
+  constructor(message = 'decryption failed', code = 'ERR_DECRYPTION') {
+    super(message, code);
+  }
+}
+
+export class TimestampExpiredError extends KeywardError {
+  /** How many seconds past its time-to-live the value was. */
+  readonly expiredBy: number;
+  constructor(expiredBy: number, message = `expired ${expiredBy} s ago`) {
+    super(message, 'ERR_TIMESTAMP_EXPIRED');
+    this.expiredBy = expiredBy;
+  }
+}
+
+const byCode: Record<string, (message: string) => KeywardError> = {
+  ERR_OPAQUE_INVALID_LOGIN: (m) => new InvalidLoginError(m),
+  ERR_OPAQUE_INVALID_STATE: (m) => new InvalidStateError(m),
+  ERR_OPAQUE_SERIALIZATION: (m) => new SerializationError(m),
+  ERR_OPAQUE_SIZE: (m) => new SizeError(m),
+  ERR_OPAQUE_REFLECTED_VALUE: (m) => new ReflectedValueError(m),
+  ERR_OPAQUE_LIBRARY: (m) => new LibraryError(m),
+  ERR_INVALID_ARG_VALUE: (m) => new InvalidArgumentError(m),
+};
+
+const nativePattern = /^\[(ERR_[A-Z0-9_]+)\] ([\s\S]*)$/;
+
+/**
+ * The native layer reports `[CODE] message`; this turns it into the class for
+ * that code. Errors napi-rs raises itself (a wrong argument type) become
+ * `InvalidArgumentError`.
+ */
+export function fromNative(error: unknown): Error {
+  if (!(error instanceof Error) || error instanceof KeywardError) return error as Error;
+  const match = nativePattern.exec(error.message);
+  if (match) {
+    const make = byCode[match[1]];
+    if (make) return make(match[2]);
+    return new KeywardError(match[2], match[1]);
+  }
+  if ((error as { code?: string }).code === 'InvalidArg') return new InvalidArgumentError(error.message);
+  return error;
+}

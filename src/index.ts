@@ -1,0 +1,7 @@
+/**
+ * keyward: OPAQUE password login (RFC 9807) and, as it grows, the other
+ * building blocks of DESIGN.md, on a Rust core.
+ */
+export * from './opaque/index';
+export * from './errors';
+export { constantTimeEqual, decodeBase64Url, encodeBase64Url, type TextOrBytes } from './bytes';

@@ -1,0 +1,146 @@
+/**
+ * The low-level mirrors of RFC 9807: one function per protocol step, explicit
+ * parameter objects. `OpaqueClient`/`OpaqueServer` are built on these.
+ */
+import { bytes, textOrBytes, type TextOrBytes } from '../bytes';
+import { binding, call, callAsync } from '../native';
+import {
+  ClientLoginState,
+  ClientRegistrationState,
+  ServerLoginState,
+  ServerRegistration,
+  ServerSetup,
+} from './objects';
+import { clientParamsArg, serverParamsArg, suiteArg } from './params';
+import type { ClientParams, ClientStart, LoginResult, RegistrationResult, ServerParams, Suite } from './types';
+import { InvalidArgumentError } from '../errors';
+
+export interface SuiteOption {
+  suite?: Suite;
+}
+
+function stateArg<T>(state: unknown, cls: abstract new (...args: never[]) => T, name: string): T {
+  if (state instanceof cls) return state;
+  throw new InvalidArgumentError(`state must be a ${name}`);
+}
+
+function setupArg(setup: unknown): ServerSetup {
+  if (setup instanceof ServerSetup) return setup;
+  throw new InvalidArgumentError('setup must be a ServerSetup');
+}
+
+export const registration = {
+  client: {
+    start(password: TextOrBytes, options: SuiteOption = {}): ClientStart<ClientRegistrationState> {
+      const suite = suiteArg(options.suite);
+      const pw = textOrBytes(password, 'password');
+      const { request, state } = call(() => binding.clientRegistrationStart(suite, pw));
+      return { request, state: new ClientRegistrationState(state) };
+    },
+
+    /** Runs Argon2id on the libuv thread pool. */
+    finish(
+      state: ClientRegistrationState,
+      password: TextOrBytes,
+      response: Uint8Array,
+      params?: ClientParams,
+    ): Promise<RegistrationResult> {
+      const s = stateArg(state, ClientRegistrationState, 'ClientRegistrationState');
+      const pw = textOrBytes(password, 'password');
+      const r = bytes(response, 'response');
+      const p = clientParamsArg(params);
+      return callAsync(() => binding.clientRegistrationFinish(s.native, pw, r, p));
+    },
+
+    /** Blocks the event loop for the whole key stretching. */
+    finishSync(
+      state: ClientRegistrationState,
+      password: TextOrBytes,
+      response: Uint8Array,
+      params?: ClientParams,
+    ): RegistrationResult {
+      const s = stateArg(state, ClientRegistrationState, 'ClientRegistrationState');
+      const pw = textOrBytes(password, 'password');
+      const r = bytes(response, 'response');
+      const p = clientParamsArg(params);
+      return call(() => binding.clientRegistrationFinishSync(s.native, pw, r, p));
+    },
+  },
+
+  server: {
+    start(setup: ServerSetup, request: Uint8Array, credentialIdentifier: TextOrBytes): Uint8Array {
+      const s = setupArg(setup);
+      const req = bytes(request, 'request');
+      const id = textOrBytes(credentialIdentifier, 'credentialIdentifier');
+      return call(() => s.native.registrationResponse(req, id));
+    },
+
+    /** Checks the client's upload and returns the password file to store. */
+    finish(upload: Uint8Array, options: SuiteOption = {}): ServerRegistration {
+      const suite = suiteArg(options.suite);
+      const u = bytes(upload, 'upload');
+      return new ServerRegistration(call(() => binding.ServerRegistration.fromUpload(suite, u)));
+    },
+  },
+};
+
+export const login = {
+  client: {
+    start(password: TextOrBytes, options: SuiteOption = {}): ClientStart<ClientLoginState> {
+      const suite = suiteArg(options.suite);
+      const pw = textOrBytes(password, 'password');
+      const { request, state } = call(() => binding.clientLoginStart(suite, pw));
+      return { request, state: new ClientLoginState(state) };
+    },
+
+    /** Runs Argon2id on the libuv thread pool. A wrong password rejects with `InvalidLoginError`. */
+    finish(state: ClientLoginState, password: TextOrBytes, response: Uint8Array, params?: ClientParams): Promise<LoginResult> {
+      const s = stateArg(state, ClientLoginState, 'ClientLoginState');
+      const pw = textOrBytes(password, 'password');
+      const r = bytes(response, 'response');
+      const p = clientParamsArg(params);
+      return callAsync(() => binding.clientLoginFinish(s.native, pw, r, p));
+    },
+
+    /** Blocks the event loop for the whole key stretching. */
+    finishSync(state: ClientLoginState, password: TextOrBytes, response: Uint8Array, params?: ClientParams): LoginResult {
+      const s = stateArg(state, ClientLoginState, 'ClientLoginState');
+      const pw = textOrBytes(password, 'password');
+      const r = bytes(response, 'response');
+      const p = clientParamsArg(params);
+      return call(() => binding.clientLoginFinishSync(s.native, pw, r, p));
+    },
+  },
+
+  server: {
+    /**
+     * Answers a login request. Pass `null` for an unknown user: the answer
+     * comes from a fake record and looks the same on the wire.
+     */
+    start(
+      setup: ServerSetup,
+      passwordFile: ServerRegistration | null,
+      request: Uint8Array,
+      credentialIdentifier: TextOrBytes,
+      params?: ServerParams,
+    ): { response: Uint8Array; state: ServerLoginState } {
+      const s = setupArg(setup);
+      if (passwordFile !== null && !(passwordFile instanceof ServerRegistration)) {
+        throw new InvalidArgumentError('passwordFile must be a ServerRegistration or null');
+      }
+      const req = bytes(request, 'request');
+      const id = textOrBytes(credentialIdentifier, 'credentialIdentifier');
+      const p = serverParamsArg(params);
+      const { response, state } = call(() => s.native.loginStart(passwordFile?.native ?? null, req, id, p));
+      return { response, state: new ServerLoginState(state) };
+    },
+
+    /** A wrong password shows here as `InvalidLoginError`. */
+    finish(state: ServerLoginState, finalization: Uint8Array, params?: ServerParams): { sessionKey: Uint8Array } {
+      const s = stateArg(state, ServerLoginState, 'ServerLoginState');
+      const f = bytes(finalization, 'finalization');
+      const p = serverParamsArg(params);
+      return { sessionKey: call(() => binding.serverLoginFinishNative(s.native, f, p)) };
+    },
+  },
+};

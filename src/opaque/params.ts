@@ -1,0 +1,63 @@
+/** Validates the public parameter objects and converts them for the binding. */
+import type * as Binding from '../../native/binding';
+import { bytes, optionalTextOrBytes } from '../bytes';
+import { InvalidArgumentError } from '../errors';
+import { type ClientParams, type Identifiers, type KeyStretching, type ServerParams, type Suite, suites } from './types';
+
+export function suiteArg(suite: unknown): Suite {
+  if (suite === undefined || suite === null) return 'ristretto255_sha512';
+  if (typeof suite === 'string' && (suites as readonly string[]).includes(suite)) return suite as Suite;
+  throw new InvalidArgumentError(`unknown OPAQUE suite ${JSON.stringify(suite)}; expected one of ${suites.join(', ')}`);
+}
+
+function u32(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 0xffffffff) {
+    throw new InvalidArgumentError(`keyStretching.${name} must be a positive 32-bit integer`);
+  }
+  return value;
+}
+
+export function keyStretchingArg(ks: KeyStretching | undefined): Binding.KeyStretchingInput | undefined {
+  if (ks === undefined) return undefined;
+  if (ks === 'memory-constrained' || ks === 'rfc-recommended') return { preset: ks };
+  if (typeof ks === 'object' && ks !== null) {
+    return {
+      preset: 'argon2id-custom',
+      iterations: u32(ks.iterations, 'iterations'),
+      memory: u32(ks.memory, 'memory'),
+      parallelism: u32(ks.parallelism, 'parallelism'),
+    };
+  }
+  throw new InvalidArgumentError(
+    "keyStretching must be 'memory-constrained', 'rfc-recommended' or { iterations, memory, parallelism }",
+  );
+}
+
+function identifiersArg(ids: Identifiers | undefined): Binding.IdentifiersInput | undefined {
+  if (ids === undefined) return undefined;
+  if (typeof ids !== 'object' || ids === null) throw new InvalidArgumentError('identifiers must be an object');
+  return {
+    client: optionalTextOrBytes(ids.client, 'identifiers.client'),
+    server: optionalTextOrBytes(ids.server, 'identifiers.server'),
+  };
+}
+
+export function serverParamsArg(params: ServerParams | undefined): Binding.ServerParamsInput | undefined {
+  if (params === undefined) return undefined;
+  return { identifiers: identifiersArg(params.identifiers), context: optionalTextOrBytes(params.context, 'context') };
+}
+
+export function clientParamsArg(params: ClientParams | undefined): Binding.ClientParamsInput | undefined {
+  if (params === undefined) return undefined;
+  return {
+    identifiers: identifiersArg(params.identifiers),
+    context: optionalTextOrBytes(params.context, 'context'),
+    keyStretching: keyStretchingArg(params.keyStretching),
+    serverPublicKey: params.serverPublicKey === undefined ? undefined : bytes(params.serverPublicKey, 'serverPublicKey'),
+  };
+}
+
+/** Per-call parameters override the defaults an object was built with. */
+export function merge<P extends object>(defaults: P, override: P | undefined): P {
+  return override === undefined ? defaults : { ...defaults, ...override };
+}

@@ -1,0 +1,8 @@
+/** Drop-in for `@serenity-kit/opaque-p256` (P-256-SHA256). */
+import { serenityApi } from './api';
+
+const api = serenityApi('p256_sha256');
+export const ready: Promise<void> = api.ready;
+export const client = api.client;
+export const server = api.server;
+export type * from './api';
