@@ -1,0 +1,26 @@
+// `npm test`: formatting, lints, type checks, the Rust tests and the JS tests.
+// Runs every step, then fails if any failed, printing one line per step.
+import { spawnSync } from 'node:child_process';
+
+const root = new URL('..', import.meta.url).pathname;
+const steps = [
+  ['cargo fmt', 'cargo', ['fmt', '--all', '--check']],
+  ['cargo clippy', 'cargo', ['clippy', '--workspace', '--all-targets', '--quiet', '--', '-D', 'warnings']],
+  ['cargo test', 'cargo', ['test', '--workspace', '--quiet']],
+  ['tsc --noEmit', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']],
+  ['ava', 'npx', ['ava']],
+];
+
+const results = [];
+for (const [name, cmd, args] of steps) {
+  console.log(`\n=== ${name} ===`);
+  const started = Date.now();
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  results.push([name, r.status === 0, ((Date.now() - started) / 1000).toFixed(1)]);
+}
+
+console.log('\n=== summary ===');
+for (const [name, ok, secs] of results) console.log(`${ok ? 'ok  ' : 'FAIL'} ${name} (${secs} s)`);
+const failed = results.filter(([, ok]) => !ok).length;
+console.log(`checks: ${results.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
