@@ -1,0 +1,44 @@
+/** Small benchmark helpers: medians of batched timings, a ratio table. */
+import { performance } from 'node:perf_hooks';
+
+export interface Row {
+  name: string;
+  keyward: number;
+  anchor: number;
+  unit: string;
+  target?: string;
+  /** `higher` when the anchor's number divided by keyward's is the speed-up. */
+  better?: 'lower' | 'higher';
+}
+
+/** Median time per call in µs over `samples` batches of `batch` calls. */
+export async function median(fn: () => unknown | Promise<unknown>, samples: number, batch = 1): Promise<number> {
+  for (let i = 0; i < Math.min(3, samples); i++) await fn();
+  const times: number[] = [];
+  for (let s = 0; s < samples; s++) {
+    const start = performance.now();
+    for (let i = 0; i < batch; i++) await fn();
+    times.push(((performance.now() - start) * 1000) / batch);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+export function fmt(us: number): string {
+  if (us >= 1000) return `${(us / 1000).toFixed(1)} ms`;
+  return `${us.toFixed(1)} µs`;
+}
+
+export function table(title: string, anchorName: string, rows: Row[]): string {
+  const lines = [
+    `| ${title} | keyward | ${anchorName} | ratio | target |`,
+    '| --- | ---: | ---: | ---: | --- |',
+    ...rows.map((r) => {
+      const ratio = r.anchor / r.keyward;
+      const k = r.unit === 'µs' ? fmt(r.keyward) : `${r.keyward.toFixed(1)} ${r.unit}`;
+      const a = r.unit === 'µs' ? fmt(r.anchor) : `${r.anchor.toFixed(1)} ${r.unit}`;
+      return `| ${r.name} | ${k} | ${a} | ${Number.isFinite(ratio) ? `${ratio.toFixed(1)}×` : '—'} | ${r.target ?? ''} |`;
+    }),
+  ];
+  return lines.join('\n');
+}
