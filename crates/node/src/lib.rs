@@ -6,3 +6,4 @@
 mod convert;
 mod opaque;
 mod states;
+mod workers;

@@ -242,6 +242,7 @@ impl ClientFinish {
         response: &[u8],
         params: Option<ClientParamsInput>,
     ) -> napi::Result<Self> {
+        crate::workers::ensure_workers();
         Ok(ClientFinish {
             state: Some(state),
             password: secret(password),

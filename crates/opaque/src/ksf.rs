@@ -9,6 +9,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use generic_array::{ArrayLength, GenericArray};
 use opaque_ke::errors::InternalError;
 
+use crate::argon2_memory::Memory;
 use crate::error::{Error, Result};
 
 const SALT: [u8; 16] = [0; 16];
@@ -87,8 +88,9 @@ impl opaque_ke::ksf::Ksf for Ksf {
             return Ok(input);
         };
         let mut output = GenericArray::default();
+        let mut memory = Memory::take(argon.params().block_count());
         argon
-            .hash_password_into(&input, &SALT, &mut output)
+            .hash_password_into_with_memory(&input, &SALT, &mut output, memory.blocks())
             .map_err(|_| InternalError::KsfError)?;
         Ok(output)
     }

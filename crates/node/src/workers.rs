@@ -1,0 +1,35 @@
+//! The threads that run Argon2's lanes.
+//!
+//! On a machine with few cores, compute threads at normal priority delay the
+//! Node event loop when it wakes: the scheduler has no idle core to give it.
+//! Argon2's lanes run on rayon's global pool; this builds that pool with its
+//! threads at a lower priority (nice 10 on Linux), so the event-loop thread
+//! preempts them at once while they still use every idle cycle.
+
+use std::sync::Once;
+
+/// Builds the pool before the first key stretching. Not at module load:
+/// spawning threads while the dynamic loader holds its lock deadlocks.
+pub fn ensure_workers() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        // Fails only if other code built the global pool first; then that pool is used.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("keyward-argon2-{i}"))
+            .start_handler(|_| lower_priority())
+            .build_global();
+    });
+}
+
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    // On Linux, nice values are per thread: `who = 0` is the calling thread.
+    // SAFETY: setpriority has no memory-safety preconditions; a failure only
+    // leaves the thread at normal priority.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
