@@ -16,7 +16,9 @@ pub fn to_js(e: Error) -> napi::Error {
 pub fn guard<T>(f: impl FnOnce() -> keyward_opaque::Result<T>) -> napi::Result<T> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result.map_err(to_js),
-        Err(_) => Err(to_js(Error::Library("internal error (panic caught)".into()))),
+        Err(_) => Err(to_js(Error::Library(
+            "internal error (panic caught)".into(),
+        ))),
     }
 }
 
@@ -105,10 +107,7 @@ fn key_stretching(input: Option<KeyStretchingInput>) -> napi::Result<KeyStretchi
 fn ids(input: Option<IdentifiersInput>) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
     match input {
         None => (None, None),
-        Some(i) => (
-            i.client.map(|c| c.to_vec()),
-            i.server.map(|s| s.to_vec()),
-        ),
+        Some(i) => (i.client.map(|c| c.to_vec()), i.server.map(|s| s.to_vec())),
     }
 }
 

@@ -125,7 +125,8 @@ impl ServerRegistration {
     #[napi(factory)]
     pub fn from_upload(suite_name: String, upload: &[u8]) -> napi::Result<Self> {
         let s = suite(Some(suite_name))?;
-        guard(|| keyward_opaque::ServerRegistration::from_upload(s, upload)).map(|inner| Self { inner })
+        guard(|| keyward_opaque::ServerRegistration::from_upload(s, upload))
+            .map(|inner| Self { inner })
     }
 
     #[napi(factory)]

@@ -65,7 +65,9 @@ impl Error {
 impl<T> From<ProtocolError<T>> for Error {
     fn from(e: ProtocolError<T>) -> Self {
         match e {
-            ProtocolError::InvalidLoginError => Error::InvalidLogin("the login could not be verified"),
+            ProtocolError::InvalidLoginError => {
+                Error::InvalidLogin("the login could not be verified")
+            }
             ProtocolError::ReflectedValueError => Error::ReflectedValue,
             ProtocolError::SerializationError => Error::serialization("a protocol message"),
             ProtocolError::SizeError {

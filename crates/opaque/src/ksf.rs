@@ -14,9 +14,10 @@ use crate::error::{Error, Result};
 
 const SALT: [u8; 16] = [0; 16];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum KeyStretching {
     /// t=3, m=65536 KiB, p=4 (RFC 9106 §4, second recommendation). The default.
+    #[default]
     MemoryConstrained,
     /// t=1, m=2^21−1 KiB, p=4 (RFC 9807's recommendation, less one KiB as serenity does).
     RfcRecommended,
@@ -31,11 +32,6 @@ pub enum KeyStretching {
     InsecureIdentity,
 }
 
-impl Default for KeyStretching {
-    fn default() -> Self {
-        KeyStretching::MemoryConstrained
-    }
-}
 
 impl KeyStretching {
     /// `(iterations, memory KiB, parallelism)`, or `None` for the identity.
@@ -63,7 +59,11 @@ impl KeyStretching {
                 "invalid Argon2id parameters (iterations={t}, memory={m} KiB, parallelism={p}): {e}"
             ))
         })?;
-        Ok(Ksf(Some(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))))
+        Ok(Ksf(Some(Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            params,
+        ))))
     }
 }
 

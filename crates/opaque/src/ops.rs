@@ -55,8 +55,8 @@ macro_rules! suite_ops {
             use opaque_ke::{
                 ClientLogin, ClientLoginFinishParameters, ClientRegistration,
                 ClientRegistrationFinishParameters, CredentialFinalization, CredentialRequest,
-                CredentialResponse, RegistrationRequest, RegistrationResponse,
-                RegistrationUpload, ServerLogin, ServerLoginParameters, ServerRegistration,
+                CredentialResponse, RegistrationRequest, RegistrationResponse, RegistrationUpload,
+                ServerLogin, ServerLoginParameters, ServerRegistration,
             };
             use rand_core::CryptoRngCore;
             use zeroize::Zeroizing;
@@ -170,8 +170,7 @@ macro_rules! suite_ops {
                     serialized_len(RegistrationRequest::<Cs>::serialize),
                     RegistrationRequest::<Cs>::deserialize,
                 )?;
-                let start =
-                    ServerRegistration::<Cs>::start(setup, request, credential_identifier)?;
+                let start = ServerRegistration::<Cs>::start(setup, request, credential_identifier)?;
                 Ok(start.message.serialize().to_vec())
             }
 
@@ -329,7 +328,10 @@ macro_rules! suite_ops {
     };
 }
 
-suite_ops!(ristretto255_sha512, crate::cipher_suites::Ristretto255Sha512);
+suite_ops!(
+    ristretto255_sha512,
+    crate::cipher_suites::Ristretto255Sha512
+);
 suite_ops!(p256_sha256, crate::cipher_suites::P256Sha256);
 suite_ops!(p384_sha384, crate::cipher_suites::P384Sha384);
 suite_ops!(p521_sha512, crate::cipher_suites::P521Sha512);

@@ -56,9 +56,9 @@ pub struct ServerSetup {
 impl ServerSetup {
     pub fn generate(suite: Suite, rng: &mut dyn CryptoRngCore) -> ServerSetup {
         let inner = match suite {
-            Suite::Ristretto255Sha512 => Inner::Ristretto255Sha512(Box::new(
-                ops::ristretto255_sha512::setup_generate(rng),
-            )),
+            Suite::Ristretto255Sha512 => {
+                Inner::Ristretto255Sha512(Box::new(ops::ristretto255_sha512::setup_generate(rng)))
+            }
             Suite::P256Sha256 => Inner::P256Sha256(Box::new(ops::p256_sha256::setup_generate(rng))),
             Suite::P384Sha384 => Inner::P384Sha384(Box::new(ops::p384_sha384::setup_generate(rng))),
             Suite::P521Sha512 => Inner::P521Sha512(Box::new(ops::p521_sha512::setup_generate(rng))),
@@ -73,9 +73,9 @@ impl ServerSetup {
     /// OPRF seed ‖ server private key ‖ fake-record public key.
     pub fn from_raw(suite: Suite, raw: &[u8]) -> Result<ServerSetup> {
         let inner = match suite {
-            Suite::Ristretto255Sha512 => Inner::Ristretto255Sha512(Box::new(
-                ops::ristretto255_sha512::setup_parse(raw)?,
-            )),
+            Suite::Ristretto255Sha512 => {
+                Inner::Ristretto255Sha512(Box::new(ops::ristretto255_sha512::setup_parse(raw)?))
+            }
             Suite::P256Sha256 => Inner::P256Sha256(Box::new(ops::p256_sha256::setup_parse(raw)?)),
             Suite::P384Sha384 => Inner::P384Sha384(Box::new(ops::p384_sha384::setup_parse(raw)?)),
             Suite::P521Sha512 => Inner::P521Sha512(Box::new(ops::p521_sha512::setup_parse(raw)?)),

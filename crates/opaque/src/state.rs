@@ -45,7 +45,11 @@ impl ProtocolState {
     /// Reads the bare opaque-ke bytes of `suite` (the layout `@serenity-kit/opaque` uses).
     pub fn from_raw(kind: Kind, suite: Suite, raw: &[u8]) -> Result<ProtocolState> {
         by_suite!(suite, m => m::state_check(kind, raw))?;
-        Ok(ProtocolState::new(kind, suite, Zeroizing::new(raw.to_vec())))
+        Ok(ProtocolState::new(
+            kind,
+            suite,
+            Zeroizing::new(raw.to_vec()),
+        ))
     }
 
     pub fn serialize_raw(&self) -> Result<Zeroizing<Vec<u8>>> {

@@ -2,8 +2,9 @@
 
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Suite {
+    #[default]
     Ristretto255Sha512,
     P256Sha256,
     P384Sha384,
@@ -61,8 +62,3 @@ impl Suite {
     }
 }
 
-impl Default for Suite {
-    fn default() -> Self {
-        Suite::Ristretto255Sha512
-    }
-}

@@ -2,7 +2,7 @@ mod common;
 
 use common::{fast, login, register};
 use keyward_opaque::{
-    client, server_login_finish, ClientParams, Error, Identifiers, Kind, KeyStretching,
+    client, server_login_finish, ClientParams, Error, Identifiers, KeyStretching, Kind,
     ProtocolState, ServerParams, ServerRegistration, ServerSetup, Suite,
 };
 use rand_core::OsRng;
@@ -17,8 +17,19 @@ fn setup_with_alice(suite: Suite) -> (ServerSetup, ServerRegistration) {
 fn wrong_password_is_an_invalid_login_for_every_suite() {
     for suite in Suite::ALL {
         let (setup, record) = setup_with_alice(suite);
-        let (_, result) = login(&setup, Some(&record), b"alice", b"wrong", &fast(), &Default::default());
-        assert!(matches!(result, Err(Error::InvalidLogin(_))), "{}", suite.name());
+        let (_, result) = login(
+            &setup,
+            Some(&record),
+            b"alice",
+            b"wrong",
+            &fast(),
+            &Default::default(),
+        );
+        assert!(
+            matches!(result, Err(Error::InvalidLogin(_))),
+            "{}",
+            suite.name()
+        );
     }
 }
 
@@ -28,13 +39,26 @@ fn unknown_user_gets_a_response_of_the_same_size_and_fails_at_the_client() {
         let (setup, record) = setup_with_alice(suite);
         let (request, _) = client::login_start(suite, &mut OsRng, b"pw").unwrap();
         let (real, _) = setup
-            .login_start(&mut OsRng, Some(&record), &request, b"alice", &Default::default())
+            .login_start(
+                &mut OsRng,
+                Some(&record),
+                &request,
+                b"alice",
+                &Default::default(),
+            )
             .unwrap();
         let (fake, _) = setup
             .login_start(&mut OsRng, None, &request, b"mallory", &Default::default())
             .unwrap();
         assert_eq!(real.len(), fake.len());
-        let (_, result) = login(&setup, None, b"mallory", b"pw", &fast(), &Default::default());
+        let (_, result) = login(
+            &setup,
+            None,
+            b"mallory",
+            b"pw",
+            &fast(),
+            &Default::default(),
+        );
         assert!(matches!(result, Err(Error::InvalidLogin(_))));
     }
 }
@@ -50,7 +74,14 @@ fn context_or_identifier_mismatch_fails_the_login() {
         context: Some(b"two"),
         ..Default::default()
     };
-    let (_, r) = login(&setup, Some(&record), b"alice", b"correct horse", &client_ctx, &server_ctx);
+    let (_, r) = login(
+        &setup,
+        Some(&record),
+        b"alice",
+        b"correct horse",
+        &client_ctx,
+        &server_ctx,
+    );
     assert!(matches!(r, Err(Error::InvalidLogin(_))));
 
     let server_ids = ServerParams {
@@ -60,14 +91,28 @@ fn context_or_identifier_mismatch_fails_the_login() {
         },
         ..Default::default()
     };
-    let (_, r) = login(&setup, Some(&record), b"alice", b"correct horse", &fast(), &server_ids);
+    let (_, r) = login(
+        &setup,
+        Some(&record),
+        b"alice",
+        b"correct horse",
+        &fast(),
+        &server_ids,
+    );
     assert!(matches!(r, Err(Error::InvalidLogin(_))));
 }
 
 #[test]
 fn a_bad_finalization_fails_on_the_server() {
     let (setup, record) = setup_with_alice(Suite::Ristretto255Sha512);
-    let (state, result) = login(&setup, Some(&record), b"alice", b"correct horse", &fast(), &Default::default());
+    let (state, result) = login(
+        &setup,
+        Some(&record),
+        b"alice",
+        b"correct horse",
+        &fast(),
+        &Default::default(),
+    );
     let mut fin = result.unwrap().finalization;
     fin[0] ^= 1;
     let r = server_login_finish(state, &fin, &Default::default());
@@ -82,33 +127,67 @@ fn pinned_server_key_must_match() {
         server_public_key: Some(&other),
         ..fast()
     };
-    let (_, r) = login(&setup, Some(&record), b"alice", b"correct horse", &pinned, &Default::default());
+    let (_, r) = login(
+        &setup,
+        Some(&record),
+        b"alice",
+        b"correct horse",
+        &pinned,
+        &Default::default(),
+    );
     assert!(matches!(r, Err(Error::InvalidLogin(m)) if m.contains("pinned")));
 }
 
 #[test]
 fn wrong_lengths_and_trailing_bytes_are_size_errors() {
     let (setup, record) = setup_with_alice(Suite::Ristretto255Sha512);
-    let (mut request, _) = client::login_start(Suite::Ristretto255Sha512, &mut OsRng, b"pw").unwrap();
+    let (mut request, _) =
+        client::login_start(Suite::Ristretto255Sha512, &mut OsRng, b"pw").unwrap();
     request.push(0);
-    let r = setup.login_start(&mut OsRng, Some(&record), &request, b"alice", &Default::default());
-    assert!(matches!(r, Err(Error::Size { expected: 96, actual: 97, .. })));
+    let r = setup.login_start(
+        &mut OsRng,
+        Some(&record),
+        &request,
+        b"alice",
+        &Default::default(),
+    );
+    assert!(matches!(
+        r,
+        Err(Error::Size {
+            expected: 96,
+            actual: 97,
+            ..
+        })
+    ));
     request.truncate(95);
-    let r = setup.login_start(&mut OsRng, Some(&record), &request, b"alice", &Default::default());
+    let r = setup.login_start(
+        &mut OsRng,
+        Some(&record),
+        &request,
+        b"alice",
+        &Default::default(),
+    );
     assert!(matches!(r, Err(Error::Size { .. })));
 
     let mut raw = setup.serialize_raw().to_vec();
     raw.push(0);
-    assert!(matches!(ServerSetup::from_raw(Suite::Ristretto255Sha512, &raw), Err(Error::Size { .. })));
+    assert!(matches!(
+        ServerSetup::from_raw(Suite::Ristretto255Sha512, &raw),
+        Err(Error::Size { .. })
+    ));
     let mut rec = record.raw().to_vec();
     rec.push(1);
-    assert!(matches!(ServerRegistration::from_raw(Suite::Ristretto255Sha512, &rec), Err(Error::Size { .. })));
+    assert!(matches!(
+        ServerRegistration::from_raw(Suite::Ristretto255Sha512, &rec),
+        Err(Error::Size { .. })
+    ));
 }
 
 #[test]
 fn invalid_points_are_serialization_errors() {
     let setup = ServerSetup::generate(Suite::P256Sha256, &mut OsRng);
-    let (mut request, _) = client::registration_start(Suite::P256Sha256, &mut OsRng, b"pw").unwrap();
+    let (mut request, _) =
+        client::registration_start(Suite::P256Sha256, &mut OsRng, b"pw").unwrap();
     request[0] = 0x07; // not a SEC1 compressed-point tag
     let r = setup.registration_response(&request, b"alice");
     assert!(matches!(r, Err(Error::Serialization(_))), "{r:?}");
@@ -126,29 +205,51 @@ fn a_wrong_suite_is_refused() {
     let setup = ServerSetup::generate(Suite::Ristretto255Sha512, &mut OsRng);
     let (_, p256_record) = setup_with_alice(Suite::P256Sha256);
     let (request, _) = client::login_start(Suite::Ristretto255Sha512, &mut OsRng, b"pw").unwrap();
-    let r = setup.login_start(&mut OsRng, Some(&p256_record), &request, b"alice", &Default::default());
+    let r = setup.login_start(
+        &mut OsRng,
+        Some(&p256_record),
+        &request,
+        b"alice",
+        &Default::default(),
+    );
     assert!(matches!(r, Err(Error::Serialization(m)) if m.contains("suite")));
 
     // A P-256 request is the wrong length for ristretto255.
     let (p256_request, _) = client::login_start(Suite::P256Sha256, &mut OsRng, b"pw").unwrap();
-    let r = setup.login_start(&mut OsRng, None, &p256_request, b"alice", &Default::default());
+    let r = setup.login_start(
+        &mut OsRng,
+        None,
+        &p256_request,
+        b"alice",
+        &Default::default(),
+    );
     assert!(matches!(r, Err(Error::Size { .. })));
 
     // A serialized record is not a setup, and an unknown suite byte is refused.
     let (_, rec) = setup_with_alice(Suite::Ristretto255Sha512);
-    assert!(matches!(ServerSetup::deserialize(&rec.serialize()), Err(Error::Serialization(_))));
+    assert!(matches!(
+        ServerSetup::deserialize(&rec.serialize()),
+        Err(Error::Serialization(_))
+    ));
     let mut bytes = setup.serialize().to_vec();
     bytes[2] = 99;
-    assert!(matches!(ServerSetup::deserialize(&bytes), Err(Error::Serialization(_))));
+    assert!(matches!(
+        ServerSetup::deserialize(&bytes),
+        Err(Error::Serialization(_))
+    ));
     bytes[2] = 1;
     bytes[0] = 2;
-    assert!(matches!(ServerSetup::deserialize(&bytes), Err(Error::Serialization(_))));
+    assert!(matches!(
+        ServerSetup::deserialize(&bytes),
+        Err(Error::Serialization(_))
+    ));
 }
 
 #[test]
 fn states_are_single_use_and_disposable() {
     let (mut state, _) = {
-        let (request, state) = client::login_start(Suite::Ristretto255Sha512, &mut OsRng, b"pw").unwrap();
+        let (request, state) =
+            client::login_start(Suite::Ristretto255Sha512, &mut OsRng, b"pw").unwrap();
         (state, request)
     };
     let serialized = state.serialize().unwrap();
@@ -175,7 +276,8 @@ fn states_are_single_use_and_disposable() {
 #[test]
 fn bad_key_stretching_parameters_are_argument_errors() {
     let setup = ServerSetup::generate(Suite::Ristretto255Sha512, &mut OsRng);
-    let (request, state) = client::registration_start(Suite::Ristretto255Sha512, &mut OsRng, b"pw").unwrap();
+    let (request, state) =
+        client::registration_start(Suite::Ristretto255Sha512, &mut OsRng, b"pw").unwrap();
     let response = setup.registration_response(&request, b"u").unwrap();
     let params = ClientParams {
         key_stretching: KeyStretching::Custom {
@@ -194,5 +296,8 @@ fn suite_names_parse_and_unknown_names_are_refused() {
     for suite in Suite::ALL {
         assert_eq!(Suite::from_name(suite.name()).unwrap(), suite);
     }
-    assert!(matches!(Suite::from_name("curve448"), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        Suite::from_name("curve448"),
+        Err(Error::InvalidArgument(_))
+    ));
 }

@@ -129,7 +129,9 @@ fn real_record_vectors() {
         .unwrap();
         assert_eq!(hex::encode(&request), output(v, "registration_request"));
 
-        let response = setup.registration_response(&request, &credential_id).unwrap();
+        let response = setup
+            .registration_response(&request, &credential_id)
+            .unwrap();
         assert_eq!(hex::encode(&response), output(v, "registration_response"));
 
         let registered = client::registration_finish(
@@ -140,8 +142,14 @@ fn real_record_vectors() {
             &client_params,
         )
         .unwrap();
-        assert_eq!(hex::encode(&registered.upload), output(v, "registration_upload"));
-        assert_eq!(hex::encode(&*registered.export_key), output(v, "export_key"));
+        assert_eq!(
+            hex::encode(&registered.upload),
+            output(v, "registration_upload")
+        );
+        assert_eq!(
+            hex::encode(&*registered.export_key),
+            output(v, "export_key")
+        );
 
         let (ke1, login_state) = client::login_start(
             suite,
@@ -183,7 +191,10 @@ fn real_record_vectors() {
         )
         .unwrap();
         assert_eq!(hex::encode(&logged_in.finalization), output(v, "KE3"));
-        assert_eq!(hex::encode(&*logged_in.session_key), output(v, "session_key"));
+        assert_eq!(
+            hex::encode(&*logged_in.session_key),
+            output(v, "session_key")
+        );
         assert_eq!(hex::encode(&*logged_in.export_key), output(v, "export_key"));
 
         let session_key =
@@ -191,7 +202,10 @@ fn real_record_vectors() {
         assert_eq!(hex::encode(&*session_key), output(v, "session_key"));
         checked += 1;
     }
-    assert_eq!(checked, 4, "two ristretto255 and two P-256 real-record vectors");
+    assert_eq!(
+        checked, 4,
+        "two ristretto255 and two P-256 real-record vectors"
+    );
 }
 
 #[test]
@@ -236,5 +250,8 @@ fn fake_record_vectors() {
         assert_eq!(hex::encode(&ke2), output(v, "KE2"));
         checked += 1;
     }
-    assert_eq!(checked, 2, "one ristretto255 and one P-256 fake-record vector");
+    assert_eq!(
+        checked, 2,
+        "one ristretto255 and one P-256 fake-record vector"
+    );
 }

@@ -46,7 +46,14 @@ fn every_preset_round_trips() {
         };
         let setup = ServerSetup::generate(Suite::Ristretto255Sha512, &mut OsRng);
         let (record, _) = register(&setup, b"bob", b"pw", &params);
-        let (state, result) = login(&setup, Some(&record), b"bob", b"pw", &params, &Default::default());
+        let (state, result) = login(
+            &setup,
+            Some(&record),
+            b"bob",
+            b"pw",
+            &params,
+            &Default::default(),
+        );
         let result = result.unwrap();
         let key = server_login_finish(state, &result.finalization, &Default::default()).unwrap();
         assert_eq!(*key, *result.session_key);

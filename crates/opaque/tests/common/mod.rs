@@ -28,8 +28,7 @@ pub fn register(
     let suite = setup.suite();
     let (request, state) = client::registration_start(suite, &mut OsRng, password).unwrap();
     let response = setup.registration_response(&request, user).unwrap();
-    let done =
-        client::registration_finish(state, &mut OsRng, password, &response, params).unwrap();
+    let done = client::registration_finish(state, &mut OsRng, password, &response, params).unwrap();
     (
         ServerRegistration::from_upload(suite, &done.upload).unwrap(),
         done.export_key.to_vec(),
