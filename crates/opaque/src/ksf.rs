@@ -32,7 +32,6 @@ pub enum KeyStretching {
     InsecureIdentity,
 }
 
-
 impl KeyStretching {
     /// `(iterations, memory KiB, parallelism)`, or `None` for the identity.
     pub fn argon2_params(&self) -> Option<(u32, u32, u32)> {

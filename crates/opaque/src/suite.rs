@@ -61,4 +61,3 @@ impl Suite {
         Suite::ALL.into_iter().find(|s| s.id() == id)
     }
 }
-
