@@ -11,6 +11,7 @@ const steps = [
   ['cargo test', 'cargo', ['test', '--workspace', '--quiet']],
   ['tsc --noEmit', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']],
   ['ava', 'npx', ['ava']],
+  ['npm pack + install without a compiler', 'node', ['scripts/pack-check.mjs']],
 ];
 
 const results = [];

@@ -1,0 +1,68 @@
+// Packs the root package and the linux-x64-gnu platform package, installs the
+// two tarballs into an empty directory with no compiler on PATH, and uses
+// keyward there through `require`, `import`, the subpath exports and the CLI.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const platform = `${process.platform}-${process.arch}${process.platform === 'linux' ? '-gnu' : ''}`;
+const work = mkdtempSync(join(tmpdir(), 'keyward-pack-'));
+const sh = (cmd, args, cwd, env = process.env) => execFileSync(cmd, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+
+try {
+  copyFileSync(join(root, `native/keyward.${platform}.node`), join(root, `npm/${platform}/keyward.${platform}.node`));
+  const pack = (dir) => join(work, JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', work], dir))[0].filename);
+  const tarballs = [pack(root), pack(join(root, 'npm', platform))];
+  console.log(`[pack] ${tarballs.map((t) => t.slice(work.length + 1)).join(', ')}`);
+
+  const app = join(work, 'app');
+  sh('mkdir', ['-p', app], work);
+  writeFileSync(join(app, 'package.json'), '{ "name": "app", "private": true }');
+  // No compiler and no Rust toolchain: only node and npm on PATH.
+  const env = { ...process.env, PATH: `${join(process.execPath, '..')}:/usr/bin:/bin`, CC: '/bin/false', CARGO: '/bin/false' };
+  sh('npm', ['install', '--no-audit', '--no-fund', '--offline', ...tarballs], app, env);
+
+  writeFileSync(
+    join(app, 'use.cjs'),
+    `const k = require('keyward');
+const s = require('keyward/serenity');
+const ks = { iterations: 1, memory: 64, parallelism: 1 };
+const server = new k.OpaqueServer(k.ServerSetup.generate());
+const client = new k.OpaqueClient({ keyStretching: ks });
+const r = client.startRegistration('pw');
+const done = client.finishRegistrationSync(r.state, 'pw', server.startRegistration(r.request, 'u'));
+const rec = server.finishRegistration(done.upload);
+const l = client.startLogin('pw');
+const st = server.startLogin(rec, l.request, 'u');
+const fin = client.finishLoginSync(l.state, 'pw', st.response);
+if (!k.constantTimeEqual(fin.sessionKey, server.finishLogin(st.state, fin.finalization).sessionKey)) throw new Error('keys differ');
+if (typeof s.server.createSetup() !== 'string') throw new Error('serenity subpath');
+console.log('require ok');
+`,
+  );
+  writeFileSync(
+    join(app, 'use.mjs'),
+    `import { OpaqueClient, ServerSetup, InvalidLoginError } from 'keyward';
+import cjs from 'keyward';
+import { server } from 'keyward/serenity/p256';
+const setup = ServerSetup.generate('p384_sha384');
+if (setup.suite !== 'p384_sha384') throw new Error('suite');
+if (!(new cjs.InvalidLoginError() instanceof InvalidLoginError)) throw new Error('one copy of each class');
+if (server.getPublicKey(server.createSetup()).length !== 44) throw new Error('p256 subpath');
+new OpaqueClient();
+console.log('import ok');
+`,
+  );
+  process.stdout.write(sh(process.execPath, ['use.cjs'], app, env));
+  process.stdout.write(sh(process.execPath, ['use.mjs'], app, env));
+  const setup = sh(join(app, 'node_modules/.bin/keyward'), ['create-server-setup'], app, env).trim();
+  const key = sh(join(app, 'node_modules/.bin/keyward'), ['get-server-public-key', setup], app, env).trim();
+  if (!/^[A-Za-z0-9_-]{43}$/.test(key)) throw new Error(`CLI printed ${key}`);
+  console.log('cli ok');
+  console.log('pack check: 3 passed, 0 failed');
+} finally {
+  rmSync(work, { recursive: true, force: true });
+  rmSync(join(root, `npm/${platform}/keyward.${platform}.node`), { force: true });
+}
