@@ -2,7 +2,7 @@
 // addon (rebuilt when any Rust source is newer), and the compiled TypeScript.
 // Every top-level command calls this first, so nothing has to be done by hand.
 import { execSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -25,9 +25,14 @@ function newest(dir, pattern) {
 
 const mtime = (path) => (existsSync(join(root, path)) ? statSync(join(root, path)).mtimeMs : 0);
 
-if (!existsSync(join(root, 'node_modules/.package-lock.json')) || mtime('package-lock.json') > mtime('node_modules/.package-lock.json')) {
-  log('installing npm dependencies (npm ci)');
-  run('npm ci --no-audit --no-fund');
+// `npm install`, not `npm ci`: npm 11 writes no lock entries for optional
+// platform packages whose engines exclude the running Node (here those of
+// @napi-rs/cli's own dependencies on Node 20), and `npm ci` then refuses the lock.
+const stamp = 'node_modules/.keyward-installed';
+if (mtime(stamp) < Math.max(mtime('package.json'), mtime('package-lock.json'))) {
+  log('installing npm dependencies');
+  run('npm install --no-audit --no-fund');
+  writeFileSync(join(root, stamp), new Date().toISOString());
 }
 
 const addon = `native/keyward.${process.platform}-${process.arch}${process.platform === 'linux' ? '-gnu' : ''}.node`;
