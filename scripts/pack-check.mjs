@@ -1,6 +1,7 @@
 // Packs the root package and the linux-x64-gnu platform package, installs the
 // two tarballs into an empty directory with no compiler on PATH, and uses
-// keyward there through `require`, `import`, the subpath exports and the CLI.
+// keyward there through `require`, `import`, the subpath exports, the CLI and
+// the public typings.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,7 +62,22 @@ console.log('import ok');
   const key = sh(join(app, 'node_modules/.bin/keyward'), ['get-server-public-key', setup], app, env).trim();
   if (!/^[A-Za-z0-9_-]{43}$/.test(key)) throw new Error(`CLI printed ${key}`);
   console.log('cli ok');
-  console.log('pack check: 3 passed, 0 failed');
+
+  // The public typings resolve from the installed package (tsc from this repo; nothing installed in the app).
+  writeFileSync(
+    join(app, 'typed.ts'),
+    `import { OpaqueClient, ServerSetup, type Suite } from 'keyward';
+import { client } from 'keyward/serenity';
+const suite: Suite = ServerSetup.generate().suite;
+const request: string = client.startRegistration({ password: 'x' }).registrationRequest;
+new OpaqueClient({ suite, keyStretching: 'memory-constrained' });
+export { request };
+`,
+  );
+  const tsc = join(root, 'node_modules/typescript/bin/tsc');
+  sh(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--types', 'node', '--typeRoots', join(root, 'node_modules/@types'), 'typed.ts'], app, env);
+  console.log('types ok');
+  console.log('pack check: 4 passed, 0 failed');
 } finally {
   rmSync(work, { recursive: true, force: true });
   rmSync(join(root, `npm/${platform}/keyward.${platform}.node`), { force: true });

@@ -1,0 +1,2 @@
+// Public typings of `keyward`: the declarations tsc emits for src/index.ts.
+export * from './dist/cjs/index';
