@@ -66,12 +66,13 @@ console.log('import ok');
   // The public typings resolve from the installed package (tsc from this repo; nothing installed in the app).
   writeFileSync(
     join(app, 'typed.ts'),
-    `import { OpaqueClient, ServerSetup, type Suite } from 'keyward';
+    `import { ClientLoginState, OpaqueClient, ServerSetup, type Suite } from 'keyward';
 import { client } from 'keyward/serenity';
 const suite: Suite = ServerSetup.generate().suite;
 const request: string = client.startRegistration({ password: 'x' }).registrationRequest;
 new OpaqueClient({ suite, keyStretching: 'memory-constrained' });
-export { request };
+const restore = (b: Uint8Array): ClientLoginState => ClientLoginState.deserialize(b);
+export { request, restore };
 `,
   );
   const tsc = join(root, 'node_modules/typescript/bin/tsc');

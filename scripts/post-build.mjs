@@ -1,16 +1,25 @@
-// After tsc: (1) points dist/cjs/native.d.ts at the addon's typings, which
-// sit one level further up from dist/cjs than from src; (2) writes dist/esm/*.mjs: each re-exports the CommonJS build by name. One
+// After tsc: (1) points the emitted declarations at the addon's typings
+// (tsc keeps the specifiers as written in src/, one level short for dist/cjs/); (2) writes dist/esm/*.mjs: each re-exports the CommonJS build by name. One
 // implementation behind both `require` and `import` means one copy of every
 // class, so `instanceof` and the native objects agree whichever way a
 // module was loaded (no dual-package hazard).
 import { createRequire } from 'node:module';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const require = createRequire(import.meta.url);
-const nativeDts = join(root, 'dist/cjs/native.d.ts');
-writeFileSync(nativeDts, readFileSync(nativeDts, 'utf8').replaceAll("'../native/binding'", "'../../native/binding'"));
+function declarations(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? declarations(join(dir, e.name)) : e.name.endsWith('.d.ts') ? [join(dir, e.name)] : [],
+  );
+}
+for (const file of declarations(join(root, 'dist/cjs'))) {
+  const target = relative(dirname(file), join(root, 'native/binding'));
+  const text = readFileSync(file, 'utf8');
+  const fixed = text.replace(/(["'])(?:\.\.\/)+native\/binding\1/g, (_, q) => `${q}${target}${q}`);
+  if (fixed !== text) writeFileSync(file, fixed);
+}
 
 const entries = ['index', 'serenity/index', 'serenity/p256', 'cli'];
 

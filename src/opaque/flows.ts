@@ -24,6 +24,18 @@ function stateArg<T>(state: unknown, cls: abstract new (...args: never[]) => T, 
   throw new InvalidArgumentError(`state must be a ${name}`);
 }
 
+/** Validates a client finish call's arguments, shared by the async and sync forms. */
+function finishArgs<T>(
+  state: unknown,
+  cls: abstract new (...args: never[]) => T,
+  name: string,
+  password: TextOrBytes,
+  response: Uint8Array,
+  params: ClientParams | undefined,
+) {
+  return [stateArg(state, cls, name), textOrBytes(password, 'password'), bytes(response, 'response'), clientParamsArg(params)] as const;
+}
+
 function setupArg(setup: unknown): ServerSetup {
   if (setup instanceof ServerSetup) return setup;
   throw new InvalidArgumentError('setup must be a ServerSetup');
@@ -45,10 +57,7 @@ export const registration = {
       response: Uint8Array,
       params?: ClientParams,
     ): Promise<RegistrationResult> {
-      const s = stateArg(state, ClientRegistrationState, 'ClientRegistrationState');
-      const pw = textOrBytes(password, 'password');
-      const r = bytes(response, 'response');
-      const p = clientParamsArg(params);
+      const [s, pw, r, p] = finishArgs(state, ClientRegistrationState, 'ClientRegistrationState', password, response, params);
       return callAsync(() => binding.clientRegistrationFinish(s.native, pw, r, p));
     },
 
@@ -59,10 +68,7 @@ export const registration = {
       response: Uint8Array,
       params?: ClientParams,
     ): RegistrationResult {
-      const s = stateArg(state, ClientRegistrationState, 'ClientRegistrationState');
-      const pw = textOrBytes(password, 'password');
-      const r = bytes(response, 'response');
-      const p = clientParamsArg(params);
+      const [s, pw, r, p] = finishArgs(state, ClientRegistrationState, 'ClientRegistrationState', password, response, params);
       return call(() => binding.clientRegistrationFinishSync(s.native, pw, r, p));
     },
   },
@@ -95,19 +101,13 @@ export const login = {
 
     /** Runs Argon2id on the libuv thread pool. A wrong password rejects with `InvalidLoginError`. */
     finish(state: ClientLoginState, password: TextOrBytes, response: Uint8Array, params?: ClientParams): Promise<LoginResult> {
-      const s = stateArg(state, ClientLoginState, 'ClientLoginState');
-      const pw = textOrBytes(password, 'password');
-      const r = bytes(response, 'response');
-      const p = clientParamsArg(params);
+      const [s, pw, r, p] = finishArgs(state, ClientLoginState, 'ClientLoginState', password, response, params);
       return callAsync(() => binding.clientLoginFinish(s.native, pw, r, p));
     },
 
     /** Blocks the event loop for the whole key stretching. */
     finishSync(state: ClientLoginState, password: TextOrBytes, response: Uint8Array, params?: ClientParams): LoginResult {
-      const s = stateArg(state, ClientLoginState, 'ClientLoginState');
-      const pw = textOrBytes(password, 'password');
-      const r = bytes(response, 'response');
-      const p = clientParamsArg(params);
+      const [s, pw, r, p] = finishArgs(state, ClientLoginState, 'ClientLoginState', password, response, params);
       return call(() => binding.clientLoginFinishSync(s.native, pw, r, p));
     },
   },

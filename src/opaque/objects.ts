@@ -92,16 +92,16 @@ export class ServerRegistration {
   }
 }
 
-type NativeStateClass = {
-  deserialize(bytes: Uint8Array): NativeState;
-  fromRaw(suite: string, raw: Uint8Array): NativeState;
-};
 type NativeState = {
   serialize(): Uint8Array;
   serializeRaw(): Uint8Array;
   readonly suite: string;
   readonly isSpent: boolean;
   dispose(): void;
+};
+type NativeStateClass<N extends NativeState> = {
+  deserialize(bytes: Uint8Array): N;
+  fromRaw(suite: string, raw: Uint8Array): N;
 };
 
 /** Shared behaviour of the three state classes. */
@@ -139,54 +139,30 @@ abstract class ProtocolState<N extends NativeState> {
   }
 }
 
-function reader<N extends NativeState, S>(cls: NativeStateClass, wrap: (n: N) => S) {
-  return {
-    deserialize(data: Uint8Array): S {
+/** A state class over one native class, with its two readers. */
+function stateClass<N extends NativeState>(cls: NativeStateClass<N>) {
+  return class extends ProtocolState<N> {
+    /** Reads `serialize()` output; the header must name this kind of state. */
+    static deserialize<T>(this: new (native: N) => T, data: Uint8Array): T {
       const b = bytes(data, 'data');
-      return wrap(call(() => cls.deserialize(b)) as N);
-    },
-    fromRaw(suite: Suite, raw: Uint8Array): S {
+      return new this(call(() => cls.deserialize(b)));
+    }
+
+    /** Reads the bare opaque-ke bytes of `suite`. */
+    static fromRaw<T>(this: new (native: N) => T, suite: Suite, raw: Uint8Array): T {
       const s = suiteArg(suite);
       const b = bytes(raw, 'raw');
-      return wrap(call(() => cls.fromRaw(s, b)) as N);
-    },
+      return new this(call(() => cls.fromRaw(s, b)));
+    }
   };
 }
 
-type NativeClientRegistrationState = InstanceType<typeof binding.ClientRegistrationState>;
-type NativeClientLoginState = InstanceType<typeof binding.ClientLoginState>;
-type NativeServerLoginState = InstanceType<typeof binding.ServerLoginState>;
+export class ClientRegistrationState extends stateClass(binding.ClientRegistrationState) {}
 
-export class ClientRegistrationState extends ProtocolState<NativeClientRegistrationState> {
-  private static readonly read = reader(binding.ClientRegistrationState, (n: NativeClientRegistrationState) => new ClientRegistrationState(n));
-  static deserialize(data: Uint8Array): ClientRegistrationState {
-    return ClientRegistrationState.read.deserialize(data);
-  }
-  static fromRaw(suite: Suite, raw: Uint8Array): ClientRegistrationState {
-    return ClientRegistrationState.read.fromRaw(suite, raw);
-  }
-}
-
-export class ClientLoginState extends ProtocolState<NativeClientLoginState> {
-  private static readonly read = reader(binding.ClientLoginState, (n: NativeClientLoginState) => new ClientLoginState(n));
-  static deserialize(data: Uint8Array): ClientLoginState {
-    return ClientLoginState.read.deserialize(data);
-  }
-  static fromRaw(suite: Suite, raw: Uint8Array): ClientLoginState {
-    return ClientLoginState.read.fromRaw(suite, raw);
-  }
-}
+export class ClientLoginState extends stateClass(binding.ClientLoginState) {}
 
 /**
  * Lets its holder finish a login without the password: it must never leave
  * the server unsealed.
  */
-export class ServerLoginState extends ProtocolState<NativeServerLoginState> {
-  private static readonly read = reader(binding.ServerLoginState, (n: NativeServerLoginState) => new ServerLoginState(n));
-  static deserialize(data: Uint8Array): ServerLoginState {
-    return ServerLoginState.read.deserialize(data);
-  }
-  static fromRaw(suite: Suite, raw: Uint8Array): ServerLoginState {
-    return ServerLoginState.read.fromRaw(suite, raw);
-  }
-}
+export class ServerLoginState extends stateClass(binding.ServerLoginState) {}
