@@ -55,8 +55,8 @@ macro_rules! suite_ops {
             use opaque_ke::{
                 ClientLogin, ClientLoginFinishParameters, ClientRegistration,
                 ClientRegistrationFinishParameters, CredentialFinalization, CredentialRequest,
-                CredentialResponse, RegistrationRequest, RegistrationResponse, RegistrationUpload,
-                ServerLogin, ServerLoginParameters, ServerRegistration,
+                CredentialResponse, RegistrationRequest, RegistrationResponse, ServerLogin,
+                ServerLoginParameters, ServerRegistration,
             };
             use rand_core::CryptoRngCore;
             use zeroize::Zeroizing;
@@ -209,16 +209,6 @@ macro_rules! suite_ops {
                 })
             }
 
-            pub(crate) fn upload_check(upload: &[u8]) -> Result<()> {
-                parse(
-                    "registration upload",
-                    upload,
-                    serialized_len(RegistrationUpload::<Cs>::serialize),
-                    RegistrationUpload::<Cs>::deserialize,
-                )
-                .map(drop)
-            }
-
             pub(crate) fn client_login_start(
                 rng: &mut dyn CryptoRngCore,
                 password: &[u8],
@@ -231,12 +221,20 @@ macro_rules! suite_ops {
             pub(crate) fn server_login_start(
                 rng: &mut dyn CryptoRngCore,
                 setup: &Setup,
-                record: Option<&[u8]>,
+                record: Option<&(dyn core::any::Any + Send + Sync)>,
                 request: &[u8],
                 credential_identifier: &[u8],
                 params: &ServerParams,
             ) -> Result<(Vec<u8>, Zeroizing<Vec<u8>>)> {
-                let record = record.map(record_parse).transpose()?;
+                let record = record
+                    .map(|r| {
+                        r.downcast_ref::<ServerRegistration<Cs>>()
+                            .cloned()
+                            .ok_or_else(|| {
+                                Error::serialization("registration record of another suite")
+                            })
+                    })
+                    .transpose()?;
                 let request = parse(
                     "credential request",
                     request,

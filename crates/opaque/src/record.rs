@@ -1,32 +1,37 @@
 //! The password file a server stores per user.
 
+use std::any::Any;
+use std::sync::Arc;
+
 use crate::envelope::{self, Kind};
 use crate::error::Result;
 use crate::ops::by_suite;
 use crate::suite::Suite;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Kept both as bytes (to store) and parsed (to log in with, without a second parse).
+#[derive(Clone)]
 pub struct ServerRegistration {
     suite: Suite,
     raw: Vec<u8>,
+    /// The suite's `opaque_ke::ServerRegistration`, read back by `ops` for that suite.
+    parsed: Arc<dyn Any + Send + Sync>,
 }
 
 impl ServerRegistration {
     /// Accepts the client's registration upload (RFC 9807 `RegistrationRecord`).
     pub fn from_upload(suite: Suite, upload: &[u8]) -> Result<ServerRegistration> {
-        by_suite!(suite, m => m::upload_check(upload))?;
-        Ok(ServerRegistration {
-            suite,
-            raw: upload.to_vec(),
-        })
+        // The upload and the stored record have the same layout.
+        ServerRegistration::from_raw(suite, upload)
     }
 
     /// Reads the raw record of `suite`, as opaque-ke and serenity store it.
     pub fn from_raw(suite: Suite, raw: &[u8]) -> Result<ServerRegistration> {
-        by_suite!(suite, m => m::record_parse(raw).map(drop))?;
+        let parsed: Arc<dyn Any + Send + Sync> =
+            by_suite!(suite, m => Arc::new(m::record_parse(raw)?));
         Ok(ServerRegistration {
             suite,
             raw: raw.to_vec(),
+            parsed,
         })
     }
 
@@ -45,5 +50,26 @@ impl ServerRegistration {
 
     pub fn raw(&self) -> &[u8] {
         &self.raw
+    }
+
+    pub(crate) fn parsed(&self) -> &(dyn Any + Send + Sync) {
+        self.parsed.as_ref()
+    }
+}
+
+impl PartialEq for ServerRegistration {
+    fn eq(&self, other: &Self) -> bool {
+        self.suite == other.suite && self.raw == other.raw
+    }
+}
+
+impl Eq for ServerRegistration {}
+
+impl core::fmt::Debug for ServerRegistration {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ServerRegistration")
+            .field("suite", &self.suite)
+            .field("len", &self.raw.len())
+            .finish()
     }
 }

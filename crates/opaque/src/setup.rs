@@ -137,9 +137,9 @@ impl ServerSetup {
                 )));
             }
         }
-        let raw_record = record.map(|r| r.raw());
+        let parsed_record = record.map(|r| r.parsed());
         let (response, state) = with_setup!(&self.inner, m, s => m::server_login_start(
-            rng, s, raw_record, request, credential_identifier, params
+            rng, s, parsed_record, request, credential_identifier, params
         ))?;
         Ok((
             response,
