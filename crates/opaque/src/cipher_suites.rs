@@ -3,11 +3,12 @@
 use opaque_ke::{CipherSuite, Ristretto255, TripleDh, TripleDhKem};
 
 use crate::ksf::Ksf;
+use crate::ristretto::Ristretto255Cached;
 
 pub struct Ristretto255Sha512;
 impl CipherSuite for Ristretto255Sha512 {
     type OprfCs = Ristretto255;
-    type KeyExchange = TripleDh<Ristretto255, sha2::Sha512>;
+    type KeyExchange = TripleDh<Ristretto255Cached, sha2::Sha512>;
     type Ksf = Ksf;
 }
 
@@ -35,6 +36,6 @@ impl CipherSuite for P521Sha512 {
 pub struct MlKem768Ristretto255Sha512;
 impl CipherSuite for MlKem768Ristretto255Sha512 {
     type OprfCs = Ristretto255;
-    type KeyExchange = TripleDhKem<Ristretto255, sha2::Sha512, opaque_ke::ml_kem::MlKem768>;
+    type KeyExchange = TripleDhKem<Ristretto255Cached, sha2::Sha512, opaque_ke::ml_kem::MlKem768>;
     type Ksf = Ksf;
 }

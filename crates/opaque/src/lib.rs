@@ -14,6 +14,7 @@ mod ksf;
 mod ops;
 mod params;
 mod record;
+mod ristretto;
 mod setup;
 mod state;
 mod suite;
