@@ -9,7 +9,6 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use generic_array::{ArrayLength, GenericArray};
 use opaque_ke::errors::InternalError;
 
-use crate::argon2_memory::Memory;
 use crate::error::{Error, Result};
 
 const SALT: [u8; 16] = [0; 16];
@@ -87,9 +86,7 @@ impl opaque_ke::ksf::Ksf for Ksf {
             return Ok(input);
         };
         let mut output = GenericArray::default();
-        let mut memory = Memory::take(argon.params().block_count());
-        argon
-            .hash_password_into_with_memory(&input, &SALT, &mut output, memory.blocks())
+        keyward_argon2::hash_into(argon, &input, &SALT, &mut output)
             .map_err(|_| InternalError::KsfError)?;
         Ok(output)
     }

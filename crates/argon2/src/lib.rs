@@ -1,13 +1,16 @@
-//! Reusable Argon2 working memory.
+//! Argon2id with reusable working memory, shared by the OPAQUE KSF and
+//! password hashing.
 //!
 //! A fresh 64 MiB allocation costs about a third of an Argon2id run in page
 //! faults; keeping a few wiped buffers for the common sizes avoids that.
 //! Buffers are zeroized before they return to the pool, so no password-derived
 //! block outlives its call, and large ones (the 2 GiB preset) are not kept.
 
+#![forbid(unsafe_code)]
+
 use std::sync::Mutex;
 
-use argon2::Block;
+use argon2::{Argon2, Block};
 use rayon::prelude::*;
 use zeroize::Zeroize;
 
@@ -19,18 +22,25 @@ const MAX_POOLED: usize = 4;
 static POOL: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
 
 /// Working memory of exactly `blocks` blocks, wiped and returned on drop.
-pub(crate) struct Memory(Vec<Block>);
+pub struct Memory(Vec<Block>);
 
 impl Memory {
-    pub(crate) fn take(blocks: usize) -> Memory {
+    /// `None` when the allocation fails: a too-large request must not abort the process.
+    pub fn take(blocks: usize) -> Option<Memory> {
         let reused = POOL.lock().ok().and_then(|mut pool| {
             let i = pool.iter().position(|b| b.len() == blocks)?;
             Some(pool.swap_remove(i))
         });
-        Memory(reused.unwrap_or_else(|| vec![Block::default(); blocks]))
+        if let Some(buffer) = reused {
+            return Some(Memory(buffer));
+        }
+        let mut buffer = Vec::new();
+        buffer.try_reserve_exact(blocks).ok()?;
+        buffer.resize(blocks, Block::default());
+        Some(Memory(buffer))
     }
 
-    pub(crate) fn blocks(&mut self) -> &mut [Block] {
+    pub fn blocks(&mut self) -> &mut [Block] {
         &mut self.0
     }
 }
@@ -51,4 +61,25 @@ impl Drop for Memory {
             }
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The working memory could not be allocated.
+    OutOfMemory,
+    /// Argon2 refused its inputs (lengths out of range).
+    Argon2(argon2::Error),
+}
+
+/// Runs `argon` over `password` and `salt` into `out`, on pooled memory.
+pub fn hash_into(
+    argon: &Argon2<'_>,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), Failure> {
+    let mut memory = Memory::take(argon.params().block_count()).ok_or(Failure::OutOfMemory)?;
+    argon
+        .hash_password_into_with_memory(password, salt, out, memory.blocks())
+        .map_err(Failure::Argon2)
 }

@@ -1,0 +1,17 @@
+//! Sealed data for keyward, on standard primitives (RustCrypto): AEAD boxes
+//! with associated data and a time-to-live, canonical keyed MACs, key
+//! derivation, Argon2id password hashes, STREAM encryption and an encrypted
+//! key-value store. Formats are documented in `docs/sealed-data.md`.
+#![forbid(unsafe_code)]
+
+pub mod boxes;
+pub mod encoding;
+mod error;
+pub mod keys;
+pub mod mac;
+pub mod password;
+pub mod primitives;
+pub mod stream;
+
+pub use error::{Error, Result};
+pub use keys::SecretKey;

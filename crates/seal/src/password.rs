@@ -1,0 +1,228 @@
+//! Password hashing: Argon2id in the standard PHC string format.
+//!
+//! Two keyward additions stay inside that format, so a plain hash (no pepper,
+//! no associated data) verifies in any Argon2 library and theirs verify here:
+//! - the pepper and the associated data become Argon2's secret input `K`
+//!   (canonically encoded), which is never stored;
+//! - the 24-byte salt starts with the time of hashing (ms, big-endian) before
+//!   16 random bytes, which lets `verify` enforce a time-to-live; the salt is
+//!   an Argon2 input, so the timestamp cannot be changed without the hash
+//!   failing.
+
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Params, Version, ARGON2ID_IDENT};
+use rand_core::{CryptoRng, RngCore};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::boxes::check_age;
+use crate::encoding::encode_parts;
+use crate::error::{Error, Result};
+
+const OUTPUT_LEN: usize = 32;
+const RANDOM_SALT_LEN: usize = 16;
+const STAMPED_SALT_LEN: usize = 8 + RANDOM_SALT_LEN;
+const SECRET_DOMAIN: &[u8] = b"keyward password v1";
+
+/// Argon2id cost parameters; memory in KiB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordParams {
+    pub memory: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl PasswordParams {
+    /// OWASP's first recommendation: m=19456 KiB, t=2, p=1. The default.
+    pub const OWASP: Self = Self { memory: 19_456, iterations: 2, parallelism: 1 };
+    /// RFC 9106 §4, second recommendation: m=64 MiB, t=3, p=4.
+    pub const RFC9106_LOW_MEMORY: Self = Self { memory: 65_536, iterations: 3, parallelism: 4 };
+    /// RFC 9106 §4, first recommendation: m=2 GiB, t=1, p=4.
+    pub const RFC9106_HIGH_MEMORY: Self = Self { memory: 2_097_152, iterations: 1, parallelism: 4 };
+
+    pub fn preset(name: &str) -> Result<Self> {
+        match name {
+            "owasp" => Ok(Self::OWASP),
+            "rfc9106-low-memory" => Ok(Self::RFC9106_LOW_MEMORY),
+            "rfc9106-high-memory" => Ok(Self::RFC9106_HIGH_MEMORY),
+            other => Err(Error::InvalidArgument(format!(
+                "unknown password preset {other:?} (owasp, rfc9106-low-memory, rfc9106-high-memory)"
+            ))),
+        }
+    }
+
+    fn argon2(&self, output_len: usize) -> Result<Params> {
+        Params::new(self.memory, self.iterations, self.parallelism, Some(output_len)).map_err(|e| {
+            Error::InvalidArgument(format!(
+                "invalid Argon2id parameters (memory={} KiB, iterations={}, parallelism={}): {e}",
+                self.memory, self.iterations, self.parallelism
+            ))
+        })
+    }
+}
+
+/// What a hash is bound to besides the password; none of it is stored.
+#[derive(Default, Clone, Copy)]
+pub struct Binding<'a> {
+    pub pepper: Option<&'a [u8]>,
+    pub aad: Option<&'a [u8]>,
+}
+
+impl Binding<'_> {
+    fn secret(&self) -> Option<Zeroizing<Vec<u8>>> {
+        if self.pepper.is_none() && self.aad.is_none() {
+            return None;
+        }
+        let field = |v: Option<&[u8]>| v.map(|b| encode_parts([b])).unwrap_or_default();
+        Some(Zeroizing::new(encode_parts([
+            SECRET_DOMAIN,
+            &field(self.pepper)[..],
+            &field(self.aad)[..],
+        ])))
+    }
+}
+
+fn run(params: Params, binding: &Binding, password: &[u8], salt: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    let secret = binding.secret();
+    let argon = match &secret {
+        Some(k) => Argon2::new_with_secret(k, Algorithm::Argon2id, Version::V0x13, params),
+        None => Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params)),
+    }
+    .map_err(|e| Error::InvalidArgument(format!("pepper or associated data: {e}")))?;
+    let mut out = Zeroizing::new(vec![0u8; argon.params().output_len().unwrap_or(OUTPUT_LEN)]);
+    keyward_argon2::hash_into(&argon, password, salt, &mut out).map_err(|e| match e {
+        keyward_argon2::Failure::OutOfMemory => {
+            Error::InvalidArgument("not enough memory for these Argon2id parameters".into())
+        }
+        keyward_argon2::Failure::Argon2(e) => Error::InvalidArgument(format!("Argon2id: {e}")),
+    })?;
+    Ok(out)
+}
+
+pub fn hash_password(
+    password: &[u8],
+    params: PasswordParams,
+    binding: &Binding,
+    now_ms: u64,
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<String> {
+    let argon_params = params.argon2(OUTPUT_LEN)?;
+    let mut salt = [0u8; STAMPED_SALT_LEN];
+    salt[..8].copy_from_slice(&now_ms.to_be_bytes());
+    rng.fill_bytes(&mut salt[8..]);
+    let output = run(argon_params.clone(), binding, password, &salt)?;
+    let phc = |e: argon2::password_hash::phc::Error| Error::Format(format!("PHC encoding: {e}"));
+    let hash = PasswordHash {
+        algorithm: ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&argon_params).map_err(|e| Error::Format(format!("PHC encoding: {e}")))?,
+        salt: Some(Salt::new(&salt).map_err(phc)?),
+        hash: Some(Output::new(&output).map_err(phc)?),
+    };
+    Ok(hash.to_string())
+}
+
+/// A parsed Argon2id PHC string.
+struct Parsed {
+    params: Params,
+    salt: Vec<u8>,
+    hash: Vec<u8>,
+}
+
+fn parse(encoded: &str) -> Result<Parsed> {
+    let bad = |why: &str| Error::Format(format!("not an Argon2id PHC hash: {why}"));
+    let phc = PasswordHash::new(encoded).map_err(|e| bad(&e.to_string()))?;
+    if phc.algorithm != ARGON2ID_IDENT {
+        return Err(bad("the algorithm is not argon2id"));
+    }
+    if phc.version != Some(Version::V0x13.into()) {
+        return Err(bad("only version 19 (0x13) is accepted"));
+    }
+    let salt = phc.salt.ok_or_else(|| bad("no salt"))?.to_vec();
+    let hash = phc.hash.ok_or_else(|| bad("no hash"))?.as_bytes().to_vec();
+    let costs = Params::try_from(&phc).map_err(|e| bad(&e.to_string()))?;
+    let params = Params::new(costs.m_cost(), costs.t_cost(), costs.p_cost(), Some(hash.len()))
+        .map_err(|e| bad(&e.to_string()))?;
+    Ok(Parsed { params, salt, hash })
+}
+
+/// `Ok(false)` for a wrong password (or pepper, or associated data). A hash
+/// older than `ttl_ms` is `Expired`, reported only once the password matched.
+pub fn verify_password(
+    encoded: &str,
+    password: &[u8],
+    binding: &Binding,
+    ttl_ms: Option<u64>,
+    now_ms: u64,
+) -> Result<bool> {
+    let parsed = parse(encoded)?;
+    if ttl_ms.is_some() && parsed.salt.len() != STAMPED_SALT_LEN {
+        return Err(Error::Format(
+            "this hash carries no keyward timestamp, so a ttl cannot be checked".into(),
+        ));
+    }
+    let computed = run(parsed.params, binding, password, &parsed.salt)?;
+    if !bool::from(computed.ct_eq(&parsed.hash)) {
+        return Ok(false);
+    }
+    if ttl_ms.is_some() {
+        let stamp = u64::from_be_bytes(parsed.salt[..8].try_into().expect("8 bytes"));
+        check_age(stamp, ttl_ms, now_ms)?;
+    }
+    Ok(true)
+}
+
+/// True when `encoded` was made with other costs than `params` (or is not
+/// keyward's Argon2id with a 32-byte output); then hash the password afresh
+/// at the next successful login.
+pub fn needs_rehash(encoded: &str, params: PasswordParams) -> Result<bool> {
+    let parsed = parse(encoded)?;
+    params.argon2(OUTPUT_LEN)?;
+    Ok(parsed.params.m_cost() != params.memory
+        || parsed.params.t_cost() != params.iterations
+        || parsed.params.p_cost() != params.parallelism
+        || parsed.hash.len() != OUTPUT_LEN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_core::OsRng;
+
+    const FAST: PasswordParams = PasswordParams { memory: 64, iterations: 1, parallelism: 1 };
+
+    #[test]
+    fn round_trip_and_bindings() {
+        let pepper = Binding { pepper: Some(b"pepper"), aad: None };
+        let hash = hash_password(b"hunter2", FAST, &pepper, 1_000, &mut OsRng).unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{hash}");
+        assert!(verify_password(&hash, b"hunter2", &pepper, None, 0).unwrap());
+        assert!(!verify_password(&hash, b"hunter3", &pepper, None, 0).unwrap());
+        assert!(!verify_password(&hash, b"hunter2", &Binding::default(), None, 0).unwrap());
+        let aad = Binding { pepper: Some(b"pepper"), aad: Some(b"") };
+        assert!(!verify_password(&hash, b"hunter2", &aad, None, 0).unwrap());
+        assert!(verify_password(&hash, b"hunter2", &pepper, Some(10_000), 11_000).unwrap());
+        assert_eq!(
+            verify_password(&hash, b"hunter2", &pepper, Some(10_000), 13_000),
+            Err(Error::Expired { expired_by: 2.0 })
+        );
+        // A wrong password is just false, even when the hash is old.
+        assert!(!verify_password(&hash, b"nope", &pepper, Some(10_000), 13_000).unwrap());
+    }
+
+    #[test]
+    fn malformed_and_foreign_hashes() {
+        for bad in ["", "$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", "$argon2id$v=16$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", "plain"] {
+            assert!(matches!(verify_password(bad, b"x", &Binding::default(), None, 0), Err(Error::Format(_))), "{bad}");
+        }
+        assert!(matches!(hash_password(b"x", PasswordParams { memory: 1, iterations: 1, parallelism: 1 }, &Binding::default(), 0, &mut OsRng), Err(Error::InvalidArgument(_))));
+        assert!(matches!(PasswordParams::preset("fast"), Err(Error::InvalidArgument(_))));
+    }
+
+    #[test]
+    fn rehash_when_costs_change() {
+        let hash = hash_password(b"pw", FAST, &Binding::default(), 0, &mut OsRng).unwrap();
+        assert!(!needs_rehash(&hash, FAST).unwrap());
+        assert!(needs_rehash(&hash, PasswordParams { iterations: 2, ..FAST }).unwrap());
+    }
+}

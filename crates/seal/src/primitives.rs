@@ -1,0 +1,152 @@
+//! The raw primitives under every sealed-data format, from RustCrypto: the two
+//! ChaCha20-Poly1305 AEADs, HKDF and HMAC. The high-level formats call exactly
+//! these functions, so the Wycheproof vectors run against them test those
+//! formats' primitive layer too.
+
+use chacha20poly1305::aead::{AeadInPlace, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, Tag, XChaCha20Poly1305};
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use sha2::{Sha256, Sha512};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+
+pub const KEY_LEN: usize = 32;
+pub const TAG_LEN: usize = 16;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aead {
+    /// RFC 8439 with a 96-bit nonce.
+    ChaCha20Poly1305,
+    /// The extended-nonce variant (192-bit nonce), safe with random nonces.
+    XChaCha20Poly1305,
+}
+
+impl Aead {
+    pub fn nonce_len(self) -> usize {
+        match self {
+            Aead::ChaCha20Poly1305 => 12,
+            Aead::XChaCha20Poly1305 => 24,
+        }
+    }
+
+    fn check(self, key: &[u8], nonce: &[u8]) -> Result<()> {
+        Error::check_len("AEAD key", key, KEY_LEN)?;
+        Error::check_len("AEAD nonce", nonce, self.nonce_len())
+    }
+
+    /// Encrypts `buffer` in place and returns the tag.
+    pub fn encrypt_detached(
+        self,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        buffer: &mut [u8],
+    ) -> Result<[u8; TAG_LEN]> {
+        self.check(key, nonce)?;
+        let tag = match self {
+            Aead::ChaCha20Poly1305 => ChaCha20Poly1305::new(key.into())
+                .encrypt_in_place_detached(nonce.into(), aad, buffer),
+            Aead::XChaCha20Poly1305 => XChaCha20Poly1305::new(key.into())
+                .encrypt_in_place_detached(nonce.into(), aad, buffer),
+        }
+        .map_err(|_| Error::InvalidArgument("plaintext too long for one AEAD call".into()))?;
+        Ok(tag.into())
+    }
+
+    /// Decrypts `buffer` in place if `tag` authenticates it; leaves it untouched otherwise.
+    pub fn decrypt_detached(
+        self,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        buffer: &mut [u8],
+        tag: &[u8],
+    ) -> Result<()> {
+        self.check(key, nonce)?;
+        if tag.len() != TAG_LEN {
+            return Err(Error::Decryption("the tag is not 16 bytes"));
+        }
+        let tag = Tag::from_slice(tag);
+        match self {
+            Aead::ChaCha20Poly1305 => ChaCha20Poly1305::new(key.into())
+                .decrypt_in_place_detached(nonce.into(), aad, buffer, tag),
+            Aead::XChaCha20Poly1305 => XChaCha20Poly1305::new(key.into())
+                .decrypt_in_place_detached(nonce.into(), aad, buffer, tag),
+        }
+        .map_err(|_| Error::Decryption("the ciphertext does not authenticate"))
+    }
+
+    /// `ciphertext ‖ tag`.
+    pub fn encrypt(self, key: &[u8], nonce: &[u8], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(plaintext.len() + TAG_LEN);
+        out.extend_from_slice(plaintext);
+        let tag = self.encrypt_detached(key, nonce, aad, &mut out)?;
+        out.extend_from_slice(&tag);
+        Ok(out)
+    }
+
+    /// Takes `ciphertext ‖ tag`.
+    pub fn decrypt(self, key: &[u8], nonce: &[u8], aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        self.check(key, nonce)?;
+        if sealed.len() < TAG_LEN {
+            return Err(Error::Decryption("shorter than a tag"));
+        }
+        let (ciphertext, tag) = sealed.split_at(sealed.len() - TAG_LEN);
+        let mut out = Zeroizing::new(ciphertext.to_vec());
+        self.decrypt_detached(key, nonce, aad, &mut out, tag)?;
+        Ok(out)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hash {
+    Sha256,
+    Sha512,
+}
+
+impl Hash {
+    pub fn output_len(self) -> usize {
+        match self {
+            Hash::Sha256 => 32,
+            Hash::Sha512 => 64,
+        }
+    }
+}
+
+/// HKDF (RFC 5869). Fails for an output longer than 255 hash lengths.
+pub fn hkdf(hash: Hash, ikm: &[u8], salt: &[u8], info: &[u8], len: usize) -> Result<Zeroizing<Vec<u8>>> {
+    let mut out = Zeroizing::new(vec![0u8; len]);
+    let result = match hash {
+        Hash::Sha256 => Hkdf::<Sha256>::new(Some(salt), ikm).expand(info, &mut out),
+        Hash::Sha512 => Hkdf::<Sha512>::new(Some(salt), ikm).expand(info, &mut out),
+    };
+    result.map_err(|_| {
+        Error::InvalidArgument(format!(
+            "HKDF output of {len} bytes is longer than 255 × {}",
+            hash.output_len()
+        ))
+    })?;
+    Ok(out)
+}
+
+/// HMAC (RFC 2104) over the concatenation of `message` slices.
+pub fn hmac(hash: Hash, key: &[u8], message: &[&[u8]]) -> Vec<u8> {
+    fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], message: &[&[u8]]) -> Vec<u8> {
+        let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
+        message.iter().for_each(|m| mac.update(m));
+        mac.finalize().into_bytes().to_vec()
+    }
+    match hash {
+        Hash::Sha256 => run::<Hmac<Sha256>>(key, message),
+        Hash::Sha512 => run::<Hmac<Sha512>>(key, message),
+    }
+}
+
+/// Checks an HMAC-SHA-512 tag in constant time.
+pub fn hmac_sha512_verify(key: &[u8], message: &[&[u8]], tag: &[u8]) -> Result<()> {
+    let mut mac = <Hmac<Sha512> as hmac::digest::KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
+    message.iter().for_each(|m| mac.update(m));
+    mac.verify_slice(tag).map_err(|_| Error::InvalidMac)
+}

@@ -1,0 +1,292 @@
+//! Streaming encryption with the STREAM construction (Hoang, Reyhanitabar,
+//! Rogaway, Vizár), as RustCrypto's `aead::stream` implements it over
+//! XChaCha20-Poly1305: each chunk's nonce is `prefix (19) ‖ counter (4, BE) ‖
+//! last flag (1)`, so a reordered, dropped or duplicated chunk fails on its
+//! counter, a truncated stream lacks its last-flagged chunk, and an extended
+//! one has data after it.
+//!
+//! Layout (docs/sealed-data.md): a 24-byte header `version (1) ‖ chunk size
+//! (4, BE) ‖ nonce prefix (19)`, then chunks of `chunk size + 16` bytes, the
+//! last one shorter (possibly only its tag). Every chunk authenticates the
+//! header and the caller's associated data. Both sides buffer at most one
+//! chunk, so memory stays bounded whatever the input size.
+
+use chacha20poly1305::aead::stream::{DecryptorBE32, EncryptorBE32};
+use chacha20poly1305::aead::KeyInit;
+use chacha20poly1305::XChaCha20Poly1305;
+use rand_core::{CryptoRng, RngCore};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use crate::keys::SecretKey;
+use crate::primitives::TAG_LEN;
+
+pub const STREAM_VERSION: u8 = 1;
+pub const HEADER_LEN: usize = 1 + 4 + PREFIX_LEN;
+const PREFIX_LEN: usize = 19;
+pub const DEFAULT_CHUNK: usize = 64 * 1024;
+pub const MIN_CHUNK: usize = 1024;
+pub const MAX_CHUNK: usize = 16 * 1024 * 1024;
+
+fn check_chunk(chunk: usize) -> Result<()> {
+    if (MIN_CHUNK..=MAX_CHUNK).contains(&chunk) {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "chunk size must be between {MIN_CHUNK} and {MAX_CHUNK} bytes, got {chunk}"
+        )))
+    }
+}
+
+fn chunk_aad(header: &[u8], aad: &[u8]) -> Vec<u8> {
+    [header, aad].concat()
+}
+
+pub struct StreamSealer {
+    encryptor: Option<EncryptorBE32<XChaCha20Poly1305>>,
+    aad: Vec<u8>,
+    chunk: usize,
+    pending: Zeroizing<Vec<u8>>,
+    header: Option<[u8; HEADER_LEN]>,
+}
+
+impl StreamSealer {
+    pub fn new(key: &SecretKey, aad: &[u8], chunk: usize, rng: &mut (impl RngCore + CryptoRng)) -> Result<Self> {
+        check_chunk(chunk)?;
+        let mut header = [0u8; HEADER_LEN];
+        header[0] = STREAM_VERSION;
+        header[1..5].copy_from_slice(&(chunk as u32).to_be_bytes());
+        rng.fill_bytes(&mut header[5..]);
+        let aead = XChaCha20Poly1305::new((&key.stream_key[..]).into());
+        Ok(StreamSealer {
+            encryptor: Some(EncryptorBE32::from_aead(aead, (&header[5..]).into())),
+            aad: chunk_aad(&header, aad),
+            chunk,
+            pending: Zeroizing::new(Vec::with_capacity(chunk)),
+            header: Some(header),
+        })
+    }
+
+    fn output(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        if let Some(header) = self.header.take() {
+            out.extend_from_slice(&header);
+        }
+        out
+    }
+
+    /// Seals every full chunk that `data` completes; keeps the rest.
+    pub fn push(&mut self, mut data: &[u8]) -> Result<Vec<u8>> {
+        if self.encryptor.is_none() {
+            return Err(Error::InvalidState("this stream is finished"));
+        }
+        let full = (self.pending.len() + data.len()) / self.chunk;
+        // A chunk that ends exactly at the end of the input stays pending: it may be the last.
+        let full = if (self.pending.len() + data.len()) % self.chunk == 0 { full.saturating_sub(1) } else { full };
+        let mut out = Vec::with_capacity(HEADER_LEN + full * (self.chunk + TAG_LEN));
+        out.extend_from_slice(&self.output());
+        let encryptor = self.encryptor.as_mut().expect("checked above");
+        for _ in 0..full {
+            let take = self.chunk - self.pending.len();
+            let start = out.len();
+            out.extend_from_slice(&self.pending);
+            out.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            self.pending.clear();
+            let mut body = out.split_off(start);
+            encryptor
+                .encrypt_next_in_place(&self.aad[..], &mut body)
+                .map_err(|_| Error::InvalidArgument("stream too long: chunk counter exhausted".into()))?;
+            out.extend_from_slice(&body);
+        }
+        self.pending.extend_from_slice(data);
+        Ok(out)
+    }
+
+    /// Seals what is left as the last chunk; the sealer is spent afterwards.
+    pub fn finish(&mut self) -> Result<Vec<u8>> {
+        let encryptor = self.encryptor.take().ok_or(Error::InvalidState("this stream is finished"))?;
+        let mut out = self.output();
+        let mut body = std::mem::take(&mut *self.pending);
+        encryptor
+            .encrypt_last_in_place(&self.aad[..], &mut body)
+            .map_err(|_| Error::InvalidArgument("stream too long: chunk counter exhausted".into()))?;
+        out.extend_from_slice(&body);
+        Ok(out)
+    }
+}
+
+pub struct StreamOpener {
+    key: Zeroizing<[u8; 32]>,
+    user_aad: Vec<u8>,
+    decryptor: Option<DecryptorBE32<XChaCha20Poly1305>>,
+    aad: Vec<u8>,
+    chunk: usize,
+    pending: Vec<u8>,
+    done: bool,
+}
+
+impl StreamOpener {
+    pub fn new(key: &SecretKey, aad: &[u8]) -> Self {
+        StreamOpener {
+            key: key.stream_key.clone(),
+            user_aad: aad.to_vec(),
+            decryptor: None,
+            aad: Vec::new(),
+            chunk: 0,
+            pending: Vec::new(),
+            done: false,
+        }
+    }
+
+    fn fail(&mut self, why: &'static str) -> Error {
+        self.done = true;
+        self.pending.clear();
+        Error::Decryption(why)
+    }
+
+    fn read_header(&mut self) -> Result<()> {
+        let header: [u8; HEADER_LEN] = self.pending[..HEADER_LEN].try_into().expect("length checked");
+        if header[0] != STREAM_VERSION {
+            return Err(self.fail("unknown stream version"));
+        }
+        let chunk = u32::from_be_bytes(header[1..5].try_into().expect("4 bytes")) as usize;
+        if check_chunk(chunk).is_err() {
+            return Err(self.fail("the stream header names an invalid chunk size"));
+        }
+        let aead = XChaCha20Poly1305::new((&self.key[..]).into());
+        self.decryptor = Some(DecryptorBE32::from_aead(aead, (&header[5..]).into()));
+        self.aad = chunk_aad(&header, &self.user_aad);
+        self.chunk = chunk;
+        self.pending.drain(..HEADER_LEN);
+        Ok(())
+    }
+
+    /// Opens every chunk that is certainly not the last one; keeps the rest.
+    pub fn push(&mut self, data: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        if self.done {
+            return Err(Error::InvalidState("this stream is finished"));
+        }
+        self.pending.extend_from_slice(data);
+        let mut out = Zeroizing::new(Vec::new());
+        if self.decryptor.is_none() {
+            if self.pending.len() < HEADER_LEN {
+                return Ok(out);
+            }
+            self.read_header()?;
+        }
+        let sealed = self.chunk + TAG_LEN;
+        let full = self.pending.len().saturating_sub(1) / sealed;
+        let mut offset = 0;
+        for _ in 0..full {
+            let mut body = self.pending[offset..offset + sealed].to_vec();
+            offset += sealed;
+            let ok = self
+                .decryptor
+                .as_mut()
+                .expect("header read")
+                .decrypt_next_in_place(&self.aad[..], &mut body)
+                .is_ok();
+            if !ok {
+                return Err(self.fail("a chunk does not authenticate (tampered, reordered, dropped or duplicated)"));
+            }
+            out.extend_from_slice(&body);
+        }
+        self.pending.drain(..offset);
+        Ok(out)
+    }
+
+    /// Opens the last chunk; a stream that ends anywhere else fails here.
+    pub fn finish(&mut self) -> Result<Zeroizing<Vec<u8>>> {
+        if self.done {
+            return Err(Error::InvalidState("this stream is finished"));
+        }
+        let Some(decryptor) = self.decryptor.take() else {
+            return Err(self.fail("the stream ended inside its header"));
+        };
+        let mut body = Zeroizing::new(std::mem::take(&mut self.pending));
+        if decryptor.decrypt_last_in_place(&self.aad[..], &mut *body).is_err() {
+            return Err(self.fail("the stream is truncated or extended, or its last chunk was tampered with"));
+        }
+        self.done = true;
+        Ok(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_core::OsRng;
+
+    fn seal_all(key: &SecretKey, data: &[u8], pieces: usize) -> Vec<u8> {
+        let mut sealer = StreamSealer::new(key, b"aad", MIN_CHUNK, &mut OsRng).unwrap();
+        let mut out = Vec::new();
+        for piece in data.chunks(pieces.max(1)) {
+            out.extend(sealer.push(piece).unwrap());
+        }
+        out.extend(sealer.finish().unwrap());
+        out
+    }
+
+    fn open_all(key: &SecretKey, sealed: &[u8], pieces: usize) -> Result<Vec<u8>> {
+        let mut opener = StreamOpener::new(key, b"aad");
+        let mut out = Vec::new();
+        for piece in sealed.chunks(pieces.max(1)) {
+            out.extend_from_slice(&opener.push(piece)?);
+        }
+        out.extend_from_slice(&opener.finish()?);
+        Ok(out)
+    }
+
+    #[test]
+    fn round_trips_at_every_boundary() {
+        let key = SecretKey::generate(&mut OsRng);
+        for len in [0, 1, MIN_CHUNK - 1, MIN_CHUNK, MIN_CHUNK + 1, 3 * MIN_CHUNK, 3 * MIN_CHUNK + 5] {
+            let data: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            for pieces in [1, 7, MIN_CHUNK, 5000] {
+                let sealed = seal_all(&key, &data, pieces);
+                let chunks = len.div_ceil(MIN_CHUNK).max(1);
+                assert_eq!(sealed.len(), HEADER_LEN + len + chunks * TAG_LEN);
+                assert_eq!(open_all(&key, &sealed, pieces).unwrap(), data, "len {len} pieces {pieces}");
+            }
+        }
+    }
+
+    #[test]
+    fn detects_every_kind_of_tampering() {
+        let key = SecretKey::generate(&mut OsRng);
+        let data = vec![42u8; 3 * MIN_CHUNK + 100];
+        let sealed = seal_all(&key, &data, 999);
+        let c = MIN_CHUNK + TAG_LEN;
+        let chunk = |i: usize| &sealed[HEADER_LEN + i * c..(HEADER_LEN + (i + 1) * c).min(sealed.len())];
+        let header = &sealed[..HEADER_LEN];
+        let join = |parts: &[&[u8]]| parts.concat();
+
+        let reordered = join(&[header, chunk(1), chunk(0), chunk(2), chunk(3)]);
+        let dropped = join(&[header, chunk(0), chunk(2), chunk(3)]);
+        let duplicated = join(&[header, chunk(0), chunk(0), chunk(1), chunk(2), chunk(3)]);
+        let truncated = join(&[header, chunk(0), chunk(1), chunk(2)]);
+        let extended = join(&[&sealed[..], chunk(0)]);
+        let mut flipped = sealed.clone();
+        flipped[HEADER_LEN + 5] ^= 1;
+        let mut header_flipped = sealed.clone();
+        header_flipped[10] ^= 1;
+        for (name, bad) in [
+            ("reordered", reordered),
+            ("dropped", dropped),
+            ("duplicated", duplicated),
+            ("truncated", truncated),
+            ("extended", extended),
+            ("flipped", flipped),
+            ("header flipped", header_flipped),
+            ("header only", header.to_vec()),
+            ("half a header", header[..10].to_vec()),
+        ] {
+            assert!(matches!(open_all(&key, &bad, 500), Err(Error::Decryption(_))), "{name}");
+        }
+        let mut other_aad = StreamOpener::new(&key, b"other");
+        let failed = other_aad.push(&sealed).and_then(|_| other_aad.finish());
+        assert!(failed.is_err());
+        assert!(matches!(other_aad.push(b"x"), Err(Error::InvalidState(_))));
+    }
+}
