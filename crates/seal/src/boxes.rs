@@ -54,7 +54,13 @@ pub struct Opened {
 
 /// Authenticates first, then checks the age: an expired box is one that
 /// really was sealed with this key and associated data.
-pub fn open(key: &SecretKey, sealed: &[u8], aad: &[u8], ttl_ms: Option<u64>, now_ms: u64) -> Result<Opened> {
+pub fn open(
+    key: &SecretKey,
+    sealed: &[u8],
+    aad: &[u8],
+    ttl_ms: Option<u64>,
+    now_ms: u64,
+) -> Result<Opened> {
     if sealed.len() < BOX_OVERHEAD {
         return Err(Error::Decryption("too short to be a sealed box"));
     }
@@ -65,10 +71,19 @@ pub fn open(key: &SecretKey, sealed: &[u8], aad: &[u8], ttl_ms: Option<u64>, now
     let (nonce, rest) = rest.split_at(NONCE_LEN);
     let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
     let mut plaintext = Zeroizing::new(ciphertext.to_vec());
-    Aead::XChaCha20Poly1305.decrypt_detached(&key.box_key[..], nonce, &associated(stamp, aad), &mut plaintext, tag)?;
+    Aead::XChaCha20Poly1305.decrypt_detached(
+        &key.box_key[..],
+        nonce,
+        &associated(stamp, aad),
+        &mut plaintext,
+        tag,
+    )?;
     let timestamp_ms = u64::from_be_bytes(stamp[1..].try_into().expect("8 bytes"));
     check_age(timestamp_ms, ttl_ms, now_ms)?;
-    Ok(Opened { plaintext, timestamp_ms })
+    Ok(Opened {
+        plaintext,
+        timestamp_ms,
+    })
 }
 
 /// `Expired` when more than `ttl_ms` has passed since `timestamp_ms`.
@@ -99,12 +114,27 @@ mod tests {
         for bit in 0..sealed.len() * 8 {
             let mut bad = sealed.clone();
             bad[bit / 8] ^= 1 << (bit % 8);
-            assert!(matches!(open(&key, &bad, b"ctx", None, 5_000), Err(Error::Decryption(_))), "bit {bit}");
+            assert!(
+                matches!(
+                    open(&key, &bad, b"ctx", None, 5_000),
+                    Err(Error::Decryption(_))
+                ),
+                "bit {bit}"
+            );
         }
-        assert!(matches!(open(&key, &sealed, b"ctx2", None, 5_000), Err(Error::Decryption(_))));
+        assert!(matches!(
+            open(&key, &sealed, b"ctx2", None, 5_000),
+            Err(Error::Decryption(_))
+        ));
         let other = SecretKey::generate(&mut OsRng);
-        assert!(matches!(open(&other, &sealed, b"ctx", None, 5_000), Err(Error::Decryption(_))));
-        assert!(matches!(open(&key, &sealed[..BOX_OVERHEAD - 1], b"ctx", None, 5_000), Err(Error::Decryption(_))));
+        assert!(matches!(
+            open(&other, &sealed, b"ctx", None, 5_000),
+            Err(Error::Decryption(_))
+        ));
+        assert!(matches!(
+            open(&key, &sealed[..BOX_OVERHEAD - 1], b"ctx", None, 5_000),
+            Err(Error::Decryption(_))
+        ));
     }
 
     #[test]

@@ -66,7 +66,10 @@ impl fmt::Display for Error {
             Error::Decryption(why) => write!(f, "decryption failed: {why}"),
             // The TypeScript layer reads `expiredBy=` back out of this message.
             Error::Expired { expired_by } => {
-                write!(f, "expired: older than its time-to-live by expiredBy={expired_by} s")
+                write!(
+                    f,
+                    "expired: older than its time-to-live by expiredBy={expired_by} s"
+                )
             }
             Error::InvalidMac => f.write_str("the MAC does not match"),
             Error::Size {

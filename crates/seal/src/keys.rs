@@ -59,7 +59,8 @@ impl SecretKey {
 /// HKDF-SHA-512 with `domain` and each context part in a canonical encoding.
 fn derive_bytes(root: &[u8], domain: &[u8], context: &[&[u8]]) -> KeyBytes {
     let info = encode_parts(std::iter::once(domain).chain(context.iter().copied()));
-    let okm = hkdf(Hash::Sha512, root, DERIVE_SALT, &info, KEY_LEN).expect("32 bytes is a valid HKDF length");
+    let okm = hkdf(Hash::Sha512, root, DERIVE_SALT, &info, KEY_LEN)
+        .expect("32 bytes is a valid HKDF length");
     let mut out = Zeroizing::new([0u8; KEY_LEN]);
     out.copy_from_slice(&okm);
     out
@@ -76,7 +77,10 @@ mod tests {
         let a = key.derive(b"a", &[b"x"]);
         assert_ne!(a.expose(), key.derive(b"b", &[b"x"]).expose());
         assert_ne!(a.expose(), key.derive(b"a", &[b"y"]).expose());
-        assert_ne!(key.derive(b"a", &[b"bc"]).expose(), key.derive(b"ab", &[b"c"]).expose());
+        assert_ne!(
+            key.derive(b"a", &[b"bc"]).expose(),
+            key.derive(b"ab", &[b"c"]).expose()
+        );
         assert_eq!(a.expose(), key.derive(b"a", &[b"x"]).expose());
         assert_ne!(&key.box_key[..], &key.mac_key[..]);
         assert_ne!(&key.root[..], &key.box_key[..]);

@@ -15,3 +15,4 @@ pub mod stream;
 
 pub use error::{Error, Result};
 pub use keys::SecretKey;
+pub mod vault;

@@ -37,10 +37,19 @@ mod tests {
         assert_ne!(tag, mac(&key, &[b"ab", b"c"], b"x"));
         assert_ne!(mac(&key, &[b"x"], b""), mac(&key, &[], b"x"));
         assert!(verify_mac(&key, &[b"ab", b"c"], b"", &tag).is_ok());
-        assert_eq!(verify_mac(&key, &[b"a", b"bc"], b"", &tag), Err(Error::InvalidMac));
-        assert_eq!(verify_mac(&key, &[b"ab", b"c"], b"", &tag[..63]), Err(Error::InvalidMac));
+        assert_eq!(
+            verify_mac(&key, &[b"a", b"bc"], b"", &tag),
+            Err(Error::InvalidMac)
+        );
+        assert_eq!(
+            verify_mac(&key, &[b"ab", b"c"], b"", &tag[..63]),
+            Err(Error::InvalidMac)
+        );
         let mut flipped = tag.clone();
         flipped[10] ^= 1;
-        assert_eq!(verify_mac(&key, &[b"ab", b"c"], b"", &flipped), Err(Error::InvalidMac));
+        assert_eq!(
+            verify_mac(&key, &[b"ab", b"c"], b"", &flipped),
+            Err(Error::InvalidMac)
+        );
     }
 }

@@ -34,11 +34,23 @@ pub struct PasswordParams {
 
 impl PasswordParams {
     /// OWASP's first recommendation: m=19456 KiB, t=2, p=1. The default.
-    pub const OWASP: Self = Self { memory: 19_456, iterations: 2, parallelism: 1 };
+    pub const OWASP: Self = Self {
+        memory: 19_456,
+        iterations: 2,
+        parallelism: 1,
+    };
     /// RFC 9106 §4, second recommendation: m=64 MiB, t=3, p=4.
-    pub const RFC9106_LOW_MEMORY: Self = Self { memory: 65_536, iterations: 3, parallelism: 4 };
+    pub const RFC9106_LOW_MEMORY: Self = Self {
+        memory: 65_536,
+        iterations: 3,
+        parallelism: 4,
+    };
     /// RFC 9106 §4, first recommendation: m=2 GiB, t=1, p=4.
-    pub const RFC9106_HIGH_MEMORY: Self = Self { memory: 2_097_152, iterations: 1, parallelism: 4 };
+    pub const RFC9106_HIGH_MEMORY: Self = Self {
+        memory: 2_097_152,
+        iterations: 1,
+        parallelism: 4,
+    };
 
     pub fn preset(name: &str) -> Result<Self> {
         match name {
@@ -52,7 +64,13 @@ impl PasswordParams {
     }
 
     fn argon2(&self, output_len: usize) -> Result<Params> {
-        Params::new(self.memory, self.iterations, self.parallelism, Some(output_len)).map_err(|e| {
+        Params::new(
+            self.memory,
+            self.iterations,
+            self.parallelism,
+            Some(output_len),
+        )
+        .map_err(|e| {
             Error::InvalidArgument(format!(
                 "invalid Argon2id parameters (memory={} KiB, iterations={}, parallelism={}): {e}",
                 self.memory, self.iterations, self.parallelism
@@ -82,7 +100,12 @@ impl Binding<'_> {
     }
 }
 
-fn run(params: Params, binding: &Binding, password: &[u8], salt: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+fn run(
+    params: Params,
+    binding: &Binding,
+    password: &[u8],
+    salt: &[u8],
+) -> Result<Zeroizing<Vec<u8>>> {
     let secret = binding.secret();
     let argon = match &secret {
         Some(k) => Argon2::new_with_secret(k, Algorithm::Argon2id, Version::V0x13, params),
@@ -115,7 +138,8 @@ pub fn hash_password(
     let hash = PasswordHash {
         algorithm: ARGON2ID_IDENT,
         version: Some(Version::V0x13.into()),
-        params: ParamsString::try_from(&argon_params).map_err(|e| Error::Format(format!("PHC encoding: {e}")))?,
+        params: ParamsString::try_from(&argon_params)
+            .map_err(|e| Error::Format(format!("PHC encoding: {e}")))?,
         salt: Some(Salt::new(&salt).map_err(phc)?),
         hash: Some(Output::new(&output).map_err(phc)?),
     };
@@ -141,8 +165,13 @@ fn parse(encoded: &str) -> Result<Parsed> {
     let salt = phc.salt.ok_or_else(|| bad("no salt"))?.to_vec();
     let hash = phc.hash.ok_or_else(|| bad("no hash"))?.as_bytes().to_vec();
     let costs = Params::try_from(&phc).map_err(|e| bad(&e.to_string()))?;
-    let params = Params::new(costs.m_cost(), costs.t_cost(), costs.p_cost(), Some(hash.len()))
-        .map_err(|e| bad(&e.to_string()))?;
+    let params = Params::new(
+        costs.m_cost(),
+        costs.t_cost(),
+        costs.p_cost(),
+        Some(hash.len()),
+    )
+    .map_err(|e| bad(&e.to_string()))?;
     Ok(Parsed { params, salt, hash })
 }
 
@@ -189,17 +218,27 @@ mod tests {
     use super::*;
     use rand_core::OsRng;
 
-    const FAST: PasswordParams = PasswordParams { memory: 64, iterations: 1, parallelism: 1 };
+    const FAST: PasswordParams = PasswordParams {
+        memory: 64,
+        iterations: 1,
+        parallelism: 1,
+    };
 
     #[test]
     fn round_trip_and_bindings() {
-        let pepper = Binding { pepper: Some(b"pepper"), aad: None };
+        let pepper = Binding {
+            pepper: Some(b"pepper"),
+            aad: None,
+        };
         let hash = hash_password(b"hunter2", FAST, &pepper, 1_000, &mut OsRng).unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{hash}");
         assert!(verify_password(&hash, b"hunter2", &pepper, None, 0).unwrap());
         assert!(!verify_password(&hash, b"hunter3", &pepper, None, 0).unwrap());
         assert!(!verify_password(&hash, b"hunter2", &Binding::default(), None, 0).unwrap());
-        let aad = Binding { pepper: Some(b"pepper"), aad: Some(b"") };
+        let aad = Binding {
+            pepper: Some(b"pepper"),
+            aad: Some(b""),
+        };
         assert!(!verify_password(&hash, b"hunter2", &aad, None, 0).unwrap());
         assert!(verify_password(&hash, b"hunter2", &pepper, Some(10_000), 11_000).unwrap());
         assert_eq!(
@@ -212,17 +251,51 @@ mod tests {
 
     #[test]
     fn malformed_and_foreign_hashes() {
-        for bad in ["", "$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", "$argon2id$v=16$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", "plain"] {
-            assert!(matches!(verify_password(bad, b"x", &Binding::default(), None, 0), Err(Error::Format(_))), "{bad}");
+        for bad in [
+            "",
+            "$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+            "$argon2id$v=16$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+            "plain",
+        ] {
+            assert!(
+                matches!(
+                    verify_password(bad, b"x", &Binding::default(), None, 0),
+                    Err(Error::Format(_))
+                ),
+                "{bad}"
+            );
         }
-        assert!(matches!(hash_password(b"x", PasswordParams { memory: 1, iterations: 1, parallelism: 1 }, &Binding::default(), 0, &mut OsRng), Err(Error::InvalidArgument(_))));
-        assert!(matches!(PasswordParams::preset("fast"), Err(Error::InvalidArgument(_))));
+        assert!(matches!(
+            hash_password(
+                b"x",
+                PasswordParams {
+                    memory: 1,
+                    iterations: 1,
+                    parallelism: 1
+                },
+                &Binding::default(),
+                0,
+                &mut OsRng
+            ),
+            Err(Error::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            PasswordParams::preset("fast"),
+            Err(Error::InvalidArgument(_))
+        ));
     }
 
     #[test]
     fn rehash_when_costs_change() {
         let hash = hash_password(b"pw", FAST, &Binding::default(), 0, &mut OsRng).unwrap();
         assert!(!needs_rehash(&hash, FAST).unwrap());
-        assert!(needs_rehash(&hash, PasswordParams { iterations: 2, ..FAST }).unwrap());
+        assert!(needs_rehash(
+            &hash,
+            PasswordParams {
+                iterations: 2,
+                ..FAST
+            }
+        )
+        .unwrap());
     }
 }

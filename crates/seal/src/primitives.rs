@@ -45,13 +45,14 @@ impl Aead {
         buffer: &mut [u8],
     ) -> Result<[u8; TAG_LEN]> {
         self.check(key, nonce)?;
-        let tag = match self {
-            Aead::ChaCha20Poly1305 => ChaCha20Poly1305::new(key.into())
-                .encrypt_in_place_detached(nonce.into(), aad, buffer),
-            Aead::XChaCha20Poly1305 => XChaCha20Poly1305::new(key.into())
-                .encrypt_in_place_detached(nonce.into(), aad, buffer),
-        }
-        .map_err(|_| Error::InvalidArgument("plaintext too long for one AEAD call".into()))?;
+        let tag =
+            match self {
+                Aead::ChaCha20Poly1305 => ChaCha20Poly1305::new(key.into())
+                    .encrypt_in_place_detached(nonce.into(), aad, buffer),
+                Aead::XChaCha20Poly1305 => XChaCha20Poly1305::new(key.into())
+                    .encrypt_in_place_detached(nonce.into(), aad, buffer),
+            }
+            .map_err(|_| Error::InvalidArgument("plaintext too long for one AEAD call".into()))?;
         Ok(tag.into())
     }
 
@@ -70,8 +71,12 @@ impl Aead {
         }
         let tag = Tag::from_slice(tag);
         match self {
-            Aead::ChaCha20Poly1305 => ChaCha20Poly1305::new(key.into())
-                .decrypt_in_place_detached(nonce.into(), aad, buffer, tag),
+            Aead::ChaCha20Poly1305 => ChaCha20Poly1305::new(key.into()).decrypt_in_place_detached(
+                nonce.into(),
+                aad,
+                buffer,
+                tag,
+            ),
             Aead::XChaCha20Poly1305 => XChaCha20Poly1305::new(key.into())
                 .decrypt_in_place_detached(nonce.into(), aad, buffer, tag),
         }
@@ -79,7 +84,13 @@ impl Aead {
     }
 
     /// `ciphertext ‖ tag`.
-    pub fn encrypt(self, key: &[u8], nonce: &[u8], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+    pub fn encrypt(
+        self,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>> {
         let mut out = Vec::with_capacity(plaintext.len() + TAG_LEN);
         out.extend_from_slice(plaintext);
         let tag = self.encrypt_detached(key, nonce, aad, &mut out)?;
@@ -88,7 +99,13 @@ impl Aead {
     }
 
     /// Takes `ciphertext ‖ tag`.
-    pub fn decrypt(self, key: &[u8], nonce: &[u8], aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    pub fn decrypt(
+        self,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>> {
         self.check(key, nonce)?;
         if sealed.len() < TAG_LEN {
             return Err(Error::Decryption("shorter than a tag"));
@@ -116,7 +133,13 @@ impl Hash {
 }
 
 /// HKDF (RFC 5869). Fails for an output longer than 255 hash lengths.
-pub fn hkdf(hash: Hash, ikm: &[u8], salt: &[u8], info: &[u8], len: usize) -> Result<Zeroizing<Vec<u8>>> {
+pub fn hkdf(
+    hash: Hash,
+    ikm: &[u8],
+    salt: &[u8],
+    info: &[u8],
+    len: usize,
+) -> Result<Zeroizing<Vec<u8>>> {
     let mut out = Zeroizing::new(vec![0u8; len]);
     let result = match hash {
         Hash::Sha256 => Hkdf::<Sha256>::new(Some(salt), ikm).expand(info, &mut out),
@@ -134,7 +157,8 @@ pub fn hkdf(hash: Hash, ikm: &[u8], salt: &[u8], info: &[u8], len: usize) -> Res
 /// HMAC (RFC 2104) over the concatenation of `message` slices.
 pub fn hmac(hash: Hash, key: &[u8], message: &[&[u8]]) -> Vec<u8> {
     fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], message: &[&[u8]]) -> Vec<u8> {
-        let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
+        let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(key)
+            .expect("HMAC takes keys of any length");
         message.iter().for_each(|m| mac.update(m));
         mac.finalize().into_bytes().to_vec()
     }
@@ -146,7 +170,8 @@ pub fn hmac(hash: Hash, key: &[u8], message: &[&[u8]]) -> Vec<u8> {
 
 /// Checks an HMAC-SHA-512 tag in constant time.
 pub fn hmac_sha512_verify(key: &[u8], message: &[&[u8]], tag: &[u8]) -> Result<()> {
-    let mut mac = <Hmac<Sha512> as hmac::digest::KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
+    let mut mac = <Hmac<Sha512> as hmac::digest::KeyInit>::new_from_slice(key)
+        .expect("HMAC takes keys of any length");
     message.iter().for_each(|m| mac.update(m));
     mac.verify_slice(tag).map_err(|_| Error::InvalidMac)
 }

@@ -51,7 +51,12 @@ pub struct StreamSealer {
 }
 
 impl StreamSealer {
-    pub fn new(key: &SecretKey, aad: &[u8], chunk: usize, rng: &mut (impl RngCore + CryptoRng)) -> Result<Self> {
+    pub fn new(
+        key: &SecretKey,
+        aad: &[u8],
+        chunk: usize,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<Self> {
         check_chunk(chunk)?;
         let mut header = [0u8; HEADER_LEN];
         header[0] = STREAM_VERSION;
@@ -82,7 +87,11 @@ impl StreamSealer {
         }
         let full = (self.pending.len() + data.len()) / self.chunk;
         // A chunk that ends exactly at the end of the input stays pending: it may be the last.
-        let full = if (self.pending.len() + data.len()) % self.chunk == 0 { full.saturating_sub(1) } else { full };
+        let full = if (self.pending.len() + data.len()) % self.chunk == 0 {
+            full.saturating_sub(1)
+        } else {
+            full
+        };
         let mut out = Vec::with_capacity(HEADER_LEN + full * (self.chunk + TAG_LEN));
         out.extend_from_slice(&self.output());
         let encryptor = self.encryptor.as_mut().expect("checked above");
@@ -96,7 +105,9 @@ impl StreamSealer {
             let mut body = out.split_off(start);
             encryptor
                 .encrypt_next_in_place(&self.aad[..], &mut body)
-                .map_err(|_| Error::InvalidArgument("stream too long: chunk counter exhausted".into()))?;
+                .map_err(|_| {
+                    Error::InvalidArgument("stream too long: chunk counter exhausted".into())
+                })?;
             out.extend_from_slice(&body);
         }
         self.pending.extend_from_slice(data);
@@ -105,12 +116,17 @@ impl StreamSealer {
 
     /// Seals what is left as the last chunk; the sealer is spent afterwards.
     pub fn finish(&mut self) -> Result<Vec<u8>> {
-        let encryptor = self.encryptor.take().ok_or(Error::InvalidState("this stream is finished"))?;
+        let encryptor = self
+            .encryptor
+            .take()
+            .ok_or(Error::InvalidState("this stream is finished"))?;
         let mut out = self.output();
         let mut body = std::mem::take(&mut *self.pending);
         encryptor
             .encrypt_last_in_place(&self.aad[..], &mut body)
-            .map_err(|_| Error::InvalidArgument("stream too long: chunk counter exhausted".into()))?;
+            .map_err(|_| {
+                Error::InvalidArgument("stream too long: chunk counter exhausted".into())
+            })?;
         out.extend_from_slice(&body);
         Ok(out)
     }
@@ -146,7 +162,9 @@ impl StreamOpener {
     }
 
     fn read_header(&mut self) -> Result<()> {
-        let header: [u8; HEADER_LEN] = self.pending[..HEADER_LEN].try_into().expect("length checked");
+        let header: [u8; HEADER_LEN] = self.pending[..HEADER_LEN]
+            .try_into()
+            .expect("length checked");
         if header[0] != STREAM_VERSION {
             return Err(self.fail("unknown stream version"));
         }
@@ -188,7 +206,9 @@ impl StreamOpener {
                 .decrypt_next_in_place(&self.aad[..], &mut body)
                 .is_ok();
             if !ok {
-                return Err(self.fail("a chunk does not authenticate (tampered, reordered, dropped or duplicated)"));
+                return Err(self.fail(
+                    "a chunk does not authenticate (tampered, reordered, dropped or duplicated)",
+                ));
             }
             out.extend_from_slice(&body);
         }
@@ -205,8 +225,12 @@ impl StreamOpener {
             return Err(self.fail("the stream ended inside its header"));
         };
         let mut body = Zeroizing::new(std::mem::take(&mut self.pending));
-        if decryptor.decrypt_last_in_place(&self.aad[..], &mut *body).is_err() {
-            return Err(self.fail("the stream is truncated or extended, or its last chunk was tampered with"));
+        if decryptor
+            .decrypt_last_in_place(&self.aad[..], &mut *body)
+            .is_err()
+        {
+            return Err(self
+                .fail("the stream is truncated or extended, or its last chunk was tampered with"));
         }
         self.done = true;
         Ok(body)
@@ -241,13 +265,25 @@ mod tests {
     #[test]
     fn round_trips_at_every_boundary() {
         let key = SecretKey::generate(&mut OsRng);
-        for len in [0, 1, MIN_CHUNK - 1, MIN_CHUNK, MIN_CHUNK + 1, 3 * MIN_CHUNK, 3 * MIN_CHUNK + 5] {
+        for len in [
+            0,
+            1,
+            MIN_CHUNK - 1,
+            MIN_CHUNK,
+            MIN_CHUNK + 1,
+            3 * MIN_CHUNK,
+            3 * MIN_CHUNK + 5,
+        ] {
             let data: Vec<u8> = (0..len).map(|i| i as u8).collect();
             for pieces in [1, 7, MIN_CHUNK, 5000] {
                 let sealed = seal_all(&key, &data, pieces);
                 let chunks = len.div_ceil(MIN_CHUNK).max(1);
                 assert_eq!(sealed.len(), HEADER_LEN + len + chunks * TAG_LEN);
-                assert_eq!(open_all(&key, &sealed, pieces).unwrap(), data, "len {len} pieces {pieces}");
+                assert_eq!(
+                    open_all(&key, &sealed, pieces).unwrap(),
+                    data,
+                    "len {len} pieces {pieces}"
+                );
             }
         }
     }
@@ -258,7 +294,8 @@ mod tests {
         let data = vec![42u8; 3 * MIN_CHUNK + 100];
         let sealed = seal_all(&key, &data, 999);
         let c = MIN_CHUNK + TAG_LEN;
-        let chunk = |i: usize| &sealed[HEADER_LEN + i * c..(HEADER_LEN + (i + 1) * c).min(sealed.len())];
+        let chunk =
+            |i: usize| &sealed[HEADER_LEN + i * c..(HEADER_LEN + (i + 1) * c).min(sealed.len())];
         let header = &sealed[..HEADER_LEN];
         let join = |parts: &[&[u8]]| parts.concat();
 
@@ -282,7 +319,10 @@ mod tests {
             ("header only", header.to_vec()),
             ("half a header", header[..10].to_vec()),
         ] {
-            assert!(matches!(open_all(&key, &bad, 500), Err(Error::Decryption(_))), "{name}");
+            assert!(
+                matches!(open_all(&key, &bad, 500), Err(Error::Decryption(_))),
+                "{name}"
+            );
         }
         let mut other_aad = StreamOpener::new(&key, b"other");
         let failed = other_aad.push(&sealed).and_then(|_| other_aad.finish());
