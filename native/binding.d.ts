@@ -31,6 +31,16 @@ export declare class ClientRegistrationState {
   dispose(): void
 }
 
+export declare class SecretKey {
+  static generate(): SecretKey
+  static fromBytes(key: Uint8Array): SecretKey
+  derive(domain: Uint8Array, context: Array<Uint8Array>): SecretKey
+  /** Copies the key out: the caller asked for it explicitly. */
+  exportBytes(): Uint8Array
+  get disposed(): boolean
+  dispose(): void
+}
+
 export declare class ServerLoginState {
   static deserialize(bytes: Uint8Array): ServerLoginState
   static fromRaw(suiteName: string, raw: Uint8Array): ServerLoginState
@@ -63,6 +73,41 @@ export declare class ServerSetup {
   loginStart(record: ServerRegistration | undefined | null, request: Uint8Array, credentialIdentifier: Uint8Array, params?: ServerParamsInput | undefined | null): ServerLoginStart
   dispose(): void
 }
+
+export declare class StreamOpener {
+  constructor(key: SecretKey, aad: Uint8Array)
+  push(data: Uint8Array): Uint8Array
+  finish(): Uint8Array
+}
+
+export declare class StreamSealer {
+  constructor(key: SecretKey, aad: Uint8Array, chunkSize?: number | undefined | null)
+  push(data: Uint8Array): Uint8Array
+  finish(): Uint8Array
+}
+
+export declare class VaultStore {
+  static open(dir: string, key: SecretKey, nowMs: number): Promise<VaultStore>
+  static openSync(dir: string, key: SecretKey, nowMs: number): VaultStore
+  get(path: Array<Uint8Array>, tag: Uint8Array): VaultValue | null
+  set(path: Array<Uint8Array>, tag: Uint8Array, kind: number, data: Uint8Array): void
+  has(path: Array<Uint8Array>, tag: Uint8Array): boolean
+  delete(path: Array<Uint8Array>, tag: Uint8Array): boolean
+  tags(path: Array<Uint8Array>): Array<Uint8Array>
+  hasChanges(): boolean
+  rollback(): void
+  save(nowMs: number): Promise<void>
+  saveSync(nowMs: number): void
+  rekey(key: SecretKey, nowMs: number): Promise<void>
+  rekeySync(key: SecretKey, nowMs: number): void
+  destroy(): void
+  /** Drops the vault's keys and staged values; unsaved changes are lost. */
+  close(): void
+}
+
+export declare function aeadDecrypt(algorithm: string, key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array
+
+export declare function aeadEncrypt(algorithm: string, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array
 
 /** Runs Argon2 on the libuv pool. The state is spent as soon as this is called. */
 export declare function clientLoginFinish(state: ClientLoginState, password: Uint8Array, response: Uint8Array, params?: ClientParamsInput | undefined | null): Promise<ClientLoginFinish>
@@ -108,6 +153,14 @@ export interface ClientRegistrationStart {
   state: ClientRegistrationState
 }
 
+export declare function hashPassword(password: Uint8Array, options: PasswordOptions | undefined | null, nowMs: number): Promise<string>
+
+export declare function hashPasswordSync(password: Uint8Array, options: PasswordOptions | undefined | null, nowMs: number): string
+
+export declare function hkdf(hashName: string, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array
+
+export declare function hmac(hashName: string, key: Uint8Array, message: Uint8Array): Uint8Array
+
 export interface IdentifiersInput {
   client?: Uint8Array
   server?: Uint8Array
@@ -121,6 +174,25 @@ export interface KeyStretchingInput {
   parallelism?: number
 }
 
+export declare function mac(key: SecretKey, parts: Array<Uint8Array>, aad: Uint8Array): Uint8Array
+
+export declare function needsRehash(hash: string, options?: PasswordOptions | undefined | null): boolean
+
+export declare function openBox(key: SecretKey, sealed: Uint8Array, aad: Uint8Array, ttlMs: number | undefined | null, nowMs: number): Uint8Array
+
+export interface PasswordOptions {
+  pepper?: Uint8Array
+  aad?: Uint8Array
+  /** `owasp` (default), `rfc9106-low-memory` or `rfc9106-high-memory`. */
+  preset?: string
+  memory?: number
+  iterations?: number
+  parallelism?: number
+  ttlMs?: number
+}
+
+export declare function sealBox(key: SecretKey, plaintext: Uint8Array, aad: Uint8Array, nowMs: number): Uint8Array
+
 export declare function serverLoginFinishNative(state: ServerLoginState, finalization: Uint8Array, params?: ServerParamsInput | undefined | null): Uint8Array
 
 export interface ServerLoginStart {
@@ -132,3 +204,15 @@ export interface ServerParamsInput {
   identifiers?: IdentifiersInput
   context?: Uint8Array
 }
+
+export interface VaultValue {
+  /** 0: bytes, 1: JSON text. */
+  kind: number
+  data: Uint8Array
+}
+
+export declare function verifyMac(key: SecretKey, parts: Array<Uint8Array>, aad: Uint8Array, tag: Uint8Array): void
+
+export declare function verifyPassword(hash: string, password: Uint8Array, options: PasswordOptions | undefined | null, nowMs: number): Promise<boolean>
+
+export declare function verifyPasswordSync(hash: string, password: Uint8Array, options: PasswordOptions | undefined | null, nowMs: number): boolean

@@ -85,13 +85,47 @@ export class DecryptionError extends KeywardError {
   }
 }
 
+/** A sealed value that authenticated but is older than the `ttl` it was opened with. */
 export class TimestampExpiredError extends KeywardError {
-  /** How many seconds past its time-to-live the value was. */
+  /** How many seconds past its time-to-live the value was (fractional). */
   readonly expiredBy: number;
   constructor(expiredBy: number, message = `expired ${expiredBy} s ago`) {
     super(message, 'ERR_TIMESTAMP_EXPIRED');
     this.expiredBy = expiredBy;
   }
+}
+
+/** A MAC that does not match its parts, associated data or key. */
+export class InvalidMacError extends KeywardError {
+  constructor(message = 'the MAC does not match') {
+    super(message, 'ERR_INVALID_MAC');
+  }
+}
+
+/** A string or file that is not in the expected format (a PHC hash, a vault manifest). */
+export class FormatError extends KeywardError {
+  constructor(message: string) {
+    super(message, 'ERR_FORMAT');
+  }
+}
+
+/** An object used after `dispose()`/`close()`, a finished stream, or a vault busy saving. */
+export class StateError extends KeywardError {
+  constructor(message: string) {
+    super(message, 'ERR_INVALID_STATE');
+  }
+}
+
+/** The file system refused a vault operation. */
+export class VaultIoError extends KeywardError {
+  constructor(message: string) {
+    super(message, 'ERR_VAULT_IO');
+  }
+}
+
+function expiredBy(message: string): number {
+  const match = /expiredBy=([0-9.e+-]+)/.exec(message);
+  return match ? Number(match[1]) : Number.NaN;
 }
 
 const byCode: Record<string, (message: string) => KeywardError> = {
@@ -102,6 +136,12 @@ const byCode: Record<string, (message: string) => KeywardError> = {
   ERR_OPAQUE_REFLECTED_VALUE: (m) => new ReflectedValueError(m),
   ERR_OPAQUE_LIBRARY: (m) => new LibraryError(m),
   ERR_INVALID_ARG_VALUE: (m) => new InvalidArgumentError(m),
+  ERR_DECRYPTION: (m) => new DecryptionError(m),
+  ERR_TIMESTAMP_EXPIRED: (m) => new TimestampExpiredError(expiredBy(m), m),
+  ERR_INVALID_MAC: (m) => new InvalidMacError(m),
+  ERR_FORMAT: (m) => new FormatError(m),
+  ERR_INVALID_STATE: (m) => new StateError(m),
+  ERR_VAULT_IO: (m) => new VaultIoError(m),
 };
 
 const nativePattern = /^\[(ERR_[A-Z0-9_]+)\] ([\s\S]*)$/;

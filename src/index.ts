@@ -5,3 +5,4 @@
 export * from './opaque/index';
 export * from './errors';
 export { constantTimeEqual, decodeBase64Url, encodeBase64Url, type TextOrBytes } from './bytes';
+export * from './seal/index';

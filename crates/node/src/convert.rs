@@ -7,18 +7,35 @@ use napi::bindgen_prelude::Uint8Array;
 use napi_derive::napi;
 use zeroize::Zeroizing;
 
+/// An error of one of the cores: a stable code and a message.
+pub trait CoreError: std::fmt::Display {
+    fn code(&self) -> &'static str;
+}
+
+impl CoreError for Error {
+    fn code(&self) -> &'static str {
+        Error::code(self)
+    }
+}
+
+impl CoreError for keyward_seal::Error {
+    fn code(&self) -> &'static str {
+        keyward_seal::Error::code(self)
+    }
+}
+
 /// The one place a core error becomes a JavaScript error.
-pub fn to_js(e: Error) -> napi::Error {
+pub fn to_js<E: CoreError>(e: E) -> napi::Error {
     napi::Error::from_reason(format!("[{}] {}", e.code(), e))
 }
 
 /// Runs `f`, turning a panic into an error instead of unwinding into Node.
-pub fn guard<T>(f: impl FnOnce() -> keyward_opaque::Result<T>) -> napi::Result<T> {
+pub fn guard<T, E: CoreError>(f: impl FnOnce() -> Result<T, E>) -> napi::Result<T> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result.map_err(to_js),
-        Err(_) => Err(to_js(Error::Library(
-            "internal error (panic caught)".into(),
-        ))),
+        Err(_) => Err(napi::Error::from_reason(
+            "[ERR_INTERNAL] internal error (panic caught)",
+        )),
     }
 }
 

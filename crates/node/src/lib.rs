@@ -5,5 +5,9 @@
 
 mod convert;
 mod opaque;
+mod password;
+mod seal;
 mod states;
+mod stream;
+mod vault;
 mod workers;

@@ -29,7 +29,7 @@ impl ServerSetup {
     #[napi(factory)]
     pub fn generate(suite_name: Option<String>) -> napi::Result<Self> {
         let s = suite(suite_name)?;
-        guard(|| Ok(keyward_opaque::ServerSetup::generate(s, &mut OsRng)))
+        guard(|| keyward_opaque::Result::Ok(keyward_opaque::ServerSetup::generate(s, &mut OsRng)))
             .map(|inner| Self { inner: Some(inner) })
     }
 

@@ -33,3 +33,11 @@ fn lower_priority() {
 
 #[cfg(not(target_os = "linux"))]
 fn lower_priority() {}
+
+/// Runs `f` on the low-priority pool and blocks the calling libuv thread
+/// until it is done, so CPU-heavy work never competes with the event loop at
+/// equal priority.
+pub fn on_workers<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    ensure_workers();
+    rayon::scope(|_| f())
+}

@@ -39,7 +39,8 @@ impl Error {
             Error::Decryption(_) => "ERR_DECRYPTION",
             Error::Expired { .. } => "ERR_TIMESTAMP_EXPIRED",
             Error::InvalidMac => "ERR_INVALID_MAC",
-            Error::Size { .. } => "ERR_SIZE",
+            // A wrong-length key or nonce is an argument error to the caller.
+            Error::Size { .. } => "ERR_INVALID_ARG_VALUE",
             Error::Format(_) => "ERR_FORMAT",
             Error::InvalidArgument(_) => "ERR_INVALID_ARG_VALUE",
             Error::InvalidState(_) => "ERR_INVALID_STATE",

@@ -1,0 +1,60 @@
+//! Incremental STREAM sealing and opening; the TypeScript layer wraps these
+//! in Web `TransformStream`s and Node `Transform`s.
+
+use keyward_seal::stream;
+use napi::bindgen_prelude::Uint8Array;
+use napi_derive::napi;
+use rand_core::OsRng;
+
+use crate::convert::{bytes, guard, secret_out};
+use crate::seal::SecretKey;
+
+#[napi]
+pub struct StreamSealer {
+    inner: stream::StreamSealer,
+}
+
+#[napi]
+impl StreamSealer {
+    #[napi(constructor)]
+    pub fn new(key: &SecretKey, aad: &[u8], chunk_size: Option<u32>) -> napi::Result<Self> {
+        let key = key.get()?;
+        let chunk = chunk_size.map_or(stream::DEFAULT_CHUNK, |c| c as usize);
+        guard(|| stream::StreamSealer::new(key, aad, chunk, &mut OsRng)).map(|inner| Self { inner })
+    }
+
+    #[napi]
+    pub fn push(&mut self, data: &[u8]) -> napi::Result<Uint8Array> {
+        guard(|| self.inner.push(data)).map(bytes)
+    }
+
+    #[napi]
+    pub fn finish(&mut self) -> napi::Result<Uint8Array> {
+        guard(|| self.inner.finish()).map(bytes)
+    }
+}
+
+#[napi]
+pub struct StreamOpener {
+    inner: stream::StreamOpener,
+}
+
+#[napi]
+impl StreamOpener {
+    #[napi(constructor)]
+    pub fn new(key: &SecretKey, aad: &[u8]) -> napi::Result<Self> {
+        Ok(Self {
+            inner: stream::StreamOpener::new(key.get()?, aad),
+        })
+    }
+
+    #[napi]
+    pub fn push(&mut self, data: &[u8]) -> napi::Result<Uint8Array> {
+        guard(|| self.inner.push(data)).map(secret_out)
+    }
+
+    #[napi]
+    pub fn finish(&mut self) -> napi::Result<Uint8Array> {
+        guard(|| self.inner.finish()).map(secret_out)
+    }
+}

@@ -1,0 +1,61 @@
+/**
+ * Sealed boxes (XChaCha20-Poly1305, random nonce, authenticated timestamp)
+ * and their JSON and URL-safe token forms.
+ */
+import { decodeBase64Url, encodeBase64Url, textOrBytes, type TextOrBytes } from '../bytes';
+import { DecryptionError, InvalidArgumentError, SerializationError } from '../errors';
+import { binding, call } from '../native';
+import { keyArg, type SecretKey } from './key';
+import { aadOf, nowOf, ttlMsOf, type OpenOptions, type SealOptions } from './options';
+
+/** Encrypts `data` (text is UTF-8) with `key`; the result carries the time of sealing. */
+export function seal(key: SecretKey, data: TextOrBytes, options?: SealOptions): Uint8Array {
+  const k = keyArg(key);
+  const plaintext = textOrBytes(data, 'data');
+  const aad = aadOf(options);
+  const now = nowOf(options);
+  return call(() => binding.sealBox(k, plaintext, aad, now));
+}
+
+/**
+ * Decrypts a box. Wrong key, wrong `aad` or any changed bit throws
+ * `DecryptionError`; a box older than `ttl` seconds throws `TimestampExpiredError`.
+ */
+export function open(key: SecretKey, box: Uint8Array, options?: OpenOptions): Uint8Array {
+  const k = keyArg(key);
+  if (!(box instanceof Uint8Array)) throw new InvalidArgumentError('box must be a Uint8Array');
+  const aad = aadOf(options);
+  const ttl = ttlMsOf(options);
+  const now = nowOf(options);
+  return call(() => binding.openBox(k, box, aad, ttl, now));
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function sealJson(key: SecretKey, value: unknown, options?: SealOptions): Uint8Array {
+  const text = JSON.stringify(value);
+  if (text === undefined) throw new InvalidArgumentError('value is not representable as JSON');
+  return seal(key, text, options);
+}
+
+export function openJson<T = unknown>(key: SecretKey, box: Uint8Array, options?: OpenOptions): T {
+  return JSON.parse(decoder.decode(open(key, box, options))) as T;
+}
+
+/** A sealed box as a URL-safe base64url string. */
+export function makeToken(key: SecretKey, data: TextOrBytes, options?: SealOptions): string {
+  return encodeBase64Url(seal(key, data, options));
+}
+
+/** Opens a token; a string that is not base64url throws `DecryptionError` like any tampering. */
+export function readToken(key: SecretKey, token: string, options?: OpenOptions): Uint8Array {
+  if (typeof token !== 'string') throw new InvalidArgumentError('token must be a string');
+  let box: Uint8Array;
+  try {
+    box = decodeBase64Url(token);
+  } catch (error) {
+    if (error instanceof SerializationError) throw new DecryptionError('the token is not base64url');
+    throw error;
+  }
+  return open(key, box, options);
+}

@@ -1,0 +1,61 @@
+/**
+ * Secret keys for sealed data. The bytes live in Rust; each purpose (boxes,
+ * MACs, streams, vaults) uses its own HKDF-derived subkey of the key.
+ */
+import { bytes, textOrBytes, type TextOrBytes } from '../bytes';
+import { InvalidArgumentError } from '../errors';
+import { binding, call } from '../native';
+
+type NativeKey = InstanceType<typeof binding.SecretKey>;
+
+export class SecretKey {
+  /** @internal */
+  readonly native: NativeKey;
+
+  private constructor(native: NativeKey) {
+    this.native = native;
+  }
+
+  /** A fresh random 256-bit key from the operating system's CSPRNG. */
+  static generate(): SecretKey {
+    return new SecretKey(binding.SecretKey.generate());
+  }
+
+  /** Wraps 32 key bytes (for example an OPAQUE `exportKey`, or bytes from a KMS). */
+  static from(key: Uint8Array): SecretKey {
+    const b = bytes(key, 'key');
+    return new SecretKey(call(() => binding.SecretKey.fromBytes(b)));
+  }
+
+  /** An independent key for `domain` and `context` (HKDF-SHA-512, canonical encoding). */
+  derive(domain: TextOrBytes, ...context: TextOrBytes[]): SecretKey {
+    const d = textOrBytes(domain, 'domain');
+    const parts = context.map((c, i) => textOrBytes(c, `context[${i}]`));
+    return new SecretKey(call(() => this.native.derive(d, parts)));
+  }
+
+  /** Copies the 32 key bytes out of Rust. Only when you must store or send them. */
+  exportBytes(): Uint8Array {
+    return call(() => this.native.exportBytes());
+  }
+
+  get disposed(): boolean {
+    return this.native.disposed;
+  }
+
+  /** Wipes the key now; every later use throws `StateError`. */
+  dispose(): void {
+    this.native.dispose();
+  }
+}
+
+export function keyArg(key: unknown): NativeKey {
+  if (!(key instanceof SecretKey)) throw new InvalidArgumentError('key must be a SecretKey');
+  return key.native;
+}
+
+/** `key.derive(domain, ...context)` as a function. */
+export function deriveKey(key: SecretKey, domain: TextOrBytes, ...context: TextOrBytes[]): SecretKey {
+  keyArg(key);
+  return key.derive(domain, ...context);
+}

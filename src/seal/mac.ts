@@ -1,0 +1,28 @@
+/** Keyed MACs (HMAC-SHA-512) over a canonical, length-prefixed list of parts. */
+import { textOrBytes, type TextOrBytes } from '../bytes';
+import { InvalidArgumentError } from '../errors';
+import { binding, call } from '../native';
+import { keyArg, type SecretKey } from './key';
+import { aadOf } from './options';
+
+function partsOf(parts: unknown): Uint8Array[] {
+  if (!Array.isArray(parts)) throw new InvalidArgumentError('parts must be an array of strings or Uint8Arrays');
+  return parts.map((p, i) => textOrBytes(p, `parts[${i}]`));
+}
+
+/** A 64-byte tag; `["ab", "c"]` and `["a", "bc"]` get different tags. */
+export function mac(key: SecretKey, parts: TextOrBytes[], options?: { aad?: TextOrBytes }): Uint8Array {
+  const k = keyArg(key);
+  const p = partsOf(parts);
+  const aad = aadOf(options);
+  return call(() => binding.mac(k, p, aad));
+}
+
+/** Checks `tag` in constant time; throws `InvalidMacError` when it does not match. */
+export function verifyMac(key: SecretKey, parts: TextOrBytes[], tag: Uint8Array, options?: { aad?: TextOrBytes }): void {
+  const k = keyArg(key);
+  const p = partsOf(parts);
+  if (!(tag instanceof Uint8Array)) throw new InvalidArgumentError('tag must be a Uint8Array');
+  const aad = aadOf(options);
+  call(() => binding.verifyMac(k, p, aad, tag));
+}

@@ -1,0 +1,37 @@
+/**
+ * The raw primitives under the sealed-data formats, for interoperating with
+ * other systems. Prefer `seal`/`open`: here the caller manages nonces.
+ */
+import { bytes, optionalTextOrBytes, type TextOrBytes } from '../bytes';
+import { InvalidArgumentError } from '../errors';
+import { binding, call } from '../native';
+
+export type AeadAlgorithm = 'xchacha20-poly1305' | 'chacha20-poly1305';
+export type HashAlgorithm = 'sha256' | 'sha512';
+
+const empty = new Uint8Array(0);
+
+/** `ciphertext ‖ tag`; the nonce must never repeat under one key. */
+export function aeadEncrypt(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: TextOrBytes): Uint8Array {
+  const [k, n, p] = [bytes(key, 'key'), bytes(nonce, 'nonce'), bytes(plaintext, 'plaintext')];
+  const a = optionalTextOrBytes(aad, 'aad') ?? empty;
+  return call(() => binding.aeadEncrypt(algorithm, k, n, p, a));
+}
+
+/** Throws `DecryptionError` unless `sealed` (`ciphertext ‖ tag`) authenticates. */
+export function aeadDecrypt(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad?: TextOrBytes): Uint8Array {
+  const [k, n, s] = [bytes(key, 'key'), bytes(nonce, 'nonce'), bytes(sealed, 'sealed')];
+  const a = optionalTextOrBytes(aad, 'aad') ?? empty;
+  return call(() => binding.aeadDecrypt(algorithm, k, n, s, a));
+}
+
+export function hkdf(hash: HashAlgorithm, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  if (!Number.isInteger(length) || length < 0) throw new InvalidArgumentError('length must be a whole number ≥ 0');
+  const [i, s, f] = [bytes(ikm, 'ikm'), bytes(salt, 'salt'), bytes(info, 'info')];
+  return call(() => binding.hkdf(hash, i, s, f, length));
+}
+
+export function hmac(hash: HashAlgorithm, key: Uint8Array, message: Uint8Array): Uint8Array {
+  const [k, m] = [bytes(key, 'key'), bytes(message, 'message')];
+  return call(() => binding.hmac(hash, k, m));
+}

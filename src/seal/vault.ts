@@ -1,0 +1,134 @@
+/**
+ * `Vault`: an encrypted key-value store in a directory. Changes are staged
+ * in memory until `save()`, which commits them atomically; `rollback()`
+ * forgets them. Values are bytes or JSON. Namespaces nest, each with its own
+ * derived key. Format and guarantees: docs/sealed-data.md.
+ */
+import { textOrBytes, type TextOrBytes } from '../bytes';
+import { InvalidArgumentError } from '../errors';
+import { binding, call, callAsync } from '../native';
+import { keyArg, type SecretKey } from './key';
+import { nowOf, type Clock } from './options';
+
+type Store = InstanceType<typeof binding.VaultStore>;
+export type VaultValue = Uint8Array | string | number | boolean | null | VaultValue[] | { [key: string]: VaultValue };
+
+const BYTES = 0;
+const JSON_TEXT = 1;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export interface VaultOptions {
+  /** Injectable clock for the sealed records' timestamps. */
+  clock?: Clock;
+}
+
+function pathArg(path: unknown): string {
+  if (typeof path !== 'string' || path.length === 0) throw new InvalidArgumentError('path must be a directory path');
+  return path;
+}
+
+export class Vault {
+  readonly #store: Store;
+  readonly #path: Uint8Array[];
+  readonly #options: VaultOptions | undefined;
+
+  private constructor(store: Store, path: Uint8Array[], options: VaultOptions | undefined) {
+    this.#store = store;
+    this.#path = path;
+    this.#options = options;
+  }
+
+  /** Opens (or creates) the vault in directory `path`; a wrong key throws `DecryptionError`. */
+  static async open(path: string, key: SecretKey, options?: VaultOptions): Promise<Vault> {
+    const p = pathArg(path);
+    const k = keyArg(key);
+    const store = await callAsync(() => binding.VaultStore.open(p, k, nowOf(options)));
+    return new Vault(store, [], options);
+  }
+
+  static openSync(path: string, key: SecretKey, options?: VaultOptions): Vault {
+    const p = pathArg(path);
+    const k = keyArg(key);
+    return new Vault(call(() => binding.VaultStore.openSync(p, k, nowOf(options))), [], options);
+  }
+
+  /** A nested namespace sharing this vault's staging and saves, with its own derived key. */
+  namespace(name: TextOrBytes): Vault {
+    return new Vault(this.#store, [...this.#path, textOrBytes(name, 'name')], this.#options);
+  }
+
+  get(tag: TextOrBytes): VaultValue | undefined {
+    const t = textOrBytes(tag, 'tag');
+    const value = call(() => this.#store.get(this.#path, t));
+    if (value === null || value === undefined) return undefined;
+    return value.kind === BYTES ? value.data : (JSON.parse(decoder.decode(value.data)) as VaultValue);
+  }
+
+  /** Stages `value`: a Uint8Array is stored as bytes, anything else as JSON. */
+  set(tag: TextOrBytes, value: VaultValue): void {
+    const t = textOrBytes(tag, 'tag');
+    if (value instanceof Uint8Array) {
+      call(() => this.#store.set(this.#path, t, BYTES, value));
+      return;
+    }
+    const text = JSON.stringify(value);
+    if (text === undefined) throw new InvalidArgumentError('value must be a Uint8Array or representable as JSON');
+    call(() => this.#store.set(this.#path, t, JSON_TEXT, encoder.encode(text)));
+  }
+
+  has(tag: TextOrBytes): boolean {
+    const t = textOrBytes(tag, 'tag');
+    return call(() => this.#store.has(this.#path, t));
+  }
+
+  /** Stages a deletion; returns whether the tag existed. */
+  delete(tag: TextOrBytes): boolean {
+    const t = textOrBytes(tag, 'tag');
+    return call(() => this.#store.delete(this.#path, t));
+  }
+
+  /** The tags in this namespace (not its children), staged changes included. */
+  tags(): string[] {
+    return call(() => this.#store.tags(this.#path)).map((t) => decoder.decode(t));
+  }
+
+  get hasChanges(): boolean {
+    return call(() => this.#store.hasChanges());
+  }
+
+  /** Commits every staged change (all namespaces) durably and atomically. */
+  save(): Promise<void> {
+    return callAsync(() => this.#store.save(nowOf(this.#options)));
+  }
+
+  saveSync(): void {
+    call(() => this.#store.saveSync(nowOf(this.#options)));
+  }
+
+  /** Forgets every staged change (all namespaces). */
+  rollback(): void {
+    call(() => this.#store.rollback());
+  }
+
+  /** Re-encrypts everything (staged changes included) under `key`; the old key opens nothing after. */
+  rekey(key: SecretKey): Promise<void> {
+    const k = keyArg(key);
+    return callAsync(() => this.#store.rekey(k, nowOf(this.#options)));
+  }
+
+  rekeySync(key: SecretKey): void {
+    const k = keyArg(key);
+    call(() => this.#store.rekeySync(k, nowOf(this.#options)));
+  }
+
+  /** Deletes the vault's files and directory; the object is unusable afterwards. */
+  destroy(): void {
+    call(() => this.#store.destroy());
+  }
+
+  /** Wipes the keys and staged values from memory; unsaved changes are lost. */
+  close(): void {
+    call(() => this.#store.close());
+  }
+}
