@@ -3,7 +3,8 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use keyward_opaque::{ClientParams, Error, Identifiers, KeyStretching, ServerParams, Suite};
-use napi::bindgen_prelude::Uint8Array;
+use napi::bindgen_prelude::{Uint8Array, Uint8ArraySlice};
+use napi::Env;
 use napi_derive::napi;
 use zeroize::Zeroizing;
 
@@ -44,6 +45,13 @@ pub fn suite(name: Option<String>) -> napi::Result<Suite> {
         None => Ok(Suite::default()),
         Some(n) => Suite::from_name(&n).map_err(to_js),
     }
+}
+
+/// Copies `data` into memory V8 owns. Unlike an external buffer, V8 counts
+/// it towards its heap and frees it without a finalizer, so a long stream of
+/// results (a pipeline that never yields to the event loop) cannot pile up.
+pub fn js_bytes<'e>(env: &'e Env, data: &[u8]) -> napi::Result<Uint8ArraySlice<'e>> {
+    Uint8ArraySlice::copy_from(env, data)
 }
 
 pub fn secret(bytes: &[u8]) -> Zeroizing<Vec<u8>> {

@@ -2,11 +2,12 @@
 
 use keyward_seal::primitives::{self, Aead, Hash};
 use keyward_seal::{boxes, mac, Error};
-use napi::bindgen_prelude::Uint8Array;
+use napi::bindgen_prelude::{Uint8Array, Uint8ArraySlice};
+use napi::Env;
 use napi_derive::napi;
 use rand_core::OsRng;
 
-use crate::convert::{bytes, guard, secret_out, to_js};
+use crate::convert::{bytes, guard, js_bytes, secret_out, to_js};
 
 /// A JavaScript number that must be a whole, non-negative count of milliseconds.
 pub fn millis(value: f64, what: &str) -> napi::Result<u64> {
@@ -90,17 +91,21 @@ pub fn seal_box(
 }
 
 #[napi]
-pub fn open_box(
+pub fn open_box<'e>(
+    env: &'e Env,
     key: &SecretKey,
     sealed: &[u8],
     aad: &[u8],
     ttl_ms: Option<f64>,
     now_ms: f64,
-) -> napi::Result<Uint8Array> {
+) -> napi::Result<Uint8ArraySlice<'e>> {
     let key = key.get()?;
     let ttl = optional_millis(ttl_ms, "ttl")?;
     let now = millis(now_ms, "the clock")?;
-    guard(|| boxes::open(key, sealed, aad, ttl, now)).map(|o| secret_out(o.plaintext))
+    js_bytes(
+        env,
+        &guard(|| boxes::open(key, sealed, aad, ttl, now))?.plaintext,
+    )
 }
 
 #[napi(js_name = "mac")]

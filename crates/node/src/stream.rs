@@ -2,11 +2,12 @@
 //! in Web `TransformStream`s and Node `Transform`s.
 
 use keyward_seal::stream;
-use napi::bindgen_prelude::Uint8Array;
+use napi::bindgen_prelude::Uint8ArraySlice;
+use napi::Env;
 use napi_derive::napi;
 use rand_core::OsRng;
 
-use crate::convert::{bytes, guard, secret_out};
+use crate::convert::{guard, js_bytes};
 use crate::seal::SecretKey;
 
 #[napi]
@@ -24,13 +25,13 @@ impl StreamSealer {
     }
 
     #[napi]
-    pub fn push(&mut self, data: &[u8]) -> napi::Result<Uint8Array> {
-        guard(|| self.inner.push(data)).map(bytes)
+    pub fn push<'e>(&mut self, env: &'e Env, data: &[u8]) -> napi::Result<Uint8ArraySlice<'e>> {
+        js_bytes(env, &guard(|| self.inner.push(data))?)
     }
 
     #[napi]
-    pub fn finish(&mut self) -> napi::Result<Uint8Array> {
-        guard(|| self.inner.finish()).map(bytes)
+    pub fn finish<'e>(&mut self, env: &'e Env) -> napi::Result<Uint8ArraySlice<'e>> {
+        js_bytes(env, &guard(|| self.inner.finish())?)
     }
 }
 
@@ -49,12 +50,12 @@ impl StreamOpener {
     }
 
     #[napi]
-    pub fn push(&mut self, data: &[u8]) -> napi::Result<Uint8Array> {
-        guard(|| self.inner.push(data)).map(secret_out)
+    pub fn push<'e>(&mut self, env: &'e Env, data: &[u8]) -> napi::Result<Uint8ArraySlice<'e>> {
+        js_bytes(env, &guard(|| self.inner.push(data))?)
     }
 
     #[napi]
-    pub fn finish(&mut self) -> napi::Result<Uint8Array> {
-        guard(|| self.inner.finish()).map(secret_out)
+    pub fn finish<'e>(&mut self, env: &'e Env) -> napi::Result<Uint8ArraySlice<'e>> {
+        js_bytes(env, &guard(|| self.inner.finish())?)
     }
 }
