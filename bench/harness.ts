@@ -13,7 +13,9 @@ export interface Row {
 
 /** Median time per call in µs over `samples` batches of `batch` calls. */
 export async function median(fn: () => unknown | Promise<unknown>, samples: number, batch = 1): Promise<number> {
-  for (let i = 0; i < Math.min(3, samples); i++) await fn();
+  // Warm up: a quarter of the measured calls, at least three, so the JIT has settled.
+  const warmup = Math.max(3, Math.ceil((samples * batch) / 4));
+  for (let i = 0; i < warmup; i++) await fn();
   const times: number[] = [];
   for (let s = 0; s < samples; s++) {
     const start = performance.now();

@@ -107,6 +107,7 @@ export declare class VaultStore {
 
 export declare function aeadDecrypt(algorithm: string, key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array
 
+/** `ciphertext ‖ tag`, written straight into the returned buffer. */
 export declare function aeadEncrypt(algorithm: string, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array
 
 /** Runs Argon2 on the libuv pool. The state is spent as soon as this is called. */

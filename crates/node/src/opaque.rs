@@ -243,7 +243,6 @@ impl ClientFinish {
         response: &[u8],
         params: Option<ClientParamsInput>,
     ) -> napi::Result<Self> {
-        crate::workers::ensure_workers();
         Ok(ClientFinish {
             state: Some(state),
             password: secret(password),
@@ -292,7 +291,7 @@ impl Task for RegistrationFinishTask {
     type JsValue = ClientRegistrationFinish;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        self.0.registration()
+        crate::workers::on_workers(|| self.0.registration())
     }
 
     fn resolve(&mut self, _: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
@@ -307,7 +306,7 @@ impl Task for LoginFinishTask {
     type JsValue = ClientLoginFinish;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        self.0.login()
+        crate::workers::on_workers(|| self.0.login())
     }
 
     fn resolve(&mut self, _: Env, output: Self::Output) -> napi::Result<Self::JsValue> {

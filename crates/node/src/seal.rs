@@ -1,13 +1,13 @@
 //! Sealed-data exports: keys, boxes, MACs and the raw primitives under them.
 
-use keyward_seal::primitives::{self, Aead, Hash};
+use keyward_seal::primitives::{self, Aead, Hash, TAG_LEN};
 use keyward_seal::{boxes, mac, Error};
 use napi::bindgen_prelude::{Uint8Array, Uint8ArraySlice};
 use napi::Env;
 use napi_derive::napi;
 use rand_core::OsRng;
 
-use crate::convert::{bytes, guard, js_bytes, secret_out, to_js};
+use crate::convert::{bytes, guard, js_bytes_with, secret_out, to_js};
 
 /// A JavaScript number that must be a whole, non-negative count of milliseconds.
 pub fn millis(value: f64, what: &str) -> napi::Result<u64> {
@@ -79,15 +79,18 @@ impl SecretKey {
 }
 
 #[napi]
-pub fn seal_box(
+pub fn seal_box<'e>(
+    env: &'e Env,
     key: &SecretKey,
     plaintext: &[u8],
     aad: &[u8],
     now_ms: f64,
-) -> napi::Result<Uint8Array> {
+) -> napi::Result<Uint8ArraySlice<'e>> {
     let key = key.get()?;
     let now = millis(now_ms, "the clock")?;
-    guard(|| boxes::seal(key, plaintext, aad, now, &mut rand::thread_rng())).map(bytes)
+    js_bytes_with(env, boxes::sealed_len(plaintext.len()), |out| {
+        guard(|| boxes::seal_into(key, plaintext, aad, now, &mut rand::thread_rng(), out))
+    })
 }
 
 #[napi]
@@ -102,10 +105,10 @@ pub fn open_box<'e>(
     let key = key.get()?;
     let ttl = optional_millis(ttl_ms, "ttl")?;
     let now = millis(now_ms, "the clock")?;
-    js_bytes(
-        env,
-        &guard(|| boxes::open(key, sealed, aad, ttl, now))?.plaintext,
-    )
+    let len = guard(|| boxes::opened_len(sealed.len()))?;
+    js_bytes_with(env, len, |out| {
+        guard(|| boxes::open_into(key, sealed, aad, ttl, now, out).map(drop))
+    })
 }
 
 #[napi(js_name = "mac")]
@@ -146,28 +149,43 @@ fn hash(name: &str) -> napi::Result<Hash> {
     }
 }
 
+/// `ciphertext ‖ tag`, written straight into the returned buffer.
 #[napi]
-pub fn aead_encrypt(
+pub fn aead_encrypt<'e>(
+    env: &'e Env,
     algorithm: String,
     key: &[u8],
     nonce: &[u8],
     plaintext: &[u8],
     aad: &[u8],
-) -> napi::Result<Uint8Array> {
+) -> napi::Result<Uint8ArraySlice<'e>> {
     let aead = aead(&algorithm)?;
-    guard(|| aead.encrypt(key, nonce, aad, plaintext)).map(bytes)
+    js_bytes_with(env, plaintext.len() + TAG_LEN, |out| {
+        let (body, tag) = out.split_at_mut(plaintext.len());
+        body.copy_from_slice(plaintext);
+        tag.copy_from_slice(&guard(|| aead.encrypt_detached(key, nonce, aad, body))?);
+        Ok(())
+    })
 }
 
 #[napi]
-pub fn aead_decrypt(
+pub fn aead_decrypt<'e>(
+    env: &'e Env,
     algorithm: String,
     key: &[u8],
     nonce: &[u8],
     sealed: &[u8],
     aad: &[u8],
-) -> napi::Result<Uint8Array> {
+) -> napi::Result<Uint8ArraySlice<'e>> {
     let aead = aead(&algorithm)?;
-    guard(|| aead.decrypt(key, nonce, aad, sealed)).map(secret_out)
+    let Some(len) = sealed.len().checked_sub(TAG_LEN) else {
+        return Err(to_js(Error::Decryption("shorter than a tag")));
+    };
+    js_bytes_with(env, len, |out| {
+        out.copy_from_slice(&sealed[..len]);
+        guard(|| aead.decrypt_detached(key, nonce, aad, out, &sealed[len..]))
+            .inspect_err(|_| out.fill(0))
+    })
 }
 
 #[napi]

@@ -1,21 +1,23 @@
-//! The threads that run Argon2's lanes.
+//! The threads that run CPU-heavy Promise work (Argon2 above all).
 //!
 //! On a machine with few cores, compute threads at normal priority delay the
 //! Node event loop when it wakes: the scheduler has no idle core to give it.
-//! Argon2's lanes run on rayon's global pool; this builds that pool with its
-//! threads at a lower priority (nice 10 on Linux), so the event-loop thread
-//! preempts them at once while they still use every idle cycle.
+//! Async tasks hand their work from the libuv thread to rayon's global pool,
+//! built here with its threads at a lower priority (nice 10 on Linux), so the
+//! event-loop thread preempts them at once while they still use every idle
+//! cycle. Argon2's lane threads are spawned from these and inherit the nice
+//! value.
 
 use std::sync::Once;
 
-/// Builds the pool before the first key stretching. Not at module load:
+/// Builds the pool before the first heavy task. Not at module load:
 /// spawning threads while the dynamic loader holds its lock deadlocks.
-pub fn ensure_workers() {
+fn ensure_workers() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
         // Fails only if other code built the global pool first; then that pool is used.
         let _ = rayon::ThreadPoolBuilder::new()
-            .thread_name(|i| format!("keyward-argon2-{i}"))
+            .thread_name(|i| format!("keyward-worker-{i}"))
             .start_handler(|_| lower_priority())
             .build_global();
     });

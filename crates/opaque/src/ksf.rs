@@ -2,11 +2,10 @@
 //!
 //! Parameters and salt match `@serenity-kit/opaque` (16 zero bytes, output
 //! length Nh, Argon2 v1.3) so registration records interoperate. Unlike the
-//! WASM build, the `parallel` feature of `argon2` fills the lanes on several
-//! threads.
+//! WASM build, the lanes are filled on several threads, with SIMD.
 
-use argon2::{Algorithm, Argon2, Params, Version};
 use generic_array::{ArrayLength, GenericArray};
+use keyward_argon2::Costs;
 use opaque_ke::errors::InternalError;
 
 use crate::error::{Error, Result};
@@ -52,22 +51,24 @@ impl KeyStretching {
         let Some((t, m, p)) = self.argon2_params() else {
             return Ok(Ksf(None));
         };
-        let params = Params::new(m, t, p, None).map_err(|e| {
+        let costs = Costs {
+            memory_kib: m,
+            iterations: t,
+            parallelism: p,
+        };
+        // Checked now, with a tag length every suite's Nh satisfies.
+        costs.argon2(64).map_err(|e| {
             Error::InvalidArgument(format!(
-                "invalid Argon2id parameters (iterations={t}, memory={m} KiB, parallelism={p}): {e}"
+                "invalid Argon2id parameters (iterations={t}, memory={m} KiB, parallelism={p}): {e:?}"
             ))
         })?;
-        Ok(Ksf(Some(Argon2::new(
-            Algorithm::Argon2id,
-            Version::V0x13,
-            params,
-        ))))
+        Ok(Ksf(Some(costs)))
     }
 }
 
 /// The opaque-ke `Ksf` of every keyward suite.
 #[derive(Clone)]
-pub struct Ksf(Option<Argon2<'static>>);
+pub struct Ksf(Option<Costs>);
 
 impl Default for Ksf {
     fn default() -> Self {
@@ -82,11 +83,11 @@ impl opaque_ke::ksf::Ksf for Ksf {
         &self,
         input: GenericArray<u8, L>,
     ) -> core::result::Result<GenericArray<u8, L>, InternalError> {
-        let Some(argon) = &self.0 else {
+        let Some(costs) = self.0 else {
             return Ok(input);
         };
         let mut output = GenericArray::default();
-        keyward_argon2::hash_into(argon, &input, &SALT, &mut output)
+        keyward_argon2::hash_into(costs, &input, &SALT, &[], &mut output)
             .map_err(|_| InternalError::KsfError)?;
         Ok(output)
     }

@@ -6,7 +6,7 @@
 //! the caller's own, so a changed timestamp fails like any other flipped bit.
 
 use rand_core::{CryptoRng, RngCore};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, Result};
 use crate::keys::SecretKey;
@@ -17,8 +17,55 @@ const STAMP_LEN: usize = 1 + 8;
 const NONCE_LEN: usize = 24;
 pub const BOX_OVERHEAD: usize = STAMP_LEN + NONCE_LEN + TAG_LEN;
 
-fn associated(stamp: &[u8], aad: &[u8]) -> Vec<u8> {
-    [stamp, aad].concat()
+/// Runs `f` on `stamp ‖ aad`, assembled on the stack when it is short: most
+/// boxes are small, and an allocation is a measurable part of sealing 64 bytes.
+fn with_associated<T>(stamp: &[u8], aad: &[u8], f: impl FnOnce(&[u8]) -> T) -> T {
+    let mut small = [0u8; 128];
+    let total = stamp.len() + aad.len();
+    if total > small.len() {
+        return f(&[stamp, aad].concat());
+    }
+    small[..stamp.len()].copy_from_slice(stamp);
+    small[stamp.len()..total].copy_from_slice(aad);
+    f(&small[..total])
+}
+
+/// The length of the box that seals `plaintext_len` bytes.
+pub fn sealed_len(plaintext_len: usize) -> usize {
+    BOX_OVERHEAD + plaintext_len
+}
+
+/// The length of the plaintext in a box of `sealed_len` bytes.
+pub fn opened_len(sealed_len: usize) -> Result<usize> {
+    sealed_len
+        .checked_sub(BOX_OVERHEAD)
+        .ok_or(Error::Decryption("too short to be a sealed box"))
+}
+
+/// Seals into `out`, which must be `sealed_len(plaintext.len())` bytes: the
+/// binding passes memory the JavaScript engine owns, so the box is written
+/// once, where it will live.
+pub fn seal_into(
+    key: &SecretKey,
+    plaintext: &[u8],
+    aad: &[u8],
+    now_ms: u64,
+    rng: &mut (impl RngCore + CryptoRng),
+    out: &mut [u8],
+) -> Result<()> {
+    Error::check_len("sealed box buffer", out, sealed_len(plaintext.len()))?;
+    let (stamp, rest) = out.split_at_mut(STAMP_LEN);
+    let (nonce, rest) = rest.split_at_mut(NONCE_LEN);
+    let (body, tag) = rest.split_at_mut(plaintext.len());
+    stamp[0] = BOX_VERSION;
+    stamp[1..].copy_from_slice(&now_ms.to_be_bytes());
+    rng.fill_bytes(nonce);
+    body.copy_from_slice(plaintext);
+    let computed = with_associated(stamp, aad, |associated| {
+        Aead::XChaCha20Poly1305.encrypt_detached(&key.box_key[..], nonce, associated, body)
+    })?;
+    tag.copy_from_slice(&computed);
+    Ok(())
 }
 
 pub fn seal(
@@ -28,21 +75,8 @@ pub fn seal(
     now_ms: u64,
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(BOX_OVERHEAD + plaintext.len());
-    out.push(BOX_VERSION);
-    out.extend_from_slice(&now_ms.to_be_bytes());
-    let mut nonce = [0u8; NONCE_LEN];
-    rng.fill_bytes(&mut nonce);
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(plaintext);
-    let (head, body) = out.split_at_mut(STAMP_LEN + NONCE_LEN);
-    let tag = Aead::XChaCha20Poly1305.encrypt_detached(
-        &key.box_key[..],
-        &nonce,
-        &associated(&head[..STAMP_LEN], aad),
-        body,
-    )?;
-    out.extend_from_slice(&tag);
+    let mut out = vec![0u8; sealed_len(plaintext.len())];
+    seal_into(key, plaintext, aad, now_ms, rng, &mut out)?;
     Ok(out)
 }
 
@@ -52,8 +86,40 @@ pub struct Opened {
     pub timestamp_ms: u64,
 }
 
-/// Authenticates first, then checks the age: an expired box is one that
-/// really was sealed with this key and associated data.
+/// Opens into `out` (`opened_len(sealed.len())` bytes) and returns the time
+/// of sealing. Authenticates first, then checks the age: an expired box is
+/// one that really was sealed with this key and associated data. On any
+/// failure `out` is left zeroed.
+pub fn open_into(
+    key: &SecretKey,
+    sealed: &[u8],
+    aad: &[u8],
+    ttl_ms: Option<u64>,
+    now_ms: u64,
+    out: &mut [u8],
+) -> Result<u64> {
+    let len = opened_len(sealed.len())?;
+    Error::check_len("opened box buffer", out, len)?;
+    if sealed[0] != BOX_VERSION {
+        return Err(Error::Decryption("unknown sealed box version"));
+    }
+    let (stamp, rest) = sealed.split_at(STAMP_LEN);
+    let (nonce, rest) = rest.split_at(NONCE_LEN);
+    let (ciphertext, tag) = rest.split_at(len);
+    out.copy_from_slice(ciphertext);
+    let result = with_associated(stamp, aad, |associated| {
+        Aead::XChaCha20Poly1305.decrypt_detached(&key.box_key[..], nonce, associated, out, tag)
+    })
+    .and_then(|()| {
+        let timestamp_ms = u64::from_be_bytes(stamp[1..].try_into().expect("8 bytes"));
+        check_age(timestamp_ms, ttl_ms, now_ms).map(|()| timestamp_ms)
+    });
+    if result.is_err() {
+        out.zeroize();
+    }
+    result
+}
+
 pub fn open(
     key: &SecretKey,
     sealed: &[u8],
@@ -61,25 +127,8 @@ pub fn open(
     ttl_ms: Option<u64>,
     now_ms: u64,
 ) -> Result<Opened> {
-    if sealed.len() < BOX_OVERHEAD {
-        return Err(Error::Decryption("too short to be a sealed box"));
-    }
-    if sealed[0] != BOX_VERSION {
-        return Err(Error::Decryption("unknown sealed box version"));
-    }
-    let (stamp, rest) = sealed.split_at(STAMP_LEN);
-    let (nonce, rest) = rest.split_at(NONCE_LEN);
-    let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
-    let mut plaintext = Zeroizing::new(ciphertext.to_vec());
-    Aead::XChaCha20Poly1305.decrypt_detached(
-        &key.box_key[..],
-        nonce,
-        &associated(stamp, aad),
-        &mut plaintext,
-        tag,
-    )?;
-    let timestamp_ms = u64::from_be_bytes(stamp[1..].try_into().expect("8 bytes"));
-    check_age(timestamp_ms, ttl_ms, now_ms)?;
+    let mut plaintext = Zeroizing::new(vec![0u8; opened_len(sealed.len())?]);
+    let timestamp_ms = open_into(key, sealed, aad, ttl_ms, now_ms, &mut plaintext)?;
     Ok(Opened {
         plaintext,
         timestamp_ms,

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod boxes;
+mod chacha;
 pub mod encoding;
 mod error;
 pub mod keys;

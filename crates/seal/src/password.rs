@@ -10,7 +10,8 @@
 //!   failing.
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
-use argon2::{Algorithm, Argon2, Params, Version, ARGON2ID_IDENT};
+use argon2::{Params, Version, ARGON2ID_IDENT};
+use keyward_argon2::{Costs, Failure};
 use rand_core::{CryptoRng, RngCore};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
@@ -100,24 +101,26 @@ impl Binding<'_> {
     }
 }
 
+/// Argon2id on the SIMD implementation; `params` only carries the costs and
+/// the tag length (RustCrypto's types parse and print the PHC string).
 fn run(
-    params: Params,
+    params: &Params,
     binding: &Binding,
     password: &[u8],
     salt: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>> {
-    let secret = binding.secret();
-    let argon = match &secret {
-        Some(k) => Argon2::new_with_secret(k, Algorithm::Argon2id, Version::V0x13, params),
-        None => Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params)),
-    }
-    .map_err(|e| Error::InvalidArgument(format!("pepper or associated data: {e}")))?;
-    let mut out = Zeroizing::new(vec![0u8; argon.params().output_len().unwrap_or(OUTPUT_LEN)]);
-    keyward_argon2::hash_into(&argon, password, salt, &mut out).map_err(|e| match e {
-        keyward_argon2::Failure::OutOfMemory => {
+    let secret = binding.secret().unwrap_or_default();
+    let costs = Costs {
+        memory_kib: params.m_cost(),
+        iterations: params.t_cost(),
+        parallelism: params.p_cost(),
+    };
+    let mut out = Zeroizing::new(vec![0u8; params.output_len().unwrap_or(OUTPUT_LEN)]);
+    keyward_argon2::hash_into(costs, password, salt, &secret, &mut out).map_err(|e| match e {
+        Failure::OutOfMemory => {
             Error::InvalidArgument("not enough memory for these Argon2id parameters".into())
         }
-        keyward_argon2::Failure::Argon2(e) => Error::InvalidArgument(format!("Argon2id: {e}")),
+        Failure::Invalid(why) => Error::InvalidArgument(format!("Argon2id: {why}")),
     })?;
     Ok(out)
 }
@@ -133,7 +136,7 @@ pub fn hash_password(
     let mut salt = [0u8; STAMPED_SALT_LEN];
     salt[..8].copy_from_slice(&now_ms.to_be_bytes());
     rng.fill_bytes(&mut salt[8..]);
-    let output = run(argon_params.clone(), binding, password, &salt)?;
+    let output = run(&argon_params, binding, password, &salt)?;
     let phc = |e: argon2::password_hash::phc::Error| Error::Format(format!("PHC encoding: {e}"));
     let hash = PasswordHash {
         algorithm: ARGON2ID_IDENT,
@@ -190,7 +193,7 @@ pub fn verify_password(
             "this hash carries no keyward timestamp, so a ttl cannot be checked".into(),
         ));
     }
-    let computed = run(parsed.params, binding, password, &parsed.salt)?;
+    let computed = run(&parsed.params, binding, password, &parsed.salt)?;
     if !bool::from(computed.ct_eq(&parsed.hash)) {
         return Ok(false);
     }

@@ -1,15 +1,16 @@
-//! The raw primitives under every sealed-data format, from RustCrypto: the two
-//! ChaCha20-Poly1305 AEADs, HKDF and HMAC. The high-level formats call exactly
+//! The raw primitives under every sealed-data format: the two ChaCha20-Poly1305
+//! AEADs (ring's assembly, see `chacha.rs`), HKDF and HMAC (RustCrypto). The high-level formats call exactly
 //! these functions, so the Wycheproof vectors run against them test those
 //! formats' primitive layer too.
 
-use chacha20poly1305::aead::{AeadInPlace, KeyInit};
-use chacha20poly1305::{ChaCha20Poly1305, Tag, XChaCha20Poly1305};
+use aead::generic_array::GenericArray;
+use aead::{AeadInPlace, KeyInit};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use sha2::{Sha256, Sha512};
 use zeroize::Zeroizing;
 
+use crate::chacha::{ChaCha20Poly1305, XChaCha20Poly1305};
 use crate::error::{Error, Result};
 
 pub const KEY_LEN: usize = 32;
@@ -69,7 +70,7 @@ impl Aead {
         if tag.len() != TAG_LEN {
             return Err(Error::Decryption("the tag is not 16 bytes"));
         }
-        let tag = Tag::from_slice(tag);
+        let tag = GenericArray::from_slice(tag);
         match self {
             Aead::ChaCha20Poly1305 => ChaCha20Poly1305::new(key.into()).decrypt_in_place_detached(
                 nonce.into(),

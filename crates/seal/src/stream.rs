@@ -1,5 +1,5 @@
 //! Streaming encryption with the STREAM construction (Hoang, Reyhanitabar,
-//! Rogaway, Vizár), as RustCrypto's `aead::stream` implements it over
+//! Rogaway, Vizár), as RustCrypto's `aead::stream` implements it, over
 //! XChaCha20-Poly1305: each chunk's nonce is `prefix (19) ‖ counter (4, BE) ‖
 //! last flag (1)`, so a reordered, dropped or duplicated chunk fails on its
 //! counter, a truncated stream lacks its last-flagged chunk, and an extended
@@ -11,9 +11,10 @@
 //! header and the caller's associated data. Both sides buffer at most one
 //! chunk, so memory stays bounded whatever the input size.
 
-use chacha20poly1305::aead::stream::{DecryptorBE32, EncryptorBE32};
-use chacha20poly1305::aead::KeyInit;
-use chacha20poly1305::XChaCha20Poly1305;
+use aead::stream::{DecryptorBE32, EncryptorBE32};
+use aead::KeyInit;
+
+use crate::chacha::XChaCha20Poly1305;
 use rand_core::{CryptoRng, RngCore};
 use zeroize::Zeroizing;
 
