@@ -3,8 +3,9 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use keyward_opaque::{ClientParams, Error, Identifiers, KeyStretching, ServerParams, Suite};
-use napi::bindgen_prelude::{FromNapiValue, Uint8Array, Uint8ArraySlice};
-use napi::Env;
+use napi::bindgen_prelude::Uint8Array;
+
+use crate::owned;
 use napi_derive::napi;
 use zeroize::Zeroizing;
 
@@ -47,74 +48,17 @@ pub fn suite(name: Option<String>) -> napi::Result<Suite> {
     }
 }
 
-/// Copies `data` into memory V8 owns. Unlike an external buffer, V8 counts
-/// it towards its heap and frees it without a finalizer, so a long stream of
-/// results (a pipeline that never yields to the event loop) cannot pile up.
-pub fn js_bytes<'e>(env: &'e Env, data: &[u8]) -> napi::Result<Uint8ArraySlice<'e>> {
-    Uint8ArraySlice::copy_from(env, data)
-}
-
-/// A new `Uint8Array` of `len` bytes in memory V8 owns, written by `fill`
-/// before JavaScript can see it: the result of a seal or open is written once,
-/// where it will live, with no copy out of Rust and no finalizer to run.
-pub fn js_bytes_with<'e>(
-    env: &'e Env,
-    len: usize,
-    fill: impl FnOnce(&mut [u8]) -> napi::Result<()>,
-) -> napi::Result<Uint8ArraySlice<'e>> {
-    use napi::sys;
-    let fail = |what: &str| {
-        napi::Error::from_reason(format!(
-            "[ERR_INTERNAL] could not create {what} of {len} bytes"
-        ))
-    };
-    let mut data = std::ptr::null_mut();
-    let mut buffer = std::ptr::null_mut();
-    // SAFETY: plain N-API call with out-pointers to locals.
-    if unsafe { sys::napi_create_arraybuffer(env.raw(), len, &mut data, &mut buffer) }
-        != sys::Status::napi_ok
-    {
-        return Err(fail("an ArrayBuffer"));
-    }
-    let slice: &mut [u8] = if len == 0 || data.is_null() {
-        &mut []
-    } else {
-        // SAFETY: V8 just allocated `len` bytes at `data` for this buffer; no
-        // JavaScript code can reach it yet, and the slice does not outlive
-        // this function.
-        unsafe { std::slice::from_raw_parts_mut(data.cast::<u8>(), len) }
-    };
-    fill(slice)?;
-    let mut array = std::ptr::null_mut();
-    // SAFETY: `buffer` is the ArrayBuffer created above, in this scope.
-    let status = unsafe {
-        sys::napi_create_typedarray(
-            env.raw(),
-            sys::TypedarrayType::uint8_array,
-            len,
-            buffer,
-            0,
-            &mut array,
-        )
-    };
-    if status != sys::Status::napi_ok {
-        return Err(fail("a Uint8Array"));
-    }
-    // SAFETY: `array` is the Uint8Array N-API just created in this scope.
-    unsafe { Uint8ArraySlice::from_napi_value(env.raw(), array) }
-}
-
 pub fn secret(bytes: &[u8]) -> Zeroizing<Vec<u8>> {
     Zeroizing::new(bytes.to_vec())
 }
 
-pub fn bytes(v: Vec<u8>) -> Uint8Array {
-    Uint8Array::from(v)
+pub fn bytes(v: Vec<u8>) -> owned::Uint8Array {
+    owned::Uint8Array::from(v)
 }
 
-/// Copies a secret into a JavaScript-owned array; the Rust copy is wiped on drop.
-pub fn secret_out(v: Zeroizing<Vec<u8>>) -> Uint8Array {
-    Uint8Array::from(v.as_slice())
+/// Copies a secret into a JavaScript-owned array; the Rust copy is wiped.
+pub fn secret_out(v: Zeroizing<Vec<u8>>) -> owned::Uint8Array {
+    owned::Uint8Array::from(v)
 }
 
 #[napi(object)]

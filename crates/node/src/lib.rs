@@ -5,6 +5,7 @@
 
 mod convert;
 mod opaque;
+mod owned;
 mod password;
 mod seal;
 mod states;

@@ -1,7 +1,9 @@
 //! OPAQUE exports: the server setup and record classes and the flow functions.
 
 use keyward_opaque::{client, server_login_finish, LoginResult, RegistrationResult};
-use napi::bindgen_prelude::{AsyncTask, Uint8Array};
+use napi::bindgen_prelude::AsyncTask;
+
+use crate::owned::Uint8Array;
 use napi::{Env, Task};
 use napi_derive::napi;
 use rand_core::OsRng;

@@ -7,7 +7,8 @@ use napi::Env;
 use napi_derive::napi;
 use rand_core::OsRng;
 
-use crate::convert::{bytes, guard, js_bytes_with, secret_out, to_js};
+use crate::convert::{bytes, guard, secret_out, to_js};
+use crate::owned;
 
 /// A JavaScript number that must be a whole, non-negative count of milliseconds.
 pub fn millis(value: f64, what: &str) -> napi::Result<u64> {
@@ -63,8 +64,8 @@ impl SecretKey {
 
     /// Copies the key out: the caller asked for it explicitly.
     #[napi]
-    pub fn export_bytes(&self) -> napi::Result<Uint8Array> {
-        Ok(Uint8Array::from(&self.get()?.expose()[..]))
+    pub fn export_bytes(&self) -> napi::Result<owned::Uint8Array> {
+        Ok(owned::Uint8Array::from(&self.get()?.expose()[..]))
     }
 
     #[napi(getter)]
@@ -88,7 +89,7 @@ pub fn seal_box<'e>(
 ) -> napi::Result<Uint8ArraySlice<'e>> {
     let key = key.get()?;
     let now = millis(now_ms, "the clock")?;
-    js_bytes_with(env, boxes::sealed_len(plaintext.len()), |out| {
+    owned::write_with(env, boxes::sealed_len(plaintext.len()), |out| {
         guard(|| boxes::seal_into(key, plaintext, aad, now, &mut rand::thread_rng(), out))
     })
 }
@@ -106,13 +107,17 @@ pub fn open_box<'e>(
     let ttl = optional_millis(ttl_ms, "ttl")?;
     let now = millis(now_ms, "the clock")?;
     let len = guard(|| boxes::opened_len(sealed.len()))?;
-    js_bytes_with(env, len, |out| {
+    owned::write_with(env, len, |out| {
         guard(|| boxes::open_into(key, sealed, aad, ttl, now, out).map(drop))
     })
 }
 
 #[napi(js_name = "mac")]
-pub fn mac_parts(key: &SecretKey, parts: Vec<Uint8Array>, aad: &[u8]) -> napi::Result<Uint8Array> {
+pub fn mac_parts(
+    key: &SecretKey,
+    parts: Vec<Uint8Array>,
+    aad: &[u8],
+) -> napi::Result<owned::Uint8Array> {
     let parts: Vec<&[u8]> = parts.iter().map(|p| &p[..]).collect();
     Ok(bytes(mac::mac(key.get()?, &parts, aad)))
 }
@@ -160,7 +165,7 @@ pub fn aead_encrypt<'e>(
     aad: &[u8],
 ) -> napi::Result<Uint8ArraySlice<'e>> {
     let aead = aead(&algorithm)?;
-    js_bytes_with(env, plaintext.len() + TAG_LEN, |out| {
+    owned::write_with(env, plaintext.len() + TAG_LEN, |out| {
         let (body, tag) = out.split_at_mut(plaintext.len());
         body.copy_from_slice(plaintext);
         tag.copy_from_slice(&guard(|| aead.encrypt_detached(key, nonce, aad, body))?);
@@ -181,7 +186,7 @@ pub fn aead_decrypt<'e>(
     let Some(len) = sealed.len().checked_sub(TAG_LEN) else {
         return Err(to_js(Error::Decryption("shorter than a tag")));
     };
-    js_bytes_with(env, len, |out| {
+    owned::write_with(env, len, |out| {
         out.copy_from_slice(&sealed[..len]);
         guard(|| aead.decrypt_detached(key, nonce, aad, out, &sealed[len..]))
             .inspect_err(|_| out.fill(0))
@@ -195,12 +200,12 @@ pub fn hkdf(
     salt: &[u8],
     info: &[u8],
     length: u32,
-) -> napi::Result<Uint8Array> {
+) -> napi::Result<owned::Uint8Array> {
     let hash = hash(&hash_name)?;
     guard(|| primitives::hkdf(hash, ikm, salt, info, length as usize)).map(secret_out)
 }
 
 #[napi]
-pub fn hmac(hash_name: String, key: &[u8], message: &[u8]) -> napi::Result<Uint8Array> {
+pub fn hmac(hash_name: String, key: &[u8], message: &[u8]) -> napi::Result<owned::Uint8Array> {
     Ok(bytes(primitives::hmac(hash(&hash_name)?, key, &[message])))
 }

@@ -1,7 +1,7 @@
 //! The single-use protocol states as JavaScript classes.
 
+use crate::owned::Uint8Array;
 use keyward_opaque::{Kind, ProtocolState};
-use napi::bindgen_prelude::Uint8Array;
 use napi_derive::napi;
 
 use crate::convert::{guard, secret_out, suite};

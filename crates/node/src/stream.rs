@@ -2,12 +2,11 @@
 //! in Web `TransformStream`s and Node `Transform`s.
 
 use keyward_seal::stream;
-use napi::bindgen_prelude::Uint8ArraySlice;
-use napi::Env;
 use napi_derive::napi;
 use rand_core::OsRng;
 
-use crate::convert::{guard, js_bytes};
+use crate::convert::{bytes, guard, secret_out};
+use crate::owned;
 use crate::seal::SecretKey;
 
 #[napi]
@@ -25,13 +24,13 @@ impl StreamSealer {
     }
 
     #[napi]
-    pub fn push<'e>(&mut self, env: &'e Env, data: &[u8]) -> napi::Result<Uint8ArraySlice<'e>> {
-        js_bytes(env, &guard(|| self.inner.push(data))?)
+    pub fn push(&mut self, data: &[u8]) -> napi::Result<owned::Uint8Array> {
+        guard(|| self.inner.push(data)).map(bytes)
     }
 
     #[napi]
-    pub fn finish<'e>(&mut self, env: &'e Env) -> napi::Result<Uint8ArraySlice<'e>> {
-        js_bytes(env, &guard(|| self.inner.finish())?)
+    pub fn finish(&mut self) -> napi::Result<owned::Uint8Array> {
+        guard(|| self.inner.finish()).map(bytes)
     }
 }
 
@@ -50,12 +49,12 @@ impl StreamOpener {
     }
 
     #[napi]
-    pub fn push<'e>(&mut self, env: &'e Env, data: &[u8]) -> napi::Result<Uint8ArraySlice<'e>> {
-        js_bytes(env, &guard(|| self.inner.push(data))?)
+    pub fn push(&mut self, data: &[u8]) -> napi::Result<owned::Uint8Array> {
+        guard(|| self.inner.push(data)).map(secret_out)
     }
 
     #[napi]
-    pub fn finish<'e>(&mut self, env: &'e Env) -> napi::Result<Uint8ArraySlice<'e>> {
-        js_bytes(env, &guard(|| self.inner.finish())?)
+    pub fn finish(&mut self) -> napi::Result<owned::Uint8Array> {
+        guard(|| self.inner.finish()).map(secret_out)
     }
 }

@@ -13,6 +13,7 @@ use napi_derive::napi;
 use rand_core::OsRng;
 
 use crate::convert::{guard, secret_out, to_js};
+use crate::owned;
 use crate::seal::{millis, SecretKey};
 
 type Shared = Arc<Mutex<Option<Vault>>>;
@@ -30,7 +31,7 @@ fn path_of(path: Vec<Uint8Array>) -> Vec<Vec<u8>> {
 pub struct VaultValue {
     /// 0: bytes, 1: JSON text.
     pub kind: u32,
-    pub data: Uint8Array,
+    pub data: owned::Uint8Array,
 }
 
 #[napi]
@@ -185,10 +186,10 @@ impl VaultStore {
     }
 
     #[napi]
-    pub fn tags(&self, path: Vec<Uint8Array>) -> napi::Result<Vec<Uint8Array>> {
+    pub fn tags(&self, path: Vec<Uint8Array>) -> napi::Result<Vec<owned::Uint8Array>> {
         let path = path_of(path);
         let tags = with(&self.inner, |v| v.tags(&path))?;
-        Ok(tags.into_iter().map(Uint8Array::from).collect())
+        Ok(tags.into_iter().map(owned::Uint8Array::from).collect())
     }
 
     #[napi]

@@ -86,12 +86,12 @@ impl StreamSealer {
         if self.encryptor.is_none() {
             return Err(Error::InvalidState("this stream is finished"));
         }
-        let full = (self.pending.len() + data.len()) / self.chunk;
+        let total = self.pending.len() + data.len();
         // A chunk that ends exactly at the end of the input stays pending: it may be the last.
-        let full = if (self.pending.len() + data.len()) % self.chunk == 0 {
-            full.saturating_sub(1)
+        let full = if total.is_multiple_of(self.chunk) {
+            (total / self.chunk).saturating_sub(1)
         } else {
-            full
+            total / self.chunk
         };
         let mut out = Vec::with_capacity(HEADER_LEN + full * (self.chunk + TAG_LEN));
         out.extend_from_slice(&self.output());

@@ -1,0 +1,123 @@
+//! Bytes returned to JavaScript in memory V8 owns.
+//!
+//! napi-rs's own `Uint8Array` hands a Rust allocation to V8 as an external
+//! buffer whose finalizer Node runs only on a later turn of the event loop;
+//! a synchronous loop of calls (a benchmark, a batch job, a stream pipeline
+//! that never yields) then piles up memory V8 does not even count. Copying
+//! into an `ArrayBuffer` V8 allocates costs one `memcpy` and makes the memory
+//! ordinary garbage. The type is named after the JavaScript type it becomes,
+//! because that name is what napi-rs's typings generator reads; always write
+//! it as `owned::Uint8Array` so it is not mistaken for napi-rs's.
+
+use napi::bindgen_prelude::{FromNapiValue, ToNapiValue, TypeName, Uint8ArraySlice, ValueType};
+use napi::{sys, Env};
+use zeroize::Zeroizing;
+
+/// A byte string on its way to JavaScript; the Rust copy is wiped once copied.
+pub struct Uint8Array(Zeroizing<Vec<u8>>);
+
+impl From<Vec<u8>> for Uint8Array {
+    fn from(bytes: Vec<u8>) -> Self {
+        Uint8Array(Zeroizing::new(bytes))
+    }
+}
+
+impl From<Zeroizing<Vec<u8>>> for Uint8Array {
+    fn from(bytes: Zeroizing<Vec<u8>>) -> Self {
+        Uint8Array(bytes)
+    }
+}
+
+impl From<&[u8]> for Uint8Array {
+    fn from(bytes: &[u8]) -> Self {
+        Uint8Array(Zeroizing::new(bytes.to_vec()))
+    }
+}
+
+fn status(code: sys::napi_status, what: &str, len: usize) -> napi::Result<()> {
+    if code == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(napi::Error::from_reason(format!(
+            "[ERR_INTERNAL] could not create {what} of {len} bytes"
+        )))
+    }
+}
+
+/// A new `Uint8Array` of `len` bytes in V8's memory, written by `fill` before
+/// any JavaScript can see it.
+///
+/// # Safety
+/// `env` must be the environment of the current call.
+unsafe fn create(
+    env: sys::napi_env,
+    len: usize,
+    fill: impl FnOnce(&mut [u8]) -> napi::Result<()>,
+) -> napi::Result<sys::napi_value> {
+    let mut data = std::ptr::null_mut();
+    let mut buffer = std::ptr::null_mut();
+    // SAFETY: a plain N-API call with out-pointers to locals.
+    status(
+        unsafe { sys::napi_create_arraybuffer(env, len, &mut data, &mut buffer) },
+        "an ArrayBuffer",
+        len,
+    )?;
+    let slice: &mut [u8] = if len == 0 || data.is_null() {
+        &mut []
+    } else {
+        // SAFETY: V8 just allocated `len` bytes at `data` for this buffer; no
+        // JavaScript code can reach it yet and the slice dies in this function.
+        unsafe { std::slice::from_raw_parts_mut(data.cast::<u8>(), len) }
+    };
+    fill(slice)?;
+    let mut array = std::ptr::null_mut();
+    // SAFETY: `buffer` is the ArrayBuffer created above, in this scope.
+    status(
+        unsafe {
+            sys::napi_create_typedarray(
+                env,
+                sys::TypedarrayType::uint8_array,
+                len,
+                buffer,
+                0,
+                &mut array,
+            )
+        },
+        "a Uint8Array",
+        len,
+    )?;
+    Ok(array)
+}
+
+/// For results computed straight into JavaScript memory (a sealed box, an
+/// opened plaintext): no copy at all.
+pub fn write_with<'e>(
+    env: &'e Env,
+    len: usize,
+    fill: impl FnOnce(&mut [u8]) -> napi::Result<()>,
+) -> napi::Result<Uint8ArraySlice<'e>> {
+    // SAFETY: `env` is this call's environment, and `create` returns a Uint8Array.
+    unsafe { Uint8ArraySlice::from_napi_value(env.raw(), create(env.raw(), len, fill)?) }
+}
+
+impl ToNapiValue for Uint8Array {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        // SAFETY: napi-rs calls this with the current call's environment.
+        unsafe {
+            create(env, val.0.len(), |out| {
+                out.copy_from_slice(&val.0);
+                Ok(())
+            })
+        }
+    }
+}
+
+impl TypeName for Uint8Array {
+    fn type_name() -> &'static str {
+        "Uint8Array"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
