@@ -26,6 +26,34 @@ export async function median(fn: () => unknown | Promise<unknown>, samples: numb
   return times[Math.floor(times.length / 2)];
 }
 
+/**
+ * Medians of two functions measured in alternating batches, so that both see
+ * the same machine: on a shared box, load that comes and goes otherwise
+ * lands on whichever side happened to run at the time.
+ */
+export async function paired(
+  a: () => unknown | Promise<unknown>,
+  b: () => unknown | Promise<unknown>,
+  samples: number,
+  batch = 1,
+): Promise<[number, number]> {
+  const warmup = Math.max(3, Math.ceil((samples * batch) / 4));
+  for (let i = 0; i < warmup; i++) {
+    await a();
+    await b();
+  }
+  const times: [number[], number[]] = [[], []];
+  for (let s = 0; s < samples; s++) {
+    for (const [i, fn] of [a, b].entries()) {
+      const start = performance.now();
+      for (let j = 0; j < batch; j++) await fn();
+      times[i].push(((performance.now() - start) * 1000) / batch);
+    }
+  }
+  const mid = (t: number[]) => t.sort((x, y) => x - y)[Math.floor(t.length / 2)];
+  return [mid(times[0]), mid(times[1])];
+}
+
 export function fmt(us: number): string {
   if (us >= 1000) return `${(us / 1000).toFixed(1)} ms`;
   return `${us.toFixed(1)} µs`;

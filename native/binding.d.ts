@@ -38,6 +38,8 @@ export declare class SecretKey {
   /** Copies the key out: the caller asked for it explicitly. */
   exportBytes(): Uint8Array
   get disposed(): boolean
+  /** See `HANDLES`. */
+  get handle(): number
   dispose(): void
 }
 
@@ -87,8 +89,8 @@ export declare class StreamSealer {
 }
 
 export declare class VaultStore {
-  static open(dir: string, key: SecretKey, nowMs: number): Promise<VaultStore>
-  static openSync(dir: string, key: SecretKey, nowMs: number): VaultStore
+  static open(dir: string, key: SecretKey, nowMs?: number | undefined | null): Promise<VaultStore>
+  static openSync(dir: string, key: SecretKey, nowMs?: number | undefined | null): VaultStore
   get(path: Array<Uint8Array>, tag: Uint8Array): VaultValue | null
   set(path: Array<Uint8Array>, tag: Uint8Array, kind: number, data: Uint8Array): void
   has(path: Array<Uint8Array>, tag: Uint8Array): boolean
@@ -96,10 +98,10 @@ export declare class VaultStore {
   tags(path: Array<Uint8Array>): Array<Uint8Array>
   hasChanges(): boolean
   rollback(): void
-  save(nowMs: number): Promise<void>
-  saveSync(nowMs: number): void
-  rekey(key: SecretKey, nowMs: number): Promise<void>
-  rekeySync(key: SecretKey, nowMs: number): void
+  save(nowMs?: number | undefined | null): Promise<void>
+  saveSync(nowMs?: number | undefined | null): void
+  rekey(key: SecretKey, nowMs?: number | undefined | null): Promise<void>
+  rekeySync(key: SecretKey, nowMs?: number | undefined | null): void
   destroy(): void
   /** Drops the vault's keys and staged values; unsaved changes are lost. */
   close(): void
@@ -109,6 +111,9 @@ export declare function aeadDecrypt(algorithm: string, key: Uint8Array, nonce: U
 
 /** `ciphertext ‖ tag`, written straight into the returned buffer. */
 export declare function aeadEncrypt(algorithm: string, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array
+
+/** Bytes a box adds to its plaintext. */
+export declare const BOX_OVERHEAD: number
 
 /** Runs Argon2 on the libuv pool. The state is spent as soon as this is called. */
 export declare function clientLoginFinish(state: ClientLoginState, password: Uint8Array, response: Uint8Array, params?: ClientParamsInput | undefined | null): Promise<ClientLoginFinish>
@@ -154,9 +159,9 @@ export interface ClientRegistrationStart {
   state: ClientRegistrationState
 }
 
-export declare function hashPassword(password: Uint8Array, options: PasswordOptions | undefined | null, nowMs: number): Promise<string>
+export declare function hashPassword(password: Uint8Array, options?: PasswordOptions | undefined | null, nowMs?: number | undefined | null): Promise<string>
 
-export declare function hashPasswordSync(password: Uint8Array, options: PasswordOptions | undefined | null, nowMs: number): string
+export declare function hashPasswordSync(password: Uint8Array, options?: PasswordOptions | undefined | null, nowMs?: number | undefined | null): string
 
 export declare function hkdf(hashName: string, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array
 
@@ -179,7 +184,8 @@ export declare function mac(key: SecretKey, parts: Array<Uint8Array>, aad: Uint8
 
 export declare function needsRehash(hash: string, options?: PasswordOptions | undefined | null): boolean
 
-export declare function openBox(key: SecretKey, sealed: Uint8Array, aad: Uint8Array, ttlMs: number | undefined | null, nowMs: number): Uint8Array
+/** Opens into `out` (`sealed.length - BOX_OVERHEAD` bytes); on failure `out` is zeroed. */
+export declare function openBoxInto(key: number, sealed: Uint8Array, aad: Uint8Array, ttlMs: number | undefined | null, nowMs: number | undefined | null, out: Uint8Array): void
 
 export interface PasswordOptions {
   pepper?: Uint8Array
@@ -192,7 +198,12 @@ export interface PasswordOptions {
   ttlMs?: number
 }
 
-export declare function sealBox(key: SecretKey, plaintext: Uint8Array, aad: Uint8Array, nowMs: number): Uint8Array
+/**
+ * Seals into `out` (`plaintext.length + BOX_OVERHEAD` bytes) that the caller
+ * allocated: small boxes then come from Node's buffer pool, and nothing is
+ * allocated or copied on this side.
+ */
+export declare function sealBoxInto(key: number, plaintext: Uint8Array, aad: Uint8Array, nowMs: number | undefined | null, out: Uint8Array): void
 
 export declare function serverLoginFinishNative(state: ServerLoginState, finalization: Uint8Array, params?: ServerParamsInput | undefined | null): Uint8Array
 
@@ -214,6 +225,6 @@ export interface VaultValue {
 
 export declare function verifyMac(key: SecretKey, parts: Array<Uint8Array>, aad: Uint8Array, tag: Uint8Array): void
 
-export declare function verifyPassword(hash: string, password: Uint8Array, options: PasswordOptions | undefined | null, nowMs: number): Promise<boolean>
+export declare function verifyPassword(hash: string, password: Uint8Array, options?: PasswordOptions | undefined | null, nowMs?: number | undefined | null): Promise<boolean>
 
-export declare function verifyPasswordSync(hash: string, password: Uint8Array, options: PasswordOptions | undefined | null, nowMs: number): boolean
+export declare function verifyPasswordSync(hash: string, password: Uint8Array, options?: PasswordOptions | undefined | null, nowMs?: number | undefined | null): boolean

@@ -5,16 +5,21 @@
 import { decodeBase64Url, encodeBase64Url, textOrBytes, type TextOrBytes } from '../bytes';
 import { DecryptionError, InvalidArgumentError, SerializationError } from '../errors';
 import { binding, call } from '../native';
-import { keyArg, type SecretKey } from './key';
+import { keyHandle, type SecretKey } from './key';
 import { aadOf, nowOf, ttlMsOf, type OpenOptions, type SealOptions } from './options';
+
+const OVERHEAD = binding.BOX_OVERHEAD;
 
 /** Encrypts `data` (text is UTF-8) with `key`; the result carries the time of sealing. */
 export function seal(key: SecretKey, data: TextOrBytes, options?: SealOptions): Uint8Array {
-  const k = keyArg(key);
+  const k = keyHandle(key);
   const plaintext = textOrBytes(data, 'data');
   const aad = aadOf(options);
   const now = nowOf(options);
-  return call(() => binding.sealBox(k, plaintext, aad, now));
+  // Small boxes come from Node's buffer pool; a box holds nothing secret.
+  const box = Buffer.allocUnsafe(plaintext.byteLength + OVERHEAD);
+  call(() => binding.sealBoxInto(k, plaintext, aad, now, box));
+  return box;
 }
 
 /**
@@ -22,12 +27,17 @@ export function seal(key: SecretKey, data: TextOrBytes, options?: SealOptions): 
  * `DecryptionError`; a box older than `ttl` seconds throws `TimestampExpiredError`.
  */
 export function open(key: SecretKey, box: Uint8Array, options?: OpenOptions): Uint8Array {
-  const k = keyArg(key);
+  const k = keyHandle(key);
   if (!(box instanceof Uint8Array)) throw new InvalidArgumentError('box must be a Uint8Array');
   const aad = aadOf(options);
   const ttl = ttlMsOf(options);
-  const now = nowOf(options);
-  return call(() => binding.openBox(k, box, aad, ttl, now));
+  // The clock matters only for a ttl.
+  const now = ttl === undefined ? 0 : nowOf(options);
+  if (box.byteLength < OVERHEAD) throw new DecryptionError('decryption failed: too short to be a sealed box');
+  // Plaintext gets memory of its own, never a slice of the shared pool.
+  const plaintext = Buffer.allocUnsafeSlow(box.byteLength - OVERHEAD);
+  call(() => binding.openBoxInto(k, box, aad, ttl, now, plaintext));
+  return plaintext;
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });

@@ -11,9 +11,12 @@ type NativeKey = InstanceType<typeof binding.SecretKey>;
 export class SecretKey {
   /** @internal */
   readonly native: NativeKey;
+  /** @internal The key's handle for the hot calls (seal/open), read once. */
+  readonly handle: number;
 
   private constructor(native: NativeKey) {
     this.native = native;
+    this.handle = native.handle;
   }
 
   /** A fresh random 256-bit key from the operating system's CSPRNG. */
@@ -50,8 +53,16 @@ export class SecretKey {
 }
 
 export function keyArg(key: unknown): NativeKey {
+  return checkedKey(key).native;
+}
+
+export function keyHandle(key: unknown): number {
+  return checkedKey(key).handle;
+}
+
+function checkedKey(key: unknown): SecretKey {
   if (!(key instanceof SecretKey)) throw new InvalidArgumentError('key must be a SecretKey');
-  return key.native;
+  return key;
 }
 
 /** `key.derive(domain, ...context)` as a function. */

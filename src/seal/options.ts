@@ -23,8 +23,10 @@ export function aadOf(options: { aad?: TextOrBytes } | undefined): Uint8Array {
   return optionalTextOrBytes(options?.aad, 'options.aad') ?? empty;
 }
 
-export function nowOf(options: { clock?: Clock } | undefined): number {
-  const clock = options?.clock ?? Date.now;
+/** The injected clock's reading, or `undefined`: then Rust reads the system clock. */
+export function nowOf(options: { clock?: Clock } | undefined): number | undefined {
+  const clock = options?.clock;
+  if (clock === undefined) return undefined;
   if (typeof clock !== 'function') throw new InvalidArgumentError('options.clock must be a function returning ms');
   const now = clock();
   if (!Number.isSafeInteger(now) || now < 0) throw new InvalidArgumentError(`the clock returned ${now}, not whole ms ≥ 0`);

@@ -10,7 +10,7 @@ use rand_core::OsRng;
 use zeroize::Zeroizing;
 
 use crate::convert::{guard, secret, to_js};
-use crate::seal::millis;
+use crate::seal::{clock, millis};
 use crate::workers::on_workers;
 
 #[napi(object)]
@@ -57,7 +57,7 @@ impl PasswordJob {
         password: &[u8],
         hash: String,
         options: Option<PasswordOptions>,
-        now_ms: f64,
+        now_ms: Option<f64>,
         hashing: bool,
     ) -> napi::Result<Self> {
         let options = options.unwrap_or(PasswordOptions {
@@ -79,7 +79,7 @@ impl PasswordJob {
                 PasswordParams::OWASP
             },
             ttl_ms: options.ttl_ms.map(|t| millis(t, "ttl")).transpose()?,
-            now_ms: millis(now_ms, "the clock")?,
+            now_ms: clock(now_ms)?,
             hash,
         })
     }
@@ -146,7 +146,7 @@ impl Task for VerifyTask {
 pub fn hash_password(
     password: &[u8],
     options: Option<PasswordOptions>,
-    now_ms: f64,
+    now_ms: Option<f64>,
 ) -> napi::Result<AsyncTask<HashTask>> {
     Ok(AsyncTask::new(HashTask(PasswordJob::new(
         password,
@@ -161,7 +161,7 @@ pub fn hash_password(
 pub fn hash_password_sync(
     password: &[u8],
     options: Option<PasswordOptions>,
-    now_ms: f64,
+    now_ms: Option<f64>,
 ) -> napi::Result<String> {
     PasswordJob::new(password, String::new(), options, now_ms, true)?.hash()
 }
@@ -171,7 +171,7 @@ pub fn verify_password(
     hash: String,
     password: &[u8],
     options: Option<PasswordOptions>,
-    now_ms: f64,
+    now_ms: Option<f64>,
 ) -> napi::Result<AsyncTask<VerifyTask>> {
     Ok(AsyncTask::new(VerifyTask(PasswordJob::new(
         password, hash, options, now_ms, false,
@@ -183,7 +183,7 @@ pub fn verify_password_sync(
     hash: String,
     password: &[u8],
     options: Option<PasswordOptions>,
-    now_ms: f64,
+    now_ms: Option<f64>,
 ) -> napi::Result<bool> {
     PasswordJob::new(password, hash, options, now_ms, false)?.verify()
 }

@@ -14,7 +14,7 @@ use rand_core::OsRng;
 
 use crate::convert::{guard, secret_out, to_js};
 use crate::owned;
-use crate::seal::{millis, SecretKey};
+use crate::seal::{clock, SecretKey};
 
 type Shared = Arc<Mutex<Option<Vault>>>;
 
@@ -121,20 +121,28 @@ impl Task for CommitTask {
 #[napi]
 impl VaultStore {
     #[napi(ts_return_type = "Promise<VaultStore>")]
-    pub fn open(dir: String, key: &SecretKey, now_ms: f64) -> napi::Result<AsyncTask<OpenTask>> {
+    pub fn open(
+        dir: String,
+        key: &SecretKey,
+        now_ms: Option<f64>,
+    ) -> napi::Result<AsyncTask<OpenTask>> {
         Ok(AsyncTask::new(OpenTask {
             dir: dir.into(),
             key: Some(copy_key(key)?),
-            now: millis(now_ms, "the clock")?,
+            now: clock(now_ms)?,
         }))
     }
 
     #[napi(factory)]
-    pub fn open_sync(dir: String, key: &SecretKey, now_ms: f64) -> napi::Result<VaultStore> {
+    pub fn open_sync(
+        dir: String,
+        key: &SecretKey,
+        now_ms: Option<f64>,
+    ) -> napi::Result<VaultStore> {
         let mut task = OpenTask {
             dir: dir.into(),
             key: Some(copy_key(key)?),
-            now: millis(now_ms, "the clock")?,
+            now: clock(now_ms)?,
         };
         let vault = task.compute()?;
         Ok(VaultStore {
@@ -203,41 +211,45 @@ impl VaultStore {
     }
 
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn save(&self, now_ms: f64) -> napi::Result<AsyncTask<CommitTask>> {
+    pub fn save(&self, now_ms: Option<f64>) -> napi::Result<AsyncTask<CommitTask>> {
         Ok(AsyncTask::new(CommitTask {
             inner: self.inner.clone(),
             commit: Commit::Save,
-            now: millis(now_ms, "the clock")?,
+            now: clock(now_ms)?,
         }))
     }
 
     #[napi]
-    pub fn save_sync(&self, now_ms: f64) -> napi::Result<()> {
+    pub fn save_sync(&self, now_ms: Option<f64>) -> napi::Result<()> {
         CommitTask {
             inner: self.inner.clone(),
             commit: Commit::Save,
-            now: millis(now_ms, "the clock")?,
+            now: clock(now_ms)?,
         }
         .run()
     }
 
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn rekey(&self, key: &SecretKey, now_ms: f64) -> napi::Result<AsyncTask<CommitTask>> {
+    pub fn rekey(
+        &self,
+        key: &SecretKey,
+        now_ms: Option<f64>,
+    ) -> napi::Result<AsyncTask<CommitTask>> {
         let commit = Commit::Rekey(Some(copy_key(key)?));
         Ok(AsyncTask::new(CommitTask {
             inner: self.inner.clone(),
             commit,
-            now: millis(now_ms, "the clock")?,
+            now: clock(now_ms)?,
         }))
     }
 
     #[napi]
-    pub fn rekey_sync(&self, key: &SecretKey, now_ms: f64) -> napi::Result<()> {
+    pub fn rekey_sync(&self, key: &SecretKey, now_ms: Option<f64>) -> napi::Result<()> {
         let commit = Commit::Rekey(Some(copy_key(key)?));
         CommitTask {
             inner: self.inner.clone(),
             commit,
-            now: millis(now_ms, "the clock")?,
+            now: clock(now_ms)?,
         }
         .run()
     }
