@@ -73,3 +73,10 @@ test('presets, needsRehash and bad input', async (t) => {
   t.throws(() => hashPasswordSync('pw', { preset: 'owasp', params: fast }), { instanceOf: InvalidArgumentError });
   t.throws(() => hashPasswordSync(42 as unknown as string), { instanceOf: InvalidArgumentError });
 });
+
+test('the 2 GiB preset (rfc9106-high-memory) hashes and verifies', async (t) => {
+  const hash = await hashPassword('pw', { preset: 'rfc9106-high-memory' });
+  t.true(hash.startsWith('$argon2id$v=19$m=2097152,t=1,p=4$'));
+  t.true(await verifyPassword(hash, 'pw'));
+  t.false(needsRehash(hash, 'rfc9106-high-memory'));
+});
