@@ -31,6 +31,17 @@ export declare class ClientRegistrationState {
   dispose(): void
 }
 
+export declare class PopKey {
+  static derive(sessionKey: Uint8Array, sessionId: Uint8Array): PopKey
+  static fromBytes(bytes: Uint8Array): PopKey
+  sign(method: string, target: string, timestampMs: number, nonce: Uint8Array, body: Uint8Array): Uint8Array
+  /** `false` for a MAC that does not match; compared in constant time. */
+  verify(method: string, target: string, timestampMs: number, nonce: Uint8Array, body: Uint8Array, mac: Uint8Array): boolean
+  /** Copies the key out, for sealing it into a session token. */
+  exportBytes(): Uint8Array
+  dispose(): void
+}
+
 export declare class SecretKey {
   static generate(): SecretKey
   static fromBytes(key: Uint8Array): SecretKey
@@ -197,6 +208,8 @@ export interface PasswordOptions {
   parallelism?: number
   ttlMs?: number
 }
+
+export declare function popCanonicalTarget(target: string): string
 
 /**
  * Seals into `out` (`plaintext.length + BOX_OVERHEAD` bytes) that the caller

@@ -6,3 +6,4 @@ export * from './opaque/index';
 export * from './errors';
 export { constantTimeEqual, decodeBase64Url, encodeBase64Url, type TextOrBytes } from './bytes';
 export * from './seal/index';
+export * from './pop/index';

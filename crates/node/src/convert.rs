@@ -20,6 +20,12 @@ impl CoreError for Error {
     }
 }
 
+impl CoreError for keyward_pop::Error {
+    fn code(&self) -> &'static str {
+        keyward_pop::Error::code(self)
+    }
+}
+
 impl CoreError for keyward_seal::Error {
     fn code(&self) -> &'static str {
         keyward_seal::Error::code(self)

@@ -7,6 +7,7 @@ mod convert;
 mod opaque;
 mod owned;
 mod password;
+mod pop;
 mod seal;
 mod states;
 mod stream;

@@ -1,0 +1,125 @@
+import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import {
+  InvalidArgumentError,
+  MemoryReplayCache,
+  PopError,
+  PopKey,
+  PopVerifier,
+  derivePopKey,
+  signRequest,
+  type PopHeaders,
+} from '../src/index';
+
+const NOW = 1_800_000_000_000;
+
+function setup(options?: { windowMs?: number }) {
+  const sessionKey = randomBytes(64);
+  const clientKey = derivePopKey(sessionKey, 'sess-1');
+  const serverKey = derivePopKey(sessionKey, 'sess-1');
+  const sessions = new Map([['sess-1', { popKey: serverKey, user: 'alice' }]]);
+  let now = NOW;
+  const verifier = new PopVerifier({ lookup: (id) => sessions.get(id), clock: () => now, ...options });
+  const sign = (extra?: Partial<Parameters<typeof signRequest>[1]>) =>
+    signRequest(clientKey, { method: 'POST', url: '/api/transfer?to=bob&amount=5', body: '{"memo":"rent"}', timestamp: now, ...extra });
+  const verify = (headers: PopHeaders | Record<string, string>, extra?: { method?: string; url?: string; body?: string }) =>
+    verifier.verify({ method: 'POST', url: '/api/transfer?to=bob&amount=5', body: '{"memo":"rent"}', headers, ...extra });
+  return { clientKey, serverKey, sessions, verifier, sign, verify, tick: (ms: number) => (now += ms) };
+}
+
+async function code(t: { throwsAsync: Function }, promise: Promise<unknown>, expected: string) {
+  const error = await (t.throwsAsync as (p: Promise<unknown>, e: object) => Promise<PopError>)(promise, { instanceOf: PopError });
+  return error?.code === expected;
+}
+
+test('a signed request verifies and resolves to its session', async (t) => {
+  const { sign, verify } = setup();
+  const headers = sign();
+  t.regex(headers['x-pop'], /^[A-Za-z0-9_-]{43}$/);
+  t.is(headers.authorization, 'Bearer sess-1');
+  const session = await verify(headers);
+  t.is(session.user, 'alice');
+  t.is(session.sessionId, 'sess-1');
+});
+
+test('query parameter order and a full URL do not matter; case of the method does not either', async (t) => {
+  const { sign, verify } = setup();
+  await t.notThrowsAsync(verify(sign({ url: 'https://api.example/api/transfer?amount=5&to=bob' })));
+  await t.notThrowsAsync(verify(sign({ method: 'post' })));
+});
+
+test('ERR_POP_NO_SESSION: unknown, missing or revoked session', async (t) => {
+  const { sign, verify, sessions } = setup();
+  const headers = sign();
+  t.true(await code(t, verify({ ...headers, authorization: 'Bearer sess-2' }), 'ERR_POP_NO_SESSION'));
+  t.true(await code(t, verify({ ...headers, authorization: 'Basic abc' }), 'ERR_POP_NO_SESSION'));
+  const { authorization: _, ...withoutAuth } = headers;
+  t.true(await code(t, verify(withoutAuth), 'ERR_POP_NO_SESSION'));
+  sessions.delete('sess-1');
+  t.true(await code(t, verify(headers), 'ERR_POP_NO_SESSION'));
+});
+
+test('ERR_POP_STALE: too old, too far ahead, missing or malformed timestamp', async (t) => {
+  const { sign, verify, tick } = setup({ windowMs: 30_000 });
+  const old = sign();
+  tick(30_001);
+  t.true(await code(t, verify(old), 'ERR_POP_STALE'));
+  t.true(await code(t, verify(sign({ timestamp: NOW + 30_001 + 30_001 })), 'ERR_POP_STALE'));
+  t.true(await code(t, verify({ ...sign(), 'x-ts': 'soon' }), 'ERR_POP_STALE'));
+  const { 'x-ts': _, ...withoutTs } = sign();
+  t.true(await code(t, verify(withoutTs), 'ERR_POP_STALE'));
+  await t.notThrowsAsync(verify(sign()));
+});
+
+test('ERR_POP_REPLAY: the same request twice, or a missing nonce', async (t) => {
+  const { sign, verify } = setup();
+  const headers = sign();
+  await verify(headers);
+  t.true(await code(t, verify(headers), 'ERR_POP_REPLAY'));
+  const { 'x-nonce': _, ...withoutNonce } = sign();
+  t.true(await code(t, verify(withoutNonce), 'ERR_POP_REPLAY'));
+});
+
+test('ERR_POP_BAD_MAC: tampered body, path, method, timestamp, or a token without the key', async (t) => {
+  const { sign, verify, clientKey } = setup();
+  t.true(await code(t, verify(sign(), { body: '{"memo":"rent!"}' }), 'ERR_POP_BAD_MAC'));
+  t.true(await code(t, verify(sign(), { url: '/api/transfer?to=mallory&amount=5' }), 'ERR_POP_BAD_MAC'));
+  t.true(await code(t, verify(sign(), { method: 'PUT' }), 'ERR_POP_BAD_MAC'));
+  const moved = sign();
+  t.true(await code(t, verify({ ...moved, 'x-ts': String(Number(moved['x-ts']) + 1) }), 'ERR_POP_BAD_MAC'));
+  // Someone who stole the bearer token but not the key signs with a key of their own.
+  const thief = derivePopKey(randomBytes(64), clientKey.sessionId);
+  t.true(await code(t, verify(signRequest(thief, { method: 'POST', url: '/api/transfer?to=bob&amount=5', body: '{"memo":"rent"}', timestamp: NOW })), 'ERR_POP_BAD_MAC'));
+  t.true(await code(t, verify({ ...sign(), 'x-pop': 'not base64url!' }), 'ERR_POP_BAD_MAC'));
+  const { 'x-pop': _, ...withoutMac } = sign();
+  t.true(await code(t, verify(withoutMac), 'ERR_POP_BAD_MAC'));
+});
+
+test('fetch-style Headers are accepted', async (t) => {
+  const { sign, verify } = setup();
+  await t.notThrowsAsync(verify(new Headers(sign() as unknown as Record<string, string>) as never));
+});
+
+test('keys export and come back; bad arguments are refused', (t) => {
+  const key = derivePopKey(randomBytes(32), 'abc');
+  const again = PopKey.fromBytes(key.exportBytes(), 'abc');
+  const request = { method: 'GET', url: '/x', timestamp: NOW, nonce: 'nonce-123' };
+  t.deepEqual(signRequest(key, request), signRequest(again, request));
+  t.throws(() => derivePopKey(randomBytes(16), 'abc'), { instanceOf: InvalidArgumentError });
+  t.throws(() => derivePopKey(randomBytes(32), 'has space'), { instanceOf: InvalidArgumentError });
+  t.throws(() => signRequest(key, { ...request, method: 'GET /' }), { instanceOf: InvalidArgumentError });
+  t.throws(() => signRequest(key, { ...request, nonce: 'short' }), { instanceOf: InvalidArgumentError });
+  t.throws(() => new PopVerifier({} as never), { instanceOf: InvalidArgumentError });
+});
+
+test('the memory replay cache forgets after its ttl and is bounded', (t) => {
+  let now = 0;
+  const cache = new MemoryReplayCache({ clock: () => now, maxEntries: 2 });
+  t.true(cache.add('a', 10));
+  t.false(cache.add('a', 10));
+  t.true(cache.add('b', 10));
+  t.false(cache.add('c', 10)); // full of live entries: refuses rather than forgets
+  now = 11;
+  t.true(cache.add('c', 10));
+  t.true(cache.add('a', 10));
+});

@@ -1,0 +1,62 @@
+/**
+ * Proof-of-possession keys (DESIGN §2): derived from an OPAQUE session key
+ * and the session id; the key bytes stay in Rust.
+ */
+import { bytes, textOrBytes, type TextOrBytes } from '../bytes';
+import { InvalidArgumentError } from '../errors';
+import { binding, call } from '../native';
+
+type NativePopKey = InstanceType<typeof binding.PopKey>;
+const encoder = new TextEncoder();
+
+export class PopKey {
+  /** @internal */
+  readonly native: NativePopKey;
+  /** The session this key signs for; sent as `Authorization: Bearer <sessionId>`. */
+  readonly sessionId: string;
+
+  private constructor(native: NativePopKey, sessionId: string) {
+    this.native = native;
+    this.sessionId = sessionId;
+  }
+
+  /** @internal */
+  static wrap(native: NativePopKey, sessionId: string): PopKey {
+    return new PopKey(native, sessionId);
+  }
+
+  /** Rebuilds a key from `exportBytes()` (for example out of a sealed session token). */
+  static fromBytes(key: Uint8Array, sessionId: string): PopKey {
+    const k = bytes(key, 'key');
+    return new PopKey(call(() => binding.PopKey.fromBytes(k)), sessionIdArg(sessionId));
+  }
+
+  /** Copies the 32 key bytes out of Rust; only to seal them into a token or store. */
+  exportBytes(): Uint8Array {
+    return call(() => this.native.exportBytes());
+  }
+
+  dispose(): void {
+    this.native.dispose();
+  }
+}
+
+const sessionIdPattern = /^[A-Za-z0-9._~+/=-]{1,512}$/;
+
+export function sessionIdArg(sessionId: unknown): string {
+  if (typeof sessionId !== 'string' || !sessionIdPattern.test(sessionId)) {
+    throw new InvalidArgumentError('sessionId must be 1–512 characters of a bearer token (RFC 6750 b64token)');
+  }
+  return sessionId;
+}
+
+/** `HKDF-SHA256(ikm = sessionKey, salt = sessionId, info = "keyward pop v1")`. */
+export function derivePopKey(sessionKey: Uint8Array, sessionId: string): PopKey {
+  const key = bytes(sessionKey, 'sessionKey');
+  const id = sessionIdArg(sessionId);
+  return PopKey.wrap(call(() => binding.PopKey.derive(key, encoder.encode(id))), id);
+}
+
+export function bodyBytes(body: TextOrBytes | undefined | null): Uint8Array {
+  return body === undefined || body === null ? new Uint8Array(0) : textOrBytes(body, 'body');
+}

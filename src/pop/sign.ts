@@ -1,0 +1,58 @@
+/** Signing a request: the client side of proof-of-possession. */
+import { randomBytes } from 'node:crypto';
+import { type TextOrBytes } from '../bytes';
+import { InvalidArgumentError } from '../errors';
+import { call } from '../native';
+import { bodyBytes, PopKey } from './key';
+
+export interface RequestToSign {
+  method: string;
+  /** The request target (`/path?query`) or a full URL, of which path and query are signed. */
+  url: string;
+  body?: TextOrBytes | null;
+  /** ms since the epoch; now by default. */
+  timestamp?: number;
+  /** 16 random bytes, base64url, by default. Never reuse one. */
+  nonce?: string;
+}
+
+export interface PopHeaders {
+  authorization: string;
+  'x-ts': string;
+  'x-nonce': string;
+  'x-pop': string;
+}
+
+/** `/path?query` of a target or URL. */
+export function requestTarget(url: string): string {
+  if (typeof url !== 'string' || url.length === 0) throw new InvalidArgumentError('url must be a non-empty string');
+  if (url.startsWith('/')) return url;
+  const parsed = new URL(url);
+  return `${parsed.pathname}${parsed.search}`;
+}
+
+const methodPattern = /^[A-Za-z]{1,16}$/;
+
+export function methodArg(method: unknown): string {
+  if (typeof method !== 'string' || !methodPattern.test(method)) throw new InvalidArgumentError('method must be an HTTP method name');
+  return method;
+}
+
+/** The four headers that prove possession of `popKey` for this exact request. */
+export function signRequest(popKey: PopKey, request: RequestToSign): PopHeaders {
+  if (!(popKey instanceof PopKey)) throw new InvalidArgumentError('popKey must be a PopKey');
+  const method = methodArg(request.method);
+  const target = requestTarget(request.url);
+  const timestamp = request.timestamp ?? Date.now();
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new InvalidArgumentError('timestamp must be whole ms ≥ 0');
+  const nonce = request.nonce ?? randomBytes(16).toString('base64url');
+  if (typeof nonce !== 'string' || nonce.length < 8 || nonce.length > 128) throw new InvalidArgumentError('nonce must be 8–128 characters');
+  const body = bodyBytes(request.body);
+  const mac = call(() => popKey.native.sign(method, target, timestamp, Buffer.from(nonce), body));
+  return {
+    authorization: `Bearer ${popKey.sessionId}`,
+    'x-ts': String(timestamp),
+    'x-nonce': nonce,
+    'x-pop': Buffer.from(mac.buffer, mac.byteOffset, mac.byteLength).toString('base64url'),
+  };
+}

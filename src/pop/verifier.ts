@@ -1,0 +1,122 @@
+/**
+ * Verifying a signed request on the server. Checks run in the order of
+ * DESIGN §2 and each failure has its own `PopError` code: session known →
+ * timestamp within the window → nonce not seen before (atomically recorded)
+ * → MAC, compared in constant time.
+ */
+import { type TextOrBytes } from '../bytes';
+import { InvalidArgumentError, PopError } from '../errors';
+import { call } from '../native';
+import { bodyBytes, type PopKey } from './key';
+import { methodArg, requestTarget } from './sign';
+
+/** Remembers nonces for a while; `add` is true only for a nonce not seen yet, atomically. */
+export interface ReplayCache {
+  add(key: string, ttlMs: number): boolean | Promise<boolean>;
+}
+
+/** A replay cache for one process. Several instances need a shared one (Redis). */
+export class MemoryReplayCache implements ReplayCache {
+  readonly #seen = new Map<string, number>();
+  readonly #clock: () => number;
+  readonly #maxEntries: number;
+
+  constructor(options?: { clock?: () => number; maxEntries?: number }) {
+    this.#clock = options?.clock ?? Date.now;
+    this.#maxEntries = options?.maxEntries ?? 1_000_000;
+  }
+
+  add(key: string, ttlMs: number): boolean {
+    const now = this.#clock();
+    const until = this.#seen.get(key);
+    if (until !== undefined && until > now) return false;
+    if (this.#seen.size >= this.#maxEntries) this.#sweep(now);
+    // Full of live entries: refuse rather than forget a nonce that may be replayed.
+    if (this.#seen.size >= this.#maxEntries) return false;
+    this.#seen.set(key, now + ttlMs);
+    return true;
+  }
+
+  #sweep(now: number): void {
+    for (const [key, until] of this.#seen) if (until <= now) this.#seen.delete(key);
+  }
+
+  get size(): number {
+    return this.#seen.size;
+  }
+}
+
+export type HeaderBag = Headers | Record<string, string | string[] | undefined>;
+
+export interface RequestToVerify {
+  method: string;
+  url: string;
+  headers: HeaderBag;
+  body?: TextOrBytes | null;
+}
+
+export interface PopVerifierOptions<S> {
+  /** The key (and anything else) of a live session, or undefined when unknown, expired or revoked. */
+  lookup: (sessionId: string) => (S & { popKey: PopKey }) | undefined | Promise<(S & { popKey: PopKey }) | undefined>;
+  replayCache?: ReplayCache;
+  /** How far a timestamp may be from now, either way; 30 s by default. */
+  windowMs?: number;
+  clock?: () => number;
+}
+
+function header(headers: HeaderBag, name: string): string | undefined {
+  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
+  const value = (headers as Record<string, string | string[] | undefined>)[name];
+  return Array.isArray(value) ? undefined : value;
+}
+
+const nonceBytes = (nonce: string) => Buffer.from(nonce);
+
+export class PopVerifier<S = object> {
+  readonly #lookup: PopVerifierOptions<S>['lookup'];
+  readonly #replay: ReplayCache;
+  readonly #window: number;
+  readonly #clock: () => number;
+
+  constructor(options: PopVerifierOptions<S>) {
+    if (typeof options?.lookup !== 'function') throw new InvalidArgumentError('options.lookup must be a function');
+    this.#lookup = options.lookup;
+    this.#window = options.windowMs ?? 30_000;
+    if (!Number.isSafeInteger(this.#window) || this.#window <= 0) throw new InvalidArgumentError('options.windowMs must be whole ms > 0');
+    this.#clock = options.clock ?? Date.now;
+    this.#replay = options.replayCache ?? new MemoryReplayCache({ clock: this.#clock });
+  }
+
+  /** Resolves to the session when the request proves possession of its key; throws `PopError` otherwise. */
+  async verify(request: RequestToVerify): Promise<S & { popKey: PopKey; sessionId: string }> {
+    const authorization = header(request.headers, 'authorization');
+    const match = authorization === undefined ? null : /^Bearer ([A-Za-z0-9._~+/=-]{1,512})$/.exec(authorization);
+    if (match === null) throw new PopError('no bearer session id', 'ERR_POP_NO_SESSION');
+    const sessionId = match[1];
+    const session = await this.#lookup(sessionId);
+    if (session === undefined || session === null) throw new PopError('unknown, expired or revoked session', 'ERR_POP_NO_SESSION');
+
+    const ts = header(request.headers, 'x-ts');
+    const timestamp = ts !== undefined && /^\d{1,16}$/.test(ts) ? Number(ts) : Number.NaN;
+    if (!Number.isSafeInteger(timestamp) || Math.abs(this.#clock() - timestamp) > this.#window) {
+      throw new PopError('the request timestamp is missing or outside the window', 'ERR_POP_STALE');
+    }
+
+    const nonce = header(request.headers, 'x-nonce');
+    if (nonce === undefined || nonce.length < 8 || nonce.length > 128) throw new PopError('missing or malformed nonce', 'ERR_POP_REPLAY');
+    // A nonce only has to be unique while its timestamp is acceptable: twice the window covers both sides.
+    if (!(await this.#replay.add(`${sessionId}:${nonce}`, 2 * this.#window))) {
+      throw new PopError('this nonce was already used', 'ERR_POP_REPLAY');
+    }
+
+    const pop = header(request.headers, 'x-pop');
+    const mac = pop !== undefined && /^[A-Za-z0-9_-]{43}$/.test(pop) ? Buffer.from(pop, 'base64url') : undefined;
+    const ok =
+      mac !== undefined &&
+      call(() =>
+        session.popKey.native.verify(methodArg(request.method), requestTarget(request.url), timestamp, nonceBytes(nonce), bodyBytes(request.body), mac),
+      );
+    if (!ok) throw new PopError('the request signature does not match', 'ERR_POP_BAD_MAC');
+    return { ...session, sessionId };
+  }
+}
