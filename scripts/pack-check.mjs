@@ -53,6 +53,12 @@ if (setup.suite !== 'p384_sha384') throw new Error('suite');
 if (!(new cjs.InvalidLoginError() instanceof InvalidLoginError)) throw new Error('one copy of each class');
 if (server.getPublicKey(server.createSetup()).length !== 44) throw new Error('p256 subpath');
 new OpaqueClient();
+const { createClient } = await import('keyward/client');
+const { keywardAuth } = await import('keyward/fastify');
+if (typeof createClient !== 'function' || typeof keywardAuth !== 'function') throw new Error('client/fastify subpaths');
+const { SecretKey, seal, open } = await import('keyward');
+const key = SecretKey.generate();
+if (new TextDecoder().decode(open(key, seal(key, 'x'))) !== 'x') throw new Error('sealed data');
 console.log('import ok');
 `,
   );

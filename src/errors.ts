@@ -73,6 +73,22 @@ export class PopError extends KeywardError {
   }
 }
 
+export type AuthErrorCode =
+  | 'ERR_AUTH_BAD_REQUEST'
+  | 'ERR_AUTH_USER_EXISTS'
+  | 'ERR_AUTH_RATE_LIMITED'
+  | 'ERR_AUTH_LOGIN_FAILED';
+
+/** A refused auth-service request; `status` is the HTTP status the adapters answer with. */
+export class AuthError extends KeywardError {
+  declare readonly code: AuthErrorCode;
+  readonly status: number;
+  constructor(message: string, code: AuthErrorCode) {
+    super(message, code);
+    this.status = { ERR_AUTH_BAD_REQUEST: 400, ERR_AUTH_USER_EXISTS: 409, ERR_AUTH_RATE_LIMITED: 429, ERR_AUTH_LOGIN_FAILED: 401 }[code];
+  }
+}
+
 export class SessionError extends KeywardError {
   constructor(message: string, code = 'ERR_SESSION') {
     super(message, code);

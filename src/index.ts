@@ -7,3 +7,4 @@ export * from './errors';
 export { constantTimeEqual, decodeBase64Url, encodeBase64Url, type TextOrBytes } from './bytes';
 export * from './seal/index';
 export * from './pop/index';
+export * from './auth/index';

@@ -12,23 +12,26 @@ const encoder = new TextEncoder();
 export class PopKey {
   /** @internal */
   readonly native: NativePopKey;
-  /** The session this key signs for; sent as `Authorization: Bearer <sessionId>`. */
+  /** The session this key belongs to: the salt of its derivation. */
   readonly sessionId: string;
+  /** What requests carry as `Authorization: Bearer …`: the session id, or a session token. */
+  readonly bearer: string;
 
-  private constructor(native: NativePopKey, sessionId: string) {
+  private constructor(native: NativePopKey, sessionId: string, bearer: string) {
     this.native = native;
     this.sessionId = sessionId;
+    this.bearer = bearer;
   }
 
   /** @internal */
-  static wrap(native: NativePopKey, sessionId: string): PopKey {
-    return new PopKey(native, sessionId);
+  static wrap(native: NativePopKey, sessionId: string, bearer?: string): PopKey {
+    return new PopKey(native, sessionId, bearer === undefined ? sessionId : sessionIdArg(bearer));
   }
 
   /** Rebuilds a key from `exportBytes()` (for example out of a sealed session token). */
-  static fromBytes(key: Uint8Array, sessionId: string): PopKey {
+  static fromBytes(key: Uint8Array, sessionId: string, options?: { bearer?: string }): PopKey {
     const k = bytes(key, 'key');
-    return new PopKey(call(() => binding.PopKey.fromBytes(k)), sessionIdArg(sessionId));
+    return PopKey.wrap(call(() => binding.PopKey.fromBytes(k)), sessionIdArg(sessionId), options?.bearer);
   }
 
   /** Copies the 32 key bytes out of Rust; only to seal them into a token or store. */
@@ -50,11 +53,14 @@ export function sessionIdArg(sessionId: unknown): string {
   return sessionId;
 }
 
-/** `HKDF-SHA256(ikm = sessionKey, salt = sessionId, info = "keyward pop v1")`. */
-export function derivePopKey(sessionKey: Uint8Array, sessionId: string): PopKey {
+/**
+ * `HKDF-SHA256(ikm = sessionKey, salt = sessionId, info = "keyward pop v1")`.
+ * `bearer` is what the requests present (a session token); the session id by default.
+ */
+export function derivePopKey(sessionKey: Uint8Array, sessionId: string, options?: { bearer?: string }): PopKey {
   const key = bytes(sessionKey, 'sessionKey');
   const id = sessionIdArg(sessionId);
-  return PopKey.wrap(call(() => binding.PopKey.derive(key, encoder.encode(id))), id);
+  return PopKey.wrap(call(() => binding.PopKey.derive(key, encoder.encode(id))), id, options?.bearer);
 }
 
 export function bodyBytes(body: TextOrBytes | undefined | null): Uint8Array {

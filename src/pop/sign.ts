@@ -16,12 +16,13 @@ export interface RequestToSign {
   nonce?: string;
 }
 
-export interface PopHeaders {
+// A type alias, not an interface, so that it is assignable to a plain header record.
+export type PopHeaders = {
   authorization: string;
   'x-ts': string;
   'x-nonce': string;
   'x-pop': string;
-}
+};
 
 /** `/path?query` of a target or URL. */
 export function requestTarget(url: string): string {
@@ -50,7 +51,7 @@ export function signRequest(popKey: PopKey, request: RequestToSign): PopHeaders 
   const body = bodyBytes(request.body);
   const mac = call(() => popKey.native.sign(method, target, timestamp, Buffer.from(nonce), body));
   return {
-    authorization: `Bearer ${popKey.sessionId}`,
+    authorization: `Bearer ${popKey.bearer}`,
     'x-ts': String(timestamp),
     'x-nonce': nonce,
     'x-pop': Buffer.from(mac.buffer, mac.byteOffset, mac.byteLength).toString('base64url'),

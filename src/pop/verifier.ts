@@ -56,8 +56,8 @@ export interface RequestToVerify {
 }
 
 export interface PopVerifierOptions<S> {
-  /** The key (and anything else) of a live session, or undefined when unknown, expired or revoked. */
-  lookup: (sessionId: string) => (S & { popKey: PopKey }) | undefined | Promise<(S & { popKey: PopKey }) | undefined>;
+  /** The key (and anything else) of the live session a bearer names, or undefined when unknown, expired or revoked. */
+  lookup: (bearer: string) => (S & { popKey: PopKey }) | undefined | Promise<(S & { popKey: PopKey }) | undefined>;
   replayCache?: ReplayCache;
   /** How far a timestamp may be from now, either way; 30 s by default. */
   windowMs?: number;
@@ -89,11 +89,11 @@ export class PopVerifier<S = object> {
 
   /** Resolves to the session when the request proves possession of its key; throws `PopError` otherwise. */
   async verify(request: RequestToVerify): Promise<S & { popKey: PopKey; sessionId: string }> {
+    // The bearer may be a session id or a sealed session token; the key's session id is the truth.
     const authorization = header(request.headers, 'authorization');
     const match = authorization === undefined ? null : /^Bearer ([A-Za-z0-9._~+/=-]{1,512})$/.exec(authorization);
     if (match === null) throw new PopError('no bearer session id', 'ERR_POP_NO_SESSION');
-    const sessionId = match[1];
-    const session = await this.#lookup(sessionId);
+    const session = await this.#lookup(match[1]);
     if (session === undefined || session === null) throw new PopError('unknown, expired or revoked session', 'ERR_POP_NO_SESSION');
 
     const ts = header(request.headers, 'x-ts');
@@ -105,6 +105,7 @@ export class PopVerifier<S = object> {
     const nonce = header(request.headers, 'x-nonce');
     if (nonce === undefined || nonce.length < 8 || nonce.length > 128) throw new PopError('missing or malformed nonce', 'ERR_POP_REPLAY');
     // A nonce only has to be unique while its timestamp is acceptable: twice the window covers both sides.
+    const sessionId = session.popKey.sessionId;
     if (!(await this.#replay.add(`${sessionId}:${nonce}`, 2 * this.#window))) {
       throw new PopError('this nonce was already used', 'ERR_POP_REPLAY');
     }

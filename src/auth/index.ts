@@ -1,0 +1,2 @@
+export { createAuthService, type AuthService, type AuthServiceOptions, type Session } from './service';
+export { MemoryStore, type AuthStore } from './store';

@@ -1,0 +1,116 @@
+/**
+ * `keyward/client`: register, log in and make signed requests to a keyward
+ * auth server (Node or Electron; anything with `fetch`).
+ *
+ * ```ts
+ * const api = createClient({ baseUrl: 'https://api.example', serverPublicKey });
+ * await api.login('alice', 'correct horse');
+ * const res = await api.fetch('/api/transfer', { method: 'POST', body: JSON.stringify({ to: 'bob' }) });
+ * ```
+ * Every request made through `fetch` carries a fresh proof of possession of
+ * the session key; the bearer token alone is useless to whoever copies it.
+ */
+import { AuthError, InvalidArgumentError, KeywardError, PopError, type AuthErrorCode, type PopErrorCode } from '../errors';
+import { decodeBase64Url, encodeBase64Url } from '../bytes';
+import { OpaqueClient } from '../opaque/client';
+import type { KeyStretching, Suite } from '../opaque/types';
+import { derivePopKey, type PopKey } from '../pop/key';
+import { signRequest } from '../pop/sign';
+
+export interface ClientOptions {
+  baseUrl: string;
+  suite?: Suite;
+  keyStretching?: KeyStretching;
+  /** The server's OPAQUE public key; a server with another key is refused. */
+  serverPublicKey?: Uint8Array;
+  fetch?: typeof globalThis.fetch;
+}
+
+async function failure(response: Response): Promise<KeywardError> {
+  let body: { error?: { code?: string; message?: string } } = {};
+  try {
+    body = (await response.json()) as typeof body;
+  } catch {
+    // not JSON: fall through with the status
+  }
+  const code = body.error?.code ?? 'ERR_HTTP';
+  const text = body.error?.message ?? `HTTP ${response.status}`;
+  if (code.startsWith('ERR_POP_')) return new PopError(text, code as PopErrorCode);
+  if (code.startsWith('ERR_AUTH_')) return new AuthError(text, code as AuthErrorCode);
+  return new KeywardError(text, code);
+}
+
+export function createClient(options: ClientOptions) {
+  if (typeof options?.baseUrl !== 'string') throw new InvalidArgumentError('options.baseUrl must be a URL');
+  const base = options.baseUrl.replace(/\/+$/, '');
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const opaque = new OpaqueClient({ suite: options.suite, keyStretching: options.keyStretching, serverPublicKey: options.serverPublicKey });
+  let session: { popKey: PopKey; username: string; expiresAt: number } | undefined;
+
+  async function post<T>(path: string, body: object): Promise<T> {
+    const response = await doFetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (!response.ok) throw await failure(response);
+    return (await response.json()) as T;
+  }
+
+  /** A request signed with the session's key. Bodies must be strings or bytes (they are signed as sent). */
+  async function signedFetch(path: string, init: RequestInit = {}): Promise<Response> {
+    if (session === undefined) throw new PopError('not logged in', 'ERR_POP_NO_SESSION');
+    if (typeof path !== 'string' || !path.startsWith('/')) throw new InvalidArgumentError('path must start with /');
+    const body = init.body ?? undefined;
+    if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) {
+      throw new InvalidArgumentError('a signed request body must be a string or a Uint8Array');
+    }
+    const method = init.method ?? 'GET';
+    const signed = signRequest(session.popKey, { method, url: path, body: body as string | Uint8Array | undefined });
+    const headers = new Headers(init.headers);
+    for (const [name, value] of Object.entries(signed)) headers.set(name, value);
+    if (body !== undefined && body !== null && !headers.has('content-type')) headers.set('content-type', 'application/json');
+    return doFetch(`${base}${path}`, { ...init, method, headers, body: body as BodyInit | undefined });
+  }
+
+  return {
+    async register(username: string, password: string): Promise<void> {
+      const start = opaque.startRegistration(password);
+      const { response } = await post<{ response: string }>('/register/start', { username, request: encodeBase64Url(start.request) });
+      const done = await opaque.finishRegistration(start.state, password, decodeBase64Url(response));
+      await post('/register/finish', { username, upload: encodeBase64Url(done.upload) });
+    },
+
+    /** Throws `InvalidLoginError` for a wrong password or unknown user (the server cannot tell them apart). */
+    async login(username: string, password: string): Promise<{ expiresAt: number }> {
+      const start = opaque.startLogin(password);
+      const started = await post<{ response: string; loginState: string }>('/login/start', { username, request: encodeBase64Url(start.request) });
+      const done = await opaque.finishLogin(start.state, password, decodeBase64Url(started.response));
+      const finished = await post<{ sessionId: string; token: string; expiresAt: number }>('/login/finish', {
+        loginState: started.loginState,
+        finalization: encodeBase64Url(done.finalization),
+      });
+      session?.popKey.dispose();
+      session = { popKey: derivePopKey(done.sessionKey, finished.sessionId, { bearer: finished.token }), username, expiresAt: finished.expiresAt };
+      done.sessionKey.fill(0);
+      return { expiresAt: finished.expiresAt };
+    },
+
+    fetch: signedFetch,
+
+    async logout(): Promise<void> {
+      if (session === undefined) return;
+      const response = await signedFetch('/logout', { method: 'POST' });
+      session.popKey.dispose();
+      session = undefined;
+      if (!response.ok) throw await failure(response);
+    },
+
+    get loggedIn(): boolean {
+      return session !== undefined;
+    },
+
+    /** @internal For demonstrations of what a thief holds: the bearer token, without the key. */
+    get bearerToken(): string | undefined {
+      return session?.popKey.bearer;
+    },
+  };
+}
+
+export type KeywardClient = ReturnType<typeof createClient>;
