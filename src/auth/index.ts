@@ -1,2 +1,3 @@
 export { createAuthService, type AuthService, type AuthServiceOptions, type Session } from './service';
 export { MemoryStore, type AuthStore } from './store';
+export { SqliteStore } from './sqlite-store';
