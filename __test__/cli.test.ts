@@ -6,6 +6,7 @@ import * as serenity from '@serenity-kit/opaque';
 function run(args: string[]): { code: number; out: string[] } {
   const out: string[] = [];
   const code = main(args, (line) => out.push(line));
+  if (typeof code !== 'number') throw new Error('only `serve` is asynchronous');
   return { code, out };
 }
 

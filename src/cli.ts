@@ -2,21 +2,31 @@
 /**
  * `keyward create-server-setup [--suite NAME] [--raw]`
  * `keyward get-server-public-key <setup> [--suite NAME]`
+ * `keyward serve [--data DIR] [--host H] [--port P]`
  *
  * Setups are printed as base64url. Without `--raw` they carry keyward's
  * header naming the suite; with `--raw` they are the bare opaque-ke bytes that
  * `@serenity-kit/opaque` uses. `get-server-public-key` reads either form (a
  * bare setup is read as `--suite`, default ristretto255_sha512).
  */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SqliteStore } from './auth/sqlite-store';
 import { decodeBase64Url, encodeBase64Url } from './bytes';
 import { KeywardError } from './errors';
 import { ServerSetup } from './opaque/objects';
 import { suiteArg } from './opaque/params';
 import { suites } from './opaque/types';
+import { SecretKey } from './seal/key';
+import { startReferenceServer } from './server/reference';
 
 const usage = `usage:
   keyward create-server-setup [--suite NAME] [--raw]
   keyward get-server-public-key <setup> [--suite NAME]
+  keyward serve [--data DIR] [--host 127.0.0.1] [--port 8080]
+      the reference auth server (SQLite in DIR, ./keyward-data by default); the OPAQUE
+      server setup and the sealing key come from KEYWARD_SERVER_SETUP and KEYWARD_SEAL_KEY
+      (base64url) or from files in DIR, created on first start
 
 suites: ${suites.join(', ')}`;
 
@@ -25,6 +35,9 @@ interface Parsed {
   positional: string[];
   suite?: string;
   raw: boolean;
+  data?: string;
+  host?: string;
+  port?: number;
 }
 
 function parse(argv: string[]): Parsed {
@@ -34,6 +47,9 @@ function parse(argv: string[]): Parsed {
     if (arg === '--suite') parsed.suite = argv[++i];
     else if (arg.startsWith('--suite=')) parsed.suite = arg.slice('--suite='.length);
     else if (arg === '--raw') parsed.raw = true;
+    else if (arg === '--data') parsed.data = argv[++i];
+    else if (arg === '--host') parsed.host = argv[++i];
+    else if (arg === '--port') parsed.port = Number(argv[++i]);
     else if (arg === '--help' || arg === '-h') parsed.command = 'help';
     else if (arg.startsWith('-')) throw new KeywardError(`unknown option ${arg}`, 'ERR_INVALID_ARG_VALUE');
     else if (parsed.command === undefined) parsed.command = arg;
@@ -52,7 +68,28 @@ function readSetup(text: string, suite: string | undefined): ServerSetup {
   }
 }
 
-export function main(argv: string[], out: (line: string) => void = console.log): number {
+/** A secret from the environment, or from a file in `dir` (created, mode 0600, on first use). */
+function secretFrom(env: string | undefined, dir: string, file: string, create: () => Uint8Array): Uint8Array {
+  if (env !== undefined && env !== '') return decodeBase64Url(env.trim());
+  const path = join(dir, file);
+  if (!existsSync(path)) writeFileSync(path, `${encodeBase64Url(create())}\n`, { mode: 0o600, flag: 'wx' });
+  return decodeBase64Url(readFileSync(path, 'utf8').trim());
+}
+
+async function serve(args: Parsed, out: (line: string) => void): Promise<void> {
+  const dir = args.data ?? 'keyward-data';
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const serverSetup = ServerSetup.deserialize(
+    secretFrom(process.env.KEYWARD_SERVER_SETUP, dir, 'server-setup', () => ServerSetup.generate().serialize()),
+  );
+  const sealKey = SecretKey.from(secretFrom(process.env.KEYWARD_SEAL_KEY, dir, 'seal-key', () => SecretKey.generate().exportBytes()));
+  const store = new SqliteStore(join(dir, 'auth.db'));
+  const { url, close } = await startReferenceServer({ serverSetup, sealKey, store, host: args.host, port: args.port ?? 8080 });
+  out(`keyward: listening on ${url} (server public key ${encodeBase64Url(serverSetup.publicKey)})`);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void close());
+}
+
+export function main(argv: string[], out: (line: string) => void = console.log): number | Promise<number> {
   const args = parse(argv);
   switch (args.command) {
     case 'create-server-setup': {
@@ -68,6 +105,8 @@ export function main(argv: string[], out: (line: string) => void = console.log):
       setup.dispose();
       return 0;
     }
+    case 'serve':
+      return serve(args, out).then(() => 0);
     case 'help':
       out(usage);
       return 0;
@@ -77,12 +116,18 @@ export function main(argv: string[], out: (line: string) => void = console.log):
   }
 }
 
+function fail(error: unknown) {
+  const e = error as Error & { code?: string };
+  console.error(`keyward: ${e.message}${e.code ? ` (${e.code})` : ''}`);
+  process.exitCode = 1;
+}
+
 if (require.main === module) {
   try {
-    process.exitCode = main(process.argv.slice(2));
+    const result = main(process.argv.slice(2));
+    if (typeof result === 'number') process.exitCode = result;
+    else result.then((code) => (process.exitCode = code), fail);
   } catch (error) {
-    const e = error as Error & { code?: string };
-    console.error(`keyward: ${e.message}${e.code ? ` (${e.code})` : ''}`);
-    process.exitCode = 1;
+    fail(error);
   }
 }
