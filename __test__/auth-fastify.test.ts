@@ -1,6 +1,5 @@
 import test from 'ava';
 import Fastify from 'fastify';
-import { randomBytes } from 'node:crypto';
 import { keywardAuth } from '../src/fastify/index';
 import { createClient } from '../src/client/index';
 import {
@@ -11,10 +10,9 @@ import {
   SecretKey,
   ServerSetup,
   createAuthService,
-  derivePopKey,
-  signRequest,
 } from '../src/index';
 import { fast } from './helpers';
+import { popOverHttp } from './support/http-attacks';
 
 async function server(options?: { rateLimit?: { perUser?: number } }) {
   const setup = ServerSetup.generate();
@@ -42,60 +40,7 @@ async function status(response: Response) {
 test('register, log in, signed request, every PoP failure over real HTTP, logout', async (t) => {
   const { app, setup, baseUrl } = await server();
   t.teardown(() => app.close());
-  const client = createClient({ baseUrl, keyStretching: fast, serverPublicKey: setup.publicKey });
-  await client.register('alice', 'correct horse');
-  await client.login('alice', 'correct horse');
-
-  const body = JSON.stringify({ to: 'bob', amount: 5 });
-  const ok = await client.fetch('/api/transfer?note=rent', { method: 'POST', body });
-  t.is(ok.status, 200);
-  t.deepEqual(await ok.json(), { user: 'alice', body: { to: 'bob', amount: 5 } });
-
-  // Capture one signed request and replay it.
-  let captured: { headers: Headers; body: string } | undefined;
-  const spy = createClient({
-    baseUrl,
-    keyStretching: fast,
-    fetch: async (url, init) => {
-      if (String(url).endsWith('/api/transfer')) captured = { headers: new Headers(init!.headers), body: String(init!.body) };
-      return fetch(url, init);
-    },
-  });
-  await spy.register('carol', 'pw');
-  await spy.login('carol', 'pw');
-  t.is((await spy.fetch('/api/transfer', { method: 'POST', body })).status, 200);
-  const replay = await fetch(`${baseUrl}/api/transfer`, { method: 'POST', headers: captured!.headers, body: captured!.body });
-  t.deepEqual(await status(replay), { status: 401, code: 'ERR_POP_REPLAY' });
-
-  // The bearer token alone: unsigned, or signed with a key of the thief's own.
-  const token = captured!.headers.get('authorization')!;
-  const unsigned = await fetch(`${baseUrl}/api/transfer`, { method: 'POST', headers: { authorization: token, 'content-type': 'application/json' }, body });
-  t.deepEqual(await status(unsigned), { status: 401, code: 'ERR_POP_STALE' });
-  const thiefKey = derivePopKey(randomBytes(64), 'thief', { bearer: token.slice('Bearer '.length) });
-  const forged = signRequest(thiefKey, { method: 'POST', url: '/api/transfer', body });
-  const stolen = await fetch(`${baseUrl}/api/transfer`, { method: 'POST', headers: { ...forged, 'content-type': 'application/json' }, body });
-  t.deepEqual(await status(stolen), { status: 401, code: 'ERR_POP_BAD_MAC' });
-
-  // A tampered body, and a stale timestamp (re-signed honestly, but 5 minutes old).
-  const fresh = new Headers(captured!.headers);
-  fresh.set('x-nonce', randomBytes(16).toString('base64url'));
-  const tampered = await fetch(`${baseUrl}/api/transfer`, { method: 'POST', headers: fresh, body: body.replace('5', '500') });
-  t.deepEqual(await status(tampered), { status: 401, code: 'ERR_POP_BAD_MAC' });
-  const stale = new Headers(captured!.headers);
-  stale.set('x-ts', String(Date.now() - 300_000));
-  stale.set('x-nonce', randomBytes(16).toString('base64url'));
-  t.deepEqual(await status(await fetch(`${baseUrl}/api/transfer`, { method: 'POST', headers: stale, body })), { status: 401, code: 'ERR_POP_STALE' });
-
-  // Not a session of this server.
-  const bogus = await fetch(`${baseUrl}/api/transfer`, { method: 'POST', headers: { authorization: 'Bearer abc', 'content-type': 'application/json' }, body });
-  t.deepEqual(await status(bogus), { status: 401, code: 'ERR_POP_NO_SESSION' });
-
-  // Logout revokes: the same client's next signed request names a dead session.
-  await spy.logout();
-  const afterLogout = await fetch(`${baseUrl}/api/transfer`, { method: 'POST', headers: { ...forged, 'content-type': 'application/json' }, body });
-  t.is(afterLogout.status, 401);
-  t.is(await code(client.logout()), undefined);
-  t.is(await code(client.fetch('/api/transfer', { method: 'POST', body })), 'ERR_POP_NO_SESSION');
+  await popOverHttp(t, baseUrl, setup.publicKey);
 });
 
 test('wrong password and unknown user fail alike; existing names are refused; pin is enforced', async (t) => {

@@ -21,7 +21,7 @@ for (const file of declarations(join(root, 'dist/cjs'))) {
   if (fixed !== text) writeFileSync(file, fixed);
 }
 
-const entries = ['index', 'serenity/index', 'serenity/p256', 'fastify/index', 'client/index', 'cli'];
+const entries = ['index', 'serenity/index', 'serenity/p256', 'fastify/index', 'express/index', 'client/index', 'cli'];
 
 for (const entry of entries) {
   const cjs = join(root, 'dist/cjs', `${entry}.js`);
