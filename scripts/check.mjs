@@ -1,6 +1,7 @@
 // `npm test`: formatting, lints, type checks, the Rust tests and the JS tests.
 // Runs every step, then fails if any failed, printing one line per step.
 import { spawnSync } from 'node:child_process';
+import { startServices } from './services.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const steps = [
@@ -14,12 +15,20 @@ const steps = [
   ['npm pack + install without a compiler', 'node', ['scripts/pack-check.mjs']],
 ];
 
+// The JS tests include store contracts and multi-instance tests against real
+// PostgreSQL and Redis, started here on loopback and stopped after.
+console.log('\n=== PostgreSQL and Redis for the tests ===');
+const services = await startServices();
 const results = [];
-for (const [name, cmd, args] of steps) {
-  console.log(`\n=== ${name} ===`);
-  const started = Date.now();
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
-  results.push([name, r.status === 0, ((Date.now() - started) / 1000).toFixed(1)]);
+try {
+  for (const [name, cmd, args] of steps) {
+    console.log(`\n=== ${name} ===`);
+    const started = Date.now();
+    const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...services.env } });
+    results.push([name, r.status === 0, ((Date.now() - started) / 1000).toFixed(1)]);
+  }
+} finally {
+  await services.stop();
 }
 
 console.log('\n=== summary ===');
