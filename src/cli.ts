@@ -11,6 +11,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PgRedisStore } from './auth/pg-redis-store';
 import { SqliteStore } from './auth/sqlite-store';
 import { decodeBase64Url, encodeBase64Url } from './bytes';
 import { KeywardError } from './errors';
@@ -23,10 +24,12 @@ import { startReferenceServer } from './server/reference';
 const usage = `usage:
   keyward create-server-setup [--suite NAME] [--raw]
   keyward get-server-public-key <setup> [--suite NAME]
-  keyward serve [--data DIR] [--host 127.0.0.1] [--port 8080]
-      the reference auth server (SQLite in DIR, ./keyward-data by default); the OPAQUE
-      server setup and the sealing key come from KEYWARD_SERVER_SETUP and KEYWARD_SEAL_KEY
-      (base64url) or from files in DIR, created on first start
+  keyward serve [--data DIR] [--host 127.0.0.1] [--port 8080] [--postgres URL --redis URL]
+      the reference auth server: SQLite in DIR (./keyward-data by default), or, for several
+      instances, PostgreSQL and Redis (also KEYWARD_POSTGRES_URL, KEYWARD_REDIS_URL). The
+      OPAQUE server setup and the sealing key come from KEYWARD_SERVER_SETUP and
+      KEYWARD_SEAL_KEY (base64url; instances must share them) or from files in DIR,
+      created on first start
 
 suites: ${suites.join(', ')}`;
 
@@ -38,6 +41,8 @@ interface Parsed {
   data?: string;
   host?: string;
   port?: number;
+  postgres?: string;
+  redis?: string;
 }
 
 function parse(argv: string[]): Parsed {
@@ -50,6 +55,8 @@ function parse(argv: string[]): Parsed {
     else if (arg === '--data') parsed.data = argv[++i];
     else if (arg === '--host') parsed.host = argv[++i];
     else if (arg === '--port') parsed.port = Number(argv[++i]);
+    else if (arg === '--postgres') parsed.postgres = argv[++i];
+    else if (arg === '--redis') parsed.redis = argv[++i];
     else if (arg === '--help' || arg === '-h') parsed.command = 'help';
     else if (arg.startsWith('-')) throw new KeywardError(`unknown option ${arg}`, 'ERR_INVALID_ARG_VALUE');
     else if (parsed.command === undefined) parsed.command = arg;
@@ -83,7 +90,12 @@ async function serve(args: Parsed, out: (line: string) => void): Promise<void> {
     secretFrom(process.env.KEYWARD_SERVER_SETUP, dir, 'server-setup', () => ServerSetup.generate().serialize()),
   );
   const sealKey = SecretKey.from(secretFrom(process.env.KEYWARD_SEAL_KEY, dir, 'seal-key', () => SecretKey.generate().exportBytes()));
-  const store = new SqliteStore(join(dir, 'auth.db'));
+  const postgres = args.postgres ?? process.env.KEYWARD_POSTGRES_URL;
+  const redis = args.redis ?? process.env.KEYWARD_REDIS_URL;
+  if ((postgres === undefined) !== (redis === undefined)) {
+    throw new KeywardError('--postgres and --redis go together', 'ERR_INVALID_ARG_VALUE');
+  }
+  const store = postgres !== undefined ? new PgRedisStore({ postgres, redis: redis! }) : new SqliteStore(join(dir, 'auth.db'));
   const { url, close } = await startReferenceServer({ serverSetup, sealKey, store, host: args.host, port: args.port ?? 8080 });
   out(`keyward: listening on ${url} (server public key ${encodeBase64Url(serverSetup.publicKey)})`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void close());
