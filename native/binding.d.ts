@@ -35,10 +35,10 @@ export declare class PopKey {
   static derive(sessionKey: Uint8Array, sessionId: Uint8Array): PopKey
   static fromBytes(bytes: Uint8Array): PopKey
   sign(method: string, target: string, timestampMs: number, nonce: Uint8Array, body: Uint8Array): Uint8Array
-  /** `false` for a MAC that does not match; compared in constant time. */
-  verify(method: string, target: string, timestampMs: number, nonce: Uint8Array, body: Uint8Array, mac: Uint8Array): boolean
   /** Copies the key out, for sealing it into a session token. */
   exportBytes(): Uint8Array
+  /** See `handles`. */
+  get handle(): number
   dispose(): void
 }
 
@@ -210,6 +210,13 @@ export interface PasswordOptions {
 }
 
 export declare function popCanonicalTarget(target: string): string
+
+/**
+ * `false` for a MAC that does not match (or is not base64url); compared in
+ * constant time. Takes the key's handle and the header values as they
+ * arrive, so the verifier's hot path allocates nothing in JavaScript.
+ */
+export declare function popVerify(key: number, method: string, target: string, timestampMs: number, nonce: string, body: Uint8Array, mac: string): boolean
 
 /**
  * Seals into `out` (`plaintext.length + BOX_OVERHEAD` bytes) that the caller

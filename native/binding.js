@@ -862,6 +862,7 @@ module.exports.mac = nativeBinding.mac
 module.exports.needsRehash = nativeBinding.needsRehash
 module.exports.openBoxInto = nativeBinding.openBoxInto
 module.exports.popCanonicalTarget = nativeBinding.popCanonicalTarget
+module.exports.popVerify = nativeBinding.popVerify
 module.exports.sealBoxInto = nativeBinding.sealBoxInto
 module.exports.serverLoginFinishNative = nativeBinding.serverLoginFinishNative
 module.exports.verifyMac = nativeBinding.verifyMac

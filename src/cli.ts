@@ -25,11 +25,13 @@ const usage = `usage:
   keyward create-server-setup [--suite NAME] [--raw]
   keyward get-server-public-key <setup> [--suite NAME]
   keyward serve [--data DIR] [--host 127.0.0.1] [--port 8080] [--postgres URL --redis URL]
+                [--limit-user N] [--limit-address N]
       the reference auth server: SQLite in DIR (./keyward-data by default), or, for several
       instances, PostgreSQL and Redis (also KEYWARD_POSTGRES_URL, KEYWARD_REDIS_URL). The
       OPAQUE server setup and the sealing key come from KEYWARD_SERVER_SETUP and
       KEYWARD_SEAL_KEY (base64url; instances must share them) or from files in DIR,
-      created on first start
+      created on first start. Login attempts per user and per client address are limited
+      to N in 15 minutes (10 and 100 by default)
 
 suites: ${suites.join(', ')}`;
 
@@ -43,6 +45,8 @@ interface Parsed {
   port?: number;
   postgres?: string;
   redis?: string;
+  limitUser?: number;
+  limitAddress?: number;
 }
 
 function parse(argv: string[]): Parsed {
@@ -57,6 +61,8 @@ function parse(argv: string[]): Parsed {
     else if (arg === '--port') parsed.port = Number(argv[++i]);
     else if (arg === '--postgres') parsed.postgres = argv[++i];
     else if (arg === '--redis') parsed.redis = argv[++i];
+    else if (arg === '--limit-user') parsed.limitUser = Number(argv[++i]);
+    else if (arg === '--limit-address') parsed.limitAddress = Number(argv[++i]);
     else if (arg === '--help' || arg === '-h') parsed.command = 'help';
     else if (arg.startsWith('-')) throw new KeywardError(`unknown option ${arg}`, 'ERR_INVALID_ARG_VALUE');
     else if (parsed.command === undefined) parsed.command = arg;
@@ -96,7 +102,18 @@ async function serve(args: Parsed, out: (line: string) => void): Promise<void> {
     throw new KeywardError('--postgres and --redis go together', 'ERR_INVALID_ARG_VALUE');
   }
   const store = postgres !== undefined ? new PgRedisStore({ postgres, redis: redis! }) : new SqliteStore(join(dir, 'auth.db'));
-  const { url, close } = await startReferenceServer({ serverSetup, sealKey, store, host: args.host, port: args.port ?? 8080 });
+  const rateLimit = { perUser: args.limitUser, perAddress: args.limitAddress };
+  for (const [name, value] of Object.entries(rateLimit)) {
+    if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) throw new KeywardError(`--limit-${name === 'perUser' ? 'user' : 'address'} takes a whole number > 0`, 'ERR_INVALID_ARG_VALUE');
+  }
+  const { url, close } = await startReferenceServer({
+    serverSetup,
+    sealKey,
+    store,
+    host: args.host,
+    port: args.port ?? 8080,
+    rateLimit: Object.fromEntries(Object.entries(rateLimit).filter(([, v]) => v !== undefined)),
+  });
   out(`keyward: listening on ${url} (server public key ${encodeBase64Url(serverSetup.publicKey)})`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void close());
 }

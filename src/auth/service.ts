@@ -102,8 +102,23 @@ export function createAuthService(options: AuthServiceOptions) {
     }
   }
 
+  // Opened tokens, so a session's next requests skip the unsealing; bounded, oldest out first.
+  // Expiry and revocation are still checked on every request.
+  const opened = new Map<string, Session>();
+  const OPENED_MAX = 10_000;
+
+  /** The live session a token names, or undefined; synchronous when the token was opened before. */
+  function session(token: string): Session | undefined | Promise<Session | undefined> {
+    const known = opened.get(token);
+    if (known === undefined) return openToken(token);
+    if (known.expiresAt <= clock()) return undefined;
+    const revoked = store.isRevoked(known.sessionId);
+    if (typeof revoked === 'boolean') return revoked ? undefined : known;
+    return revoked.then((r) => (r ? undefined : known));
+  }
+
   /** Opens a session token; undefined for anything not a live session of ours. */
-  async function session(token: string): Promise<Session | undefined> {
+  async function openToken(token: string): Promise<Session | undefined> {
     let claims: SessionClaims;
     try {
       claims = JSON.parse(Buffer.from(readToken(sessionKey, token, sealOptions('keyward session v1'))).toString('utf8'));
@@ -113,7 +128,10 @@ export function createAuthService(options: AuthServiceOptions) {
     }
     if (claims.v !== 1 || claims.exp <= clock() || (await store.isRevoked(claims.sid))) return undefined;
     const popKey = PopKey.fromBytes(decodeBase64Url(claims.pop), claims.sid, { bearer: token });
-    return { username: claims.u, sessionId: claims.sid, expiresAt: claims.exp, popKey };
+    const live = { username: claims.u, sessionId: claims.sid, expiresAt: claims.exp, popKey };
+    if (opened.size >= OPENED_MAX) opened.delete(opened.keys().next().value!);
+    opened.set(token, live);
+    return live;
   }
 
   const verifier = new PopVerifier<Session>({

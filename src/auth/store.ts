@@ -14,7 +14,8 @@ export interface AuthStore extends ReplayCache {
   hit(key: string, windowMs: number): Promise<number>;
   /** Marks a session revoked until it would have expired anyway. */
   revoke(sessionId: string, untilMs: number): Promise<void>;
-  isRevoked(sessionId: string): Promise<boolean>;
+  /** May answer synchronously (a memory store does): the verifier awaits only promises. */
+  isRevoked(sessionId: string): boolean | Promise<boolean>;
   close?(): Promise<void>;
 }
 
@@ -56,7 +57,7 @@ export class MemoryStore implements AuthStore {
     this.#revoked.set(sessionId, untilMs);
   }
 
-  async isRevoked(sessionId: string) {
+  isRevoked(sessionId: string) {
     const until = this.#revoked.get(sessionId);
     return until !== undefined && until > this.#clock();
   }

@@ -16,11 +16,14 @@ export class PopKey {
   readonly sessionId: string;
   /** What requests carry as `Authorization: Bearer …`: the session id, or a session token. */
   readonly bearer: string;
+  /** @internal The key's handle for verification, read once. */
+  readonly handle: number;
 
   private constructor(native: NativePopKey, sessionId: string, bearer: string) {
     this.native = native;
     this.sessionId = sessionId;
     this.bearer = bearer;
+    this.handle = native.handle;
   }
 
   /** @internal */

@@ -17,12 +17,13 @@ export interface ReferenceServerOptions {
   host?: string;
   port?: number;
   logger?: boolean;
+  rateLimit?: { perUser?: number; perAddress?: number; windowMs?: number };
 }
 
 export async function startReferenceServer(options: ReferenceServerOptions): Promise<{ url: string; app: FastifyInstance; close: () => Promise<void> }> {
   // Loaded on use: fastify is an optional peer dependency of keyward.
   const { default: Fastify } = await import('fastify');
-  const service = createAuthService({ serverSetup: options.serverSetup, store: options.store, sealKey: options.sealKey });
+  const service = createAuthService({ serverSetup: options.serverSetup, store: options.store, sealKey: options.sealKey, rateLimit: options.rateLimit });
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 });
   await app.register(keywardAuth, { service });
   app.get('/health', async () => ({ ok: true }));

@@ -4,6 +4,7 @@
 #![deny(clippy::all)]
 
 mod convert;
+mod handles;
 mod opaque;
 mod owned;
 mod password;

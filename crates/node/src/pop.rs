@@ -1,23 +1,49 @@
 //! Proof-of-possession keys as a JavaScript class: the key stays in Rust;
 //! signing and verifying take the request parts.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use std::sync::Arc;
+
 use keyward_pop::{PopKey as CoreKey, Request};
 use napi_derive::napi;
 
 use crate::convert::guard;
+use crate::handles::Handles;
 use crate::owned;
 use crate::seal::millis;
 
+/// Live keys by handle, for `pop_verify` (see `handles`).
+static HANDLES: Handles<CoreKey> = Handles::new();
+
+fn disposed() -> napi::Error {
+    napi::Error::from_reason("[ERR_INVALID_STATE] this PoP key was disposed")
+}
+
 #[napi]
 pub struct PopKey {
-    inner: Option<CoreKey>,
+    inner: Option<Arc<CoreKey>>,
+    handle: u64,
 }
 
 impl PopKey {
     fn get(&self) -> napi::Result<&CoreKey> {
-        self.inner.as_ref().ok_or_else(|| {
-            napi::Error::from_reason("[ERR_INVALID_STATE] this PoP key was disposed")
-        })
+        self.inner.as_deref().ok_or_else(disposed)
+    }
+
+    fn wrap(key: CoreKey) -> Self {
+        let key = Arc::new(key);
+        let handle = HANDLES.insert(&key);
+        PopKey {
+            inner: Some(key),
+            handle,
+        }
+    }
+}
+
+impl Drop for PopKey {
+    fn drop(&mut self) {
+        HANDLES.remove(self.handle);
     }
 }
 
@@ -41,12 +67,12 @@ fn request<'a>(
 impl PopKey {
     #[napi(factory)]
     pub fn derive(session_key: &[u8], session_id: &[u8]) -> napi::Result<PopKey> {
-        guard(|| CoreKey::derive(session_key, session_id)).map(|k| PopKey { inner: Some(k) })
+        guard(|| CoreKey::derive(session_key, session_id)).map(PopKey::wrap)
     }
 
     #[napi(factory)]
     pub fn from_bytes(bytes: &[u8]) -> napi::Result<PopKey> {
-        guard(|| CoreKey::from_bytes(bytes)).map(|k| PopKey { inner: Some(k) })
+        guard(|| CoreKey::from_bytes(bytes)).map(PopKey::wrap)
     }
 
     #[napi]
@@ -62,31 +88,44 @@ impl PopKey {
         Ok(owned::Uint8Array::from(&self.get()?.sign(&request)[..]))
     }
 
-    /// `false` for a MAC that does not match; compared in constant time.
-    #[napi]
-    pub fn verify(
-        &self,
-        method: String,
-        target: String,
-        timestamp_ms: f64,
-        nonce: &[u8],
-        body: &[u8],
-        mac: &[u8],
-    ) -> napi::Result<bool> {
-        let request = request(&method, &target, timestamp_ms, nonce, body)?;
-        Ok(self.get()?.verify(&request, mac).is_ok())
-    }
-
     /// Copies the key out, for sealing it into a session token.
     #[napi]
     pub fn export_bytes(&self) -> napi::Result<owned::Uint8Array> {
         Ok(owned::Uint8Array::from(&self.get()?.expose()[..]))
     }
 
+    /// See `handles`.
+    #[napi(getter)]
+    pub fn handle(&self) -> f64 {
+        self.handle as f64
+    }
+
     #[napi]
     pub fn dispose(&mut self) {
         self.inner = None;
+        HANDLES.remove(self.handle);
     }
+}
+
+/// `false` for a MAC that does not match (or is not base64url); compared in
+/// constant time. Takes the key's handle and the header values as they
+/// arrive, so the verifier's hot path allocates nothing in JavaScript.
+#[napi]
+pub fn pop_verify(
+    key: f64,
+    method: String,
+    target: String,
+    timestamp_ms: f64,
+    nonce: String,
+    body: &[u8],
+    mac: String,
+) -> napi::Result<bool> {
+    let key = HANDLES.get(key).ok_or_else(disposed)?;
+    let request = request(&method, &target, timestamp_ms, nonce.as_bytes(), body)?;
+    let Ok(mac) = URL_SAFE_NO_PAD.decode(mac.as_bytes()) else {
+        return Ok(false);
+    };
+    Ok(key.verify(&request, &mac).is_ok())
 }
 
 #[napi]

@@ -5,10 +5,10 @@ use keyward_seal::{boxes, mac, Error};
 use napi::bindgen_prelude::{Uint8Array, Uint8ArraySlice};
 use napi::Env;
 use napi_derive::napi;
-use rand::RngCore;
 use rand_core::OsRng;
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+use std::sync::Arc;
+
+use crate::handles::Handles;
 
 use crate::convert::{bytes, guard, secret_out, to_js};
 use crate::owned;
@@ -43,39 +43,12 @@ fn disposed() -> napi::Error {
     to_js(Error::InvalidState("this key was disposed"))
 }
 
-/// Live keys by handle, for the calls where taking the class as an argument
-/// would cost more than the work: napi-rs's checks on a class argument take
-/// about 0.8 µs, more than sealing 64 bytes. A handle is a random 53-bit
-/// number (a JavaScript-safe integer), not an index, and it dies with its key.
-static HANDLES: LazyLock<RwLock<HashMap<u64, Arc<keyward_seal::SecretKey>>>> =
-    LazyLock::new(|| RwLock::new(HashMap::new()));
-
-fn register(key: &Arc<keyward_seal::SecretKey>) -> u64 {
-    let mut handles = HANDLES.write().unwrap_or_else(PoisonError::into_inner);
-    loop {
-        let handle = rand::thread_rng().next_u64() >> 11;
-        if handle != 0 && !handles.contains_key(&handle) {
-            handles.insert(handle, key.clone());
-            return handle;
-        }
-    }
-}
-
-fn unregister(handle: u64) {
-    HANDLES
-        .write()
-        .unwrap_or_else(PoisonError::into_inner)
-        .remove(&handle);
-}
+/// Live keys by handle, for `seal_box_into`/`open_box_into` (see `handles`).
+static HANDLES: Handles<keyward_seal::SecretKey> = Handles::new();
 
 /// The key behind `handle`, or the error a disposed key gives.
 pub fn by_handle(handle: f64) -> napi::Result<Arc<keyward_seal::SecretKey>> {
-    HANDLES
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(&(handle as u64))
-        .cloned()
-        .ok_or_else(disposed)
+    HANDLES.get(handle).ok_or_else(disposed)
 }
 
 #[napi]
@@ -91,7 +64,7 @@ impl SecretKey {
 
     fn wrap(inner: keyward_seal::SecretKey) -> Self {
         let inner = Arc::new(inner);
-        let handle = register(&inner);
+        let handle = HANDLES.insert(&inner);
         SecretKey {
             inner: Some(inner),
             handle,
@@ -101,7 +74,7 @@ impl SecretKey {
 
 impl Drop for SecretKey {
     fn drop(&mut self) {
-        unregister(self.handle);
+        HANDLES.remove(self.handle);
     }
 }
 
@@ -143,7 +116,7 @@ impl SecretKey {
     #[napi]
     pub fn dispose(&mut self) {
         self.inner = None;
-        unregister(self.handle);
+        HANDLES.remove(self.handle);
     }
 }
 

@@ -1,0 +1,205 @@
+/**
+ * `npm run bench:server`: the reference server (`keyward serve`) on loopback,
+ * driven with autocannon, with SQLite and with PostgreSQL + Redis (started
+ * like the tests start them), against the same Fastify routes with
+ * @serenity-kit/opaque as the OPAQUE engine; plus in-process PoP verification.
+ * Not a test: numbers vary with the machine; quote ratios from one run.
+ */
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as serenity from '@serenity-kit/opaque';
+import { createClient } from '../src/client/index';
+import {
+  MemoryStore,
+  OpaqueClient,
+  SecretKey,
+  ServerSetup,
+  createAuthService,
+  derivePopKey,
+  encodeBase64Url,
+  signRequest,
+} from '../src/index';
+import { startServices } from '../scripts/services.mjs';
+import { fmt, median } from './harness';
+
+const minimal = { iterations: 1, memory: 8, parallelism: 1 };
+const root = join(__dirname, '..');
+const USERS = 200;
+const SECONDS = 8;
+
+interface Server {
+  url: string;
+  publicKey: string;
+  stop: () => void;
+}
+
+function start(args: string[], env: Record<string, string> = {}): Promise<Server> {
+  const child: ChildProcess = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let text = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const match = /listening on (\S+) \(server public key (\S+)\)/.exec(text);
+      if (match) resolve({ url: match[1], publicKey: match[2], stop: () => child.kill('SIGTERM') });
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+}
+
+const keywardServe = (dir: string, env: Record<string, string> = {}) =>
+  start([join(root, 'dist/cjs/cli.js'), 'serve', '--data', dir, '--port', '0', '--limit-user', '1000000000', '--limit-address', '1000000000'], env);
+
+const post = (url: string, body: object) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+/** Registers `USERS` users through the HTTP API; returns their names. */
+async function register(server: Server, prefix: string): Promise<string[]> {
+  const client = new OpaqueClient({ keyStretching: minimal });
+  const names: string[] = [];
+  for (let i = 0; i < USERS; i++) {
+    const name = `${prefix}-${i}`;
+    const start = client.startRegistration('pw');
+    const response = await post(`${server.url}/register/start`, { username: name, request: encodeBase64Url(start.request) });
+    const { response: reply } = (await response.json()) as { response: string };
+    const done = client.finishRegistrationSync(start.state, 'pw', Buffer.from(reply, 'base64url'));
+    const finished = await post(`${server.url}/register/finish`, { username: name, upload: encodeBase64Url(done.upload) });
+    if (finished.status !== 200) throw new Error(`registration of ${name} answered ${finished.status}`);
+    names.push(name);
+  }
+  return names;
+}
+
+/** Full logins (start, client OPAQUE with minimal Argon2id, finish), 8 at a time. Counts users that failed to log in. */
+async function logins(server: Server, names: string[]): Promise<{ perSecond: number; failed: number }> {
+  let next = 0;
+  let failed = 0;
+  const started = performance.now();
+  const worker = async () => {
+    const client = createClient({ baseUrl: server.url, keyStretching: minimal });
+    while (next < names.length) {
+      const name = names[next++];
+      await client.login(name, 'pw').catch(() => failed++);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  return { perSecond: names.length / ((performance.now() - started) / 1000), failed };
+}
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function drive(url: string, setupRequest: (req: autocannon.Request) => autocannon.Request): Promise<Load> {
+  const result = await autocannon({ url, connections: 10, duration: SECONDS, requests: [{ method: 'POST', setupRequest }] });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx + result.timeouts };
+}
+
+/** `POST /login/start` with pre-generated KE1 messages for registered users. */
+function loginStart(server: Server, names: string[], suite: 'keyward' | 'serenity'): Promise<Load> {
+  const bodies = names.map((name) => {
+    const request =
+      suite === 'keyward'
+        ? encodeBase64Url(new OpaqueClient({ keyStretching: minimal }).startLogin('pw').request)
+        : serenity.client.startLogin({ password: 'pw' }).startLoginRequest;
+    return JSON.stringify({ username: name, request });
+  });
+  let i = 0;
+  return drive(`${server.url}/login/start`, (req) => ({ ...req, headers: { 'content-type': 'application/json' }, body: bodies[i++ % bodies.length] }));
+}
+
+/** `POST /api/transfer`, each request freshly signed by the load generator. */
+async function signedRequests(server: Server): Promise<Load> {
+  const client = createClient({ baseUrl: server.url, keyStretching: minimal });
+  await client.register('bench-signer', 'pw');
+  const opaque = new OpaqueClient({ keyStretching: minimal });
+  const start = opaque.startLogin('pw');
+  const started = (await (await post(`${server.url}/login/start`, { username: 'bench-signer', request: encodeBase64Url(start.request) })).json()) as Record<string, string>;
+  const done = opaque.finishLoginSync(start.state, 'pw', Buffer.from(started.response, 'base64url'));
+  const session = (await (await post(`${server.url}/login/finish`, { loginState: started.loginState, finalization: encodeBase64Url(done.finalization) })).json()) as Record<string, string>;
+  const popKey = derivePopKey(done.sessionKey, session.sessionId, { bearer: session.token });
+  const body = JSON.stringify({ to: 'bob', amount: 1 });
+  return drive(`${server.url}/api/transfer`, (req) => ({
+    ...req,
+    body,
+    headers: { ...signRequest(popKey, { method: 'POST', url: '/api/transfer', body }), 'content-type': 'application/json' },
+  }));
+}
+
+/** In-process: one `service.verify` of a signed request, all checks included (memory store). */
+async function popVerifyMicros(): Promise<number> {
+  const service = createAuthService({ serverSetup: ServerSetup.generate(), store: new MemoryStore(), sealKey: SecretKey.generate() });
+  const opaque = new OpaqueClient({ keyStretching: minimal });
+  const b64 = encodeBase64Url;
+  const reg = opaque.startRegistration('pw');
+  const { response } = await service.registerStart({ username: 'u', request: b64(reg.request) });
+  const r = opaque.finishRegistrationSync(reg.state, 'pw', Buffer.from(response, 'base64url'));
+  await service.registerFinish({ username: 'u', upload: b64(r.upload) });
+  const login = opaque.startLogin('pw');
+  const started = await service.loginStart({ username: 'u', request: b64(login.request) });
+  const done = opaque.finishLoginSync(login.state, 'pw', Buffer.from(started.response, 'base64url'));
+  const session = await service.loginFinish({ loginState: started.loginState, finalization: b64(done.finalization) });
+  const popKey = derivePopKey(done.sessionKey, session.sessionId, { bearer: session.token });
+  const body = JSON.stringify({ to: 'bob', amount: 1 });
+  const signed = Array.from({ length: 60_000 }, () => signRequest(popKey, { method: 'POST', url: '/api/transfer', body }));
+  let i = 0;
+  return median(() => service.verify({ method: 'POST', url: '/api/transfer', headers: signed[i++], body }), 21, 2000);
+}
+
+async function main() {
+  await serenity.ready;
+  const micros = await popVerifyMicros();
+  const rows: string[] = [];
+  const row = (name: string, load: Load, extra = '') =>
+    rows.push(`| ${name} | ${load.rps.toFixed(0)} | ${load.p50.toFixed(1)} ms | ${load.p99.toFixed(1)} ms | ${load.errors} | ${extra} |`);
+
+  const services = await startServices();
+  const scratch = mkdtempSync(join(tmpdir(), 'keyward-bench-'));
+  let loginStartKeyward: Load | undefined;
+  try {
+    const backends: [string, Record<string, string>][] = [
+      ['SQLite', {}],
+      ['PostgreSQL + Redis', { KEYWARD_POSTGRES_URL: services.env.KEYWARD_TEST_PG, KEYWARD_REDIS_URL: services.env.KEYWARD_TEST_REDIS }],
+    ];
+    for (const [label, env] of backends) {
+      const server = await keywardServe(mkdtempSync(join(scratch, 'data-')), env);
+      try {
+        const names = await register(server, label.replace(/\W+/g, '').toLowerCase());
+        const full = await logins(server, names);
+        rows.push(`| keyward, ${label}: full logins (8 clients, minimal Argon2id) | ${full.perSecond.toFixed(0)} logins/s | | | ${full.failed} of ${names.length} registered users failed to log in | |`);
+        const starts = await loginStart(server, names, 'keyward');
+        if (label === 'SQLite') loginStartKeyward = starts;
+        row(`keyward, ${label}: POST /login/start`, starts);
+        row(`keyward, ${label}: signed POST /api/transfer`, await signedRequests(server));
+      } finally {
+        server.stop();
+      }
+    }
+    const anchor = await start(['--import', 'tsx', join(root, 'bench/serenity-app.ts')]);
+    try {
+      const names = await register(anchor, 'serenity');
+      const starts = await loginStart(anchor, names, 'serenity');
+      row('@serenity-kit/opaque engine, SQLite: POST /login/start', starts, `keyward ÷ serenity: ${(loginStartKeyward!.rps / starts.rps).toFixed(1)}× (target ≥ 3×)`);
+    } finally {
+      anchor.stop();
+    }
+  } finally {
+    await services.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  console.log(`\n| load (${SECONDS} s, 10 connections, loopback) | requests/s | p50 | p99 | errors | note |`);
+  console.log('| --- | ---: | ---: | ---: | ---: | --- |');
+  for (const line of rows) console.log(line);
+  console.log(`\nin-process PoP verification (service.verify, all checks, memory store), median: ${fmt(micros)} (target ≤ 5 µs)`);
+  console.log(`\n${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${process.platform}-${process.arch}, \`npm run bench:server\``);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
