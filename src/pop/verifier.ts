@@ -91,6 +91,7 @@ export class PopVerifier<S = object> {
   /** Resolves to the session when the request proves possession of its key; throws `PopError` otherwise. */
   async verify(request: RequestToVerify): Promise<S & { popKey: PopKey; sessionId: string }> {
     // The bearer may be a session id or a sealed session token; the key's session id is the truth.
+    if (typeof request?.headers !== 'object' || request.headers === null) throw new InvalidArgumentError('request.headers must be an object or Headers');
     const authorization = header(request.headers, 'authorization');
     // The bearer's form is checked by whoever looks it up (a token must unseal); here only its place.
     if (authorization === undefined || !authorization.startsWith('Bearer ') || authorization.length > 7 + 4096) {
