@@ -112,6 +112,11 @@ test('keys export and come back; bad arguments are refused', (t) => {
   t.throws(() => new PopVerifier({} as never), { instanceOf: InvalidArgumentError });
 });
 
+test('a request without headers is an argument error, not a crash', async (t) => {
+  const { verifier } = setup();
+  await t.throwsAsync(verifier.verify({ method: 'GET', url: '/x' } as never), { instanceOf: InvalidArgumentError });
+});
+
 test('the memory replay cache forgets after its ttl and is bounded', (t) => {
   let now = 0;
   const cache = new MemoryReplayCache({ clock: () => now, maxEntries: 2 });
