@@ -157,6 +157,11 @@ async function popVerifyMicros(): Promise<number> {
 async function main() {
   await serenity.ready;
   const micros = await popVerifyMicros();
+  // `npm run bench:server -- pop`: only the in-process verification.
+  if (process.argv[2] === 'pop') {
+    console.log(`in-process PoP verification (service.verify, all checks, memory store), median: ${fmt(micros)} (target ≤ 5 µs)`);
+    return;
+  }
   const rows: string[] = [];
   const row = (name: string, load: Load, extra = '') =>
     rows.push(`| ${name} | ${load.rps.toFixed(0)} | ${load.p50.toFixed(1)} ms | ${load.p99.toFixed(1)} ms | ${load.errors} | ${extra} |`);
