@@ -49,7 +49,7 @@ export declare class SecretKey {
   /** Copies the key out: the caller asked for it explicitly. */
   exportBytes(): Uint8Array
   get disposed(): boolean
-  /** See `HANDLES`. */
+  /** See `handles`. */
   get handle(): number
   dispose(): void
 }

@@ -47,3 +47,42 @@ impl<T> Handles<T> {
             .cloned()
     }
 }
+
+/// An object of a JavaScript class that is also reachable by handle: it is
+/// registered while alive and unregistered on `dispose()` or drop.
+pub struct Handled<T: 'static> {
+    inner: Option<Arc<T>>,
+    handle: u64,
+    registry: &'static Handles<T>,
+}
+
+impl<T: 'static> Handled<T> {
+    pub fn new(value: T, registry: &'static Handles<T>) -> Self {
+        let inner = Arc::new(value);
+        let handle = registry.insert(&inner);
+        Handled {
+            inner: Some(inner),
+            handle,
+            registry,
+        }
+    }
+
+    pub fn get(&self) -> Option<&T> {
+        self.inner.as_deref()
+    }
+
+    pub fn handle(&self) -> f64 {
+        self.handle as f64
+    }
+
+    pub fn dispose(&mut self) {
+        self.inner = None;
+        self.registry.remove(self.handle);
+    }
+}
+
+impl<T: 'static> Drop for Handled<T> {
+    fn drop(&mut self) {
+        self.registry.remove(self.handle);
+    }
+}

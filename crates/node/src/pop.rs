@@ -3,13 +3,11 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use std::sync::Arc;
-
 use keyward_pop::{PopKey as CoreKey, Request};
 use napi_derive::napi;
 
 use crate::convert::guard;
-use crate::handles::Handles;
+use crate::handles::{Handled, Handles};
 use crate::owned;
 use crate::seal::millis;
 
@@ -22,28 +20,18 @@ fn disposed() -> napi::Error {
 
 #[napi]
 pub struct PopKey {
-    inner: Option<Arc<CoreKey>>,
-    handle: u64,
+    key: Handled<CoreKey>,
 }
 
 impl PopKey {
     fn get(&self) -> napi::Result<&CoreKey> {
-        self.inner.as_deref().ok_or_else(disposed)
+        self.key.get().ok_or_else(disposed)
     }
 
     fn wrap(key: CoreKey) -> Self {
-        let key = Arc::new(key);
-        let handle = HANDLES.insert(&key);
         PopKey {
-            inner: Some(key),
-            handle,
+            key: Handled::new(key, &HANDLES),
         }
-    }
-}
-
-impl Drop for PopKey {
-    fn drop(&mut self) {
-        HANDLES.remove(self.handle);
     }
 }
 
@@ -97,13 +85,12 @@ impl PopKey {
     /// See `handles`.
     #[napi(getter)]
     pub fn handle(&self) -> f64 {
-        self.handle as f64
+        self.key.handle()
     }
 
     #[napi]
     pub fn dispose(&mut self) {
-        self.inner = None;
-        HANDLES.remove(self.handle);
+        self.key.dispose();
     }
 }
 

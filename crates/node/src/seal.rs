@@ -8,7 +8,7 @@ use napi_derive::napi;
 use rand_core::OsRng;
 use std::sync::Arc;
 
-use crate::handles::Handles;
+use crate::handles::{Handled, Handles};
 
 use crate::convert::{bytes, guard, secret_out, to_js};
 use crate::owned;
@@ -53,28 +53,18 @@ pub fn by_handle(handle: f64) -> napi::Result<Arc<keyward_seal::SecretKey>> {
 
 #[napi]
 pub struct SecretKey {
-    inner: Option<Arc<keyward_seal::SecretKey>>,
-    handle: u64,
+    key: Handled<keyward_seal::SecretKey>,
 }
 
 impl SecretKey {
     pub fn get(&self) -> napi::Result<&keyward_seal::SecretKey> {
-        self.inner.as_deref().ok_or_else(disposed)
+        self.key.get().ok_or_else(disposed)
     }
 
     fn wrap(inner: keyward_seal::SecretKey) -> Self {
-        let inner = Arc::new(inner);
-        let handle = HANDLES.insert(&inner);
         SecretKey {
-            inner: Some(inner),
-            handle,
+            key: Handled::new(inner, &HANDLES),
         }
-    }
-}
-
-impl Drop for SecretKey {
-    fn drop(&mut self) {
-        HANDLES.remove(self.handle);
     }
 }
 
@@ -104,19 +94,18 @@ impl SecretKey {
 
     #[napi(getter)]
     pub fn disposed(&self) -> bool {
-        self.inner.is_none()
+        self.key.get().is_none()
     }
 
-    /// See `HANDLES`.
+    /// See `handles`.
     #[napi(getter)]
     pub fn handle(&self) -> f64 {
-        self.handle as f64
+        self.key.handle()
     }
 
     #[napi]
     pub fn dispose(&mut self) {
-        self.inner = None;
-        HANDLES.remove(self.handle);
+        self.key.dispose();
     }
 }
 
