@@ -4,16 +4,28 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const log = (msg) => console.log(`[services] ${msg}`);
 const isRoot = process.getuid?.() === 0;
 
+function which(cmd) {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Debian keeps the server binaries per version; other systems (Alpine) put them on PATH. */
 function pgBin() {
   const base = '/usr/lib/postgresql';
-  if (!existsSync(base)) return undefined;
-  const versions = readdirSync(base).filter((v) => existsSync(join(base, v, 'bin/postgres'))).sort((a, b) => Number(b) - Number(a));
-  return versions.length ? join(base, versions[0], 'bin') : undefined;
+  const versions = existsSync(base)
+    ? readdirSync(base).filter((v) => existsSync(join(base, v, 'bin/postgres'))).sort((a, b) => Number(b) - Number(a))
+    : [];
+  if (versions.length) return join(base, versions[0], 'bin');
+  const initdb = which('initdb');
+  return initdb === undefined ? undefined : dirname(initdb);
 }
 
 function hasRedis() {
@@ -53,7 +65,11 @@ async function waitFor(what, check, timeoutMs = 30000) {
 
 /** PostgreSQL refuses to run as root: as root, it runs as the `postgres` user. */
 function asPostgres(cmd, args) {
-  return isRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+  if (!isRoot) return [cmd, args];
+  if (which('runuser')) return ['runuser', ['-u', 'postgres', '--', cmd, ...args]];
+  // Without util-linux (Alpine): su, with the command quoted for its shell.
+  const quoted = [cmd, ...args].map((a) => `'${String(a).replace(/'/g, "'\\''")}'`).join(' ');
+  return ['su', ['-s', '/bin/sh', 'postgres', '-c', quoted]];
 }
 
 async function startPostgres() {
