@@ -1,0 +1,51 @@
+//! End-to-end sessions for keyward (DESIGN §3): Ed25519 identities with their
+//! X25519 form, Noise_IK handshakes through `snow`, X3DH prekey bundles with
+//! an optional ML-KEM-768 prekey, the Double Ratchet, and encrypted records
+//! for persistence. No Node here; the binding only converts.
+#![forbid(unsafe_code)]
+
+pub mod aead;
+mod codec;
+pub mod error;
+pub mod identity;
+mod kdf;
+pub mod keys;
+pub mod noise;
+pub mod prekeys;
+pub mod ratchet;
+mod record;
+pub mod session;
+
+pub use error::{Error, Result};
+pub use identity::{verify, IdentityKey};
+pub use prekeys::PreKeySet;
+pub use session::{Initiating, Responded, Session};
+
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, Zeroizing};
+
+/// Overwrites `buffer` with zeros in a way the compiler keeps.
+pub fn wipe(buffer: &mut [u8]) {
+    buffer.zeroize();
+}
+
+/// Equal length and equal bytes, compared in time that depends only on the lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
+impl IdentityKey {
+    pub fn serialize(&self, storage_key: &[u8]) -> Result<Vec<u8>> {
+        record::seal(record::KIND_IDENTITY, storage_key, &self.export_seed()[..])
+    }
+
+    pub fn deserialize(bytes: &[u8], storage_key: &[u8]) -> Result<Self> {
+        let seed = record::open(record::KIND_IDENTITY, "identity record", storage_key, bytes)?;
+        let seed: Zeroizing<[u8; 32]> = Zeroizing::new(
+            seed.as_slice()
+                .try_into()
+                .map_err(|_| Error::format("the identity record has the wrong length"))?,
+        );
+        Ok(IdentityKey::from_seed(&seed))
+    }
+}

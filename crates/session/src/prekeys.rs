@@ -1,0 +1,499 @@
+//! Offline starts (X3DH, with an optional ML-KEM-768 prekey as in PQXDH):
+//! the receiver's `PreKeySet`, the signed `PreKeyBundle` it publishes, and
+//! the key agreement both sides run.
+
+use std::collections::BTreeMap;
+
+use ml_kem::{Decapsulate, DecapsulationKey, EncapsulationKey, KeyExport, MlKem768};
+use zeroize::Zeroizing;
+
+use crate::codec::{Reader, Writer};
+use crate::error::{Error, Result};
+use crate::identity::{IdentityKey, PeerIdentity};
+use crate::kdf::derive_key;
+use crate::keys::{random, KeyPair, Secret32};
+use crate::record;
+
+pub const VERSION: u8 = 1;
+pub const KIND_BUNDLE: u8 = 0x20;
+pub const KIND_PREKEY_MESSAGE: u8 = 0x02;
+pub const KEM_PUBLIC_LEN: usize = 1184;
+pub const KEM_CIPHERTEXT_LEN: usize = 1088;
+/// One-time prekeys a set may hold.
+pub const MAX_ONE_TIME: usize = 100_000;
+
+const SIGNED_DOMAIN: &[u8] = b"keyward prekey bundle v1";
+const X3DH_INFO: &[u8] = b"keyward x3dh v1";
+const PQXDH_INFO: &[u8] = b"keyward pqxdh v1";
+
+type Kem = DecapsulationKey<MlKem768>;
+
+struct SignedPreKey {
+    id: u32,
+    key: KeyPair,
+}
+
+struct KemPreKey {
+    id: u32,
+    seed: Zeroizing<[u8; 64]>,
+    key: Box<Kem>,
+}
+
+impl KemPreKey {
+    fn from_seed(id: u32, seed: Zeroizing<[u8; 64]>) -> Self {
+        let key = Box::new(Kem::from_seed((*seed).into()));
+        KemPreKey { id, seed, key }
+    }
+    fn public(&self) -> Vec<u8> {
+        self.key.encapsulation_key().to_bytes().to_vec()
+    }
+}
+
+/// The receiver's prekeys: a signed prekey (and the one it replaced, for
+/// messages still in flight), one-time prekeys, and optionally an ML-KEM-768
+/// prekey. All secrets stay here; `bundle()` publishes public halves.
+pub struct PreKeySet {
+    owner: [u8; 32],
+    signed: SignedPreKey,
+    previous: Option<SignedPreKey>,
+    kem: Option<KemPreKey>,
+    signature: [u8; 64],
+    one_time: BTreeMap<u32, KeyPair>,
+    next_id: u32,
+    /// One-time prekeys below this id were already put in a bundle.
+    published_below: u32,
+}
+
+fn signed_part(owner: &[u8; 32], signed: &SignedPreKey, kem: Option<&KemPreKey>) -> Vec<u8> {
+    let mut w = Writer::with_capacity(80 + KEM_PUBLIC_LEN);
+    w.raw(owner)
+        .u32(signed.id)
+        .raw(signed.key.public())
+        .flag(kem.is_some());
+    if let Some(k) = kem {
+        w.u32(k.id).raw(&k.public());
+    }
+    w.buf
+}
+
+fn sign(identity: &IdentityKey, part: &[u8]) -> [u8; 64] {
+    identity.sign(&[SIGNED_DOMAIN, part].concat())
+}
+
+impl PreKeySet {
+    pub fn generate(identity: &IdentityKey, one_time: u32, with_kem: bool) -> Result<Self> {
+        let signed = SignedPreKey {
+            id: 1,
+            key: KeyPair::generate()?,
+        };
+        let kem = if with_kem {
+            Some(KemPreKey::from_seed(1, random::<64>()?))
+        } else {
+            None
+        };
+        let owner = identity.public_key();
+        let signature = sign(identity, &signed_part(&owner, &signed, kem.as_ref()));
+        let mut set = PreKeySet {
+            owner,
+            signed,
+            previous: None,
+            kem,
+            signature,
+            one_time: BTreeMap::new(),
+            next_id: 1,
+            published_below: 1,
+        };
+        set.add_one_time(one_time)?;
+        Ok(set)
+    }
+
+    fn check_owner(&self, identity: &IdentityKey) -> Result<()> {
+        if identity.public_key() != self.owner {
+            return Err(Error::InvalidArgument(
+                "this prekey set belongs to another identity".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Adds `count` one-time prekeys.
+    pub fn add_one_time(&mut self, count: u32) -> Result<()> {
+        if self.one_time.len() + count as usize > MAX_ONE_TIME {
+            return Err(Error::InvalidArgument(format!(
+                "a prekey set holds at most {MAX_ONE_TIME} one-time prekeys"
+            )));
+        }
+        for _ in 0..count {
+            self.one_time.insert(self.next_id, KeyPair::generate()?);
+            self.next_id = self
+                .next_id
+                .checked_add(1)
+                .ok_or(Error::InvalidState("one-time prekey ids are exhausted"))?;
+        }
+        Ok(())
+    }
+
+    /// A new signed prekey (and KEM prekey, if the set has one); the replaced
+    /// signed prekey is kept for messages already on their way.
+    pub fn rotate(&mut self, identity: &IdentityKey) -> Result<()> {
+        self.check_owner(identity)?;
+        let signed = SignedPreKey {
+            id: self.signed.id.wrapping_add(1).max(1),
+            key: KeyPair::generate()?,
+        };
+        let kem = match &self.kem {
+            Some(k) => Some(KemPreKey::from_seed(
+                k.id.wrapping_add(1).max(1),
+                random::<64>()?,
+            )),
+            None => None,
+        };
+        self.signature = sign(identity, &signed_part(&self.owner, &signed, kem.as_ref()));
+        self.previous = Some(std::mem::replace(&mut self.signed, signed));
+        self.kem = kem;
+        Ok(())
+    }
+
+    pub fn one_time_count(&self) -> usize {
+        self.one_time.len()
+    }
+
+    /// One-time prekeys not yet handed out in a bundle.
+    pub fn unpublished_count(&self) -> usize {
+        self.one_time.range(self.published_below..).count()
+    }
+
+    /// The signed bundle with the next one-time prekey that was never
+    /// published (none when all were): each one-time prekey goes out once.
+    pub fn bundle(&mut self) -> Vec<u8> {
+        let next = self
+            .one_time
+            .range(self.published_below..)
+            .next()
+            .map(|(id, k)| (*id, *k.public()));
+        if let Some((id, _)) = next {
+            self.published_below = id + 1;
+        }
+        let mut w = Writer::with_capacity(150 + KEM_PUBLIC_LEN);
+        w.u8(VERSION).u8(KIND_BUNDLE);
+        w.raw(&signed_part(&self.owner, &self.signed, self.kem.as_ref()));
+        w.raw(&self.signature).flag(next.is_some());
+        if let Some((id, public)) = next {
+            w.u32(id).raw(&public);
+        }
+        w.buf
+    }
+
+    fn signed_by_id(&self, id: u32) -> Result<&KeyPair> {
+        [Some(&self.signed), self.previous.as_ref()]
+            .into_iter()
+            .flatten()
+            .find(|s| s.id == id)
+            .map(|s| &s.key)
+            .ok_or(Error::UnknownPreKey)
+    }
+
+    fn one_time_by_id(&self, id: u32) -> Result<&KeyPair> {
+        self.one_time.get(&id).ok_or(if id < self.next_id {
+            Error::PreKeyReused
+        } else {
+            Error::UnknownPreKey
+        })
+    }
+
+    pub(crate) fn consume(&mut self, id: Option<u32>) {
+        if let Some(id) = id {
+            self.one_time.remove(&id);
+        }
+    }
+
+    pub fn serialize(&self, storage_key: &[u8]) -> Result<Vec<u8>> {
+        let mut w = Writer::with_capacity(256 + self.one_time.len() * 36);
+        w.raw(&self.owner);
+        for s in [Some(&self.signed), self.previous.as_ref()] {
+            w.flag(s.is_some());
+            if let Some(s) = s {
+                w.u32(s.id).raw(&s.key.secret_bytes()[..]);
+            }
+        }
+        w.flag(self.kem.is_some());
+        if let Some(k) = &self.kem {
+            w.u32(k.id).raw(&k.seed[..]);
+        }
+        w.raw(&self.signature)
+            .u32(self.next_id)
+            .u32(self.published_below);
+        w.u32(self.one_time.len() as u32);
+        for (id, k) in &self.one_time {
+            w.u32(*id).raw(&k.secret_bytes()[..]);
+        }
+        let plain = Zeroizing::new(w.buf);
+        record::seal(record::KIND_PREKEYS, storage_key, &plain)
+    }
+
+    pub fn deserialize(bytes: &[u8], storage_key: &[u8]) -> Result<Self> {
+        let plain = record::open(
+            record::KIND_PREKEYS,
+            "prekey set record",
+            storage_key,
+            bytes,
+        )?;
+        let mut r = Reader::new(&plain, "prekey set record");
+        let owner = r.array()?;
+        let mut signed = [None, None];
+        for slot in &mut signed {
+            if r.flag()? {
+                *slot = Some(SignedPreKey {
+                    id: r.u32()?,
+                    key: KeyPair::from_secret(*Zeroizing::new(r.array()?)),
+                });
+            }
+        }
+        let [Some(current), previous] = signed else {
+            return Err(Error::format("the prekey set record has no signed prekey"));
+        };
+        let kem = if r.flag()? {
+            Some(KemPreKey::from_seed(r.u32()?, Zeroizing::new(r.array()?)))
+        } else {
+            None
+        };
+        let signature = r.array()?;
+        let next_id = r.u32()?;
+        let published_below = r.u32()?;
+        let count = r.u32()? as usize;
+        if count > MAX_ONE_TIME {
+            return Err(Error::format(
+                "the prekey set record has too many one-time prekeys",
+            ));
+        }
+        let mut one_time = BTreeMap::new();
+        for _ in 0..count {
+            let id = r.u32()?;
+            if id >= next_id
+                || one_time
+                    .insert(id, KeyPair::from_secret(*Zeroizing::new(r.array()?)))
+                    .is_some()
+            {
+                return Err(Error::format(
+                    "the prekey set record has an invalid one-time prekey id",
+                ));
+            }
+        }
+        r.finish()?;
+        Ok(PreKeySet {
+            owner,
+            signed: current,
+            previous,
+            kem,
+            signature,
+            one_time,
+            next_id,
+            published_below,
+        })
+    }
+}
+
+/// A parsed, verified bundle.
+pub struct Bundle {
+    pub identity: PeerIdentity,
+    signed_id: u32,
+    signed: [u8; 32],
+    kem: Option<(u32, Box<EncapsulationKey<MlKem768>>)>,
+    one_time: Option<(u32, [u8; 32])>,
+}
+
+impl Bundle {
+    pub fn parse(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes, "prekey bundle");
+        r.header(VERSION, KIND_BUNDLE)?;
+        let start = 2;
+        let identity = PeerIdentity::parse(r.take(32)?)
+            .map_err(|_| Error::format("the bundle's identity key is invalid"))?;
+        let signed_id = r.u32()?;
+        let signed = r.array()?;
+        let kem = if r.flag()? {
+            let id = r.u32()?;
+            let public: [u8; KEM_PUBLIC_LEN] = r.array()?;
+            let key = EncapsulationKey::<MlKem768>::new(&public.into())
+                .map_err(|_| Error::format("the bundle's ML-KEM key is invalid"))?;
+            Some((id, Box::new(key)))
+        } else {
+            None
+        };
+        let end = bytes.len() - r.rest_len();
+        let signature: [u8; 64] = r.array()?;
+        let one_time = if r.flag()? {
+            Some((r.u32()?, r.array()?))
+        } else {
+            None
+        };
+        r.finish()?;
+        if !identity.verify(&[SIGNED_DOMAIN, &bytes[start..end]].concat(), &signature) {
+            return Err(Error::BadSignature);
+        }
+        Ok(Bundle {
+            identity,
+            signed_id,
+            signed,
+            kem,
+            one_time,
+        })
+    }
+}
+
+/// Alice's side: the session key, her ephemeral key (also her first ratchet
+/// key), and the header that lets Bob run the same agreement.
+pub struct Started {
+    pub shared: Secret32,
+    pub ephemeral: KeyPair,
+    /// DH(ephemeral, signed prekey): also the first ratchet step's DH.
+    pub dh3: Secret32,
+    pub signed_prekey: [u8; 32],
+    pub header: Vec<u8>,
+}
+
+fn shared_key(parts: &[&[u8]], kem: bool) -> Secret32 {
+    let mut ikm = Zeroizing::new(vec![0xFF; 32]);
+    for p in parts {
+        ikm.extend_from_slice(p);
+    }
+    derive_key(&[0u8; 32], &ikm, if kem { PQXDH_INFO } else { X3DH_INFO })
+}
+
+pub fn start(identity: &IdentityKey, bundle: &Bundle) -> Result<Started> {
+    let ephemeral = KeyPair::generate()?;
+    let dh1 = identity.x25519().dh(&bundle.signed)?;
+    let dh2 = ephemeral.dh(&bundle.identity.x25519())?;
+    let dh3 = ephemeral.dh(&bundle.signed)?;
+    let dh4 = match &bundle.one_time {
+        Some((_, k)) => Some(ephemeral.dh(k)?),
+        None => None,
+    };
+    let encapsulated = match &bundle.kem {
+        Some((id, key)) => {
+            let m = random::<32>()?;
+            let (ct, ss) = key.encapsulate_deterministic(&(*m).into());
+            Some((*id, ct, Zeroizing::new(<[u8; 32]>::from(ss))))
+        }
+        None => None,
+    };
+    let mut parts: Vec<&[u8]> = vec![&dh1[..], &dh2[..], &dh3[..]];
+    if let Some(d) = &dh4 {
+        parts.push(&d[..]);
+    }
+    if let Some((_, _, ss)) = &encapsulated {
+        parts.push(&ss[..]);
+    }
+    let shared = shared_key(&parts, encapsulated.is_some());
+
+    let mut w = Writer::with_capacity(90 + KEM_CIPHERTEXT_LEN);
+    w.u8(VERSION)
+        .u8(KIND_PREKEY_MESSAGE)
+        .raw(&identity.public_key())
+        .raw(ephemeral.public());
+    w.u32(bundle.signed_id).flag(bundle.one_time.is_some());
+    if let Some((id, _)) = bundle.one_time {
+        w.u32(id);
+    }
+    w.flag(encapsulated.is_some());
+    if let Some((id, ct, _)) = &encapsulated {
+        w.u32(*id).raw(ct.as_slice());
+    }
+    Ok(Started {
+        shared,
+        ephemeral,
+        dh3,
+        signed_prekey: bundle.signed,
+        header: w.buf,
+    })
+}
+
+/// A parsed prekey-message header.
+pub struct PreKeyHeader<'a> {
+    pub sender: [u8; 32],
+    pub base: [u8; 32],
+    signed_id: u32,
+    pub one_time_id: Option<u32>,
+    kem: Option<(u32, &'a [u8])>,
+    /// The ratchet message that follows the header.
+    pub inner: &'a [u8],
+    pub header: &'a [u8],
+}
+
+impl<'a> PreKeyHeader<'a> {
+    pub fn parse(message: &'a [u8]) -> Result<Self> {
+        let mut r = Reader::new(message, "prekey message");
+        r.header(VERSION, KIND_PREKEY_MESSAGE)?;
+        let sender = r.array()?;
+        let base = r.array()?;
+        let signed_id = r.u32()?;
+        let one_time_id = if r.flag()? { Some(r.u32()?) } else { None };
+        let kem = if r.flag()? {
+            Some((r.u32()?, r.take(KEM_CIPHERTEXT_LEN)?))
+        } else {
+            None
+        };
+        let inner = r.rest();
+        let header = &message[..message.len() - inner.len()];
+        Ok(PreKeyHeader {
+            sender,
+            base,
+            signed_id,
+            one_time_id,
+            kem,
+            inner,
+            header,
+        })
+    }
+}
+
+/// Bob's side of the agreement: the session key and the keys his ratchet starts from.
+pub struct Accepted {
+    pub shared: Secret32,
+    pub dh3: Secret32,
+    pub signed_prekey: KeyPair,
+}
+
+pub fn accept(
+    identity: &IdentityKey,
+    set: &PreKeySet,
+    header: &PreKeyHeader,
+    sender: &PeerIdentity,
+) -> Result<Accepted> {
+    set.check_owner(identity)?;
+    let signed = set.signed_by_id(header.signed_id)?;
+    let one_time = header
+        .one_time_id
+        .map(|id| set.one_time_by_id(id))
+        .transpose()?;
+    let decapsulated = match (&header.kem, &set.kem) {
+        (None, _) => None,
+        (Some((id, ct)), Some(k)) if *id == k.id => {
+            let ct: [u8; KEM_CIPHERTEXT_LEN] = (*ct).try_into().expect("length read exactly");
+            Some(Zeroizing::new(<[u8; 32]>::from(
+                k.key.decapsulate(&ct.into()),
+            )))
+        }
+        (Some(_), _) => return Err(Error::UnknownPreKey),
+    };
+    let dh1 = signed.dh(&sender.x25519())?;
+    let dh2 = identity.x25519().dh(&header.base)?;
+    let dh3 = signed.dh(&header.base)?;
+    let dh4 = match one_time {
+        Some(k) => Some(k.dh(&header.base)?),
+        None => None,
+    };
+    let mut parts: Vec<&[u8]> = vec![&dh1[..], &dh2[..], &dh3[..]];
+    if let Some(d) = &dh4 {
+        parts.push(&d[..]);
+    }
+    if let Some(ss) = &decapsulated {
+        parts.push(&ss[..]);
+    }
+    let shared = shared_key(&parts, decapsulated.is_some());
+    Ok(Accepted {
+        shared,
+        dh3,
+        signed_prekey: signed.clone(),
+    })
+}

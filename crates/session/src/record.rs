@@ -1,0 +1,51 @@
+//! Encrypted, versioned records for persisting sessions, prekey sets and
+//! identities: `version ‖ kind ‖ nonce(24) ‖ XChaCha20-Poly1305(state)`,
+//! with a fresh random nonce every time and the first two bytes authenticated.
+
+use zeroize::Zeroizing;
+
+use crate::aead::{xchacha_open, xchacha_seal, TAG_LEN};
+use crate::codec::Reader;
+use crate::error::{Error, Result};
+use crate::keys::random;
+
+pub const VERSION: u8 = 1;
+pub const KIND_SESSION: u8 = 0x30;
+pub const KIND_PREKEYS: u8 = 0x31;
+pub const KIND_IDENTITY: u8 = 0x32;
+
+const DOMAIN: &[u8] = b"keyward record v1";
+
+fn storage_key(key: &[u8]) -> Result<&[u8; 32]> {
+    key.try_into().map_err(|_| {
+        Error::InvalidArgument(format!("a storage key is 32 bytes, not {}", key.len()))
+    })
+}
+
+fn aad(kind: u8) -> Vec<u8> {
+    let mut aad = DOMAIN.to_vec();
+    aad.extend_from_slice(&[VERSION, kind]);
+    aad
+}
+
+pub fn seal(kind: u8, key: &[u8], state: &[u8]) -> Result<Vec<u8>> {
+    let key = storage_key(key)?;
+    let nonce = random::<24>()?;
+    let mut out = Vec::with_capacity(2 + 24 + state.len() + TAG_LEN);
+    out.extend_from_slice(&[VERSION, kind]);
+    out.extend_from_slice(&nonce[..]);
+    xchacha_seal(key, &nonce[..], &aad(kind), state, &mut out)?;
+    Ok(out)
+}
+
+pub fn open(kind: u8, what: &'static str, key: &[u8], record: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    let key = storage_key(key)?;
+    let mut r = Reader::new(record, what);
+    r.header(VERSION, kind)?;
+    let nonce: [u8; 24] = r.array()?;
+    let sealed = r.rest();
+    if sealed.len() < TAG_LEN {
+        return Err(Error::Format(format!("the {what} is truncated")));
+    }
+    xchacha_open(key, &nonce, &aad(kind), sealed)
+}

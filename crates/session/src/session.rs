@@ -1,0 +1,339 @@
+//! A session between two identities: started online by Noise_IK or offline
+//! from a prekey bundle, then carried by the Double Ratchet.
+
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::codec::{Reader, Writer};
+use crate::error::{Error, Result};
+use crate::identity::{IdentityKey, PeerIdentity};
+use crate::kdf::kdf_rk;
+use crate::keys::KeyPair;
+use crate::noise::{Handshake, Keys};
+use crate::prekeys::{self, Bundle, PreKeyHeader, PreKeySet, KIND_PREKEY_MESSAGE};
+use crate::ratchet::{self, Ratchet, KIND_MESSAGE};
+use crate::record;
+
+pub const PROTOCOL: &str = "Noise_IK_25519_ChaChaPoly_BLAKE2s";
+pub const VERSION: u8 = 1;
+pub const KIND_HANDSHAKE_INIT: u8 = 0x10;
+pub const KIND_HANDSHAKE_REPLY: u8 = 0x11;
+/// The largest application payload a handshake message carries.
+pub const MAX_HANDSHAKE_PAYLOAD: usize = 60_000;
+const PROLOGUE_DOMAIN: &[u8] = b"keyward noise_ik v1\0";
+
+pub struct Session {
+    ratchet: Ratchet,
+    local: [u8; 32],
+    peer: [u8; 32],
+    /// Both identities, initiator first: authenticated with every message.
+    prefix: [u8; 64],
+    /// Offline initiator: the header each message carries until a reply arrives.
+    outgoing_prekey: Option<Vec<u8>>,
+    /// Offline responder: the header of the accepted start, for its later copies.
+    incoming_prekey: Option<Vec<u8>>,
+}
+
+fn prefix(initiator: &[u8; 32], responder: &[u8; 32]) -> [u8; 64] {
+    let mut p = [0u8; 64];
+    p[..32].copy_from_slice(initiator);
+    p[32..].copy_from_slice(responder);
+    p
+}
+
+fn prologue(user: &[u8]) -> Vec<u8> {
+    [PROLOGUE_DOMAIN, user].concat()
+}
+
+fn payload_arg(payload: &[u8]) -> Result<()> {
+    if payload.len() > MAX_HANDSHAKE_PAYLOAD {
+        return Err(Error::InvalidArgument(format!(
+            "a handshake payload is at most {MAX_HANDSHAKE_PAYLOAD} bytes"
+        )));
+    }
+    Ok(())
+}
+
+fn handshake_body(message: &[u8], kind: u8) -> Result<&[u8]> {
+    let mut r = Reader::new(message, "handshake message");
+    r.header(VERSION, kind)?;
+    Ok(r.rest())
+}
+
+/// The initiator between `initiate` and `complete`.
+pub struct Initiating {
+    handshake: Handshake,
+    ratchet_key: KeyPair,
+    local: [u8; 32],
+    peer: [u8; 32],
+}
+
+pub struct Responded {
+    pub session: Session,
+    pub reply: Vec<u8>,
+    /// The initiator's Ed25519 identity: the caller decides whether to trust it.
+    pub peer: [u8; 32],
+    pub payload: Zeroizing<Vec<u8>>,
+}
+
+impl Initiating {
+    pub fn complete(mut self, reply: &[u8]) -> Result<(Session, Zeroizing<Vec<u8>>)> {
+        let body = handshake_body(reply, KIND_HANDSHAKE_REPLY)?;
+        let inner = self.handshake.read(body)?;
+        if inner.len() < 32 {
+            return Err(Error::Handshake("the reply carries no ratchet key"));
+        }
+        let theirs: [u8; 32] = inner[..32].try_into().expect("length checked");
+        let root = self.handshake.root_key()?;
+        let session = Session::new(
+            Ratchet::announced(root, self.ratchet_key, theirs),
+            self.local,
+            self.peer,
+            prefix(&self.local, &self.peer),
+        );
+        Ok((session, Zeroizing::new(inner[32..].to_vec())))
+    }
+}
+
+impl Session {
+    fn new(ratchet: Ratchet, local: [u8; 32], peer: [u8; 32], prefix: [u8; 64]) -> Self {
+        Session {
+            ratchet,
+            local,
+            peer,
+            prefix,
+            outgoing_prekey: None,
+            incoming_prekey: None,
+        }
+    }
+
+    /// Noise_IK message 1 to `peer_public_key` (Ed25519), carrying our identity,
+    /// our first ratchet key and `payload` (encrypted, not yet forward-secret).
+    pub fn initiate(
+        identity: &IdentityKey,
+        peer_public_key: &[u8],
+        user_prologue: &[u8],
+        payload: &[u8],
+    ) -> Result<(Initiating, Vec<u8>)> {
+        payload_arg(payload)?;
+        let peer = PeerIdentity::parse(peer_public_key)?;
+        let secret = identity.x25519().secret_bytes();
+        let prologue = prologue(user_prologue);
+        let mut handshake = Handshake::new(
+            PROTOCOL,
+            true,
+            &Keys {
+                local_static: Some(&secret[..]),
+                remote_static: Some(&peer.x25519()),
+                prologue: &prologue,
+                fixed_ephemeral: None,
+            },
+        )?;
+        let ratchet_key = KeyPair::generate()?;
+        let local = identity.public_key();
+        let inner = Zeroizing::new([&local[..], ratchet_key.public(), payload].concat());
+        let mut message = vec![VERSION, KIND_HANDSHAKE_INIT];
+        message.extend_from_slice(&handshake.write(&inner)?);
+        Ok((
+            Initiating {
+                handshake,
+                ratchet_key,
+                local,
+                peer: peer.bytes(),
+            },
+            message,
+        ))
+    }
+
+    /// Reads message 1 and answers it. `expected_peer` refuses any other initiator.
+    pub fn respond(
+        identity: &IdentityKey,
+        message: &[u8],
+        user_prologue: &[u8],
+        payload: &[u8],
+        expected_peer: Option<&[u8]>,
+    ) -> Result<Responded> {
+        payload_arg(payload)?;
+        let expected = expected_peer.map(PeerIdentity::parse).transpose()?;
+        let body = handshake_body(message, KIND_HANDSHAKE_INIT)?;
+        let secret = identity.x25519().secret_bytes();
+        let prologue = prologue(user_prologue);
+        let mut handshake = Handshake::new(
+            PROTOCOL,
+            false,
+            &Keys {
+                local_static: Some(&secret[..]),
+                remote_static: None,
+                prologue: &prologue,
+                fixed_ephemeral: None,
+            },
+        )?;
+        let inner = handshake.read(body)?;
+        if inner.len() < 64 {
+            return Err(Error::Handshake("the first message carries no identity"));
+        }
+        let peer = PeerIdentity::parse(&inner[..32])
+            .map_err(|_| Error::Handshake("the initiator's identity key is invalid"))?;
+        let remote_static = handshake
+            .remote_static()
+            .ok_or(Error::Handshake("no static key was received"))?;
+        if !bool::from(peer.x25519().ct_eq(remote_static)) {
+            return Err(Error::Handshake(
+                "the initiator's identity does not match its static key",
+            ));
+        }
+        if let Some(expected) = expected {
+            if !bool::from(expected.bytes().ct_eq(&peer.bytes())) {
+                return Err(Error::UnexpectedPeer);
+            }
+        }
+        let theirs: [u8; 32] = inner[32..64].try_into().expect("length checked");
+        let ours = KeyPair::generate()?;
+        let reply_inner = Zeroizing::new([ours.public(), payload].concat());
+        let mut reply = vec![VERSION, KIND_HANDSHAKE_REPLY];
+        reply.extend_from_slice(&handshake.write(&reply_inner)?);
+        let root = handshake.root_key()?;
+        let local = identity.public_key();
+        let session = Session::new(
+            Ratchet::sender(root, ours, theirs),
+            local,
+            peer.bytes(),
+            prefix(&peer.bytes(), &local),
+        );
+        Ok(Responded {
+            session,
+            reply,
+            peer: peer.bytes(),
+            payload: Zeroizing::new(inner[64..].to_vec()),
+        })
+    }
+
+    /// Offline start from a signed bundle. Messages carry the X3DH header
+    /// until the first reply arrives.
+    pub fn from_bundle(identity: &IdentityKey, bundle: &[u8]) -> Result<Session> {
+        let bundle = Bundle::parse(bundle)?;
+        let started = prekeys::start(identity, &bundle)?;
+        let (root, chain) = kdf_rk(&started.shared, &started.dh3);
+        let local = identity.public_key();
+        let peer = bundle.identity.bytes();
+        let ratchet =
+            Ratchet::sender_with_chain(root, chain, started.ephemeral, started.signed_prekey);
+        let mut session = Session::new(ratchet, local, peer, prefix(&local, &peer));
+        session.outgoing_prekey = Some(started.header);
+        Ok(session)
+    }
+
+    /// The receiver's side of an offline start: runs the agreement with the
+    /// prekeys the message names, decrypts it, and only then consumes the
+    /// one-time prekey.
+    pub fn accept(
+        identity: &IdentityKey,
+        set: &mut PreKeySet,
+        message: &[u8],
+        ad: &[u8],
+    ) -> Result<(Session, Vec<u8>)> {
+        let header = PreKeyHeader::parse(message)?;
+        let sender = PeerIdentity::parse(&header.sender)
+            .map_err(|_| Error::format("the sender's identity key is invalid"))?;
+        let accepted = prekeys::accept(identity, set, &header, &sender)?;
+        let (root, chain) = kdf_rk(&accepted.shared, &accepted.dh3);
+        let local = identity.public_key();
+        let ratchet =
+            Ratchet::receiver_with_chain(root, chain, accepted.signed_prekey, header.base);
+        let mut session = Session::new(
+            ratchet,
+            local,
+            header.sender,
+            prefix(&header.sender, &local),
+        );
+        let plaintext = session.ratchet.decrypt(&session.prefix, header.inner, ad)?;
+        session.incoming_prekey = Some(header.header.to_vec());
+        set.consume(header.one_time_id);
+        Ok((session, plaintext))
+    }
+
+    pub fn local_public_key(&self) -> [u8; 32] {
+        self.local
+    }
+
+    pub fn peer_public_key(&self) -> [u8; 32] {
+        self.peer
+    }
+
+    pub fn encrypt(&mut self, plaintext: &[u8], ad: &[u8]) -> Result<Vec<u8>> {
+        let message = self.ratchet.encrypt(&self.prefix, plaintext, ad)?;
+        Ok(match &self.outgoing_prekey {
+            Some(header) => [header.as_slice(), &message].concat(),
+            None => message,
+        })
+    }
+
+    pub fn decrypt(&mut self, message: &[u8], ad: &[u8]) -> Result<Vec<u8>> {
+        let inner = match message.get(..2) {
+            Some([ratchet::VERSION, KIND_MESSAGE]) => message,
+            Some([prekeys::VERSION, KIND_PREKEY_MESSAGE]) => {
+                let header = PreKeyHeader::parse(message)?;
+                match &self.incoming_prekey {
+                    Some(accepted) if accepted.as_slice() == header.header => header.inner,
+                    _ => {
+                        return Err(Error::format(
+                            "this prekey message starts a different session",
+                        ))
+                    }
+                }
+            }
+            _ => {
+                return Err(Error::format(
+                    "this is not a session message of this version",
+                ))
+            }
+        };
+        let plaintext = self.ratchet.decrypt(&self.prefix, inner, ad)?;
+        self.outgoing_prekey = None;
+        Ok(plaintext)
+    }
+
+    pub fn serialize(&self, storage_key: &[u8]) -> Result<Vec<u8>> {
+        let mut w = Writer::with_capacity(512);
+        w.raw(&self.local).raw(&self.peer).raw(&self.prefix);
+        for header in [&self.outgoing_prekey, &self.incoming_prekey] {
+            w.flag(header.is_some());
+            if let Some(h) = header {
+                w.bytes(h);
+            }
+        }
+        self.ratchet.write(&mut w);
+        let plain = Zeroizing::new(w.buf);
+        record::seal(record::KIND_SESSION, storage_key, &plain)
+    }
+
+    pub fn deserialize(bytes: &[u8], storage_key: &[u8]) -> Result<Session> {
+        let plain = record::open(record::KIND_SESSION, "session record", storage_key, bytes)?;
+        let mut r = Reader::new(&plain, "session record");
+        let local = r.array()?;
+        let peer = r.array()?;
+        let prefix = r.array()?;
+        let mut headers = [None, None];
+        for h in &mut headers {
+            if r.flag()? {
+                *h = Some(r.bytes()?.to_vec());
+            }
+        }
+        let ratchet = Ratchet::read(&mut r)?;
+        r.finish()?;
+        let [outgoing_prekey, incoming_prekey] = headers;
+        Ok(Session {
+            ratchet,
+            local,
+            peer,
+            prefix,
+            outgoing_prekey,
+            incoming_prekey,
+        })
+    }
+
+    #[cfg(feature = "testing")]
+    pub fn secrets_for_testing(&self) -> Vec<[u8; 32]> {
+        self.ratchet.secrets_for_testing()
+    }
+}

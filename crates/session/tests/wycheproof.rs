@@ -1,0 +1,112 @@
+//! Every Wycheproof case for the primitives the sessions use (X25519,
+//! Ed25519, ChaCha20-Poly1305, XChaCha20-Poly1305), through keyward's own
+//! entry points, with the expected result for invalid and acceptable cases.
+
+use keyward_session::aead::{chacha_open, chacha_seal, xchacha_open, xchacha_seal};
+use keyward_session::keys::KeyPair;
+use serde_json::Value;
+
+fn load(name: &str) -> Value {
+    let path = format!(
+        "{}/../../fixtures/vectors/wycheproof/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("JSON")
+}
+
+fn hex(case: &Value, field: &str) -> Vec<u8> {
+    hex::decode(case[field].as_str().unwrap_or_else(|| panic!("{field}"))).expect("hex")
+}
+
+fn each_case(file: &str, mut check: impl FnMut(&Value, &Value, &str)) {
+    let doc = load(file);
+    let mut count = 0;
+    for group in doc["testGroups"].as_array().unwrap() {
+        for case in group["tests"].as_array().unwrap() {
+            check(group, case, case["result"].as_str().unwrap());
+            count += 1;
+        }
+    }
+    assert_eq!(
+        count as u64,
+        doc["numberOfTests"].as_u64().unwrap(),
+        "{file}"
+    );
+}
+
+#[test]
+fn x25519() {
+    each_case("x25519_test.json", |_, case, result| {
+        let id = &case["tcId"];
+        let secret: [u8; 32] = hex(case, "private").try_into().unwrap();
+        let public: [u8; 32] = hex(case, "public").try_into().unwrap();
+        let shared = hex(case, "shared");
+        assert_eq!(KeyPair::x25519(secret, public).to_vec(), shared, "tc {id}");
+        // The protocol-level DH refuses exactly the all-zero results (low-order points).
+        let dh = KeyPair::from_secret(secret).dh(&public);
+        if shared.iter().all(|b| *b == 0) {
+            assert!(
+                dh.is_err(),
+                "tc {id}: an all-zero shared secret must be refused"
+            );
+            assert_ne!(result, "valid", "tc {id}");
+        } else {
+            assert_eq!(dh.unwrap().to_vec(), shared, "tc {id}");
+        }
+    });
+}
+
+#[test]
+fn ed25519() {
+    each_case("ed25519_test.json", |group, case, result| {
+        let id = &case["tcId"];
+        let public = hex(&group["publicKey"], "pk");
+        let ok = keyward_session::verify(&public, &hex(case, "msg"), &hex(case, "sig"));
+        assert_eq!(ok, result == "valid", "tc {id} ({result})");
+    });
+}
+
+fn aead(
+    file: &str,
+    seal: fn(&[u8; 32], &[u8], &[u8], &[u8], &mut Vec<u8>) -> keyward_session::Result<()>,
+    open: fn(
+        &[u8; 32],
+        &[u8],
+        &[u8],
+        &[u8],
+    ) -> keyward_session::Result<zeroize::Zeroizing<Vec<u8>>>,
+) {
+    each_case(file, |_, case, result| {
+        let id = &case["tcId"];
+        let (key, iv, aad, msg) = (
+            hex(case, "key"),
+            hex(case, "iv"),
+            hex(case, "aad"),
+            hex(case, "msg"),
+        );
+        let sealed = [hex(case, "ct"), hex(case, "tag")].concat();
+        let Ok(key) = <[u8; 32]>::try_from(key.as_slice()) else {
+            assert_ne!(result, "valid", "tc {id}");
+            return;
+        };
+        let opened = open(&key, &iv, &aad, &sealed);
+        if result == "valid" {
+            let mut out = Vec::new();
+            seal(&key, &iv, &aad, &msg, &mut out).unwrap();
+            assert_eq!(out, sealed, "tc {id}");
+            assert_eq!(&opened.unwrap()[..], &msg[..], "tc {id}");
+        } else {
+            assert!(opened.is_err(), "tc {id} must fail");
+        }
+    });
+}
+
+#[test]
+fn chacha20_poly1305() {
+    aead("chacha20_poly1305_test.json", chacha_seal, chacha_open);
+}
+
+#[test]
+fn xchacha20_poly1305() {
+    aead("xchacha20_poly1305_test.json", xchacha_seal, xchacha_open);
+}
