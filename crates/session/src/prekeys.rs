@@ -57,6 +57,7 @@ pub struct PreKeySet {
     signed: SignedPreKey,
     previous: Option<SignedPreKey>,
     kem: Option<KemPreKey>,
+    previous_kem: Option<KemPreKey>,
     signature: [u8; 64],
     one_time: BTreeMap<u32, KeyPair>,
     next_id: u32,
@@ -98,6 +99,7 @@ impl PreKeySet {
             signed,
             previous: None,
             kem,
+            previous_kem: None,
             signature,
             one_time: BTreeMap::new(),
             next_id: 1,
@@ -150,7 +152,7 @@ impl PreKeySet {
         };
         self.signature = sign(identity, &signed_part(&self.owner, &signed, kem.as_ref()));
         self.previous = Some(std::mem::replace(&mut self.signed, signed));
-        self.kem = kem;
+        self.previous_kem = std::mem::replace(&mut self.kem, kem);
         Ok(())
     }
 
@@ -208,7 +210,7 @@ impl PreKeySet {
     }
 
     pub fn serialize(&self, storage_key: &[u8]) -> Result<Vec<u8>> {
-        let mut w = Writer::with_capacity(256 + self.one_time.len() * 36);
+        let mut w = Writer::with_capacity(512 + self.one_time.len() * 36);
         w.raw(&self.owner);
         for s in [Some(&self.signed), self.previous.as_ref()] {
             w.flag(s.is_some());
@@ -216,9 +218,11 @@ impl PreKeySet {
                 w.u32(s.id).raw(&s.key.secret_bytes()[..]);
             }
         }
-        w.flag(self.kem.is_some());
-        if let Some(k) = &self.kem {
-            w.u32(k.id).raw(&k.seed[..]);
+        for k in [&self.kem, &self.previous_kem] {
+            w.flag(k.is_some());
+            if let Some(k) = k {
+                w.u32(k.id).raw(&k.seed[..]);
+            }
         }
         w.raw(&self.signature)
             .u32(self.next_id)
@@ -252,11 +256,13 @@ impl PreKeySet {
         let [Some(current), previous] = signed else {
             return Err(Error::format("the prekey set record has no signed prekey"));
         };
-        let kem = if r.flag()? {
-            Some(KemPreKey::from_seed(r.u32()?, Zeroizing::new(r.array()?)))
-        } else {
-            None
-        };
+        let mut kems = [None, None];
+        for slot in &mut kems {
+            if r.flag()? {
+                *slot = Some(KemPreKey::from_seed(r.u32()?, Zeroizing::new(r.array()?)));
+            }
+        }
+        let [kem, previous_kem] = kems;
         let signature = r.array()?;
         let next_id = r.u32()?;
         let published_below = r.u32()?;
@@ -285,6 +291,7 @@ impl PreKeySet {
             signed: current,
             previous,
             kem,
+            previous_kem,
             signature,
             one_time,
             next_id,
@@ -466,15 +473,19 @@ pub fn accept(
         .one_time_id
         .map(|id| set.one_time_by_id(id))
         .transpose()?;
-    let decapsulated = match (&header.kem, &set.kem) {
-        (None, _) => None,
-        (Some((id, ct)), Some(k)) if *id == k.id => {
+    let decapsulated = match &header.kem {
+        None => None,
+        Some((id, ct)) => {
+            let k = [&set.kem, &set.previous_kem]
+                .into_iter()
+                .flatten()
+                .find(|k| k.id == *id)
+                .ok_or(Error::UnknownPreKey)?;
             let ct: [u8; KEM_CIPHERTEXT_LEN] = (*ct).try_into().expect("length read exactly");
             Some(Zeroizing::new(<[u8; 32]>::from(
                 k.key.decapsulate(&ct.into()),
             )))
         }
-        (Some(_), _) => return Err(Error::UnknownPreKey),
     };
     let dh1 = signed.dh(&sender.x25519())?;
     let dh2 = identity.x25519().dh(&header.base)?;

@@ -25,6 +25,15 @@ use crate::error::{Error, Result};
 use crate::kdf::{kdf_ck, kdf_rk};
 use crate::keys::{KeyPair, Secret32};
 
+/// Stored keys live in their own heap blocks: moving one (into a map, out
+/// of a queue) moves a pointer, so no stale copy is left in a collection's
+/// memory, and each is zeroized where it lives when dropped.
+type Key = Box<Secret32>;
+
+fn boxed(k: Secret32) -> Key {
+    Box::new(k)
+}
+
 /// At most this many message keys are derived to reach one message (libsignal's limit).
 pub const MAX_FORWARD_JUMPS: u32 = 25_000;
 /// Skipped message keys kept per receiving chain; older ones are dropped.
@@ -61,14 +70,14 @@ impl Header {
 }
 
 struct Chain {
-    key: Secret32,
+    key: Key,
     n: u32,
 }
 
 /// Skipped keys of one receiving chain, by message number.
 struct ReceiveChain {
     ratchet: [u8; 32],
-    skipped: BTreeMap<u32, Secret32>,
+    skipped: BTreeMap<u32, Key>,
     /// Keys of messages below this number that are not in `skipped` were dropped.
     dropped_below: u32,
 }
@@ -104,29 +113,29 @@ impl ReceiveChain {
 /// Message keys derived on the way to a message, newest `MAX_SKIPPED_PER_CHAIN` only.
 #[derive(Default)]
 struct Skipped {
-    keys: VecDeque<(u32, Secret32)>,
+    keys: VecDeque<(u32, Key)>,
     dropped_below: u32,
 }
 
 /// Steps `chain` (at message `from`) to message `to`: the keys in between,
 /// the key for `to`, and the chain key after it.
-fn advance(chain: &Secret32, from: u32, to: u32) -> Result<(Skipped, Secret32, Secret32)> {
+fn advance(chain: &Secret32, from: u32, to: u32) -> Result<(Skipped, Secret32, Key)> {
     if to < from || to - from > MAX_FORWARD_JUMPS {
         return Err(Error::TooFarAhead);
     }
     let mut skipped = Skipped::default();
-    let mut key = chain.clone();
+    let mut key = boxed(chain.clone());
     for n in from..to {
         let (next, mk) = kdf_ck(&key);
-        skipped.keys.push_back((n, mk));
+        skipped.keys.push_back((n, boxed(mk)));
         if skipped.keys.len() > MAX_SKIPPED_PER_CHAIN {
             skipped.keys.pop_front();
             skipped.dropped_below = n + 1 - MAX_SKIPPED_PER_CHAIN as u32;
         }
-        key = next;
+        **key = *next;
     }
     let (next, mk) = kdf_ck(&key);
-    Ok((skipped, mk, next))
+    Ok((skipped, mk, boxed(next)))
 }
 
 /// Keys of an ending chain from `from` up to (not including) `end`.
@@ -135,7 +144,7 @@ fn remaining(chain: &Chain, end: u32) -> Result<Skipped> {
         return Ok(Skipped::default());
     }
     let (mut skipped, last, _) = advance(&chain.key, chain.n, end - 1)?;
-    skipped.keys.push_back((end - 1, last));
+    skipped.keys.push_back((end - 1, boxed(last)));
     if skipped.keys.len() > MAX_SKIPPED_PER_CHAIN {
         skipped.keys.pop_front();
         skipped.dropped_below = end - MAX_SKIPPED_PER_CHAIN as u32;
@@ -156,7 +165,7 @@ pub enum Pending {
 }
 
 pub struct Ratchet {
-    root: Secret32,
+    root: Key,
     ours: KeyPair,
     theirs: Option<[u8; 32]>,
     send: Option<Chain>,
@@ -169,7 +178,7 @@ pub struct Ratchet {
 impl Ratchet {
     fn blank(root: Secret32, ours: KeyPair, pending: Pending) -> Self {
         Ratchet {
-            root,
+            root: boxed(root),
             ours,
             theirs: None,
             send: None,
@@ -196,7 +205,10 @@ impl Ratchet {
     ) -> Self {
         let mut r = Ratchet::blank(root, ours, Pending::None);
         r.theirs = Some(theirs);
-        r.send = Some(Chain { key: chain, n: 0 });
+        r.send = Some(Chain {
+            key: boxed(chain),
+            n: 0,
+        });
         r
     }
 
@@ -209,7 +221,10 @@ impl Ratchet {
     ) -> Self {
         let mut r = Ratchet::blank(root, ours, Pending::Rotate);
         r.theirs = Some(theirs);
-        r.recv = Some(Chain { key: chain, n: 0 });
+        r.recv = Some(Chain {
+            key: boxed(chain),
+            n: 0,
+        });
         r.chains.push_back(ReceiveChain::new(theirs));
         r
     }
@@ -221,8 +236,11 @@ impl Ratchet {
 
     fn receive_step(&mut self, theirs: [u8; 32]) -> Result<()> {
         let (root, chain) = kdf_rk(&self.root, &self.ours.dh(&theirs)?);
-        self.root = root;
-        self.recv = Some(Chain { key: chain, n: 0 });
+        **self.root = *root;
+        self.recv = Some(Chain {
+            key: boxed(chain),
+            n: 0,
+        });
         self.theirs = Some(theirs);
         self.push_chain(ReceiveChain::new(theirs));
         self.pending = Pending::Rotate;
@@ -252,12 +270,18 @@ impl Ratchet {
             let (root, chain) = kdf_rk(&self.root, &ours.dh(&theirs)?);
             self.prev_send = self.send.as_ref().map_or(0, |c| c.n);
             self.ours = ours;
-            self.root = root;
-            self.send = Some(Chain { key: chain, n: 0 });
+            **self.root = *root;
+            self.send = Some(Chain {
+                key: boxed(chain),
+                n: 0,
+            });
         } else {
             let (root, chain) = kdf_rk(&self.root, &self.ours.dh(&theirs)?);
-            self.root = root;
-            self.send = Some(Chain { key: chain, n: 0 });
+            **self.root = *root;
+            self.send = Some(Chain {
+                key: boxed(chain),
+                n: 0,
+            });
         }
         self.pending = Pending::None;
         Ok(())
@@ -284,7 +308,7 @@ impl Ratchet {
         out = w.buf;
         let aad = associated(prefix, &out[..HEADER_LEN], ad);
         seal_once(&mk, &aad, plaintext, &mut out);
-        send.key = next;
+        **send.key = *next;
         send.n += 1;
         Ok(out)
     }
@@ -323,7 +347,7 @@ impl Ratchet {
             Pending::Announced(k) if *k != header.dh => return Err(Error::Decryption),
             _ => {}
         }
-        let mut root = self.root.clone();
+        let mut root: Secret32 = (*self.root).clone();
         if self.pending == Pending::SendChain {
             let theirs = self
                 .theirs
@@ -344,7 +368,7 @@ impl Ratchet {
         let mut fresh = ReceiveChain::new(header.dh);
         fresh.store(skipped);
         self.push_chain(fresh);
-        self.root = root;
+        **self.root = *root;
         self.recv = Some(Chain {
             key: next,
             n: header.n + 1,
@@ -355,6 +379,13 @@ impl Ratchet {
         }
         self.pending = Pending::Rotate;
         Ok(plaintext)
+    }
+
+    /// An upper bound on `write`'s output, so the buffer holding secrets is
+    /// never reallocated (which would free a copy without zeroizing it).
+    pub fn encoded_len_bound(&self) -> usize {
+        let keys: usize = self.chains.iter().map(|c| 40 + 36 * c.skipped.len()).sum();
+        256 + keys
     }
 
     pub fn write(&self, w: &mut Writer) {
@@ -386,7 +417,7 @@ impl Ratchet {
 
     pub fn read(r: &mut Reader) -> Result<Self> {
         let root = secret(r)?;
-        let ours = KeyPair::from_secret(*secret(r)?);
+        let ours = KeyPair::from_secret(**secret(r)?);
         let theirs = read_opt_key(r)?;
         let mut chains = [None, None];
         for slot in &mut chains {
@@ -462,17 +493,19 @@ impl Ratchet {
     /// zeroization test only.
     #[cfg(feature = "testing")]
     pub fn secrets_for_testing(&self) -> Vec<[u8; 32]> {
-        let mut out = vec![*self.root];
-        out.extend(self.send.iter().chain(self.recv.iter()).map(|c| *c.key));
+        let mut out: Vec<[u8; 32]> = vec![**self.root];
+        out.extend(self.send.iter().chain(self.recv.iter()).map(|c| **c.key));
         for c in &self.chains {
-            out.extend(c.skipped.values().map(|k| **k));
+            out.extend(c.skipped.values().map(|k| ***k));
         }
         out
     }
 }
 
-fn secret(r: &mut Reader) -> Result<Secret32> {
-    Ok(Zeroizing::new(r.array()?))
+fn secret(r: &mut Reader) -> Result<Key> {
+    let mut key = boxed(Zeroizing::new([0u8; 32]));
+    key.copy_from_slice(r.take(32)?);
+    Ok(key)
 }
 
 pub fn write_opt_key(w: &mut Writer, key: Option<&[u8; 32]>) {

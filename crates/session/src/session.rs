@@ -294,7 +294,11 @@ impl Session {
     }
 
     pub fn serialize(&self, storage_key: &[u8]) -> Result<Vec<u8>> {
-        let mut w = Writer::with_capacity(512);
+        let headers = [&self.outgoing_prekey, &self.incoming_prekey]
+            .iter()
+            .map(|h| h.as_ref().map_or(1, |h| 5 + h.len()))
+            .sum::<usize>();
+        let mut w = Writer::with_capacity(128 + headers + self.ratchet.encoded_len_bound());
         w.raw(&self.local).raw(&self.peer).raw(&self.prefix);
         for header in [&self.outgoing_prekey, &self.incoming_prekey] {
             w.flag(header.is_some());

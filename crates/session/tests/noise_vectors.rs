@@ -10,41 +10,39 @@ fn hex(v: &Value, field: &str) -> Option<Vec<u8>> {
     v[field].as_str().map(|s| hex::decode(s).expect("hex"))
 }
 
+/// One side's keys as the vector gives them.
+struct Side {
+    local_static: Option<Vec<u8>>,
+    ephemeral: Option<Vec<u8>>,
+    remote_static: Option<Vec<u8>>,
+    prologue: Vec<u8>,
+}
+
+impl Side {
+    fn of(vector: &Value, prefix: &str) -> Side {
+        Side {
+            local_static: hex(vector, &format!("{prefix}_static")),
+            ephemeral: hex(vector, &format!("{prefix}_ephemeral")),
+            remote_static: hex(vector, &format!("{prefix}_remote_static")),
+            prologue: hex(vector, &format!("{prefix}_prologue")).unwrap(),
+        }
+    }
+
+    fn handshake(&self, name: &str, initiator: bool) -> Handshake {
+        let keys = Keys {
+            local_static: self.local_static.as_deref(),
+            fixed_ephemeral: self.ephemeral.as_deref(),
+            remote_static: self.remote_static.as_deref(),
+            prologue: &self.prologue,
+        };
+        Handshake::new(name, initiator, &keys).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+}
+
 fn run(vector: &Value) {
     let name = vector["protocol_name"].as_str().unwrap();
-    let (is, ie, irs) = (
-        hex(vector, "init_static"),
-        hex(vector, "init_ephemeral"),
-        hex(vector, "init_remote_static"),
-    );
-    let (rs, re, rrs) = (
-        hex(vector, "resp_static"),
-        hex(vector, "resp_ephemeral"),
-        hex(vector, "resp_remote_static"),
-    );
-    let (ip, rp) = (
-        hex(vector, "init_prologue").unwrap(),
-        hex(vector, "resp_prologue").unwrap(),
-    );
-    let keys = |s: &Option<Vec<u8>>, e: &Option<Vec<u8>>, r: &Option<Vec<u8>>, p: &Vec<u8>| {
-        (s.clone(), e.clone(), r.clone(), p.clone())
-    };
-    let (a, b) = (keys(&is, &ie, &irs, &ip), keys(&rs, &re, &rrs, &rp));
-    let build = |k: &(Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, Vec<u8>), initiator| {
-        Handshake::new(
-            name,
-            initiator,
-            &Keys {
-                local_static: k.0.as_deref(),
-                fixed_ephemeral: k.1.as_deref(),
-                remote_static: k.2.as_deref(),
-                prologue: &k.3,
-            },
-        )
-        .unwrap_or_else(|e| panic!("{name}: {e}"))
-    };
-    let mut init = build(&a, true);
-    let mut resp = build(&b, false);
+    let mut init = Side::of(vector, "init").handshake(name, true);
+    let mut resp = Side::of(vector, "resp").handshake(name, false);
     let messages = vector["messages"].as_array().unwrap();
     let handshake_len = match &name[6..8] {
         "NN" | "IK" => 2,

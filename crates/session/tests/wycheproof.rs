@@ -66,16 +66,11 @@ fn ed25519() {
     });
 }
 
-fn aead(
-    file: &str,
-    seal: fn(&[u8; 32], &[u8], &[u8], &[u8], &mut Vec<u8>) -> keyward_session::Result<()>,
-    open: fn(
-        &[u8; 32],
-        &[u8],
-        &[u8],
-        &[u8],
-    ) -> keyward_session::Result<zeroize::Zeroizing<Vec<u8>>>,
-) {
+type Seal = fn(&[u8; 32], &[u8], &[u8], &[u8], &mut Vec<u8>) -> keyward_session::Result<()>;
+type Open =
+    fn(&[u8; 32], &[u8], &[u8], &[u8]) -> keyward_session::Result<zeroize::Zeroizing<Vec<u8>>>;
+
+fn aead(file: &str, seal: Seal, open: Open) {
     each_case(file, |_, case, result| {
         let id = &case["tcId"];
         let (key, iv, aad, msg) = (

@@ -1,0 +1,122 @@
+//! Proof that ratchet chain keys and stored message keys are wiped: a global
+//! allocator that, while armed, searches every freed heap block for the
+//! secrets the session held. Dropping the sessions (what `dispose()` does)
+//! and every serialize/deserialize round trip must free none of them intact.
+//! The control test shows the detector does catch an unwiped key.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use common::{bundle_pair, KEY};
+use keyward_session::Session;
+
+const SLOTS: usize = 512;
+
+struct Watch {
+    keys: [[u8; 32]; SLOTS],
+    len: usize,
+}
+
+static WATCH: Mutex<Watch> = Mutex::new(Watch {
+    keys: [[0; 32]; SLOTS],
+    len: 0,
+});
+static ARMED: AtomicBool = AtomicBool::new(false);
+static FOUND: AtomicUsize = AtomicUsize::new(0);
+/// Tests share the allocator: one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+struct Checking;
+
+fn scan(block: &[u8]) {
+    let Ok(watch) = WATCH.try_lock() else { return };
+    for key in &watch.keys[..watch.len] {
+        if block.windows(32).any(|w| w == key) {
+            FOUND.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+unsafe impl GlobalAlloc for Checking {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if ARMED.load(Ordering::SeqCst) && layout.size() >= 32 {
+            scan(unsafe { std::slice::from_raw_parts(ptr, layout.size()) });
+        }
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Checking = Checking;
+
+/// Copies the keys into static memory and wipes the heap copy they came in.
+fn watch(mut keys: Vec<[u8; 32]>) -> usize {
+    let mut w = WATCH.lock().unwrap();
+    w.len = 0;
+    for k in &keys {
+        let i = w.len;
+        w.keys[i] = *k;
+        w.len += 1;
+    }
+    let n = w.len;
+    drop(w);
+    for k in &mut keys {
+        zeroize::Zeroize::zeroize(k);
+    }
+    n
+}
+
+fn armed<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    FOUND.store(0, Ordering::SeqCst);
+    ARMED.store(true, Ordering::SeqCst);
+    let out = f();
+    ARMED.store(false, Ordering::SeqCst);
+    (out, FOUND.load(Ordering::SeqCst))
+}
+
+fn busy_pair() -> (Session, Session) {
+    let (mut a, mut b) = bundle_pair(true);
+    // Skipped keys in two chains, both chains stepped.
+    let early: Vec<_> = (0..6).map(|i| a.encrypt(&[i], b"").unwrap()).collect();
+    b.decrypt(&early[5], b"").unwrap();
+    let r = b.encrypt(b"r", b"").unwrap();
+    a.decrypt(&r, b"").unwrap();
+    let late: Vec<_> = (0..4).map(|i| a.encrypt(&[i], b"").unwrap()).collect();
+    b.decrypt(&late[3], b"").unwrap();
+    (a, b)
+}
+
+#[test]
+fn dropping_a_session_frees_no_chain_or_message_key() {
+    let _serial = SERIAL.lock().unwrap();
+    let (a, b) = busy_pair();
+    let secrets = b.secrets_for_testing();
+    assert!(secrets.len() >= 10, "root, two chains and skipped keys");
+    let watched = watch(secrets);
+    let (_, found) = armed(|| {
+        let record = b.serialize(&KEY).unwrap();
+        let restored = Session::deserialize(&record, &KEY).unwrap();
+        drop(restored);
+        drop(b);
+        drop(a);
+    });
+    assert!(watched >= 10);
+    assert_eq!(found, 0, "a freed block still held a ratchet key");
+}
+
+#[test]
+fn control_the_detector_sees_an_unwiped_key() {
+    let _serial = SERIAL.lock().unwrap();
+    let (_, b) = busy_pair();
+    let secrets = b.secrets_for_testing();
+    let leaked: Vec<u8> = secrets[0].to_vec();
+    watch(secrets);
+    let (_, found) = armed(|| drop(std::hint::black_box(leaked)));
+    assert_eq!(found, 1);
+}
