@@ -31,6 +31,18 @@ export declare class ClientRegistrationState {
   dispose(): void
 }
 
+export declare class IdentityKey {
+  static generate(): IdentityKey
+  static fromSeed(seed: Uint8Array): IdentityKey
+  static deserialize(record: Uint8Array, storageKey: Uint8Array): IdentityKey
+  get publicKey(): Uint8Array
+  get x25519PublicKey(): Uint8Array
+  sign(message: Uint8Array): Uint8Array
+  exportSeed(): Uint8Array
+  serialize(storageKey: Uint8Array): Uint8Array
+  dispose(): void
+}
+
 export declare class PopKey {
   static derive(sessionKey: Uint8Array, sessionId: Uint8Array): PopKey
   static fromBytes(bytes: Uint8Array): PopKey
@@ -39,6 +51,18 @@ export declare class PopKey {
   exportBytes(): Uint8Array
   /** See `handles`. */
   get handle(): number
+  dispose(): void
+}
+
+export declare class PreKeySet {
+  static generate(identity: IdentityKey, oneTime: number, withKem: boolean): PreKeySet
+  static deserialize(record: Uint8Array, storageKey: Uint8Array): PreKeySet
+  bundle(): Uint8Array
+  addOneTime(count: number): void
+  rotate(identity: IdentityKey): void
+  get oneTimeCount(): number
+  get unpublishedCount(): number
+  serialize(storageKey: Uint8Array): Uint8Array
   dispose(): void
 }
 
@@ -84,6 +108,24 @@ export declare class ServerSetup {
   get suite(): string
   registrationResponse(request: Uint8Array, credentialIdentifier: Uint8Array): Uint8Array
   loginStart(record: ServerRegistration | undefined | null, request: Uint8Array, credentialIdentifier: Uint8Array, params?: ServerParamsInput | undefined | null): ServerLoginStart
+  dispose(): void
+}
+
+export declare class Session {
+  static initiate(identity: IdentityKey, peerPublicKey: Uint8Array, prologue: Uint8Array, payload: Uint8Array): Session
+  static respond(identity: IdentityKey, message: Uint8Array, prologue: Uint8Array, payload: Uint8Array, expectedPeer?: Uint8Array | undefined | null): Session
+  static fromBundle(identity: IdentityKey, bundle: Uint8Array): Session
+  static accept(identity: IdentityKey, prekeys: PreKeySet, message: Uint8Array, ad: Uint8Array): Session
+  static deserialize(record: Uint8Array, storageKey: Uint8Array): Session
+  /** Reads the reply; returns the responder's payload. */
+  complete(reply: Uint8Array): Uint8Array
+  takeOutgoing(): Uint8Array | null
+  takeIncoming(): Uint8Array | null
+  encrypt(plaintext: Uint8Array, ad: Uint8Array): Uint8Array
+  decrypt(message: Uint8Array, ad: Uint8Array): Uint8Array
+  serialize(storageKey: Uint8Array): Uint8Array
+  get peerPublicKey(): Uint8Array
+  get establishedState(): boolean
   dispose(): void
 }
 
@@ -183,6 +225,8 @@ export interface IdentifiersInput {
   server?: Uint8Array
 }
 
+export declare function identityVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean
+
 export interface KeyStretchingInput {
   /** `memory-constrained`, `rfc-recommended` or `argon2id-custom`. */
   preset: string
@@ -224,6 +268,8 @@ export declare function popVerify(key: number, method: string, target: string, t
  * allocated or copied on this side.
  */
 export declare function sealBoxInto(key: number, plaintext: Uint8Array, aad: Uint8Array, nowMs: number | undefined | null, out: Uint8Array): void
+
+export declare function secureWipe(buffer: Uint8Array): void
 
 export declare function serverLoginFinishNative(state: ServerLoginState, finalization: Uint8Array, params?: ServerParamsInput | undefined | null): Uint8Array
 

@@ -89,11 +89,42 @@ export class AuthError extends KeywardError {
   }
 }
 
+export type SessionErrorCode =
+  | 'ERR_SESSION_FORMAT'
+  | 'ERR_SESSION_HANDSHAKE'
+  | 'ERR_SESSION_UNEXPECTED_PEER'
+  | 'ERR_SESSION_BAD_SIGNATURE'
+  | 'ERR_SESSION_PREKEY_REUSED'
+  | 'ERR_SESSION_UNKNOWN_PREKEY'
+  | 'ERR_SESSION_DUPLICATE'
+  | 'ERR_SESSION_TOO_FAR_AHEAD'
+  | 'ERR_SESSION_KEY_EXPIRED'
+  | 'ERR_SESSION_RANDOM';
+
+/**
+ * An end-to-end session refused a message, bundle, handshake or record;
+ * `code` says why. A message that does not authenticate is a
+ * `DecryptionError` instead. The session is unchanged and stays usable.
+ */
 export class SessionError extends KeywardError {
-  constructor(message: string, code = 'ERR_SESSION') {
+  declare readonly code: SessionErrorCode;
+  constructor(message: string, code: SessionErrorCode) {
     super(message, code);
   }
 }
+
+const sessionCodes: readonly SessionErrorCode[] = [
+  'ERR_SESSION_FORMAT',
+  'ERR_SESSION_HANDSHAKE',
+  'ERR_SESSION_UNEXPECTED_PEER',
+  'ERR_SESSION_BAD_SIGNATURE',
+  'ERR_SESSION_PREKEY_REUSED',
+  'ERR_SESSION_UNKNOWN_PREKEY',
+  'ERR_SESSION_DUPLICATE',
+  'ERR_SESSION_TOO_FAR_AHEAD',
+  'ERR_SESSION_KEY_EXPIRED',
+  'ERR_SESSION_RANDOM',
+];
 
 export class DecryptionError extends KeywardError {
   constructor(message = 'decryption failed', code = 'ERR_DECRYPTION') {
@@ -158,6 +189,7 @@ const byCode: Record<string, (message: string) => KeywardError> = {
   ERR_FORMAT: (m) => new FormatError(m),
   ERR_INVALID_STATE: (m) => new StateError(m),
   ERR_VAULT_IO: (m) => new VaultIoError(m),
+  ...Object.fromEntries(sessionCodes.map((code) => [code, (m: string) => new SessionError(m, code)])),
 };
 
 const nativePattern = /^\[(ERR_[A-Z0-9_]+)\] ([\s\S]*)$/;

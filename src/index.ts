@@ -8,3 +8,4 @@ export { constantTimeEqual, decodeBase64Url, encodeBase64Url, type TextOrBytes }
 export * from './seal/index';
 export * from './pop/index';
 export * from './auth/index';
+export * from './session/index';

@@ -38,7 +38,7 @@ export interface AuthServiceOptions {
   clock?: () => number;
 }
 
-export interface Session {
+export interface AuthSession {
   username: string;
   sessionId: string;
   expiresAt: number;
@@ -104,11 +104,11 @@ export function createAuthService(options: AuthServiceOptions) {
 
   // Opened tokens, so a session's next requests skip the unsealing; bounded, oldest out first.
   // Expiry and revocation are still checked on every request.
-  const opened = new Map<string, Session>();
+  const opened = new Map<string, AuthSession>();
   const OPENED_MAX = 10_000;
 
   /** The live session a token names, or undefined; synchronous when the token was opened before. */
-  function session(token: string): Session | undefined | Promise<Session | undefined> {
+  function session(token: string): AuthSession | undefined | Promise<AuthSession | undefined> {
     const known = opened.get(token);
     if (known === undefined) return openToken(token);
     if (known.expiresAt <= clock()) return undefined;
@@ -118,7 +118,7 @@ export function createAuthService(options: AuthServiceOptions) {
   }
 
   /** Opens a session token; undefined for anything not a live session of ours. */
-  async function openToken(token: string): Promise<Session | undefined> {
+  async function openToken(token: string): Promise<AuthSession | undefined> {
     let claims: SessionClaims;
     try {
       claims = JSON.parse(Buffer.from(readToken(sessionKey, token, sealOptions('keyward session v1'))).toString('utf8'));
@@ -134,7 +134,7 @@ export function createAuthService(options: AuthServiceOptions) {
     return live;
   }
 
-  const verifier = new PopVerifier<Session>({
+  const verifier = new PopVerifier<AuthSession>({
     lookup: session,
     replayCache: store,
     windowMs: options.popWindowMs,
@@ -212,12 +212,12 @@ export function createAuthService(options: AuthServiceOptions) {
     },
 
     /** Checks a signed request; resolves to its session or throws `PopError`. */
-    verify(request: RequestToVerify): Promise<Session & { sessionId: string }> {
+    verify(request: RequestToVerify): Promise<AuthSession & { sessionId: string }> {
       return verifier.verify(request);
     },
 
     /** Revokes a verified session everywhere the store is shared. */
-    async logout(session: Session) {
+    async logout(session: AuthSession) {
       await store.revoke(session.sessionId, session.expiresAt);
     },
   };

@@ -11,7 +11,7 @@
  * front of signed routes instead of `express.json()`.
  */
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
-import type { AuthService, Session } from '../auth/service';
+import type { AuthService, AuthSession } from '../auth/service';
 import { AuthError, PopError } from '../errors';
 
 declare global {
@@ -19,7 +19,7 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      auth?: Session;
+      auth?: AuthSession;
       rawBody?: Buffer;
     }
   }

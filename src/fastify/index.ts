@@ -12,12 +12,12 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError, PopError } from '../errors';
-import type { AuthService, Session } from '../auth/service';
+import type { AuthService, AuthSession } from '../auth/service';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The verified session, set by `requirePop`. */
-    auth?: Session;
+    auth?: AuthSession;
     /** The request body exactly as received (JSON routes). */
     rawBody?: Buffer;
   }

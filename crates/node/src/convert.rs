@@ -26,6 +26,12 @@ impl CoreError for keyward_pop::Error {
     }
 }
 
+impl CoreError for keyward_session::Error {
+    fn code(&self) -> &'static str {
+        keyward_session::Error::code(self)
+    }
+}
+
 impl CoreError for keyward_seal::Error {
     fn code(&self) -> &'static str {
         keyward_seal::Error::code(self)

@@ -10,6 +10,7 @@ mod owned;
 mod password;
 mod pop;
 mod seal;
+mod session;
 mod states;
 mod stream;
 mod vault;

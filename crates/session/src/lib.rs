@@ -21,17 +21,11 @@ pub use identity::{verify, IdentityKey};
 pub use prekeys::PreKeySet;
 pub use session::{Initiating, Responded, Session};
 
-use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
 
 /// Overwrites `buffer` with zeros in a way the compiler keeps.
 pub fn wipe(buffer: &mut [u8]) {
     buffer.zeroize();
-}
-
-/// Equal length and equal bytes, compared in time that depends only on the lengths.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.ct_eq(b).into()
 }
 
 impl IdentityKey {

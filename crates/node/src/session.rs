@@ -1,0 +1,342 @@
+//! End-to-end session exports: identity keys, prekey sets and sessions as
+//! classes whose secrets stay in Rust. A handshake step leaves its outgoing
+//! message and the peer's payload on the session for the TypeScript layer to
+//! collect, because a factory returns one object.
+
+use keyward_session::{self as core, Error, Initiating};
+use napi::bindgen_prelude::Uint8ArraySlice;
+use napi_derive::napi;
+use zeroize::Zeroizing;
+
+use crate::convert::{guard, secret_out, to_js};
+use crate::owned;
+
+fn disposed(what: &'static str) -> napi::Error {
+    to_js(Error::InvalidState(what))
+}
+
+#[napi]
+pub struct IdentityKey {
+    inner: Option<core::IdentityKey>,
+}
+
+impl IdentityKey {
+    fn get(&self) -> napi::Result<&core::IdentityKey> {
+        self.inner
+            .as_ref()
+            .ok_or_else(|| disposed("this identity key was disposed"))
+    }
+    fn wrap(inner: core::IdentityKey) -> Self {
+        IdentityKey { inner: Some(inner) }
+    }
+}
+
+#[napi]
+impl IdentityKey {
+    #[napi(factory)]
+    pub fn generate() -> napi::Result<Self> {
+        guard(core::IdentityKey::generate).map(Self::wrap)
+    }
+
+    #[napi(factory)]
+    pub fn from_seed(seed: &[u8]) -> napi::Result<Self> {
+        guard(|| core::IdentityKey::from_seed_slice(seed)).map(Self::wrap)
+    }
+
+    #[napi(factory)]
+    pub fn deserialize(record: &[u8], storage_key: &[u8]) -> napi::Result<Self> {
+        guard(|| core::IdentityKey::deserialize(record, storage_key)).map(Self::wrap)
+    }
+
+    #[napi(getter)]
+    pub fn public_key(&self) -> napi::Result<owned::Uint8Array> {
+        Ok(owned::Uint8Array::from(&self.get()?.public_key()[..]))
+    }
+
+    #[napi(getter)]
+    pub fn x25519_public_key(&self) -> napi::Result<owned::Uint8Array> {
+        Ok(owned::Uint8Array::from(
+            &self.get()?.x25519_public_key()[..],
+        ))
+    }
+
+    #[napi]
+    pub fn sign(&self, message: &[u8]) -> napi::Result<owned::Uint8Array> {
+        Ok(owned::Uint8Array::from(&self.get()?.sign(message)[..]))
+    }
+
+    #[napi]
+    pub fn export_seed(&self) -> napi::Result<owned::Uint8Array> {
+        Ok(secret_out(Zeroizing::new(
+            self.get()?.export_seed().to_vec(),
+        )))
+    }
+
+    #[napi]
+    pub fn serialize(&self, storage_key: &[u8]) -> napi::Result<owned::Uint8Array> {
+        let identity = self.get()?;
+        guard(|| identity.serialize(storage_key)).map(owned::Uint8Array::from)
+    }
+
+    #[napi]
+    pub fn dispose(&mut self) {
+        self.inner = None;
+    }
+}
+
+#[napi]
+pub fn identity_verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    core::verify(public_key, message, signature)
+}
+
+#[napi]
+pub struct PreKeySet {
+    inner: Option<core::PreKeySet>,
+}
+
+impl PreKeySet {
+    fn get(&mut self) -> napi::Result<&mut core::PreKeySet> {
+        self.inner
+            .as_mut()
+            .ok_or_else(|| disposed("this prekey set was disposed"))
+    }
+}
+
+#[napi]
+impl PreKeySet {
+    #[napi(factory)]
+    pub fn generate(identity: &IdentityKey, one_time: u32, with_kem: bool) -> napi::Result<Self> {
+        let identity = identity.get()?;
+        guard(|| core::PreKeySet::generate(identity, one_time, with_kem))
+            .map(|s| PreKeySet { inner: Some(s) })
+    }
+
+    #[napi(factory)]
+    pub fn deserialize(record: &[u8], storage_key: &[u8]) -> napi::Result<Self> {
+        guard(|| core::PreKeySet::deserialize(record, storage_key))
+            .map(|s| PreKeySet { inner: Some(s) })
+    }
+
+    #[napi]
+    pub fn bundle(&mut self) -> napi::Result<owned::Uint8Array> {
+        Ok(owned::Uint8Array::from(self.get()?.bundle()))
+    }
+
+    #[napi]
+    pub fn add_one_time(&mut self, count: u32) -> napi::Result<()> {
+        let set = self.get()?;
+        guard(|| set.add_one_time(count))
+    }
+
+    #[napi]
+    pub fn rotate(&mut self, identity: &IdentityKey) -> napi::Result<()> {
+        let identity = identity.get()?;
+        let set = self.get()?;
+        guard(|| set.rotate(identity))
+    }
+
+    #[napi(getter)]
+    pub fn one_time_count(&mut self) -> napi::Result<u32> {
+        Ok(self.get()?.one_time_count() as u32)
+    }
+
+    #[napi(getter)]
+    pub fn unpublished_count(&mut self) -> napi::Result<u32> {
+        Ok(self.get()?.unpublished_count() as u32)
+    }
+
+    #[napi]
+    pub fn serialize(&mut self, storage_key: &[u8]) -> napi::Result<owned::Uint8Array> {
+        let set = self.get()?;
+        guard(|| set.serialize(storage_key)).map(owned::Uint8Array::from)
+    }
+
+    #[napi]
+    pub fn dispose(&mut self) {
+        self.inner = None;
+    }
+}
+
+enum State {
+    Initiating(Box<Initiating>),
+    Established(Box<core::Session>),
+    Disposed,
+}
+
+#[napi]
+pub struct Session {
+    state: State,
+    /// The handshake message to send, once.
+    outgoing: Option<Vec<u8>>,
+    /// The peer's handshake payload or first plaintext, once.
+    incoming: Option<Zeroizing<Vec<u8>>>,
+}
+
+impl Session {
+    fn new(state: State, outgoing: Option<Vec<u8>>, incoming: Option<Zeroizing<Vec<u8>>>) -> Self {
+        Session {
+            state,
+            outgoing,
+            incoming,
+        }
+    }
+
+    fn established(&mut self) -> napi::Result<&mut core::Session> {
+        match &mut self.state {
+            State::Established(s) => Ok(s),
+            State::Initiating(_) => Err(disposed(
+                "the handshake is not complete: call complete(reply) first",
+            )),
+            State::Disposed => Err(disposed("this session was disposed")),
+        }
+    }
+}
+
+#[napi]
+impl Session {
+    #[napi(factory)]
+    pub fn initiate(
+        identity: &IdentityKey,
+        peer_public_key: &[u8],
+        prologue: &[u8],
+        payload: &[u8],
+    ) -> napi::Result<Self> {
+        let identity = identity.get()?;
+        let (initiating, message) =
+            guard(|| core::Session::initiate(identity, peer_public_key, prologue, payload))?;
+        Ok(Session::new(
+            State::Initiating(Box::new(initiating)),
+            Some(message),
+            None,
+        ))
+    }
+
+    #[napi(factory)]
+    pub fn respond(
+        identity: &IdentityKey,
+        message: &[u8],
+        prologue: &[u8],
+        payload: &[u8],
+        expected_peer: Option<&[u8]>,
+    ) -> napi::Result<Self> {
+        let identity = identity.get()?;
+        let r =
+            guard(|| core::Session::respond(identity, message, prologue, payload, expected_peer))?;
+        Ok(Session::new(
+            State::Established(Box::new(r.session)),
+            Some(r.reply),
+            Some(r.payload),
+        ))
+    }
+
+    #[napi(factory)]
+    pub fn from_bundle(identity: &IdentityKey, bundle: &[u8]) -> napi::Result<Self> {
+        let identity = identity.get()?;
+        let session = guard(|| core::Session::from_bundle(identity, bundle))?;
+        Ok(Session::new(
+            State::Established(Box::new(session)),
+            None,
+            None,
+        ))
+    }
+
+    #[napi(factory)]
+    pub fn accept(
+        identity: &IdentityKey,
+        prekeys: &mut PreKeySet,
+        message: &[u8],
+        ad: &[u8],
+    ) -> napi::Result<Self> {
+        let identity = identity.get()?;
+        let set = prekeys.get()?;
+        let (session, plaintext) = guard(|| core::Session::accept(identity, set, message, ad))?;
+        Ok(Session::new(
+            State::Established(Box::new(session)),
+            None,
+            Some(Zeroizing::new(plaintext)),
+        ))
+    }
+
+    #[napi(factory)]
+    pub fn deserialize(record: &[u8], storage_key: &[u8]) -> napi::Result<Self> {
+        let session = guard(|| core::Session::deserialize(record, storage_key))?;
+        Ok(Session::new(
+            State::Established(Box::new(session)),
+            None,
+            None,
+        ))
+    }
+
+    /// Reads the reply; returns the responder's payload.
+    #[napi]
+    pub fn complete(&mut self, reply: &[u8]) -> napi::Result<owned::Uint8Array> {
+        if !matches!(self.state, State::Initiating(_)) {
+            return Err(disposed(
+                "complete() belongs to an initiator waiting for its reply",
+            ));
+        }
+        // A handshake whose reply failed cannot be retried (snow's state is
+        // spent), so the session is left disposed on error.
+        let State::Initiating(initiating) = std::mem::replace(&mut self.state, State::Disposed)
+        else {
+            unreachable!("checked above");
+        };
+        let (session, payload) = guard(|| initiating.complete(reply))?;
+        self.state = State::Established(Box::new(session));
+        Ok(secret_out(payload))
+    }
+
+    #[napi]
+    pub fn take_outgoing(&mut self) -> Option<owned::Uint8Array> {
+        self.outgoing.take().map(owned::Uint8Array::from)
+    }
+
+    #[napi]
+    pub fn take_incoming(&mut self) -> Option<owned::Uint8Array> {
+        self.incoming.take().map(owned::Uint8Array::from)
+    }
+
+    #[napi]
+    pub fn encrypt(&mut self, plaintext: &[u8], ad: &[u8]) -> napi::Result<owned::Uint8Array> {
+        let session = self.established()?;
+        guard(|| session.encrypt(plaintext, ad)).map(owned::Uint8Array::from)
+    }
+
+    #[napi]
+    pub fn decrypt(&mut self, message: &[u8], ad: &[u8]) -> napi::Result<owned::Uint8Array> {
+        let session = self.established()?;
+        guard(|| session.decrypt(message, ad)).map(|p| owned::Uint8Array::from(Zeroizing::new(p)))
+    }
+
+    #[napi]
+    pub fn serialize(&mut self, storage_key: &[u8]) -> napi::Result<owned::Uint8Array> {
+        let session = self.established()?;
+        guard(|| session.serialize(storage_key)).map(owned::Uint8Array::from)
+    }
+
+    #[napi(getter)]
+    pub fn peer_public_key(&mut self) -> napi::Result<owned::Uint8Array> {
+        Ok(owned::Uint8Array::from(
+            &self.established()?.peer_public_key()[..],
+        ))
+    }
+
+    #[napi(getter)]
+    pub fn established_state(&self) -> bool {
+        matches!(self.state, State::Established(_))
+    }
+
+    #[napi]
+    pub fn dispose(&mut self) {
+        self.state = State::Disposed;
+        self.outgoing = None;
+        self.incoming = None;
+    }
+}
+
+#[napi]
+pub fn secure_wipe(mut buffer: Uint8ArraySlice) {
+    // SAFETY: the only slice of this buffer in the call, and no JavaScript
+    // runs while it is held.
+    core::wipe(unsafe { buffer.as_mut() });
+}

@@ -1,0 +1,67 @@
+/**
+ * Long-term identity keys (DESIGN §3): Ed25519 for signatures, with the
+ * X25519 key for handshakes derived from it. The seed stays in Rust.
+ */
+import { bytes, textOrBytes, type TextOrBytes } from '../bytes';
+import { binding, call } from '../native';
+
+type NativeIdentity = InstanceType<typeof binding.IdentityKey>;
+
+export class IdentityKey {
+  /** @internal */
+  readonly native: NativeIdentity;
+  /** The Ed25519 public key: what peers pin and bundles are signed with. */
+  readonly publicKey: Uint8Array;
+  /** The X25519 public key used in handshakes, derived from the Ed25519 key. */
+  readonly x25519PublicKey: Uint8Array;
+
+  private constructor(native: NativeIdentity) {
+    this.native = native;
+    this.publicKey = native.publicKey;
+    this.x25519PublicKey = native.x25519PublicKey;
+  }
+
+  static generate(): IdentityKey {
+    return new IdentityKey(call(() => binding.IdentityKey.generate()));
+  }
+
+  /** The same identity every time for the same 32-byte seed. */
+  static fromSeed(seed: Uint8Array): IdentityKey {
+    const s = bytes(seed, 'seed');
+    return new IdentityKey(call(() => binding.IdentityKey.fromSeed(s)));
+  }
+
+  /** Restores an identity from `serialize(storageKey)`. */
+  static deserialize(record: Uint8Array, storageKey: Uint8Array): IdentityKey {
+    const r = bytes(record, 'record');
+    const k = bytes(storageKey, 'storageKey');
+    return new IdentityKey(call(() => binding.IdentityKey.deserialize(r, k)));
+  }
+
+  /** `true` only for a valid Ed25519 signature (strict: no malleable forms, no small-order keys). */
+  static verify(publicKey: Uint8Array, message: TextOrBytes, signature: Uint8Array): boolean {
+    return binding.identityVerify(bytes(publicKey, 'publicKey'), textOrBytes(message, 'message'), bytes(signature, 'signature'));
+  }
+
+  /** A 64-byte Ed25519 signature. */
+  sign(message: TextOrBytes): Uint8Array {
+    const m = textOrBytes(message, 'message');
+    return call(() => this.native.sign(m));
+  }
+
+  /** Copies the 32-byte secret seed out of Rust. Only for your own backup. */
+  exportSeed(): Uint8Array {
+    return call(() => this.native.exportSeed());
+  }
+
+  /** An encrypted record of this identity under a 32-byte storage key. */
+  serialize(storageKey: Uint8Array): Uint8Array {
+    const k = bytes(storageKey, 'storageKey');
+    return call(() => this.native.serialize(k));
+  }
+
+  /** Wipes the key; later calls throw `StateError`. */
+  dispose(): void {
+    this.native.dispose();
+  }
+}

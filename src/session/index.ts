@@ -1,0 +1,3 @@
+export { IdentityKey } from './identity';
+export { PreKeySet, type PreKeySetOptions } from './prekeys';
+export { Session, secureWipe, type HandshakeOptions, type RespondOptions, type Responded } from './session';

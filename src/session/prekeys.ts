@@ -1,0 +1,85 @@
+/**
+ * Prekeys for offline starts (X3DH, optionally with an ML-KEM-768 prekey as
+ * in PQXDH): the receiver keeps a `PreKeySet` and publishes its bundles.
+ */
+import { bytes } from '../bytes';
+import { InvalidArgumentError } from '../errors';
+import { binding, call } from '../native';
+import type { IdentityKey } from './identity';
+
+type NativeSet = InstanceType<typeof binding.PreKeySet>;
+
+export interface PreKeySetOptions {
+  /** One-time prekeys to create now (default 100). */
+  oneTimePreKeys?: number;
+  /** Add a signed ML-KEM-768 prekey so starts are post-quantum hybrid (default false). */
+  kem?: boolean;
+}
+
+function count(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 100_000) {
+    throw new InvalidArgumentError(`${name} must be a whole number from 0 to 100000`);
+  }
+  return value;
+}
+
+export class PreKeySet {
+  /** @internal */
+  readonly native: NativeSet;
+
+  private constructor(native: NativeSet) {
+    this.native = native;
+  }
+
+  static generate(identity: IdentityKey, options: PreKeySetOptions = {}): PreKeySet {
+    const n = count(options.oneTimePreKeys ?? 100, 'oneTimePreKeys');
+    const kem = options.kem ?? false;
+    if (typeof kem !== 'boolean') throw new InvalidArgumentError('kem must be a boolean');
+    return new PreKeySet(call(() => binding.PreKeySet.generate(identity.native, n, kem)));
+  }
+
+  static deserialize(record: Uint8Array, storageKey: Uint8Array): PreKeySet {
+    const r = bytes(record, 'record');
+    const k = bytes(storageKey, 'storageKey');
+    return new PreKeySet(call(() => binding.PreKeySet.deserialize(r, k)));
+  }
+
+  /**
+   * A signed bundle to publish. Each call includes the next one-time prekey
+   * that was never published; once they run out, bundles carry none (the
+   * start still works, without the one-time prekey's replay protection).
+   */
+  bundle(): Uint8Array {
+    return call(() => this.native.bundle());
+  }
+
+  addOneTimePreKeys(n: number): void {
+    const c = count(n, 'n');
+    call(() => this.native.addOneTime(c));
+  }
+
+  /** A new signed (and KEM) prekey; the previous one still accepts starts already sent. */
+  rotate(identity: IdentityKey): void {
+    call(() => this.native.rotate(identity.native));
+  }
+
+  /** One-time prekeys not yet consumed by a start. */
+  get oneTimePreKeyCount(): number {
+    return call(() => this.native.oneTimeCount);
+  }
+
+  /** One-time prekeys not yet handed out in a bundle. */
+  get unpublishedCount(): number {
+    return call(() => this.native.unpublishedCount);
+  }
+
+  /** Encrypted record; persist it after every `Session.accept`, which consumes a prekey. */
+  serialize(storageKey: Uint8Array): Uint8Array {
+    const k = bytes(storageKey, 'storageKey');
+    return call(() => this.native.serialize(k));
+  }
+
+  dispose(): void {
+    this.native.dispose();
+  }
+}

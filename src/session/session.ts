@@ -1,0 +1,141 @@
+/**
+ * End-to-end sessions (DESIGN §3): started online with Noise_IK or offline
+ * from a prekey bundle, then carried by the Double Ratchet. All keys stay in
+ * Rust; persist with `serialize(storageKey)` after each call that changes
+ * the state (every `encrypt` and `decrypt`).
+ */
+import { bytes, optionalTextOrBytes, textOrBytes, type TextOrBytes } from '../bytes';
+import { binding, call } from '../native';
+import type { IdentityKey } from './identity';
+import type { PreKeySet } from './prekeys';
+
+type NativeSession = InstanceType<typeof binding.Session>;
+const empty = new Uint8Array(0);
+
+export interface HandshakeOptions {
+  /** Bound into the handshake: both sides must pass the same bytes. */
+  prologue?: TextOrBytes;
+  /** Sent encrypted in the handshake message (not forward-secret in message 1). */
+  payload?: TextOrBytes;
+}
+
+export interface RespondOptions extends HandshakeOptions {
+  /** Refuse any initiator but this Ed25519 identity (`ERR_SESSION_UNEXPECTED_PEER`). */
+  expectedPeer?: Uint8Array;
+}
+
+export interface Responded {
+  session: Session;
+  /** Send this back to the initiator. */
+  reply: Uint8Array;
+  /** The initiator's Ed25519 identity: decide whether you trust it before using the session. */
+  peerPublicKey: Uint8Array;
+  payload: Uint8Array;
+}
+
+function take(native: NativeSession, what: 'outgoing' | 'incoming'): Uint8Array {
+  return (what === 'outgoing' ? native.takeOutgoing() : native.takeIncoming()) ?? empty;
+}
+
+export class Session {
+  /** @internal */
+  readonly native: NativeSession;
+
+  private constructor(native: NativeSession) {
+    this.native = native;
+  }
+
+  /**
+   * Starts a Noise_IK handshake with the peer's Ed25519 identity. Send
+   * `message`, then pass the reply to `session.complete(reply)`.
+   */
+  static initiate(identity: IdentityKey, peerPublicKey: Uint8Array, options: HandshakeOptions = {}): { session: Session; message: Uint8Array } {
+    const peer = bytes(peerPublicKey, 'peerPublicKey');
+    const prologue = optionalTextOrBytes(options.prologue, 'prologue') ?? empty;
+    const payload = optionalTextOrBytes(options.payload, 'payload') ?? empty;
+    const native = call(() => binding.Session.initiate(identity.native, peer, prologue, payload));
+    return { session: new Session(native), message: take(native, 'outgoing') };
+  }
+
+  /** Answers a handshake message; the session can encrypt at once. */
+  static respond(identity: IdentityKey, message: Uint8Array, options: RespondOptions = {}): Responded {
+    const m = bytes(message, 'message');
+    const prologue = optionalTextOrBytes(options.prologue, 'prologue') ?? empty;
+    const payload = optionalTextOrBytes(options.payload, 'payload') ?? empty;
+    const expected = options.expectedPeer === undefined ? undefined : bytes(options.expectedPeer, 'expectedPeer');
+    const native = call(() => binding.Session.respond(identity.native, m, prologue, payload, expected));
+    const session = new Session(native);
+    return { session, reply: take(native, 'outgoing'), peerPublicKey: session.peerPublicKey, payload: take(native, 'incoming') };
+  }
+
+  /** Reads the responder's reply and returns its payload. A failed reply ends the handshake. */
+  complete(reply: Uint8Array): Uint8Array {
+    const r = bytes(reply, 'reply');
+    return call(() => this.native.complete(r));
+  }
+
+  /**
+   * Starts from a signed prekey bundle without the peer online. Messages
+   * carry the start until the peer's first reply arrives.
+   */
+  static fromBundle(identity: IdentityKey, bundle: Uint8Array): Session {
+    const b = bytes(bundle, 'bundle');
+    return new Session(call(() => binding.Session.fromBundle(identity.native, b)));
+  }
+
+  /**
+   * The receiving side of an offline start: decrypts the first message and
+   * consumes the one-time prekey it names (a second start with it is
+   * refused with `ERR_SESSION_PREKEY_REUSED`). Persist the prekey set after.
+   */
+  static accept(identity: IdentityKey, preKeys: PreKeySet, message: Uint8Array, options: { ad?: TextOrBytes } = {}): { session: Session; plaintext: Uint8Array } {
+    const m = bytes(message, 'message');
+    const ad = optionalTextOrBytes(options.ad, 'ad') ?? empty;
+    const native = call(() => binding.Session.accept(identity.native, preKeys.native, m, ad));
+    return { session: new Session(native), plaintext: take(native, 'incoming') };
+  }
+
+  static deserialize(record: Uint8Array, storageKey: Uint8Array): Session {
+    const r = bytes(record, 'record');
+    const k = bytes(storageKey, 'storageKey');
+    return new Session(call(() => binding.Session.deserialize(r, k)));
+  }
+
+  /** Encrypts one message; `ad` is authenticated, not sent. */
+  encrypt(plaintext: TextOrBytes, ad?: TextOrBytes): Uint8Array {
+    const p = textOrBytes(plaintext, 'plaintext');
+    const a = ad === undefined ? empty : textOrBytes(ad, 'ad');
+    return call(() => this.native.encrypt(p, a));
+  }
+
+  /**
+   * Decrypts one message, in any order within the limits. A duplicate, a
+   * tampered message or one too far ahead throws and changes nothing.
+   */
+  decrypt(message: Uint8Array, ad?: TextOrBytes): Uint8Array {
+    const m = bytes(message, 'message');
+    const a = ad === undefined ? empty : textOrBytes(ad, 'ad');
+    return call(() => this.native.decrypt(m, a));
+  }
+
+  /** An encrypted, versioned record under a 32-byte storage key, with a fresh nonce each time. */
+  serialize(storageKey: Uint8Array): Uint8Array {
+    const k = bytes(storageKey, 'storageKey');
+    return call(() => this.native.serialize(k));
+  }
+
+  /** The peer's Ed25519 identity. */
+  get peerPublicKey(): Uint8Array {
+    return call(() => this.native.peerPublicKey);
+  }
+
+  /** Wipes every key of the session; later calls throw `StateError`. */
+  dispose(): void {
+    this.native.dispose();
+  }
+}
+
+/** Overwrites `buffer` with zeros (from Rust, so the write is not optimised away). */
+export function secureWipe(buffer: Uint8Array): void {
+  binding.secureWipe(bytes(buffer, 'buffer'));
+}
