@@ -43,6 +43,20 @@ export declare class IdentityKey {
   dispose(): void
 }
 
+/**
+ * A plain Noise handshake (any pattern snow knows over 25519 and
+ * ChaChaPoly): the building block under `Session`, exposed for
+ * interoperating with other Noise implementations.
+ */
+export declare class NoiseHandshake {
+  constructor(protocol: string, initiator: boolean, localStatic: Uint8Array | undefined | null, remoteStatic: Uint8Array | undefined | null, prologue: Uint8Array)
+  write(payload: Uint8Array): Uint8Array
+  read(message: Uint8Array): Uint8Array
+  get handshakeHash(): Uint8Array
+  get remoteStatic(): Uint8Array | null
+  dispose(): void
+}
+
 export declare class PopKey {
   static derive(sessionKey: Uint8Array, sessionId: Uint8Array): PopKey
   static fromBytes(bytes: Uint8Array): PopKey
@@ -294,3 +308,9 @@ export declare function verifyMac(key: SecretKey, parts: Array<Uint8Array>, aad:
 export declare function verifyPassword(hash: string, password: Uint8Array, options?: PasswordOptions | undefined | null, nowMs?: number | undefined | null): Promise<boolean>
 
 export declare function verifyPasswordSync(hash: string, password: Uint8Array, options?: PasswordOptions | undefined | null, nowMs?: number | undefined | null): boolean
+
+/**
+ * X25519 of a 32-byte secret and public key; an all-zero result (a
+ * small-order public key) is refused.
+ */
+export declare function x25519(secret: Uint8Array, public: Uint8Array): Uint8Array

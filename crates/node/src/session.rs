@@ -340,3 +340,85 @@ pub fn secure_wipe(mut buffer: Uint8ArraySlice) {
     // runs while it is held.
     core::wipe(unsafe { buffer.as_mut() });
 }
+
+/// X25519 of a 32-byte secret and public key; an all-zero result (a
+/// small-order public key) is refused.
+#[napi]
+pub fn x25519(secret: &[u8], public: &[u8]) -> napi::Result<owned::Uint8Array> {
+    let pair = |b: &[u8], what: &str| -> napi::Result<[u8; 32]> {
+        b.try_into().map_err(|_| {
+            to_js(Error::InvalidArgument(format!(
+                "the X25519 {what} is 32 bytes, not {}",
+                b.len()
+            )))
+        })
+    };
+    let secret = Zeroizing::new(pair(secret, "secret key")?);
+    let public = pair(public, "public key")?;
+    guard(|| core::keys::KeyPair::agree(*secret, public))
+        .map(|s| secret_out(Zeroizing::new(s.to_vec())))
+}
+
+/// A plain Noise handshake (any pattern snow knows over 25519 and
+/// ChaChaPoly): the building block under `Session`, exposed for
+/// interoperating with other Noise implementations.
+#[napi]
+pub struct NoiseHandshake {
+    inner: Option<core::noise::Handshake>,
+}
+
+impl NoiseHandshake {
+    fn get(&mut self) -> napi::Result<&mut core::noise::Handshake> {
+        self.inner
+            .as_mut()
+            .ok_or_else(|| disposed("this handshake was disposed"))
+    }
+}
+
+#[napi]
+impl NoiseHandshake {
+    #[napi(constructor)]
+    pub fn new(
+        protocol: String,
+        initiator: bool,
+        local_static: Option<&[u8]>,
+        remote_static: Option<&[u8]>,
+        prologue: &[u8],
+    ) -> napi::Result<Self> {
+        let keys = core::noise::Keys {
+            local_static,
+            remote_static,
+            prologue,
+            fixed_ephemeral: None,
+        };
+        let inner = guard(|| core::noise::Handshake::new(&protocol, initiator, &keys))?;
+        Ok(NoiseHandshake { inner: Some(inner) })
+    }
+
+    #[napi]
+    pub fn write(&mut self, payload: &[u8]) -> napi::Result<owned::Uint8Array> {
+        let h = self.get()?;
+        guard(|| h.write(payload)).map(owned::Uint8Array::from)
+    }
+
+    #[napi]
+    pub fn read(&mut self, message: &[u8]) -> napi::Result<owned::Uint8Array> {
+        let h = self.get()?;
+        guard(|| h.read(message)).map(owned::Uint8Array::from)
+    }
+
+    #[napi(getter)]
+    pub fn handshake_hash(&mut self) -> napi::Result<owned::Uint8Array> {
+        Ok(owned::Uint8Array::from(self.get()?.handshake_hash()))
+    }
+
+    #[napi(getter)]
+    pub fn remote_static(&mut self) -> napi::Result<Option<owned::Uint8Array>> {
+        Ok(self.get()?.remote_static().map(owned::Uint8Array::from))
+    }
+
+    #[napi]
+    pub fn dispose(&mut self) {
+        self.inner = None;
+    }
+}

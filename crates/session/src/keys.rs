@@ -1,11 +1,11 @@
-//! X25519 key pairs and Diffie-Hellman over x25519-dalek, and the randomness
-//! everything else draws from.
+//! X25519 key pairs and Diffie-Hellman (through `x25519`), and the
+//! randomness everything else draws from.
 
 use rand_core::{OsRng, RngCore};
-use x25519_dalek::{PublicKey, StaticSecret};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
+use crate::x25519;
 
 pub type Secret32 = Zeroizing<[u8; 32]>;
 
@@ -17,10 +17,10 @@ pub fn random<const N: usize>() -> Result<Zeroizing<[u8; N]>> {
     Ok(out)
 }
 
-/// An X25519 key pair. `StaticSecret` zeroizes itself on drop.
+/// An X25519 key pair; the secret is wiped on drop.
 #[derive(Clone)]
 pub struct KeyPair {
-    secret: StaticSecret,
+    secret: Secret32,
     public: [u8; 32],
 }
 
@@ -30,8 +30,8 @@ impl KeyPair {
     }
 
     pub fn from_secret(bytes: [u8; 32]) -> Self {
-        let secret = StaticSecret::from(bytes);
-        let public = PublicKey::from(&secret).to_bytes();
+        let secret = Zeroizing::new(bytes);
+        let public = x25519::public_key(&secret);
         KeyPair { secret, public }
     }
 
@@ -40,21 +40,18 @@ impl KeyPair {
     }
 
     pub fn secret_bytes(&self) -> Secret32 {
-        Zeroizing::new(self.secret.to_bytes())
-    }
-
-    /// Raw X25519, no contributory check (for the known-answer tests).
-    pub fn x25519(secret: [u8; 32], public: [u8; 32]) -> [u8; 32] {
-        x25519_dalek::x25519(secret, public)
+        self.secret.clone()
     }
 
     /// X25519 with `their` public key. An all-zero result (a small-order
     /// point) is refused: every DH in keyward must contribute.
     pub fn dh(&self, their: &[u8; 32]) -> Result<Secret32> {
-        let shared = self.secret.diffie_hellman(&PublicKey::from(*their));
-        if !shared.was_contributory() {
-            return Err(Error::Decryption);
-        }
-        Ok(Zeroizing::new(shared.to_bytes()))
+        Self::agree(*self.secret, *their)
+    }
+
+    /// X25519 of a raw secret and public key, refusing an all-zero result.
+    pub fn agree(secret: [u8; 32], public: [u8; 32]) -> Result<Secret32> {
+        let secret = Zeroizing::new(secret);
+        x25519::shared(&secret, &public).ok_or(Error::Decryption)
     }
 }

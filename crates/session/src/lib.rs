@@ -15,6 +15,7 @@ pub mod prekeys;
 pub mod ratchet;
 mod record;
 pub mod session;
+pub mod x25519;
 
 pub use error::{Error, Result};
 pub use identity::{verify, IdentityKey};

@@ -7,7 +7,6 @@ use snow::params::{CipherChoice, DHChoice, HashChoice};
 use snow::resolvers::{CryptoResolver, DefaultResolver};
 use snow::types::{Cipher, Dh, Hash, Random};
 use snow::{Builder, HandshakeState, TransportState};
-use x25519_dalek::{PublicKey, StaticSecret};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
@@ -26,7 +25,7 @@ struct X25519 {
 impl X25519 {
     fn set_secret(&mut self, secret: [u8; 32]) {
         *self.secret = secret;
-        self.public = PublicKey::from(&StaticSecret::from(secret)).to_bytes();
+        self.public = crate::x25519::public_key(&self.secret);
     }
 }
 
@@ -62,11 +61,8 @@ impl Dh for X25519 {
             .get(..32)
             .and_then(|p| p.try_into().ok())
             .ok_or(snow::Error::Dh)?;
-        let shared = StaticSecret::from(*self.secret).diffie_hellman(&PublicKey::from(their));
-        if !shared.was_contributory() {
-            return Err(snow::Error::Dh);
-        }
-        out[..32].copy_from_slice(shared.as_bytes());
+        let shared = crate::x25519::shared(&self.secret, &their).ok_or(snow::Error::Dh)?;
+        out[..32].copy_from_slice(&shared[..]);
         Ok(())
     }
 }
