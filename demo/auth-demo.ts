@@ -2,8 +2,9 @@
  * `npm run demo`: starts the reference server (`keyward serve`, SQLite in a
  * scratch directory) on loopback and runs a client through it: register,
  * log in with OPAQUE, a signed transfer, then the attacks a stolen token or a
- * captured request would attempt, each shown refused. Exits non-zero if any
- * step does not turn out as expected.
+ * captured request would attempt, each shown refused; then an end-to-end
+ * session between alice and bob (`e2e-part.ts`). Exits non-zero if any step
+ * does not turn out as expected.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '../src/client/index';
 import { decodeBase64Url, derivePopKey, signRequest } from '../src/index';
+import { e2ePart } from './e2e-part';
 
 const ksf = { iterations: 3, memory: 65536, parallelism: 4 }; // the memory-constrained preset, spelled out
 let failures = 0;
@@ -107,6 +109,8 @@ async function main() {
     say('mallory', 'tries an account that does not exist');
     const unknown = await codeOf(attacker.login('nobody', 'password123'));
     expect(unknown === 'ERR_OPAQUE_INVALID_LOGIN', `→ ${unknown} (the same answer: no user enumeration)`);
+
+    e2ePart(say, expect);
 
     say('alice', 'logs out: the session is revoked');
     await client.logout();

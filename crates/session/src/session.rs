@@ -1,6 +1,7 @@
 //! A session between two identities: started online by Noise_IK or offline
 //! from a prekey bundle, then carried by the Double Ratchet.
 
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -30,7 +31,9 @@ pub struct Session {
     prefix: [u8; 64],
     /// Offline initiator: the header each message carries until a reply arrives.
     outgoing_prekey: Option<Vec<u8>>,
-    /// Offline responder: the header of the accepted start, for its later copies.
+    /// Offline responder: SHA-256 of the accepted start's header, to
+    /// recognise its later copies (the header itself carries a 1 KiB KEM
+    /// ciphertext the record need not keep).
     incoming_prekey: Option<Vec<u8>>,
 }
 
@@ -247,7 +250,7 @@ impl Session {
             prefix(&header.sender, &local),
         );
         let plaintext = session.ratchet.decrypt(&session.prefix, header.inner, ad)?;
-        session.incoming_prekey = Some(header.header.to_vec());
+        session.incoming_prekey = Some(Sha256::digest(header.header).to_vec());
         set.consume(header.one_time_id);
         Ok((session, plaintext))
     }
@@ -274,7 +277,11 @@ impl Session {
             Some([prekeys::VERSION, KIND_PREKEY_MESSAGE]) => {
                 let header = PreKeyHeader::parse(message)?;
                 match &self.incoming_prekey {
-                    Some(accepted) if accepted.as_slice() == header.header => header.inner,
+                    Some(accepted)
+                        if accepted.as_slice() == Sha256::digest(header.header).as_slice() =>
+                    {
+                        header.inner
+                    }
                     _ => {
                         return Err(Error::format(
                             "this prekey message starts a different session",
