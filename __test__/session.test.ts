@@ -99,6 +99,22 @@ test('offline start from a bundle, with and without ML-KEM; one-time prekeys are
   }
 });
 
+test('prekey sets generate and grow off the event loop', async (t) => {
+  const alice = IdentityKey.generate();
+  const bob = IdentityKey.generate();
+  const set = await PreKeySet.generateAsync(bob, { oneTimePreKeys: 500, kem: true });
+  t.is(set.oneTimePreKeyCount, 500);
+  await set.addOneTimePreKeysAsync(250);
+  t.is(set.oneTimePreKeyCount, 750);
+  const first = Session.fromBundle(alice, set.bundle()).encrypt('hi');
+  t.is(text(Session.accept(bob, set, first).plaintext), 'hi');
+  t.is(set.oneTimePreKeyCount, 749);
+  await t.throwsAsync(set.addOneTimePreKeysAsync(100_000), { instanceOf: InvalidArgumentError });
+  await t.throwsAsync(PreKeySet.generateAsync(bob, { oneTimePreKeys: -1 }), { instanceOf: InvalidArgumentError });
+  set.dispose();
+  await t.throwsAsync(set.addOneTimePreKeysAsync(1), { instanceOf: StateError });
+});
+
 test('out of order, duplicates, tampering and the session stays usable', (t) => {
   const { a, b } = online();
   const messages = Array.from({ length: 5 }, (_, i) => a.encrypt(`m${i}`));

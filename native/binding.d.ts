@@ -57,6 +57,9 @@ export declare class NoiseHandshake {
   dispose(): void
 }
 
+/** One-time prekeys generated off the event loop, waiting to join a set. */
+export declare class OneTimePreKeyBatch {}
+
 export declare class PopKey {
   static derive(sessionKey: Uint8Array, sessionId: Uint8Array): PopKey
   static fromBytes(bytes: Uint8Array): PopKey
@@ -71,6 +74,10 @@ export declare class PopKey {
 export declare class PreKeySet {
   static generate(identity: IdentityKey, oneTime: number, withKem: boolean): PreKeySet
   static deserialize(record: Uint8Array, storageKey: Uint8Array): PreKeySet
+  /** The same as `generate`, off the event loop (thousands of prekeys take milliseconds). */
+  static generateAsync(identity: IdentityKey, oneTime: number, withKem: boolean): Promise<PreKeySet>
+  /** Adds a batch from `generateOneTimePreKeys`; the batch is used up. */
+  addBatch(batch: OneTimePreKeyBatch): void
   bundle(): Uint8Array
   addOneTime(count: number): void
   rotate(identity: IdentityKey): void
@@ -225,6 +232,8 @@ export interface ClientRegistrationStart {
   request: Uint8Array
   state: ClientRegistrationState
 }
+
+export declare function generateOneTimePreKeys(count: number): Promise<OneTimePreKeyBatch>
 
 export declare function hashPassword(password: Uint8Array, options?: PasswordOptions | undefined | null, nowMs?: number | undefined | null): Promise<string>
 

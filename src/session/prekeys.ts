@@ -4,7 +4,7 @@
  */
 import { bytes } from '../bytes';
 import { InvalidArgumentError } from '../errors';
-import { binding, call } from '../native';
+import { binding, call, callAsync } from '../native';
 import type { IdentityKey } from './identity';
 
 type NativeSet = InstanceType<typeof binding.PreKeySet>;
@@ -38,6 +38,15 @@ export class PreKeySet {
     return new PreKeySet(call(() => binding.PreKeySet.generate(identity.native, n, kem)));
   }
 
+  /** `generate` off the event loop: use it for sets of thousands of prekeys. */
+  static async generateAsync(identity: IdentityKey, options: PreKeySetOptions = {}): Promise<PreKeySet> {
+    const n = count(options.oneTimePreKeys ?? 100, 'oneTimePreKeys');
+    const kem = options.kem ?? false;
+    if (typeof kem !== 'boolean') throw new InvalidArgumentError('kem must be a boolean');
+    const native = await callAsync(() => binding.PreKeySet.generateAsync(identity.native, n, kem));
+    return new PreKeySet(native);
+  }
+
   static deserialize(record: Uint8Array, storageKey: Uint8Array): PreKeySet {
     const r = bytes(record, 'record');
     const k = bytes(storageKey, 'storageKey');
@@ -56,6 +65,13 @@ export class PreKeySet {
   addOneTimePreKeys(n: number): void {
     const c = count(n, 'n');
     call(() => this.native.addOneTime(c));
+  }
+
+  /** `addOneTimePreKeys` with the keys generated off the event loop. */
+  async addOneTimePreKeysAsync(n: number): Promise<void> {
+    const c = count(n, 'n');
+    const batch = await callAsync(() => binding.generateOneTimePreKeys(c));
+    call(() => this.native.addBatch(batch));
   }
 
   /** A new signed (and KEM) prekey; the previous one still accepts starts already sent. */

@@ -4,12 +4,14 @@
 //! collect, because a factory returns one object.
 
 use keyward_session::{self as core, Error, Initiating};
-use napi::bindgen_prelude::Uint8ArraySlice;
+use napi::bindgen_prelude::{AsyncTask, Uint8ArraySlice};
+use napi::{Env, Task};
 use napi_derive::napi;
 use zeroize::Zeroizing;
 
 use crate::convert::{guard, secret_out, to_js};
 use crate::owned;
+use crate::workers::on_workers;
 
 fn disposed(what: &'static str) -> napi::Error {
     to_js(Error::InvalidState(what))
@@ -89,6 +91,54 @@ pub fn identity_verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> b
     core::verify(public_key, message, signature)
 }
 
+pub struct GeneratePreKeysTask {
+    identity: core::IdentityKey,
+    one_time: u32,
+    with_kem: bool,
+}
+
+impl Task for GeneratePreKeysTask {
+    type Output = core::PreKeySet;
+    type JsValue = PreKeySet;
+    fn compute(&mut self) -> napi::Result<core::PreKeySet> {
+        on_workers(|| {
+            guard(|| core::PreKeySet::generate(&self.identity, self.one_time, self.with_kem))
+        })
+    }
+    fn resolve(&mut self, _: Env, set: core::PreKeySet) -> napi::Result<PreKeySet> {
+        Ok(PreKeySet { inner: Some(set) })
+    }
+}
+
+/// One-time prekeys generated off the event loop, waiting to join a set.
+#[napi]
+pub struct OneTimePreKeyBatch {
+    inner: Option<core::prekeys::OneTimeBatch>,
+}
+
+pub struct GenerateBatchTask(u32);
+
+impl Task for GenerateBatchTask {
+    type Output = core::prekeys::OneTimeBatch;
+    type JsValue = OneTimePreKeyBatch;
+    fn compute(&mut self) -> napi::Result<core::prekeys::OneTimeBatch> {
+        let count = self.0;
+        on_workers(|| guard(|| core::prekeys::OneTimeBatch::generate(count)))
+    }
+    fn resolve(
+        &mut self,
+        _: Env,
+        batch: core::prekeys::OneTimeBatch,
+    ) -> napi::Result<OneTimePreKeyBatch> {
+        Ok(OneTimePreKeyBatch { inner: Some(batch) })
+    }
+}
+
+#[napi(ts_return_type = "Promise<OneTimePreKeyBatch>")]
+pub fn generate_one_time_pre_keys(count: u32) -> AsyncTask<GenerateBatchTask> {
+    AsyncTask::new(GenerateBatchTask(count))
+}
+
 #[napi]
 pub struct PreKeySet {
     inner: Option<core::PreKeySet>,
@@ -115,6 +165,32 @@ impl PreKeySet {
     pub fn deserialize(record: &[u8], storage_key: &[u8]) -> napi::Result<Self> {
         guard(|| core::PreKeySet::deserialize(record, storage_key))
             .map(|s| PreKeySet { inner: Some(s) })
+    }
+
+    /// The same as `generate`, off the event loop (thousands of prekeys take milliseconds).
+    #[napi(ts_return_type = "Promise<PreKeySet>")]
+    pub fn generate_async(
+        identity: &IdentityKey,
+        one_time: u32,
+        with_kem: bool,
+    ) -> napi::Result<AsyncTask<GeneratePreKeysTask>> {
+        let identity = identity.get()?.clone();
+        Ok(AsyncTask::new(GeneratePreKeysTask {
+            identity,
+            one_time,
+            with_kem,
+        }))
+    }
+
+    /// Adds a batch from `generateOneTimePreKeys`; the batch is used up.
+    #[napi]
+    pub fn add_batch(&mut self, batch: &mut OneTimePreKeyBatch) -> napi::Result<()> {
+        let taken = batch
+            .inner
+            .take()
+            .ok_or_else(|| disposed("this batch was already added"))?;
+        let set = self.get()?;
+        guard(|| set.add_batch(taken))
     }
 
     #[napi]

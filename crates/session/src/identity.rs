@@ -8,6 +8,8 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 use crate::keys::{random, KeyPair};
 
+/// Cloned only to hand a copy to a worker thread; every copy wipes itself.
+#[derive(Clone)]
 pub struct IdentityKey {
     signing: SigningKey,
     x25519: KeyPair,

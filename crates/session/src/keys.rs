@@ -17,10 +17,11 @@ pub fn random<const N: usize>() -> Result<Zeroizing<[u8; N]>> {
     Ok(out)
 }
 
-/// An X25519 key pair; the secret is wiped on drop.
+/// An X25519 key pair; the secret is wiped on drop. It sits in its own heap
+/// block, so moving a key pair (into a map, out of a batch) leaves no copy.
 #[derive(Clone)]
 pub struct KeyPair {
-    secret: Secret32,
+    secret: Box<Secret32>,
     public: [u8; 32],
 }
 
@@ -30,7 +31,7 @@ impl KeyPair {
     }
 
     pub fn from_secret(bytes: [u8; 32]) -> Self {
-        let secret = Zeroizing::new(bytes);
+        let secret = Box::new(Zeroizing::new(bytes));
         let public = x25519::public_key(&secret);
         KeyPair { secret, public }
     }
@@ -40,13 +41,13 @@ impl KeyPair {
     }
 
     pub fn secret_bytes(&self) -> Secret32 {
-        self.secret.clone()
+        (*self.secret).clone()
     }
 
     /// X25519 with `their` public key. An all-zero result (a small-order
     /// point) is refused: every DH in keyward must contribute.
     pub fn dh(&self, their: &[u8; 32]) -> Result<Secret32> {
-        Self::agree(*self.secret, *their)
+        Self::agree(**self.secret, *their)
     }
 
     /// X25519 of a raw secret and public key, refusing an all-zero result.

@@ -49,6 +49,23 @@ impl KemPreKey {
     }
 }
 
+/// Freshly generated one-time prekeys, not yet in a set.
+pub struct OneTimeBatch(Vec<KeyPair>);
+
+impl OneTimeBatch {
+    pub fn generate(count: u32) -> Result<Self> {
+        if count as usize > MAX_ONE_TIME {
+            return Err(Error::InvalidArgument(format!(
+                "a prekey set holds at most {MAX_ONE_TIME} one-time prekeys"
+            )));
+        }
+        (0..count)
+            .map(|_| KeyPair::generate())
+            .collect::<Result<_>>()
+            .map(OneTimeBatch)
+    }
+}
+
 /// The receiver's prekeys: a signed prekey (and the one it replaced, for
 /// messages still in flight), one-time prekeys, and optionally an ML-KEM-768
 /// prekey. All secrets stay here; `bundle()` publishes public halves.
@@ -118,20 +135,32 @@ impl PreKeySet {
         Ok(())
     }
 
-    /// Adds `count` one-time prekeys.
-    pub fn add_one_time(&mut self, count: u32) -> Result<()> {
-        if self.one_time.len() + count as usize > MAX_ONE_TIME {
+    fn check_room(&self, count: usize) -> Result<()> {
+        if self.one_time.len() + count > MAX_ONE_TIME {
             return Err(Error::InvalidArgument(format!(
                 "a prekey set holds at most {MAX_ONE_TIME} one-time prekeys"
             )));
         }
-        for _ in 0..count {
-            self.one_time.insert(self.next_id, KeyPair::generate()?);
-            self.next_id = self
-                .next_id
-                .checked_add(1)
-                .ok_or(Error::InvalidState("one-time prekey ids are exhausted"))?;
+        Ok(())
+    }
+
+    /// Adds `count` one-time prekeys.
+    pub fn add_one_time(&mut self, count: u32) -> Result<()> {
+        self.check_room(count as usize)?;
+        self.add_batch(OneTimeBatch::generate(count)?)
+    }
+
+    /// Adds one-time prekeys generated elsewhere (on a worker thread).
+    pub fn add_batch(&mut self, batch: OneTimeBatch) -> Result<()> {
+        self.check_room(batch.0.len())?;
+        let last = self
+            .next_id
+            .checked_add(batch.0.len() as u32)
+            .ok_or(Error::InvalidState("one-time prekey ids are exhausted"))?;
+        for (id, key) in (self.next_id..last).zip(batch.0) {
+            self.one_time.insert(id, key);
         }
+        self.next_id = last;
         Ok(())
     }
 
@@ -207,6 +236,19 @@ impl PreKeySet {
         if let Some(id) = id {
             self.one_time.remove(&id);
         }
+    }
+
+    /// Copies of every X25519 secret the set holds, for the zeroization test only.
+    #[cfg(feature = "testing")]
+    pub fn secrets_for_testing(&self) -> Vec<[u8; 32]> {
+        let signed = [Some(&self.signed), self.previous.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(|s| &s.key);
+        signed
+            .chain(self.one_time.values())
+            .map(|k| *k.secret_bytes())
+            .collect()
     }
 
     pub fn serialize(&self, storage_key: &[u8]) -> Result<Vec<u8>> {

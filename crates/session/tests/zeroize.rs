@@ -111,6 +111,25 @@ fn dropping_a_session_frees_no_chain_or_message_key() {
 }
 
 #[test]
+fn dropping_a_prekey_set_frees_no_prekey() {
+    let _serial = SERIAL.lock().unwrap();
+    let bob = keyward_session::IdentityKey::generate().unwrap();
+    let mut set = keyward_session::PreKeySet::generate(&bob, 60, true).unwrap();
+    set.rotate(&bob).unwrap();
+    set.add_one_time(40).unwrap();
+    let secrets = set.secrets_for_testing();
+    let watched = watch(secrets[..SLOTS.min(secrets.len())].to_vec());
+    let (_, found) = armed(|| {
+        set.add_one_time(30).unwrap();
+        let record = set.serialize(&KEY).unwrap();
+        drop(keyward_session::PreKeySet::deserialize(&record, &KEY).unwrap());
+        drop(set);
+    });
+    assert!(watched >= 100);
+    assert_eq!(found, 0, "a freed block still held a prekey");
+}
+
+#[test]
 fn control_the_detector_sees_an_unwiped_key() {
     let _serial = SERIAL.lock().unwrap();
     let (_, b) = busy_pair();
