@@ -115,6 +115,27 @@ test('prekey sets generate and grow off the event loop', async (t) => {
   await t.throwsAsync(set.addOneTimePreKeysAsync(1), { instanceOf: StateError });
 });
 
+test('large messages encrypt and decrypt off the event loop', async (t) => {
+  const { a, b } = online();
+  const big = randomBytes(4 * 1024 * 1024);
+  const sealed = await a.encryptAsync(big, 'file');
+  t.deepEqual(Buffer.from(await b.decryptAsync(sealed, 'file')), big);
+  await t.throwsAsync(b.decryptAsync(sealed, 'file'), { instanceOf: SessionError, code: 'ERR_SESSION_DUPLICATE' });
+  const tampered = Uint8Array.from(await a.encryptAsync('x'));
+  tampered[tampered.length - 1] ^= 1;
+  await t.throwsAsync(b.decryptAsync(tampered), { instanceOf: DecryptionError });
+  // The sync and async calls share one state: messages from both decrypt in turn.
+  const m1 = a.encrypt('sync');
+  const m2 = await a.encryptAsync('async');
+  t.is(text(await b.decryptAsync(m1)), 'sync');
+  t.is(text(b.decrypt(m2)), 'async');
+  // Disposing while a call runs lets the call finish, then wipes.
+  const pending = a.encryptAsync(randomBytes(1024 * 1024));
+  a.dispose();
+  t.true((await pending).length > 1024 * 1024);
+  await t.throwsAsync(a.encryptAsync('x'), { instanceOf: StateError });
+});
+
 test('out of order, duplicates, tampering and the session stays usable', (t) => {
   const { a, b } = online();
   const messages = Array.from({ length: 5 }, (_, i) => a.encrypt(`m${i}`));

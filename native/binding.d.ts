@@ -142,6 +142,8 @@ export declare class Session {
   complete(reply: Uint8Array): Uint8Array
   takeOutgoing(): Uint8Array | null
   takeIncoming(): Uint8Array | null
+  /** For `sessionCryptAsync`; 0 until the handshake is complete. */
+  get handle(): number
   encrypt(plaintext: Uint8Array, ad: Uint8Array): Uint8Array
   decrypt(message: Uint8Array, ad: Uint8Array): Uint8Array
   serialize(storageKey: Uint8Array): Uint8Array
@@ -305,6 +307,9 @@ export interface ServerParamsInput {
   identifiers?: IdentifiersInput
   context?: Uint8Array
 }
+
+/** `encrypt`/`decrypt` on a worker thread for the session behind `handle`. */
+export declare function sessionCryptAsync(handle: number, input: Uint8Array, ad: Uint8Array, encrypt: boolean): Promise<Uint8Array>
 
 export interface VaultValue {
   /** 0: bytes, 1: JSON text. */

@@ -873,6 +873,7 @@ module.exports.popVerify = nativeBinding.popVerify
 module.exports.sealBoxInto = nativeBinding.sealBoxInto
 module.exports.secureWipe = nativeBinding.secureWipe
 module.exports.serverLoginFinishNative = nativeBinding.serverLoginFinishNative
+module.exports.sessionCryptAsync = nativeBinding.sessionCryptAsync
 module.exports.verifyMac = nativeBinding.verifyMac
 module.exports.verifyPassword = nativeBinding.verifyPassword
 module.exports.verifyPasswordSync = nativeBinding.verifyPasswordSync

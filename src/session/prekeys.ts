@@ -70,6 +70,7 @@ export class PreKeySet {
   /** `addOneTimePreKeys` with the keys generated off the event loop. */
   async addOneTimePreKeysAsync(n: number): Promise<void> {
     const c = count(n, 'n');
+    if (this.oneTimePreKeyCount + c > 100_000) throw new InvalidArgumentError('a prekey set holds at most 100000 one-time prekeys');
     const batch = await callAsync(() => binding.generateOneTimePreKeys(c));
     call(() => this.native.addBatch(batch));
   }

@@ -5,7 +5,7 @@
  * the state (every `encrypt` and `decrypt`).
  */
 import { bytes, optionalTextOrBytes, textOrBytes, type TextOrBytes } from '../bytes';
-import { binding, call } from '../native';
+import { binding, call, callAsync } from '../native';
 import type { IdentityKey } from './identity';
 import type { PreKeySet } from './prekeys';
 
@@ -116,6 +116,24 @@ export class Session {
     const m = bytes(message, 'message');
     const a = ad === undefined ? empty : textOrBytes(ad, 'ad');
     return call(() => this.native.decrypt(m, a));
+  }
+
+  /**
+   * `encrypt` on a worker thread, for large messages (a few ms per MiB).
+   * While it runs, synchronous calls on this session throw `StateError`
+   * instead of blocking the event loop.
+   */
+  encryptAsync(plaintext: TextOrBytes, ad?: TextOrBytes): Promise<Uint8Array> {
+    const p = textOrBytes(plaintext, 'plaintext');
+    const a = ad === undefined ? empty : textOrBytes(ad, 'ad');
+    return callAsync(() => binding.sessionCryptAsync(this.native.handle, p, a, true));
+  }
+
+  /** `decrypt` on a worker thread; the same rules as `encryptAsync`. */
+  decryptAsync(message: Uint8Array, ad?: TextOrBytes): Promise<Uint8Array> {
+    const m = bytes(message, 'message');
+    const a = ad === undefined ? empty : textOrBytes(ad, 'ad');
+    return callAsync(() => binding.sessionCryptAsync(this.native.handle, m, a, false));
   }
 
   /** An encrypted, versioned record under a 32-byte storage key, with a fresh nonce each time. */

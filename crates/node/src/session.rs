@@ -3,6 +3,10 @@
 //! message and the peer's payload on the session for the TypeScript layer to
 //! collect, because a factory returns one object.
 
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
+
+use crate::handles::{Handled, Handles};
+
 use keyward_session::{self as core, Error, Initiating};
 use napi::bindgen_prelude::{AsyncTask, Uint8ArraySlice};
 use napi::{Env, Task};
@@ -233,10 +237,19 @@ impl PreKeySet {
     }
 }
 
+/// Established sessions by handle: async calls take the handle, not the
+/// object, so a pending call holds no borrow of it (`dispose()` still works;
+/// the call finishes on its own reference, which then wipes the state).
+static SESSIONS: Handles<Mutex<core::Session>> = Handles::new();
+
 enum State {
     Initiating(Box<Initiating>),
-    Established(Box<core::Session>),
+    Established(Handled<Mutex<core::Session>>),
     Disposed,
+}
+
+fn established(session: core::Session) -> State {
+    State::Established(Handled::new(Mutex::new(session), &SESSIONS))
 }
 
 #[napi]
@@ -257,14 +270,69 @@ impl Session {
         }
     }
 
-    fn established(&mut self) -> napi::Result<&mut core::Session> {
-        match &mut self.state {
-            State::Established(s) => Ok(s),
+    fn shared(&self) -> napi::Result<&Mutex<core::Session>> {
+        match &self.state {
+            State::Established(s) => s.get().ok_or_else(|| disposed("this session was disposed")),
             State::Initiating(_) => Err(disposed(
                 "the handshake is not complete: call complete(reply) first",
             )),
             State::Disposed => Err(disposed("this session was disposed")),
         }
+    }
+
+    /// The session for a synchronous call; refused (not waited for) while an
+    /// async call holds it, so the event loop never blocks.
+    fn established(&self) -> napi::Result<MutexGuard<'_, core::Session>> {
+        match self.shared()?.try_lock() {
+            Ok(guard) => Ok(guard),
+            Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+            Err(TryLockError::WouldBlock) => Err(disposed(
+                "the session is busy with an async call: await it first",
+            )),
+        }
+    }
+}
+
+/// `encrypt`/`decrypt` on a worker thread for the session behind `handle`.
+#[napi(ts_return_type = "Promise<Uint8Array>")]
+pub fn session_crypt_async(
+    handle: f64,
+    input: &[u8],
+    ad: &[u8],
+    encrypt: bool,
+) -> napi::Result<AsyncTask<CryptTask>> {
+    let session = SESSIONS
+        .get(handle)
+        .ok_or_else(|| disposed("this session was disposed, or its handshake is not complete"))?;
+    Ok(AsyncTask::new(CryptTask {
+        session,
+        input: Zeroizing::new(input.to_vec()),
+        ad: ad.to_vec(),
+        encrypt,
+    }))
+}
+
+pub struct CryptTask {
+    session: Arc<Mutex<core::Session>>,
+    input: Zeroizing<Vec<u8>>,
+    ad: Vec<u8>,
+    encrypt: bool,
+}
+
+impl Task for CryptTask {
+    type Output = Zeroizing<Vec<u8>>;
+    type JsValue = owned::Uint8Array;
+    fn compute(&mut self) -> napi::Result<Zeroizing<Vec<u8>>> {
+        let mut session = self.session.lock().unwrap_or_else(PoisonError::into_inner);
+        let out = if self.encrypt {
+            guard(|| session.encrypt(&self.input, &self.ad))
+        } else {
+            guard(|| session.decrypt(&self.input, &self.ad))
+        };
+        out.map(Zeroizing::new)
+    }
+    fn resolve(&mut self, _: Env, out: Zeroizing<Vec<u8>>) -> napi::Result<owned::Uint8Array> {
+        Ok(owned::Uint8Array::from(out))
     }
 }
 
@@ -299,7 +367,7 @@ impl Session {
         let r =
             guard(|| core::Session::respond(identity, message, prologue, payload, expected_peer))?;
         Ok(Session::new(
-            State::Established(Box::new(r.session)),
+            established(r.session),
             Some(r.reply),
             Some(r.payload),
         ))
@@ -309,11 +377,7 @@ impl Session {
     pub fn from_bundle(identity: &IdentityKey, bundle: &[u8]) -> napi::Result<Self> {
         let identity = identity.get()?;
         let session = guard(|| core::Session::from_bundle(identity, bundle))?;
-        Ok(Session::new(
-            State::Established(Box::new(session)),
-            None,
-            None,
-        ))
+        Ok(Session::new(established(session), None, None))
     }
 
     #[napi(factory)]
@@ -327,7 +391,7 @@ impl Session {
         let set = prekeys.get()?;
         let (session, plaintext) = guard(|| core::Session::accept(identity, set, message, ad))?;
         Ok(Session::new(
-            State::Established(Box::new(session)),
+            established(session),
             None,
             Some(Zeroizing::new(plaintext)),
         ))
@@ -336,11 +400,7 @@ impl Session {
     #[napi(factory)]
     pub fn deserialize(record: &[u8], storage_key: &[u8]) -> napi::Result<Self> {
         let session = guard(|| core::Session::deserialize(record, storage_key))?;
-        Ok(Session::new(
-            State::Established(Box::new(session)),
-            None,
-            None,
-        ))
+        Ok(Session::new(established(session), None, None))
     }
 
     /// Reads the reply; returns the responder's payload.
@@ -358,7 +418,7 @@ impl Session {
             unreachable!("checked above");
         };
         let (session, payload) = guard(|| initiating.complete(reply))?;
-        self.state = State::Established(Box::new(session));
+        self.state = established(session);
         Ok(secret_out(payload))
     }
 
@@ -372,15 +432,24 @@ impl Session {
         self.incoming.take().map(owned::Uint8Array::from)
     }
 
+    /// For `sessionCryptAsync`; 0 until the handshake is complete.
+    #[napi(getter)]
+    pub fn handle(&self) -> f64 {
+        match &self.state {
+            State::Established(s) => s.handle(),
+            _ => 0.0,
+        }
+    }
+
     #[napi]
     pub fn encrypt(&mut self, plaintext: &[u8], ad: &[u8]) -> napi::Result<owned::Uint8Array> {
-        let session = self.established()?;
+        let mut session = self.established()?;
         guard(|| session.encrypt(plaintext, ad)).map(owned::Uint8Array::from)
     }
 
     #[napi]
     pub fn decrypt(&mut self, message: &[u8], ad: &[u8]) -> napi::Result<owned::Uint8Array> {
-        let session = self.established()?;
+        let mut session = self.established()?;
         guard(|| session.decrypt(message, ad)).map(|p| owned::Uint8Array::from(Zeroizing::new(p)))
     }
 
