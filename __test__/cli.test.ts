@@ -27,6 +27,16 @@ test('--raw setups are serenity setups, and get-server-public-key reads serenity
   t.is(run(['get-server-public-key', theirs]).out[0], serenity.server.getPublicKey(theirs));
 });
 
+test('a setup whose base64url starts with "-" is a value, not an option', (t) => {
+  const { out } = run(['create-server-setup']);
+  const setup = ServerSetup.deserialize(decodeBase64Url(out[0]));
+  // Rewrite the first character to '-' and back out: the parser must pass it through as the setup.
+  const dashed = `-${out[0].slice(1)}`;
+  if (dashed === out[0]) t.is(run(['get-server-public-key', dashed]).out[0], encodeBase64Url(setup.publicKey));
+  else t.not((t.throws(() => run(['get-server-public-key', dashed])) as { code?: string }).code, 'ERR_INVALID_ARG_VALUE');
+  t.is(run(['get-server-public-key', '--', out[0]]).out[0], encodeBase64Url(setup.publicKey));
+});
+
 test('bad input: unknown suite, unknown option, malformed setup, no command', (t) => {
   t.throws(() => run(['create-server-setup', '--suite', 'curve448']), { code: 'ERR_INVALID_ARG_VALUE' } as never);
   t.throws(() => run(['create-server-setup', '--bogus']), { code: 'ERR_INVALID_ARG_VALUE' } as never);

@@ -64,7 +64,9 @@ function parse(argv: string[]): Parsed {
     else if (arg === '--limit-user') parsed.limitUser = Number(argv[++i]);
     else if (arg === '--limit-address') parsed.limitAddress = Number(argv[++i]);
     else if (arg === '--help' || arg === '-h') parsed.command = 'help';
-    else if (arg.startsWith('-')) throw new KeywardError(`unknown option ${arg}`, 'ERR_INVALID_ARG_VALUE');
+    else if (arg === '--') parsed.positional.push(...argv.splice(i + 1));
+    // Only `--name` is an option: a base64url setup may itself start with `-`.
+    else if (arg.startsWith('--')) throw new KeywardError(`unknown option ${arg}`, 'ERR_INVALID_ARG_VALUE');
     else if (parsed.command === undefined) parsed.command = arg;
     else parsed.positional.push(arg);
   }

@@ -47,7 +47,9 @@ export function signRequest(popKey: PopKey, request: RequestToSign): PopHeaders 
   const timestamp = request.timestamp ?? Date.now();
   if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new InvalidArgumentError('timestamp must be whole ms ≥ 0');
   const nonce = request.nonce ?? randomBytes(16).toString('base64url');
-  if (typeof nonce !== 'string' || nonce.length < 8 || nonce.length > 128) throw new InvalidArgumentError('nonce must be 8–128 characters');
+  if (typeof nonce !== 'string' || nonce.length < 8 || nonce.length > 128 || nonce.includes('\n')) {
+    throw new InvalidArgumentError('nonce must be 8–128 characters, without line breaks');
+  }
   const body = bodyBytes(request.body);
   const mac = call(() => popKey.native.sign(method, target, timestamp, Buffer.from(nonce), body));
   return {

@@ -120,7 +120,7 @@ export class PopVerifier<S = object> {
     const ok =
       mac !== undefined &&
       mac.length === 43 &&
-      call(() => binding.popVerify(session.popKey.handle, methodArg(request.method), requestTarget(request.url), timestamp, nonce, bodyBytes(request.body), mac));
+      call(() => binding.popVerify(session.popKey.handle, `${methodArg(request.method)}\n${requestTarget(request.url)}\n${nonce}\n${mac}`, timestamp, bodyBytes(request.body)));
     if (!ok) throw new PopError('the request signature does not match', 'ERR_POP_BAD_MAC');
     return (session as { sessionId?: string }).sessionId === sessionId ? (session as S & { popKey: PopKey; sessionId: string }) : { ...session, sessionId };
   }
