@@ -5,8 +5,8 @@
  * → MAC, compared in constant time.
  */
 import { type TextOrBytes } from '../bytes';
-import { InvalidArgumentError, PopError } from '../errors';
-import { binding, call } from '../native';
+import { InvalidArgumentError, PopError, fromNative } from '../errors';
+import { binding } from '../native';
 import { bodyBytes, type PopKey } from './key';
 import { methodArg, requestTarget } from './sign';
 
@@ -117,10 +117,17 @@ export class PopVerifier<S = object> {
     }
 
     const mac = header(request.headers, 'x-pop');
-    const ok =
-      mac !== undefined &&
-      mac.length === 43 &&
-      call(() => binding.popVerify(session.popKey.handle, `${methodArg(request.method)}\n${requestTarget(request.url)}\n${nonce}\n${mac}`, timestamp, bodyBytes(request.body)));
+    let ok = false;
+    if (mac !== undefined && mac.length === 43) {
+      const parts = `${methodArg(request.method)}\n${requestTarget(request.url)}\n${nonce}\n${mac}`;
+      const body = bodyBytes(request.body);
+      // Not through call(): this is the hottest path, and a closure per request shows.
+      try {
+        ok = binding.popVerify(session.popKey.handle, parts, timestamp, body);
+      } catch (error) {
+        throw fromNative(error);
+      }
+    }
     if (!ok) throw new PopError('the request signature does not match', 'ERR_POP_BAD_MAC');
     return (session as { sessionId?: string }).sessionId === sessionId ? (session as S & { popKey: PopKey; sessionId: string }) : { ...session, sessionId };
   }
