@@ -1,5 +1,5 @@
 //! X25519 (RFC 7748) behind one interface. By default from AWS-LC
-//! (`crates/x25519`): its formally verified s2n-bignum assembly is about
+//! (`crates/aws-lc`): its formally verified s2n-bignum assembly is about
 //! 2.5× faster here than curve25519-dalek's portable Montgomery ladder, and
 //! a ratchet step or a handshake is little else. Building without the `aws-lc`
 //! feature falls back to x25519-dalek for targets where AWS-LC does not
@@ -9,7 +9,7 @@ use crate::keys::Secret32;
 
 #[cfg(feature = "aws-lc")]
 mod backend {
-    pub use keyward_x25519::{public_key, shared};
+    pub use keyward_aws_lc::x25519::{public_key, shared};
 }
 
 #[cfg(not(feature = "aws-lc"))]

@@ -1,11 +1,7 @@
-//! X25519 through AWS-LC's `X25519` and `X25519_public_from_private`.
-//!
-//! AWS-LC's X25519 is s2n-bignum's formally verified assembly, about 2.5×
-//! faster on x86-64 than curve25519-dalek's portable ladder; called directly
-//! it also skips the EVP layer aws-lc-rs puts in front (about 8 µs a call
-//! here). This crate is the only place keyward calls C, so the core crates
-//! keep `#![forbid(unsafe_code)]`.
-#![deny(unsafe_op_in_unsafe_fn)]
+//! X25519 through AWS-LC's `X25519` and `X25519_public_from_private`:
+//! s2n-bignum's formally verified assembly, about 2.5× faster on x86-64 than
+//! curve25519-dalek's portable ladder. Called directly, it also skips the
+//! EVP layer aws-lc-rs puts in front (about 8 µs a call here).
 
 use zeroize::Zeroizing;
 
