@@ -5,14 +5,36 @@
 //! not an index, and it dies with its object.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
 use rand::RngCore;
 
-pub struct Handles<T>(LazyLock<RwLock<HashMap<u64, Arc<T>>>>);
+/// Handles are random already, so a multiply spreads them over the table;
+/// SipHash's flooding defence buys nothing here and costs on every call.
+#[derive(Default)]
+struct HandleHasher(u64);
 
-fn empty<T>() -> RwLock<HashMap<u64, Arc<T>>> {
-    RwLock::new(HashMap::new())
+impl Hasher for HandleHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8 | u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Map<T> = HashMap<u64, Arc<T>, BuildHasherDefault<HandleHasher>>;
+
+pub struct Handles<T>(LazyLock<RwLock<Map<T>>>);
+
+fn empty<T>() -> RwLock<Map<T>> {
+    RwLock::new(Map::default())
 }
 
 impl<T> Handles<T> {
