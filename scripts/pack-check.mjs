@@ -59,6 +59,12 @@ if (typeof createClient !== 'function' || typeof keywardAuth !== 'function') thr
 const { SecretKey, seal, open } = await import('keyward');
 const key = SecretKey.generate();
 if (new TextDecoder().decode(open(key, seal(key, 'x'))) !== 'x') throw new Error('sealed data');
+if (open(key, seal(key, new Uint8Array(65536))).length !== 65536) throw new Error('sealed data through AWS-LC');
+const { IdentityKey, PreKeySet, Session } = await import('keyward');
+const bob = IdentityKey.generate();
+const prekeys = PreKeySet.generate(bob, { oneTimePreKeys: 1, kem: true });
+const first = Session.fromBundle(IdentityKey.generate(), prekeys.bundle()).encrypt('e2e');
+if (new TextDecoder().decode(Session.accept(bob, prekeys, first).plaintext) !== 'e2e') throw new Error('sessions');
 console.log('import ok');
 `,
   );
