@@ -45,6 +45,53 @@ impl Drop for Context {
     }
 }
 
+/// `EVP_AEAD_CTX_seal` and `EVP_AEAD_CTX_open` take the same arguments.
+type Operation = unsafe extern "C" fn(
+    *const EVP_AEAD_CTX,
+    *mut u8,
+    *mut usize,
+    usize,
+    *const u8,
+    usize,
+    *const u8,
+    usize,
+    *const u8,
+    usize,
+) -> std::os::raw::c_int;
+
+/// Runs `op` from `input` into all of `out`; true when it succeeded and wrote exactly `out`.
+fn run(
+    op: Operation,
+    key: &[u8; KEY_LEN],
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    input: &[u8],
+    out: &mut [u8],
+) -> bool {
+    let Some(ctx) = Context::new(key) else {
+        return false;
+    };
+    let mut written = 0usize;
+    // SAFETY: every pointer comes with its slice's exact length; `out` is a
+    // `&mut` and so cannot overlap `input` or `aad`; AWS-LC keeps none of
+    // them after the call.
+    let ok = unsafe {
+        op(
+            &ctx.0,
+            out.as_mut_ptr(),
+            &mut written,
+            out.len(),
+            nonce.as_ptr(),
+            NONCE_LEN,
+            input.as_ptr(),
+            input.len(),
+            aad.as_ptr(),
+            aad.len(),
+        )
+    };
+    ok == 1 && written == out.len()
+}
+
 /// Writes `ciphertext ‖ tag` of `plaintext` into `out`, which must be exactly
 /// `plaintext.len() + TAG_LEN` bytes. `None` only for a wrong `out` length.
 pub fn seal(
@@ -57,26 +104,7 @@ pub fn seal(
     if out.len() != plaintext.len().checked_add(TAG_LEN)? {
         return None;
     }
-    let ctx = Context::new(key)?;
-    let mut written = 0usize;
-    // SAFETY: every pointer comes with its slice's exact length; `out` is a
-    // `&mut` and so cannot overlap `plaintext` or `aad`; AWS-LC keeps none
-    // of them after the call.
-    let ok = unsafe {
-        EVP_AEAD_CTX_seal(
-            &ctx.0,
-            out.as_mut_ptr(),
-            &mut written,
-            out.len(),
-            nonce.as_ptr(),
-            NONCE_LEN,
-            plaintext.as_ptr(),
-            plaintext.len(),
-            aad.as_ptr(),
-            aad.len(),
-        )
-    };
-    (ok == 1 && written == out.len()).then_some(())
+    run(EVP_AEAD_CTX_seal, key, nonce, aad, plaintext, out).then_some(())
 }
 
 /// Writes the plaintext of `sealed` (`ciphertext ‖ tag`) into `out`, which
@@ -92,24 +120,7 @@ pub fn open(
     if out.len() != sealed.len().checked_sub(TAG_LEN)? {
         return None;
     }
-    let ctx = Context::new(key)?;
-    let mut written = 0usize;
-    // SAFETY: as in `seal`.
-    let ok = unsafe {
-        EVP_AEAD_CTX_open(
-            &ctx.0,
-            out.as_mut_ptr(),
-            &mut written,
-            out.len(),
-            nonce.as_ptr(),
-            NONCE_LEN,
-            sealed.as_ptr(),
-            sealed.len(),
-            aad.as_ptr(),
-            aad.len(),
-        )
-    };
-    if ok == 1 && written == out.len() {
+    if run(EVP_AEAD_CTX_open, key, nonce, aad, sealed, out) {
         Some(())
     } else {
         zeroize::Zeroize::zeroize(out);
