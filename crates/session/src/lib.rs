@@ -4,7 +4,7 @@
 //! for persistence. No Node here; the binding only converts.
 #![forbid(unsafe_code)]
 
-pub mod aead;
+mod aead;
 mod codec;
 pub mod error;
 pub mod identity;

@@ -34,7 +34,7 @@ pub fn seal(kind: u8, key: &[u8], state: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(2 + 24 + state.len() + TAG_LEN);
     out.extend_from_slice(&[VERSION, kind]);
     out.extend_from_slice(&nonce[..]);
-    xchacha_seal(key, &nonce[..], &aad(kind), state, &mut out)?;
+    xchacha_seal(key, &nonce, &aad(kind), state, &mut out);
     Ok(out)
 }
 
