@@ -9,11 +9,12 @@ import {
   derivePopKey,
   signRequest,
   type PopHeaders,
+  type ReplayCache,
 } from '../src/index';
 
 const NOW = 1_800_000_000_000;
 
-function setup(options?: { windowMs?: number }) {
+function setup(options?: { windowMs?: number; replayCache?: ReplayCache }) {
   const sessionKey = randomBytes(64);
   const clientKey = derivePopKey(sessionKey, 'sess-1');
   const serverKey = derivePopKey(sessionKey, 'sess-1');
@@ -95,6 +96,50 @@ test('ERR_POP_BAD_MAC: tampered body, path, method, timestamp, or a token withou
   t.true(await code(t, verify(withoutMac), 'ERR_POP_BAD_MAC'));
 });
 
+/** A cache outside the process, as Redis is: asynchronous, keyed by strings. */
+function externalCache(): ReplayCache & { keys: string[] } {
+  const seen = new Set<string>();
+  return {
+    keys: [],
+    async add(key: string) {
+      this.keys.push(key);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    },
+  };
+}
+
+for (const [name, cache] of [
+  ['the in-process cache', () => undefined],
+  ['an external cache', externalCache],
+] as const) {
+  test(`${name}: time is checked before the nonce is spent, the nonce before the MAC; a line break makes it malformed`, async (t) => {
+    const { sign, verify } = setup({ replayCache: cache() });
+    const early = sign({ nonce: 'nonce-early', timestamp: NOW - 30_001 });
+    t.true(await code(t, verify(early), 'ERR_POP_STALE'));
+    const padded = sign({ nonce: 'nonce-padded' });
+    t.true(await code(t, verify({ ...padded, 'x-ts': `0${padded['x-ts']}` }), 'ERR_POP_STALE'));
+    await t.notThrowsAsync(verify(sign({ nonce: 'nonce-early' })));
+    await t.notThrowsAsync(verify(padded));
+    const headers = sign();
+    t.true(await code(t, verify(headers, { body: 'tampered' }), 'ERR_POP_BAD_MAC'));
+    t.true(await code(t, verify(headers), 'ERR_POP_REPLAY'));
+    const fresh = sign();
+    t.true(await code(t, verify({ ...fresh, 'x-nonce': `${fresh['x-nonce']}\nx` }), 'ERR_POP_REPLAY'));
+    await t.notThrowsAsync(verify(fresh));
+    t.true(await code(t, verify(fresh), 'ERR_POP_REPLAY'));
+  });
+}
+
+test('an external cache sees session-scoped nonce keys', async (t) => {
+  const replayCache = externalCache();
+  const { sign, verify } = setup({ replayCache });
+  const headers = sign();
+  await verify(headers);
+  t.deepEqual(replayCache.keys, [`sess-1:${headers['x-nonce']}`]);
+});
+
 test('fetch-style Headers are accepted', async (t) => {
   const { sign, verify } = setup();
   await t.notThrowsAsync(verify(new Headers(sign() as unknown as Record<string, string>) as never));
@@ -127,4 +172,11 @@ test('the memory replay cache forgets after its ttl and is bounded', (t) => {
   now = 11;
   t.true(cache.add('c', 10));
   t.true(cache.add('a', 10));
+  t.is(cache.size, 2);
+  for (const bad of [0, -1, 1.5, Number.NaN]) t.throws(() => new MemoryReplayCache({ maxEntries: bad }), { instanceOf: InvalidArgumentError });
+  t.throws(() => new MemoryReplayCache({ clock: 5 as never }), { instanceOf: InvalidArgumentError });
+  t.throws(() => cache.add(5 as never, 10), { instanceOf: InvalidArgumentError });
+  t.throws(() => cache.add('d', -1), { instanceOf: InvalidArgumentError });
+  const badClock = new MemoryReplayCache({ clock: () => Number.NaN });
+  t.throws(() => badClock.add('e', 10), { instanceOf: InvalidArgumentError });
 });

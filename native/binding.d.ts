@@ -87,6 +87,15 @@ export declare class PreKeySet {
   dispose(): void
 }
 
+/** The in-process replay cache (see keyward_pop::ReplayCache). */
+export declare class ReplayCache {
+  constructor(maxEntries: number)
+  /** `true` only when `key` was not live yet; now it is, for `ttl_ms`. */
+  add(key: string, ttlMs: number, nowMs?: number | undefined | null): boolean
+  get size(): number
+  get handle(): number
+}
+
 export declare class SecretKey {
   static generate(): SecretKey
   static fromBytes(key: Uint8Array): SecretKey
@@ -281,15 +290,20 @@ export interface PasswordOptions {
 export declare function popCanonicalTarget(target: string): string
 
 /**
- * `false` for a MAC that does not match (or is not base64url); compared in
- * constant time. Takes the key's handle, and method, target, nonce and MAC
- * as one string joined by `
-` (none of them may contain one: a request
- * whose parts do not split into exactly four is refused). Each string
- * argument costs a conversion out of V8, so one string instead of four is
- * what keeps a verification within a few microseconds.
+ * The checks of `PopKey::verify_request` on a request whose session the
+ * caller found: timestamp within `window_ms` of now, nonce well-formed and,
+ * when `replay` is a replay cache's handle (0 for none), recorded under the
+ * session, then the MAC in constant time.
+ *
+ * Takes the key's handle, and session id, method, target, timestamp, nonce
+ * and MAC as one string joined by `
+`. The session id, method and a
+ * well-formed timestamp cannot hold a line break and the MAC is the rest,
+ * so whatever the others hold, the nonce recorded is the nonce the MAC
+ * covers. Each string argument costs a conversion out of V8, so one string
+ * instead of six is what keeps a verification within a few microseconds.
  */
-export declare function popVerify(key: number, parts: string, timestampMs: number, body: Uint8Array): boolean
+export declare function popVerify(key: number, parts: string, body: Uint8Array, replay: number, windowMs: number, nowMs?: number | undefined | null): number
 
 /**
  * Seals into `out` (`plaintext.length + BOX_OVERHEAD` bytes) that the caller

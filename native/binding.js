@@ -842,6 +842,7 @@ module.exports.NoiseHandshake = nativeBinding.NoiseHandshake
 module.exports.OneTimePreKeyBatch = nativeBinding.OneTimePreKeyBatch
 module.exports.PopKey = nativeBinding.PopKey
 module.exports.PreKeySet = nativeBinding.PreKeySet
+module.exports.ReplayCache = nativeBinding.ReplayCache
 module.exports.SecretKey = nativeBinding.SecretKey
 module.exports.ServerLoginState = nativeBinding.ServerLoginState
 module.exports.ServerRegistration = nativeBinding.ServerRegistration

@@ -3,7 +3,7 @@
  * rate-limit counters, used nonces and revoked sessions. Nothing here is a
  * password, a password hash or a session key (docs/threat-model.md).
  */
-import { MemoryReplayCache, type ReplayCache } from '../pop/verifier';
+import { inProcessReplay, MemoryReplayCache, type ReplayCache } from '../pop/verifier';
 
 export interface AuthStore extends ReplayCache {
   /** The serialized password file (`ServerRegistration.serialize()`), or undefined. */
@@ -64,5 +64,10 @@ export class MemoryStore implements AuthStore {
 
   add(key: string, ttlMs: number) {
     return this.#replay.add(key, ttlMs);
+  }
+
+  /** @internal Nonces go straight to the native cache, in the verifier's one call. */
+  get [inProcessReplay]() {
+    return this.#replay[inProcessReplay];
   }
 }

@@ -6,7 +6,7 @@
  */
 import { type TextOrBytes } from '../bytes';
 import { InvalidArgumentError, PopError, fromNative } from '../errors';
-import { binding } from '../native';
+import { binding, call } from '../native';
 import { bodyBytes, type PopKey } from './key';
 import { methodArg, requestTarget } from './sign';
 
@@ -15,34 +15,50 @@ export interface ReplayCache {
   add(key: string, ttlMs: number): boolean | Promise<boolean>;
 }
 
-/** A replay cache for one process. Several instances need a shared one (Redis). */
+type NativeReplayCache = InstanceType<typeof binding.ReplayCache>;
+
+/**
+ * @internal The key under which a replay cache in this process offers its
+ * native handle, so that the verifier records nonces in the same native call
+ * that checks the MAC, with the verifier's clock.
+ */
+export const inProcessReplay = Symbol('keyward.inProcessReplay');
+
+/**
+ * A replay cache for one process, kept in Rust: a table of 64-bit keyed
+ * fingerprints (a replay always matches; a false match can only refuse an
+ * honest request), swept as it grows. Several instances need a shared one
+ * (Redis).
+ */
 export class MemoryReplayCache implements ReplayCache {
-  readonly #seen = new Map<string, number>();
-  readonly #clock: () => number;
-  readonly #maxEntries: number;
+  readonly #native: NativeReplayCache;
+  /** Undefined for the system clock, which Rust reads itself. */
+  readonly #clock: (() => number) | undefined;
 
   constructor(options?: { clock?: () => number; maxEntries?: number }) {
-    this.#clock = options?.clock ?? Date.now;
-    this.#maxEntries = options?.maxEntries ?? 1_000_000;
+    const maxEntries = options?.maxEntries ?? 1_000_000;
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new InvalidArgumentError('options.maxEntries must be a whole number ≥ 1');
+    const clock = options?.clock;
+    if (clock !== undefined && typeof clock !== 'function') throw new InvalidArgumentError('options.clock must be a function');
+    this.#native = call(() => new binding.ReplayCache(maxEntries));
+    this.#clock = clock === Date.now ? undefined : clock;
   }
 
+  /** True only for a key not live yet; full of live entries, it refuses rather than forget one. */
   add(key: string, ttlMs: number): boolean {
-    const now = this.#clock();
-    const until = this.#seen.get(key);
-    if (until !== undefined && until > now) return false;
-    if (this.#seen.size >= this.#maxEntries) this.#sweep(now);
-    // Full of live entries: refuse rather than forget a nonce that may be replayed.
-    if (this.#seen.size >= this.#maxEntries) return false;
-    this.#seen.set(key, now + ttlMs);
-    return true;
+    if (typeof key !== 'string') throw new InvalidArgumentError('key must be a string');
+    if (!Number.isSafeInteger(ttlMs) || ttlMs < 0) throw new InvalidArgumentError('ttlMs must be whole ms ≥ 0');
+    return call(() => this.#native.add(key, ttlMs, this.#clock?.()));
   }
 
-  #sweep(now: number): void {
-    for (const [key, until] of this.#seen) if (until <= now) this.#seen.delete(key);
-  }
-
+  /** Entries held, including expired ones not swept yet. */
   get size(): number {
-    return this.#seen.size;
+    return this.#native.size;
+  }
+
+  /** @internal */
+  get [inProcessReplay](): number {
+    return this.#native.handle;
   }
 }
 
@@ -64,10 +80,50 @@ export interface PopVerifierOptions<S> {
   clock?: () => number;
 }
 
-function header(headers: HeaderBag, name: string): string | undefined {
-  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
-  const value = (headers as Record<string, string | string[] | undefined>)[name];
-  return Array.isArray(value) ? undefined : value;
+/** A header's single value; a repeated header (an array) counts as absent. */
+const single = (value: string | string[] | undefined) => (typeof value === 'string' ? value : undefined);
+
+/**
+ * The four headers of a signed request. Named property reads, not
+ * `headers[name]`: a read by a variable name is a megamorphic lookup, and
+ * this runs on every request.
+ */
+function popHeaders(headers: HeaderBag) {
+  if (typeof (headers as Headers).get === 'function') {
+    const h = headers as Headers;
+    const value = (name: string) => h.get(name) ?? undefined;
+    return { authorization: value('authorization'), ts: value('x-ts'), nonce: value('x-nonce'), mac: value('x-pop') };
+  }
+  const h = headers as Record<string, string | string[] | undefined>;
+  return { authorization: single(h.authorization), ts: single(h['x-ts']), nonce: single(h['x-nonce']), mac: single(h['x-pop']) };
+}
+
+// As keyward_pop::parse_timestamp: the form the signer sends, no leading zero.
+const digits = /^(?:0|[1-9]\d{0,15})$/;
+
+/** What `popVerify` found (crates/node/src/pop.rs). */
+const enum Outcome {
+  Ok = 0,
+  Stale = 1,
+  BadNonce = 2,
+  Replay = 3,
+}
+
+const stale = () => new PopError('the request timestamp is missing or outside the window', 'ERR_POP_STALE');
+const badNonce = () => new PopError('missing or malformed nonce', 'ERR_POP_REPLAY');
+const replayed = () => new PopError('this nonce was already used', 'ERR_POP_REPLAY');
+
+function refusal(outcome: number): PopError {
+  switch (outcome) {
+    case Outcome.Stale:
+      return stale();
+    case Outcome.BadNonce:
+      return badNonce();
+    case Outcome.Replay:
+      return replayed();
+    default:
+      return new PopError('the request signature does not match', 'ERR_POP_BAD_MAC');
+  }
 }
 
 /** Only what is a promise is awaited: a memory store answers at once, and each `await` costs a turn. */
@@ -76,6 +132,8 @@ const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (val
 export class PopVerifier<S = object> {
   readonly #lookup: PopVerifierOptions<S>['lookup'];
   readonly #replay: ReplayCache;
+  /** The native handle of an in-process replay cache; undefined for a shared one. */
+  readonly #inProcess: number | undefined;
   readonly #window: number;
   readonly #clock: () => number;
 
@@ -86,13 +144,15 @@ export class PopVerifier<S = object> {
     if (!Number.isSafeInteger(this.#window) || this.#window <= 0) throw new InvalidArgumentError('options.windowMs must be whole ms > 0');
     this.#clock = options.clock ?? Date.now;
     this.#replay = options.replayCache ?? new MemoryReplayCache({ clock: this.#clock });
+    this.#inProcess = (this.#replay as Partial<Record<typeof inProcessReplay, number>>)[inProcessReplay];
   }
 
   /** Resolves to the session when the request proves possession of its key; throws `PopError` otherwise. */
   async verify(request: RequestToVerify): Promise<S & { popKey: PopKey; sessionId: string }> {
     // The bearer may be a session id or a sealed session token; the key's session id is the truth.
+    // Time, nonce and MAC are checked in Rust (keyward_pop's verify_request), in that order.
     if (typeof request?.headers !== 'object' || request.headers === null) throw new InvalidArgumentError('request.headers must be an object or Headers');
-    const authorization = header(request.headers, 'authorization');
+    const { authorization, ts, nonce, mac } = popHeaders(request.headers);
     // The bearer's form is checked by whoever looks it up (a token must unseal); here only its place.
     if (authorization === undefined || !authorization.startsWith('Bearer ') || authorization.length > 7 + 4096) {
       throw new PopError('no bearer session id', 'ERR_POP_NO_SESSION');
@@ -101,34 +161,31 @@ export class PopVerifier<S = object> {
     const session = isPromise(found) ? await found : found;
     if (session === undefined || session === null) throw new PopError('unknown, expired or revoked session', 'ERR_POP_NO_SESSION');
 
-    const ts = header(request.headers, 'x-ts');
-    const timestamp = ts !== undefined && /^\d{1,16}$/.test(ts) ? Number(ts) : Number.NaN;
-    if (!Number.isSafeInteger(timestamp) || Math.abs(this.#clock() - timestamp) > this.#window) {
-      throw new PopError('the request timestamp is missing or outside the window', 'ERR_POP_STALE');
-    }
-
-    const nonce = header(request.headers, 'x-nonce');
-    if (nonce === undefined || nonce.length < 8 || nonce.length > 128) throw new PopError('missing or malformed nonce', 'ERR_POP_REPLAY');
-    // A nonce only has to be unique while its timestamp is acceptable: twice the window covers both sides.
     const sessionId = session.popKey.sessionId;
-    const fresh = this.#replay.add(`${sessionId}:${nonce}`, 2 * this.#window);
-    if (!(isPromise(fresh) ? await fresh : fresh)) {
-      throw new PopError('this nonce was already used', 'ERR_POP_REPLAY');
+    const inProcess = this.#inProcess;
+    const now = inProcess === undefined || this.#clock !== Date.now ? this.#clock() : undefined;
+    const malformedNonce = nonce === undefined || nonce.length < 8 || nonce.length > 128 || nonce.includes('\n');
+    if (inProcess === undefined) {
+      // A cache shared by instances is asked first, so time and form are checked here before it.
+      const timestamp = ts !== undefined && digits.test(ts) ? Number(ts) : Number.NaN;
+      if (!Number.isSafeInteger(timestamp) || Math.abs(now! - timestamp) > this.#window) throw stale();
+      if (malformedNonce) throw badNonce();
+      // A nonce only has to be unique while its timestamp is acceptable: twice the window covers both sides.
+      const fresh = this.#replay.add(`${sessionId}:${nonce}`, 2 * this.#window);
+      if (!(isPromise(fresh) ? await fresh : fresh)) throw replayed();
     }
-
-    const mac = header(request.headers, 'x-pop');
-    let ok = false;
-    if (mac !== undefined && mac.length === 43) {
-      const parts = `${methodArg(request.method)}\n${requestTarget(request.url)}\n${nonce}\n${mac}`;
-      const body = bodyBytes(request.body);
-      // Not through call(): this is the hottest path, and a closure per request shows.
-      try {
-        ok = binding.popVerify(session.popKey.handle, parts, timestamp, body);
-      } catch (error) {
-        throw fromNative(error);
-      }
+    // A malformed nonce goes as an empty one: Rust refuses it after the
+    // timestamp, and a line break in it cannot move the fields apart.
+    const parts = `${sessionId}\n${methodArg(request.method)}\n${requestTarget(request.url)}\n${ts ?? ''}\n${malformedNonce ? '' : nonce}\n${mac ?? ''}`;
+    const body = bodyBytes(request.body);
+    let outcome: number;
+    // Not through call(): this is the hottest path, and a closure per request shows.
+    try {
+      outcome = binding.popVerify(session.popKey.handle, parts, body, inProcess ?? 0, this.#window, now);
+    } catch (error) {
+      throw fromNative(error);
     }
-    if (!ok) throw new PopError('the request signature does not match', 'ERR_POP_BAD_MAC');
+    if (outcome !== Outcome.Ok) throw refusal(outcome);
     return (session as { sessionId?: string }).sessionId === sessionId ? (session as S & { popKey: PopKey; sessionId: string }) : { ...session, sessionId };
   }
 }

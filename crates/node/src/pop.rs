@@ -3,13 +3,17 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use keyward_pop::{PopKey as CoreKey, Request};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use keyward_pop::{
+    Checks, Error as PopError, PopKey as CoreKey, ReplayCache as CoreReplay, Request, MAC_LEN,
+};
 use napi_derive::napi;
 
 use crate::convert::guard;
 use crate::handles::{Handled, Handles};
 use crate::owned;
-use crate::seal::millis;
+use crate::seal::{clock, millis};
 
 /// Live keys by handle, for `pop_verify` (see `handles`).
 static HANDLES: Handles<CoreKey> = Handles::new();
@@ -94,33 +98,140 @@ impl PopKey {
     }
 }
 
-/// `false` for a MAC that does not match (or is not base64url); compared in
-/// constant time. Takes the key's handle, and method, target, nonce and MAC
-/// as one string joined by `\n` (none of them may contain one: a request
-/// whose parts do not split into exactly four is refused). Each string
-/// argument costs a conversion out of V8, so one string instead of four is
-/// what keeps a verification within a few microseconds.
+/// Live replay caches by handle, for `pop_verify`.
+static REPLAY: Handles<Mutex<CoreReplay>> = Handles::new();
+
+/// The in-process replay cache (see keyward_pop::ReplayCache).
 #[napi]
-pub fn pop_verify(key: f64, parts: String, timestamp_ms: f64, body: &[u8]) -> napi::Result<bool> {
+pub struct ReplayCache {
+    cache: Handled<Mutex<CoreReplay>>,
+}
+
+fn lock(cache: &Mutex<CoreReplay>) -> MutexGuard<'_, CoreReplay> {
+    // A panic cannot leave the table half-updated in a way that matters: at
+    // worst one fingerprint is missing or extra.
+    cache.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[napi]
+impl ReplayCache {
+    #[napi(constructor)]
+    pub fn new(max_entries: f64) -> napi::Result<ReplayCache> {
+        let max = millis(max_entries, "maxEntries")?;
+        if max == 0 {
+            return Err(napi::Error::from_reason(
+                "[ERR_INVALID_ARG_VALUE] maxEntries must be at least 1",
+            ));
+        }
+        Ok(ReplayCache {
+            cache: Handled::new(Mutex::new(CoreReplay::new(max as usize)), &REPLAY),
+        })
+    }
+
+    /// `true` only when `key` was not live yet; now it is, for `ttl_ms`.
+    #[napi]
+    pub fn add(&self, key: String, ttl_ms: f64, now_ms: Option<f64>) -> napi::Result<bool> {
+        let ttl = millis(ttl_ms, "ttlMs")?;
+        let now = clock(now_ms)?;
+        let cache = self.cache.get().expect("a replay cache is never disposed");
+        Ok(lock(cache).add(&[key.as_bytes()], ttl, now))
+    }
+
+    #[napi(getter)]
+    pub fn size(&self) -> f64 {
+        self.cache.get().map_or(0, |c| lock(c).len()) as f64
+    }
+
+    #[napi(getter)]
+    pub fn handle(&self) -> f64 {
+        self.cache.handle()
+    }
+}
+
+/// What `pop_verify` found: 0 when the request is genuine and fresh, else
+/// the first check that failed.
+#[repr(u32)]
+enum Outcome {
+    Ok = 0,
+    Stale = 1,
+    BadNonce = 2,
+    Replay = 3,
+    BadMac = 4,
+}
+
+/// The checks of `PopKey::verify_request` on a request whose session the
+/// caller found: timestamp within `window_ms` of now, nonce well-formed and,
+/// when `replay` is a replay cache's handle (0 for none), recorded under the
+/// session, then the MAC in constant time.
+///
+/// Takes the key's handle, and session id, method, target, timestamp, nonce
+/// and MAC as one string joined by `\n`. The session id, method and a
+/// well-formed timestamp cannot hold a line break and the MAC is the rest,
+/// so whatever the others hold, the nonce recorded is the nonce the MAC
+/// covers. Each string argument costs a conversion out of V8, so one string
+/// instead of six is what keeps a verification within a few microseconds.
+#[napi]
+pub fn pop_verify(
+    key: f64,
+    parts: String,
+    body: &[u8],
+    replay: f64,
+    window_ms: f64,
+    now_ms: Option<f64>,
+) -> napi::Result<u32> {
     let key = HANDLES.get(key).ok_or_else(disposed)?;
-    let mut split = parts.split('\n');
-    let (Some(method), Some(target), Some(nonce), Some(mac), None) = (
+    let window = millis(window_ms, "windowMs")?;
+    let now = clock(now_ms)?;
+    let mut split = parts.splitn(6, '\n');
+    let (Some(scope), Some(method), Some(target), Some(ts), Some(nonce), Some(mac)) = (
+        split.next(),
         split.next(),
         split.next(),
         split.next(),
         split.next(),
         split.next(),
     ) else {
-        return Ok(false);
+        return Ok(Outcome::BadMac as u32);
     };
-    let request = request(method, target, timestamp_ms, nonce.as_bytes(), body)?;
-    let Ok(mac) = URL_SAFE_NO_PAD.decode(mac.as_bytes()) else {
-        return Ok(false);
+    let Some(timestamp_ms) = keyward_pop::parse_timestamp(ts) else {
+        return Ok(Outcome::Stale as u32);
     };
-    Ok(key.verify(&request, &mac).is_ok())
+    let request = Request {
+        method,
+        target,
+        timestamp_ms,
+        nonce: nonce.as_bytes(),
+        body,
+    };
+    let mut tag = [0u8; MAC_LEN + 1];
+    // Not base64url, or not 32 bytes: no MAC of ours.
+    let tag = match URL_SAFE_NO_PAD.decode_slice(mac.as_bytes(), &mut tag) {
+        Ok(MAC_LEN) => &tag[..MAC_LEN],
+        _ => &[][..],
+    };
+    let cache =
+        match replay {
+            0.0 => None,
+            handle => Some(REPLAY.get(handle).ok_or_else(|| {
+                napi::Error::from_reason("[ERR_INVALID_STATE] no such replay cache")
+            })?),
+        };
+    let mut cache = cache.as_deref().map(lock);
+    let checks = Checks {
+        now_ms: now,
+        window_ms: window,
+        replay: cache.as_deref_mut().map(|c| (c, scope.as_bytes())),
+    };
+    Ok(match key.verify_request(&request, tag, checks) {
+        Ok(()) => Outcome::Ok,
+        Err(PopError::Stale) => Outcome::Stale,
+        Err(PopError::BadNonce) => Outcome::BadNonce,
+        Err(PopError::Replay) => Outcome::Replay,
+        Err(_) => Outcome::BadMac,
+    } as u32)
 }
 
 #[napi]
 pub fn pop_canonical_target(target: String) -> String {
-    keyward_pop::canonical_target(&target)
+    keyward_pop::canonical_target(&target).into_owned()
 }
