@@ -117,14 +117,13 @@ fn lock(cache: &Mutex<CoreReplay>) -> MutexGuard<'_, CoreReplay> {
 impl ReplayCache {
     #[napi(constructor)]
     pub fn new(max_entries: f64) -> napi::Result<ReplayCache> {
-        let max = millis(max_entries, "maxEntries")?;
-        if max == 0 {
-            return Err(napi::Error::from_reason(
-                "[ERR_INVALID_ARG_VALUE] maxEntries must be at least 1",
-            ));
+        if !(max_entries >= 1.0 && max_entries.fract() == 0.0 && max_entries <= 2f64.powi(53)) {
+            return Err(napi::Error::from_reason(format!(
+                "[ERR_INVALID_ARG_VALUE] maxEntries must be a whole number ≥ 1, got {max_entries}"
+            )));
         }
         Ok(ReplayCache {
-            cache: Handled::new(Mutex::new(CoreReplay::new(max as usize)), &REPLAY),
+            cache: Handled::new(Mutex::new(CoreReplay::new(max_entries as usize)), &REPLAY),
         })
     }
 
@@ -133,8 +132,12 @@ impl ReplayCache {
     pub fn add(&self, key: String, ttl_ms: f64, now_ms: Option<f64>) -> napi::Result<bool> {
         let ttl = millis(ttl_ms, "ttlMs")?;
         let now = clock(now_ms)?;
-        let cache = self.cache.get().expect("a replay cache is never disposed");
-        Ok(lock(cache).add(&[key.as_bytes()], ttl, now))
+        // Never None: a replay cache has no dispose().
+        let added = self
+            .cache
+            .get()
+            .map(|c| lock(c).add(&[key.as_bytes()], ttl, now));
+        Ok(added.unwrap_or(false))
     }
 
     #[napi(getter)]
