@@ -73,6 +73,7 @@ test('requirePop in onRequest and in preHandler both verify the raw bytes of eve
 
 test('requirePop as an instance-wide hook verifies bodiless requests and refuses bodies it cannot see', async (t) => {
   const { app, base } = await start(async (app, service) => {
+    ownParsers(app);
     await app.register(keywardAuth, { service });
     await app.register(async (scope) => {
       scope.addHook('preHandler', app.requirePop);
