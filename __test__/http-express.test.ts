@@ -21,7 +21,7 @@ async function start(build: (app: Express, service: AuthService) => void) {
 }
 
 // A hang fails the test instead of stalling it: the bug these tests pin down was requests that never answered.
-const within = { signal: AbortSignal.timeout(20_000) };
+const within = () => ({ signal: AbortSignal.timeout(20_000) });
 const postJson = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(20_000) });
 
 test('express.json() before the router: nothing hangs, auth works, app routes keep their limit; signed bodies it read unkept are refused', async (t) => {
@@ -40,10 +40,10 @@ test('express.json() before the router: nothing hangs, auth works, app routes ke
   t.is((await postJson(`${base}/login/start`, { username: 'a', request: 'AAAA' })).status, 401, 'an auth route reads the parsed body');
 
   const user = await signedUser(base);
-  const bodiless = await user.client.fetch('/api/transfer', { method: 'POST', ...within });
+  const bodiless = await user.client.fetch('/api/transfer', { method: 'POST', ...within() });
   t.is(bodiless.status, 200, 'a signed request without a body verifies');
   await addedBodyRefused(t, user, '/api/transfer');
-  const unkept = await user.client.fetch('/api/transfer', { method: 'POST', body: JSON.stringify({ to: 'bob' }), ...within });
+  const unkept = await user.client.fetch('/api/transfer', { method: 'POST', body: JSON.stringify({ to: 'bob' }), ...within() });
   t.is(unkept.status, 401, "refused: express.json() read the bytes and did not keep them");
   t.regex(unkept.headers.get('www-authenticate') ?? '', /^Bearer realm="keyward"/);
 });
@@ -53,7 +53,9 @@ test('no parser in the application: requirePop reads every content type itself, 
     app.use(keywardRouter({ service, bodyLimit: 4096 }));
     app.post('/api/big', express.json({ limit: '1mb' }), (req, res) => void res.json({ size: JSON.stringify(req.body).length }));
     app.post('/api/transfer', requirePop(service), withAuth((req, res) => void res.json({ user: req.auth.username, body: req.body })));
+    app.get('/api/forgot', withAuth((req, res) => void res.json({ user: req.auth.username })));
     app.use(keywardErrorHandler());
+    app.use((_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => void res.status(500).json({ handledBy: 'app' }));
   });
   t.teardown(close);
   const big = await postJson(`${base}/api/big`, { blob: 'x'.repeat(100_000) });
@@ -61,8 +63,10 @@ test('no parser in the application: requirePop reads every content type itself, 
   const user = await signedUser(base);
   await bodiesVerify(t, user, '/api/transfer');
   await addedBodyRefused(t, user, '/api/transfer');
-  const parsed = await user.client.fetch('/api/transfer', { method: 'POST', body: JSON.stringify({ to: 'bob' }), ...within });
+  const parsed = await user.client.fetch('/api/transfer', { method: 'POST', body: JSON.stringify({ to: 'bob' }), ...within() });
   t.deepEqual(await parsed.json(), { user: user.username, body: { to: 'bob' } }, 'JSON is parsed after it is kept');
+  const forgot = await user.client.fetch('/api/forgot', within());
+  t.deepEqual({ status: forgot.status, body: await forgot.json() }, { status: 500, body: { handledBy: 'app' } }, "withAuth without requirePop: an error, and not keyward's to answer");
 });
 
 test("the application's own parsers with verify: keepRawBody: every content type verifies; router under a path", async (t) => {

@@ -80,6 +80,7 @@ test('requirePop as an instance-wide hook verifies bodiless requests and refuses
       scope.get('/api/me', async (request) => ({ user: request.auth?.username }));
       scope.post('/api/transfer', async (request) => ({ user: request.auth?.username }));
     });
+    app.get('/api/forgot', withAuth(async (request) => ({ user: request.auth.username })));
   });
   t.teardown(() => app.close());
   const user = await signedUser(base);
@@ -89,6 +90,7 @@ test('requirePop as an instance-wide hook verifies bodiless requests and refuses
   await addedBodyRefused(t, user, '/api/transfer');
   const withBody = await user.client.fetch('/api/transfer', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'signed, but unseen' });
   t.is(withBody.status, 401, 'refused: the hook never saw the bytes');
+  t.is((await user.client.fetch('/api/forgot')).status, 500, 'withAuth on a route without requirePop does not run');
 });
 
 test('request.auth in JSON and in a log line holds no token and no key', async (t) => {
