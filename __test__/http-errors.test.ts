@@ -89,7 +89,8 @@ test('401 carries WWW-Authenticate with the code; 429 carries Retry-After, from 
 
     const tooMany = await answer(await login(server.base));
     t.is(tooMany.status, 429, name);
-    t.deepEqual(tooMany.body, { error: { code: 'ERR_AUTH_RATE_LIMITED', message: 'too many login attempts; try again later' } }, name);
+    t.is((tooMany.body as { error: { code: string } }).error.code, 'ERR_AUTH_RATE_LIMITED', name);
+    t.deepEqual(Object.keys((tooMany.body as { error: object }).error), ['code', 'message'], name);
     t.regex(tooMany.retryAfter ?? '', /^[1-9]\d*$/, `${name}: whole seconds`);
 
     const unsigned = await answer(await fetch(`${server.base}/api/me`));
