@@ -139,10 +139,17 @@ export function createAuthService(options: AuthServiceOptions) {
       throw error;
     }
     const claims = decodeClaims(plain);
-    if (claims === undefined || claims.expiresAt <= clock()) return undefined;
+    plain.fill(0);
+    if (claims === undefined) return undefined;
     const sessionId = encodeBase64Url(claims.sessionId);
-    if (await store.isRevoked(sessionId)) return undefined;
-    const popKey = PopKey.fromBytes(claims.popKey, sessionId, { bearer: token });
+    let popKey: PopKey;
+    try {
+      if (claims.expiresAt <= clock() || (await store.isRevoked(sessionId))) return undefined;
+      popKey = PopKey.fromBytes(claims.popKey, sessionId, { bearer: token });
+    } finally {
+      // fromBytes copied the key into Rust.
+      claims.popKey.fill(0);
+    }
     const live = new AuthSession(claims.username, sessionId, claims.expiresAt, popKey);
     if (opened.size >= OPENED_MAX) opened.delete(opened.keys().next().value!);
     opened.set(tail(token), { token, session: live });

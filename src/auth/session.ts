@@ -69,8 +69,9 @@ export function decodeClaims(plain: Uint8Array): SessionClaims | undefined {
   if (plain.length < FIXED + 1 || plain[0] !== VERSION) return undefined;
   const b = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength);
   return {
-    sessionId: b.subarray(1, 17),
-    popKey: b.subarray(17, 49),
+    // Copies: the caller wipes the plaintext.
+    sessionId: Uint8Array.from(b.subarray(1, 17)),
+    popKey: Uint8Array.from(b.subarray(17, 49)),
     expiresAt: Number(b.readBigUInt64BE(49)),
     username: b.subarray(FIXED).toString('utf8'),
   };
