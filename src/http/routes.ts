@@ -5,6 +5,7 @@
  * {@link validateBody}, so a body one refuses the other refuses alike.
  */
 import type { AuthService, AuthSession } from '../auth/service';
+import { USERNAME_MAX_BYTES } from '../auth/username';
 import { AuthError } from '../errors';
 
 /** A string field: its length bounds, and a pattern when the value is base64url. */
@@ -17,7 +18,8 @@ export interface FieldSpec {
 }
 
 const b64: FieldSpec = { minLength: 1, maxLength: 8192, pattern: /^[A-Za-z0-9_-]+$/, what: 'a base64url string of 1–8192 characters' };
-const name: FieldSpec = { minLength: 1, maxLength: 128, what: 'a string of 1–128 characters' };
+// Characters here, never more than bytes: the service checks the byte limit itself (usernameArg).
+const name: FieldSpec = { minLength: 1, maxLength: USERNAME_MAX_BYTES, what: `a string of 1–${USERNAME_MAX_BYTES} characters` };
 
 /** Largest auth-route body accepted by default, in bytes (the largest OPAQUE message is far smaller). */
 export const AUTH_BODY_LIMIT = 64 * 1024;
@@ -41,9 +43,9 @@ export interface AuthRoute {
 }
 
 export const authRoutes: readonly AuthRoute[] = [
-  { path: '/register/start', fields: { username: name, request: b64 }, signed: false, handle: (s, body) => s.registerStart(body) },
+  { path: '/register/start', fields: { username: name, request: b64 }, signed: false, handle: (s, body, c) => s.registerStart(body, { address: c.ip }) },
   { path: '/register/finish', fields: { username: name, upload: b64 }, signed: false, handle: (s, body) => s.registerFinish(body) },
-  { path: '/login/start', fields: { username: name, request: b64 }, signed: false, handle: (s, body, c) => s.loginStart(body, c.ip) },
+  { path: '/login/start', fields: { username: name, request: b64 }, signed: false, handle: (s, body, c) => s.loginStart(body, { address: c.ip }) },
   { path: '/login/finish', fields: { loginState: b64, finalization: b64 }, signed: false, handle: (s, body) => s.loginFinish(body) },
   {
     path: '/logout',
