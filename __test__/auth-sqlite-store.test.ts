@@ -11,9 +11,11 @@ import { join } from 'node:path';
 import { SqliteStore, SqliteUnavailableError } from '../src/index';
 import { pickSqlite, type SqliteDatabase } from '../src/auth/sqlite-driver';
 
+/** Whether the binding works here: better-sqlite3's native part loads on first use, so open one. */
 function loads(name: string): boolean {
   try {
-    require(name);
+    const mod = require(name);
+    if (name === 'better-sqlite3') new mod(':memory:').close();
     return true;
   } catch {
     return false;

@@ -62,12 +62,13 @@ for (const [name, make] of Object.entries(adapters)) {
   test(`${name}: limiters count, refuse with the time to wait, block, forget and expire`, async (t) => {
     const { store, cleanup } = make();
     t.teardown(cleanup);
-    const limiter = store.limiter({ name: 'contract', points: 2, duration: 1 });
+    // A window long enough that a slow, shared machine never sees it end between two calls.
+    const limiter = store.limiter({ name: 'contract', points: 2, duration: 60 });
     const key = unique('k');
     t.is((await limiter.consume(key)).consumedPoints, 1);
     t.is((await limiter.consume(key)).remainingPoints, 0);
     const refused = await rejection(limiter.consume(key));
-    t.true(refused.msBeforeNext > 0 && refused.msBeforeNext <= 1000, String(refused.msBeforeNext));
+    t.true(refused.msBeforeNext > 0 && refused.msBeforeNext <= 60_000, String(refused.msBeforeNext));
     t.is((await limiter.reward(key, 2)).consumedPoints, 1);
     t.true(await limiter.delete(key));
     t.is(await limiter.get(key), null);
@@ -76,16 +77,18 @@ for (const [name, make] of Object.entries(adapters)) {
     await limiter.block(blocked, 2);
     const held = (await limiter.get(blocked))!;
     t.true(held.consumedPoints > 2);
-    t.true(held.msBeforeNext > 1000 && held.msBeforeNext <= 2000, String(held.msBeforeNext));
+    t.true(held.msBeforeNext > 0 && held.msBeforeNext <= 2000, String(held.msBeforeNext));
 
     // Two limiters of one store never share keys.
     const other = store.limiter({ name: 'contract_other', points: 2, duration: 1 });
     t.is(await other.get(blocked), null);
 
-    await limiter.consume(key);
+    // Counters expire with their window.
+    const short = store.limiter({ name: 'contract_short', points: 2, duration: 1 });
+    await short.consume(key);
     await sleep(1100);
-    t.is(await limiter.get(key), null);
-    t.is((await limiter.consume(key)).consumedPoints, 1);
+    t.is(await short.get(key), null);
+    t.is((await short.consume(key)).consumedPoints, 1);
   });
 
   test(`${name}: the real service registers, logs in and verifies a signed request`, async (t) => {
