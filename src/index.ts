@@ -1,6 +1,7 @@
 /**
- * keyward: OPAQUE password login (RFC 9807) and, as it grows, the other
- * building blocks of DESIGN.md, on a Rust core.
+ * keyward: OPAQUE password login (RFC 9807), proof-of-possession API
+ * sessions, end-to-end encrypted sessions and sealed data, on a Rust core
+ * (docs/opaque.md, docs/pop.md, docs/sessions.md, docs/sealed-data.md).
  */
 export * from './opaque/index';
 export * from './errors';
