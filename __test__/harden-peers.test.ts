@@ -4,6 +4,7 @@
  * the peer the caller expected.
  */
 import test from 'ava';
+import { createHash } from 'node:crypto';
 import { IdentityKey, InvalidArgumentError, PreKeySet, Session, SessionError } from '../src/index';
 
 const hex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
@@ -56,6 +57,15 @@ test('one identity, one fingerprint: A and -A share it, other keys do not', (t) 
   t.is(IdentityKey.fingerprint(hex(A)), seeded.fingerprint);
   t.is(IdentityKey.fingerprint(minusA), seeded.fingerprint);
   t.not(IdentityKey.generate().fingerprint, seeded.fingerprint);
+});
+
+test('the fingerprint is the documented SHA-256 (docs/sessions.md)', (t) => {
+  for (const id of [seeded, IdentityKey.generate()]) {
+    const y = Buffer.from(id.publicKey);
+    y[31] &= 0x7f;
+    const expected = createHash('sha256').update('keyward identity fingerprint v1\0').update(y).digest('hex');
+    t.is(id.fingerprint, expected);
+  }
 });
 
 test('fromBundle needs the expected peer, or an explicit trust on first use', (t) => {
