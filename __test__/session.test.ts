@@ -84,7 +84,7 @@ test('offline start from a bundle, with and without ML-KEM; one-time prekeys are
     const prekeys = PreKeySet.generate(bob, { oneTimePreKeys: 2, kem });
     const bundle = prekeys.bundle();
     t.is(prekeys.unpublishedCount, 1);
-    const a = Session.fromBundle(alice, bundle);
+    const a = Session.fromBundle(alice, bundle, { expectedPeer: bob.publicKey });
     const first = a.encrypt('hello bob', 'ad');
     const { session: b, plaintext } = Session.accept(bob, prekeys, first, { ad: 'ad' });
     t.is(text(plaintext), 'hello bob');
@@ -95,7 +95,7 @@ test('offline start from a bundle, with and without ML-KEM; one-time prekeys are
     // A bundle whose signature does not verify.
     const forged = Uint8Array.from(prekeys.bundle());
     forged[40] ^= 1;
-    t.is(t.throws(() => Session.fromBundle(alice, forged), { instanceOf: SessionError })?.code, 'ERR_SESSION_BAD_SIGNATURE');
+    t.is(t.throws(() => Session.fromBundle(alice, forged, { expectedPeer: bob.fingerprint }), { instanceOf: SessionError })?.code, 'ERR_SESSION_BAD_SIGNATURE');
   }
 });
 
@@ -106,7 +106,7 @@ test('prekey sets generate and grow off the event loop', async (t) => {
   t.is(set.oneTimePreKeyCount, 500);
   await set.addOneTimePreKeysAsync(250);
   t.is(set.oneTimePreKeyCount, 750);
-  const first = Session.fromBundle(alice, set.bundle()).encrypt('hi');
+  const first = Session.fromBundle(alice, set.bundle(), { expectedPeer: bob.publicKey }).encrypt('hi');
   t.is(text(Session.accept(bob, set, first).plaintext), 'hi');
   t.is(set.oneTimePreKeyCount, 749);
   await t.throwsAsync(set.addOneTimePreKeysAsync(100_000), { instanceOf: InvalidArgumentError });

@@ -37,6 +37,8 @@ export declare class IdentityKey {
   static deserialize(record: Uint8Array, storageKey: Uint8Array): IdentityKey
   get publicKey(): Uint8Array
   get x25519PublicKey(): Uint8Array
+  /** SHA-256 over the canonical identity (see `identityFingerprint`). */
+  get fingerprint(): Uint8Array
   sign(message: Uint8Array): Uint8Array
   exportSeed(): Uint8Array
   serialize(storageKey: Uint8Array): Uint8Array
@@ -143,9 +145,13 @@ export declare class ServerSetup {
 
 export declare class Session {
   static initiate(identity: IdentityKey, peerPublicKey: Uint8Array, prologue: Uint8Array, payload: Uint8Array): Session
-  static respond(identity: IdentityKey, message: Uint8Array, prologue: Uint8Array, payload: Uint8Array, expectedPeer?: Uint8Array | undefined | null): Session
-  static fromBundle(identity: IdentityKey, bundle: Uint8Array): Session
-  static accept(identity: IdentityKey, prekeys: PreKeySet, message: Uint8Array, ad: Uint8Array): Session
+  static respond(identity: IdentityKey, message: Uint8Array, prologue: Uint8Array, payload: Uint8Array, expectedPeer?: Uint8Array | undefined | null, expectedFingerprint?: Uint8Array | undefined | null): Session
+  /**
+   * Neither expected key nor fingerprint: trust on first use, which the
+   * TypeScript layer only passes when the caller asked for it.
+   */
+  static fromBundle(identity: IdentityKey, bundle: Uint8Array, expectedPeer?: Uint8Array | undefined | null, expectedFingerprint?: Uint8Array | undefined | null): Session
+  static accept(identity: IdentityKey, prekeys: PreKeySet, message: Uint8Array, ad: Uint8Array, expectedPeer?: Uint8Array | undefined | null, expectedFingerprint?: Uint8Array | undefined | null): Session
   static deserialize(record: Uint8Array, storageKey: Uint8Array): Session
   /** Reads the reply; returns the responder's payload. */
   complete(reply: Uint8Array): Uint8Array
@@ -259,6 +265,12 @@ export interface IdentifiersInput {
   server?: Uint8Array
 }
 
+/**
+ * The fingerprint of an identity public key; refuses keys that are not
+ * canonical, small-order or carry a torsion component.
+ */
+export declare function identityFingerprint(publicKey: Uint8Array): Uint8Array
+
 export declare function identityVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean
 
 export interface KeyStretchingInput {
@@ -281,6 +293,7 @@ export interface PasswordOptions {
   aad?: Uint8Array
   /** `owasp` (default), `rfc9106-low-memory` or `rfc9106-high-memory`. */
   preset?: string
+  /** Costs cross as numbers and are checked (see `seal::whole`), never wrapped. */
   memory?: number
   iterations?: number
   parallelism?: number

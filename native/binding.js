@@ -865,6 +865,7 @@ module.exports.hashPassword = nativeBinding.hashPassword
 module.exports.hashPasswordSync = nativeBinding.hashPasswordSync
 module.exports.hkdf = nativeBinding.hkdf
 module.exports.hmac = nativeBinding.hmac
+module.exports.identityFingerprint = nativeBinding.identityFingerprint
 module.exports.identityVerify = nativeBinding.identityVerify
 module.exports.mac = nativeBinding.mac
 module.exports.needsRehash = nativeBinding.needsRehash

@@ -7,14 +7,16 @@ import { DecryptionError, InvalidArgumentError, SerializationError } from '../er
 import { binding, call } from '../native';
 import { keyHandle, type SecretKey } from './key';
 import { aadOf, nowOf, ttlMsOf, type OpenOptions, type SealOptions } from './options';
+import { unshared } from './shared';
 
 const OVERHEAD = binding.BOX_OVERHEAD;
 
 /** Encrypts `data` (text is UTF-8) with `key`; the result carries the time of sealing. */
 export function seal(key: SecretKey, data: TextOrBytes, options?: SealOptions): Uint8Array {
   const k = keyHandle(key);
-  const plaintext = textOrBytes(data, 'data');
-  const aad = aadOf(options);
+  // Shared memory is copied first (see `shared.ts`).
+  const plaintext = unshared(textOrBytes(data, 'data'));
+  const aad = unshared(aadOf(options));
   const now = nowOf(options);
   // Small boxes come from Node's buffer pool; a box holds nothing secret.
   const box = Buffer.allocUnsafe(plaintext.byteLength + OVERHEAD);
@@ -29,14 +31,15 @@ export function seal(key: SecretKey, data: TextOrBytes, options?: SealOptions): 
 export function open(key: SecretKey, box: Uint8Array, options?: OpenOptions): Uint8Array {
   const k = keyHandle(key);
   if (!(box instanceof Uint8Array)) throw new InvalidArgumentError('box must be a Uint8Array');
-  const aad = aadOf(options);
+  const sealed = unshared(box);
+  const aad = unshared(aadOf(options));
   const ttl = ttlMsOf(options);
   // The clock matters only for a ttl.
   const now = ttl === undefined ? 0 : nowOf(options);
   if (box.byteLength < OVERHEAD) throw new DecryptionError('decryption failed: too short to be a sealed box');
   // Plaintext gets memory of its own, never a slice of the shared pool.
-  const plaintext = Buffer.allocUnsafeSlow(box.byteLength - OVERHEAD);
-  call(() => binding.openBoxInto(k, box, aad, ttl, now, plaintext));
+  const plaintext = Buffer.allocUnsafeSlow(sealed.byteLength - OVERHEAD);
+  call(() => binding.openBoxInto(k, sealed, aad, ttl, now, plaintext));
   return plaintext;
 }
 

@@ -25,8 +25,14 @@ export function aeadDecrypt(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Ui
   return call(() => binding.aeadDecrypt(algorithm, k, n, s, a));
 }
 
+/**
+ * HKDF (RFC 5869). `length` is a whole number from 0 to 255 hash lengths
+ * (8160 for SHA-256, 16320 for SHA-512); anything else throws
+ * `InvalidArgumentError` before any memory is allocated.
+ */
 export function hkdf(hash: HashAlgorithm, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-  if (!Number.isInteger(length) || length < 0) throw new InvalidArgumentError('length must be a whole number ≥ 0');
+  // The range is checked in Rust, on the number as given (never wrapped to 32 bits).
+  if (typeof length !== 'number') throw new InvalidArgumentError('length must be a number');
   const [i, s, f] = [bytes(ikm, 'ikm'), bytes(salt, 'salt'), bytes(info, 'info')];
   return call(() => binding.hkdf(hash, i, s, f, length));
 }

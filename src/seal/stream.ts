@@ -26,7 +26,8 @@ function sealer(key: SecretKey, options?: StreamOptions): Pump {
   const k = keyArg(key);
   const aad = aadOf(options);
   const chunk = options?.chunkSize;
-  if (chunk !== undefined && !Number.isInteger(chunk)) throw new InvalidArgumentError('chunkSize must be a whole number');
+  // The range (1 KiB to 16 MiB) is checked in Rust on the number as given.
+  if (chunk !== undefined && typeof chunk !== 'number') throw new InvalidArgumentError('chunkSize must be a number');
   return call(() => new binding.StreamSealer(k, aad, chunk));
 }
 

@@ -1,6 +1,7 @@
 /**
- * Long-term identity keys (DESIGN §3): Ed25519 for signatures, with the
- * X25519 key for handshakes derived from it. The seed stays in Rust.
+ * Long-term identity keys: Ed25519 for signatures, with the X25519 key for
+ * handshakes derived from it. The seed stays in Rust. Store and compare
+ * identities by `fingerprint` (docs/sessions.md).
  */
 import { bytes, textOrBytes, type TextOrBytes } from '../bytes';
 import { binding, call } from '../native';
@@ -38,7 +39,24 @@ export class IdentityKey {
     return new IdentityKey(call(() => binding.IdentityKey.deserialize(r, k)));
   }
 
-  /** `true` only for a valid Ed25519 signature (strict: no malleable forms, no small-order keys). */
+  /**
+   * The identity's fingerprint: 64 lowercase hex digits of SHA-256 over a
+   * domain label and the canonical key (docs/sessions.md). The one value to
+   * store and compare for an identity: `A` and `-A`, the two keys one secret
+   * can claim, share it. Throws `InvalidArgumentError` for a key that is
+   * not canonically encoded, small-order or carries a torsion component.
+   */
+  static fingerprint(publicKey: Uint8Array): string {
+    const k = bytes(publicKey, 'publicKey');
+    return Buffer.from(call(() => binding.identityFingerprint(k))).toString('hex');
+  }
+
+  /** This identity's fingerprint (see the static `fingerprint`). */
+  get fingerprint(): string {
+    return Buffer.from(call(() => this.native.fingerprint)).toString('hex');
+  }
+
+  /** `true` only for a valid Ed25519 signature (strict: no malleable forms, no small-order, torsion or non-canonical keys). */
   static verify(publicKey: Uint8Array, message: TextOrBytes, signature: Uint8Array): boolean {
     return binding.identityVerify(bytes(publicKey, 'publicKey'), textOrBytes(message, 'message'), bytes(signature, 'signature'));
   }

@@ -1,12 +1,13 @@
 /**
- * End-to-end sessions (DESIGN §3): started online with Noise_IK or offline
+ * End-to-end sessions: started online with Noise_IK or offline
  * from a prekey bundle, then carried by the Double Ratchet. All keys stay in
  * Rust; persist with `serialize(storageKey)` after each call that changes
  * the state (every `encrypt` and `decrypt`).
  */
 import { bytes, optionalTextOrBytes, textOrBytes, type TextOrBytes } from '../bytes';
+import { InvalidArgumentError } from '../errors';
 import { binding, call, callAsync } from '../native';
-import type { IdentityKey } from './identity';
+import { IdentityKey } from './identity';
 import type { PreKeySet } from './prekeys';
 
 type NativeSession = InstanceType<typeof binding.Session>;
@@ -19,9 +20,32 @@ export interface HandshakeOptions {
   payload?: TextOrBytes;
 }
 
+/**
+ * A peer's identity as the caller knows it: its Ed25519 public key (32
+ * bytes) or its fingerprint (`IdentityKey.fingerprint`, 64 hex digits).
+ * Compared by fingerprint.
+ */
+export type ExpectedPeer = Uint8Array | string;
+
 export interface RespondOptions extends HandshakeOptions {
-  /** Refuse any initiator but this Ed25519 identity (`ERR_SESSION_UNEXPECTED_PEER`). */
-  expectedPeer?: Uint8Array;
+  /** Refuse any initiator but this identity (`ERR_SESSION_UNEXPECTED_PEER`). */
+  expectedPeer?: ExpectedPeer;
+}
+
+/**
+ * Whose bundle it must be. A bundle proves only that its own identity signed
+ * it: a directory or relay could serve anyone's. Give `expectedPeer`, or say
+ * `trustOnFirstUse: true` to accept whoever signed it (then check
+ * `session.peerFingerprint` before trusting the session). One of the two is
+ * required.
+ */
+export type FromBundleOptions = { expectedPeer: ExpectedPeer; trustOnFirstUse?: never } | { trustOnFirstUse: true; expectedPeer?: never };
+
+export interface AcceptOptions {
+  /** Authenticated with the first message, not sent. */
+  ad?: TextOrBytes;
+  /** Refuse a start from anyone but this identity, before it consumes a prekey. */
+  expectedPeer?: ExpectedPeer;
 }
 
 export interface Responded {
@@ -30,7 +54,29 @@ export interface Responded {
   reply: Uint8Array;
   /** The initiator's Ed25519 identity: decide whether you trust it before using the session. */
   peerPublicKey: Uint8Array;
+  /** Its fingerprint: what to compare with the identities you know. */
+  peerFingerprint: string;
   payload: Uint8Array;
+}
+
+/** `[publicKey, fingerprint]` for the binding; at most one is set. */
+function expectedArgs(expected: unknown, name: string): [Uint8Array | undefined, Uint8Array | undefined] {
+  if (expected === undefined) return [undefined, undefined];
+  if (expected instanceof Uint8Array) return [expected, undefined];
+  if (typeof expected === 'string' && /^[0-9a-fA-F]{64}$/.test(expected)) return [undefined, Uint8Array.from(Buffer.from(expected, 'hex'))];
+  throw new InvalidArgumentError(`${name} must be an identity public key (Uint8Array) or its fingerprint (64 hex digits)`);
+}
+
+function bundleExpectation(options: unknown): [Uint8Array | undefined, Uint8Array | undefined] {
+  const o = (typeof options === 'object' && options !== null ? options : {}) as { expectedPeer?: unknown; trustOnFirstUse?: unknown };
+  const tofu = o.trustOnFirstUse === true;
+  const given = o.expectedPeer !== undefined && o.expectedPeer !== null;
+  if (tofu === given) {
+    throw new InvalidArgumentError(
+      'Session.fromBundle needs options.expectedPeer (the identity the bundle must belong to) or options.trustOnFirstUse: true, exactly one',
+    );
+  }
+  return tofu ? [undefined, undefined] : expectedArgs(o.expectedPeer, 'options.expectedPeer');
 }
 
 function take(native: NativeSession, what: 'outgoing' | 'incoming'): Uint8Array {
@@ -62,10 +108,16 @@ export class Session {
     const m = bytes(message, 'message');
     const prologue = optionalTextOrBytes(options.prologue, 'prologue') ?? empty;
     const payload = optionalTextOrBytes(options.payload, 'payload') ?? empty;
-    const expected = options.expectedPeer === undefined ? undefined : bytes(options.expectedPeer, 'expectedPeer');
-    const native = call(() => binding.Session.respond(identity.native, m, prologue, payload, expected));
+    const [key, fingerprint] = expectedArgs(options.expectedPeer, 'options.expectedPeer');
+    const native = call(() => binding.Session.respond(identity.native, m, prologue, payload, key, fingerprint));
     const session = new Session(native);
-    return { session, reply: take(native, 'outgoing'), peerPublicKey: session.peerPublicKey, payload: take(native, 'incoming') };
+    return {
+      session,
+      reply: take(native, 'outgoing'),
+      peerPublicKey: session.peerPublicKey,
+      peerFingerprint: session.peerFingerprint,
+      payload: take(native, 'incoming'),
+    };
   }
 
   /** Reads the responder's reply and returns its payload. A failed reply ends the handshake. */
@@ -76,11 +128,15 @@ export class Session {
 
   /**
    * Starts from a signed prekey bundle without the peer online. Messages
-   * carry the start until the peer's first reply arrives.
+   * carry the start until the peer's first reply arrives. `options` says
+   * whose bundle it must be (see `FromBundleOptions`); another signer throws
+   * `SessionError` `ERR_SESSION_UNEXPECTED_PEER`, no choice at all throws
+   * `InvalidArgumentError`.
    */
-  static fromBundle(identity: IdentityKey, bundle: Uint8Array): Session {
+  static fromBundle(identity: IdentityKey, bundle: Uint8Array, options: FromBundleOptions): Session {
     const b = bytes(bundle, 'bundle');
-    return new Session(call(() => binding.Session.fromBundle(identity.native, b)));
+    const [key, fingerprint] = bundleExpectation(options);
+    return new Session(call(() => binding.Session.fromBundle(identity.native, b, key, fingerprint)));
   }
 
   /**
@@ -88,10 +144,11 @@ export class Session {
    * consumes the one-time prekey it names (a second start with it is
    * refused with `ERR_SESSION_PREKEY_REUSED`). Persist the prekey set after.
    */
-  static accept(identity: IdentityKey, preKeys: PreKeySet, message: Uint8Array, options: { ad?: TextOrBytes } = {}): { session: Session; plaintext: Uint8Array } {
+  static accept(identity: IdentityKey, preKeys: PreKeySet, message: Uint8Array, options: AcceptOptions = {}): { session: Session; plaintext: Uint8Array } {
     const m = bytes(message, 'message');
     const ad = optionalTextOrBytes(options.ad, 'ad') ?? empty;
-    const native = call(() => binding.Session.accept(identity.native, preKeys.native, m, ad));
+    const [key, fingerprint] = expectedArgs(options.expectedPeer, 'options.expectedPeer');
+    const native = call(() => binding.Session.accept(identity.native, preKeys.native, m, ad, key, fingerprint));
     return { session: new Session(native), plaintext: take(native, 'incoming') };
   }
 
@@ -145,6 +202,11 @@ export class Session {
   /** The peer's Ed25519 identity. */
   get peerPublicKey(): Uint8Array {
     return call(() => this.native.peerPublicKey);
+  }
+
+  /** The peer's fingerprint (`IdentityKey.fingerprint`): compare this, not key bytes. */
+  get peerFingerprint(): string {
+    return IdentityKey.fingerprint(this.peerPublicKey);
   }
 
   /** Wipes every key of the session; later calls throw `StateError`. */

@@ -10,7 +10,7 @@ use rand_core::OsRng;
 use zeroize::Zeroizing;
 
 use crate::convert::{guard, secret, to_js};
-use crate::seal::{clock, millis};
+use crate::seal::{clock, millis, whole_u32};
 use crate::workers::on_workers;
 
 #[napi(object)]
@@ -19,9 +19,10 @@ pub struct PasswordOptions {
     pub aad: Option<Uint8Array>,
     /// `owasp` (default), `rfc9106-low-memory` or `rfc9106-high-memory`.
     pub preset: Option<String>,
-    pub memory: Option<u32>,
-    pub iterations: Option<u32>,
-    pub parallelism: Option<u32>,
+    /// Costs cross as numbers and are checked (see `seal::whole`), never wrapped.
+    pub memory: Option<f64>,
+    pub iterations: Option<f64>,
+    pub parallelism: Option<f64>,
     pub ttl_ms: Option<f64>,
 }
 
@@ -31,9 +32,9 @@ pub fn params_of(o: &PasswordOptions) -> napi::Result<PasswordParams> {
             guard(|| PasswordParams::preset(preset.as_deref().unwrap_or("owasp")))
         }
         (Some(memory), Some(iterations), Some(parallelism), None) => Ok(PasswordParams {
-            memory,
-            iterations,
-            parallelism,
+            memory: whole_u32(memory, "memory", 1)?,
+            iterations: whole_u32(iterations, "iterations", 1)?,
+            parallelism: whole_u32(parallelism, "parallelism", 1)?,
         }),
         _ => Err(to_js(Error::InvalidArgument(
             "give either a preset or all of memory, iterations and parallelism".into(),

@@ -24,6 +24,26 @@ pub fn millis(value: f64, what: &str) -> napi::Result<u64> {
     }
 }
 
+/// A JavaScript number that must be a whole number in `min..=max`. Sizes and
+/// counts cross the boundary as `f64` and are checked here: napi's own `u32`
+/// conversion wraps modulo 2^32 (2^32 + 32 became 32) and turns NaN, negative
+/// and fractional numbers into some other count without a word.
+pub fn whole(value: f64, what: &str, min: u64, max: u64) -> napi::Result<u64> {
+    // `max` is at most 2^53 in every caller, so the comparison is exact.
+    if value.is_finite() && value.fract() == 0.0 && value >= min as f64 && value <= max as f64 {
+        Ok(value as u64)
+    } else {
+        Err(to_js(Error::InvalidArgument(format!(
+            "{what} must be a whole number from {min} to {max}, got {value}"
+        ))))
+    }
+}
+
+/// A `u32` argument, refused rather than wrapped when out of range.
+pub fn whole_u32(value: f64, what: &str, min: u32) -> napi::Result<u32> {
+    whole(value, what, min.into(), u32::MAX.into()).map(|v| v as u32)
+}
+
 /// The caller's clock reading, or the system clock when JavaScript passed
 /// none: reading it here saves a `Date.now()` round trip on every seal.
 pub fn clock(now_ms: Option<f64>) -> napi::Result<u64> {
@@ -259,10 +279,12 @@ pub fn hkdf(
     ikm: &[u8],
     salt: &[u8],
     info: &[u8],
-    length: u32,
+    length: f64,
 ) -> napi::Result<owned::Uint8Array> {
     let hash = hash(&hash_name)?;
-    guard(|| primitives::hkdf(hash, ikm, salt, info, length as usize)).map(secret_out)
+    // Checked before anything is allocated; the core checks again.
+    let length = whole(length, "length", 0, hash.hkdf_max_len() as u64)? as usize;
+    guard(|| primitives::hkdf(hash, ikm, salt, info, length)).map(secret_out)
 }
 
 #[napi]

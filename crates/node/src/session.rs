@@ -15,6 +15,7 @@ use zeroize::Zeroizing;
 
 use crate::convert::{guard, secret_out, to_js};
 use crate::owned;
+use crate::seal::whole_u32;
 use crate::workers::on_workers;
 
 fn disposed(what: &'static str) -> napi::Error {
@@ -66,6 +67,12 @@ impl IdentityKey {
         ))
     }
 
+    /// SHA-256 over the canonical identity (see `identityFingerprint`).
+    #[napi(getter)]
+    pub fn fingerprint(&self) -> napi::Result<owned::Uint8Array> {
+        Ok(owned::Uint8Array::from(&self.get()?.fingerprint()[..]))
+    }
+
     #[napi]
     pub fn sign(&self, message: &[u8]) -> napi::Result<owned::Uint8Array> {
         Ok(owned::Uint8Array::from(&self.get()?.sign(message)[..]))
@@ -87,6 +94,29 @@ impl IdentityKey {
     #[napi]
     pub fn dispose(&mut self) {
         self.inner = None;
+    }
+}
+
+/// The fingerprint of an identity public key; refuses keys that are not
+/// canonical, small-order or carry a torsion component.
+#[napi]
+pub fn identity_fingerprint(public_key: &[u8]) -> napi::Result<owned::Uint8Array> {
+    guard(|| core::fingerprint(public_key)).map(|f| owned::Uint8Array::from(&f[..]))
+}
+
+/// The expected peer as the TypeScript layer passes it: a public key or a
+/// fingerprint (never both), or neither for trust on first use.
+fn expected<'a>(
+    key: Option<&'a [u8]>,
+    fingerprint: Option<&'a [u8]>,
+) -> napi::Result<Option<core::ExpectedPeer<'a>>> {
+    match (key, fingerprint) {
+        (None, None) => Ok(None),
+        (Some(k), None) => Ok(Some(core::ExpectedPeer::PublicKey(k))),
+        (None, Some(f)) => Ok(Some(core::ExpectedPeer::Fingerprint(f))),
+        (Some(_), Some(_)) => Err(to_js(Error::InvalidArgument(
+            "give the expected peer as a public key or a fingerprint, not both".into(),
+        ))),
     }
 }
 
@@ -139,8 +169,13 @@ impl Task for GenerateBatchTask {
 }
 
 #[napi(ts_return_type = "Promise<OneTimePreKeyBatch>")]
-pub fn generate_one_time_pre_keys(count: u32) -> AsyncTask<GenerateBatchTask> {
-    AsyncTask::new(GenerateBatchTask(count))
+pub fn generate_one_time_pre_keys(count: f64) -> napi::Result<AsyncTask<GenerateBatchTask>> {
+    Ok(AsyncTask::new(GenerateBatchTask(count_arg(count)?)))
+}
+
+/// Counts cross as numbers and are refused, not wrapped, out of `u32` range.
+fn count_arg(count: f64) -> napi::Result<u32> {
+    whole_u32(count, "the prekey count", 0)
 }
 
 #[napi]
@@ -159,7 +194,8 @@ impl PreKeySet {
 #[napi]
 impl PreKeySet {
     #[napi(factory)]
-    pub fn generate(identity: &IdentityKey, one_time: u32, with_kem: bool) -> napi::Result<Self> {
+    pub fn generate(identity: &IdentityKey, one_time: f64, with_kem: bool) -> napi::Result<Self> {
+        let one_time = count_arg(one_time)?;
         let identity = identity.get()?;
         guard(|| core::PreKeySet::generate(identity, one_time, with_kem))
             .map(|s| PreKeySet { inner: Some(s) })
@@ -175,9 +211,10 @@ impl PreKeySet {
     #[napi(ts_return_type = "Promise<PreKeySet>")]
     pub fn generate_async(
         identity: &IdentityKey,
-        one_time: u32,
+        one_time: f64,
         with_kem: bool,
     ) -> napi::Result<AsyncTask<GeneratePreKeysTask>> {
+        let one_time = count_arg(one_time)?;
         let identity = identity.get()?.clone();
         Ok(AsyncTask::new(GeneratePreKeysTask {
             identity,
@@ -203,7 +240,8 @@ impl PreKeySet {
     }
 
     #[napi]
-    pub fn add_one_time(&mut self, count: u32) -> napi::Result<()> {
+    pub fn add_one_time(&mut self, count: f64) -> napi::Result<()> {
+        let count = count_arg(count)?;
         let set = self.get()?;
         guard(|| set.add_one_time(count))
     }
@@ -362,10 +400,11 @@ impl Session {
         prologue: &[u8],
         payload: &[u8],
         expected_peer: Option<&[u8]>,
+        expected_fingerprint: Option<&[u8]>,
     ) -> napi::Result<Self> {
         let identity = identity.get()?;
-        let r =
-            guard(|| core::Session::respond(identity, message, prologue, payload, expected_peer))?;
+        let expected = expected(expected_peer, expected_fingerprint)?;
+        let r = guard(|| core::Session::respond(identity, message, prologue, payload, expected))?;
         Ok(Session::new(
             established(r.session),
             Some(r.reply),
@@ -373,10 +412,18 @@ impl Session {
         ))
     }
 
+    /// Neither expected key nor fingerprint: trust on first use, which the
+    /// TypeScript layer only passes when the caller asked for it.
     #[napi(factory)]
-    pub fn from_bundle(identity: &IdentityKey, bundle: &[u8]) -> napi::Result<Self> {
+    pub fn from_bundle(
+        identity: &IdentityKey,
+        bundle: &[u8],
+        expected_peer: Option<&[u8]>,
+        expected_fingerprint: Option<&[u8]>,
+    ) -> napi::Result<Self> {
         let identity = identity.get()?;
-        let session = guard(|| core::Session::from_bundle(identity, bundle))?;
+        let expected = expected(expected_peer, expected_fingerprint)?;
+        let session = guard(|| core::Session::from_bundle(identity, bundle, expected))?;
         Ok(Session::new(established(session), None, None))
     }
 
@@ -386,10 +433,14 @@ impl Session {
         prekeys: &mut PreKeySet,
         message: &[u8],
         ad: &[u8],
+        expected_peer: Option<&[u8]>,
+        expected_fingerprint: Option<&[u8]>,
     ) -> napi::Result<Self> {
         let identity = identity.get()?;
+        let expected = expected(expected_peer, expected_fingerprint)?;
         let set = prekeys.get()?;
-        let (session, plaintext) = guard(|| core::Session::accept(identity, set, message, ad))?;
+        let (session, plaintext) =
+            guard(|| core::Session::accept(identity, set, message, ad, expected))?;
         Ok(Session::new(
             established(session),
             None,

@@ -7,7 +7,7 @@ use rand_core::OsRng;
 
 use crate::convert::{bytes, guard, secret_out};
 use crate::owned;
-use crate::seal::SecretKey;
+use crate::seal::{whole, SecretKey};
 
 #[napi]
 pub struct StreamSealer {
@@ -17,9 +17,17 @@ pub struct StreamSealer {
 #[napi]
 impl StreamSealer {
     #[napi(constructor)]
-    pub fn new(key: &SecretKey, aad: &[u8], chunk_size: Option<u32>) -> napi::Result<Self> {
+    pub fn new(key: &SecretKey, aad: &[u8], chunk_size: Option<f64>) -> napi::Result<Self> {
         let key = key.get()?;
-        let chunk = chunk_size.map_or(stream::DEFAULT_CHUNK, |c| c as usize);
+        let chunk = match chunk_size {
+            None => stream::DEFAULT_CHUNK,
+            Some(c) => whole(
+                c,
+                "chunkSize",
+                stream::MIN_CHUNK as u64,
+                stream::MAX_CHUNK as u64,
+            )? as usize,
+        };
         guard(|| stream::StreamSealer::new(key, aad, chunk, &mut OsRng)).map(|inner| Self { inner })
     }
 

@@ -165,12 +165,13 @@ impl VaultStore {
         &self,
         path: Vec<Uint8Array>,
         tag: &[u8],
-        kind: u32,
+        kind: f64,
         data: &[u8],
     ) -> napi::Result<()> {
+        // A number, not `u32`: napi would wrap 2^32 + 1 to 1 (JSON).
         let kind = match kind {
-            0 => Kind::Bytes,
-            1 => Kind::Json,
+            0.0 => Kind::Bytes,
+            1.0 => Kind::Json,
             _ => {
                 return Err(to_js(Error::InvalidArgument(
                     "value kind must be 0 (bytes) or 1 (JSON)".into(),

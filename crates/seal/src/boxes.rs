@@ -163,13 +163,17 @@ pub fn open_into(
 ) -> Result<u64> {
     let len = opened_len(sealed.len())?;
     Error::check_len("opened box buffer", out, len)?;
-    if sealed[0] != BOX_VERSION {
+    // The stamp is read once, into a copy: the bytes that authenticate are
+    // the bytes whose age is checked, even if the caller's buffer changes
+    // under us (issue 13, finding 10).
+    let stamp: [u8; STAMP_LEN] = sealed[..STAMP_LEN].try_into().expect("stamp length");
+    if stamp[0] != BOX_VERSION {
         return Err(Error::Decryption("unknown sealed box version"));
     }
-    let (stamp, rest) = sealed.split_at(STAMP_LEN);
-    let (nonce, body) = rest.split_at(NONCE_LEN);
-    let nonce: &[u8; NONCE_LEN] = nonce.try_into().expect("nonce length");
-    let result = with_associated(stamp, aad, |associated| {
+    let (nonce, body) = sealed[STAMP_LEN..].split_at(NONCE_LEN);
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().expect("nonce length");
+    let nonce = &nonce;
+    let result = with_associated(&stamp, aad, |associated| {
         open_body(&key.box_key, nonce, associated, body, out)
     })
     .and_then(|()| {

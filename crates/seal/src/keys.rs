@@ -1,6 +1,12 @@
 //! Secret keys. The caller's 32-byte key never touches a primitive directly:
 //! each purpose (boxes, MACs, streams, vault) gets its own HKDF-derived subkey,
 //! computed once when the key is made, so one key can serve all of them.
+//!
+//! Two kinds of derivation share one HKDF: keyward's own (the subkeys and the
+//! vault's keys, under the labels in `INTERNAL_LABELS`) and the caller's
+//! (`SecretKey::derive`). The caller's always put `USER_LABEL` first in the
+//! canonically encoded info, so no domain or context a caller chooses can
+//! reproduce an internal key (issue 13, finding 8).
 
 use rand_core::{CryptoRng, RngCore};
 use zeroize::Zeroizing;
@@ -10,6 +16,18 @@ use crate::error::{Error, Result};
 use crate::primitives::{hkdf, Hash, KEY_LEN};
 
 const DERIVE_SALT: &[u8] = b"keyward derive v1";
+
+/// The first info part of every caller derivation. Internal derivations keep
+/// their original encoding (persisted boxes, streams and vaults depend on it).
+const USER_LABEL: &[u8] = b"keyward user derive v2";
+const SUBKEY_LABEL: &[u8] = b"keyward subkey";
+
+/// Every label keyward derives its own keys under; none equals `USER_LABEL`.
+pub(crate) const INTERNAL_LABELS: [&[u8]; 3] = [
+    SUBKEY_LABEL,
+    crate::vault::MANIFEST_LABEL,
+    crate::vault::NAMESPACE_LABEL,
+];
 
 pub(crate) type KeyBytes = Zeroizing<[u8; KEY_LEN]>;
 
@@ -36,7 +54,7 @@ impl SecretKey {
     }
 
     fn from_root(root: KeyBytes) -> SecretKey {
-        let sub = |purpose: &[u8]| derive_bytes(&root[..], b"keyward subkey", &[purpose]);
+        let sub = |purpose: &[u8]| derive_bytes(&root[..], SUBKEY_LABEL, &[purpose]);
         SecretKey {
             box_key: sub(b"box"),
             mac_key: sub(b"mac"),
@@ -45,9 +63,19 @@ impl SecretKey {
         }
     }
 
-    /// A new key for `domain` and `context`; different inputs give independent keys.
+    /// A new key for `domain` and `context`; different inputs give independent
+    /// keys, and none of them is one of keyward's internal keys.
     pub fn derive(&self, domain: &[u8], context: &[&[u8]]) -> SecretKey {
-        SecretKey::from_root(derive_bytes(&self.root[..], domain, context))
+        let parts: Vec<&[u8]> = std::iter::once(domain)
+            .chain(context.iter().copied())
+            .collect();
+        SecretKey::from_root(derive_bytes(&self.root[..], USER_LABEL, &parts))
+    }
+
+    /// keyward's own derivations (the vault's keys), under an internal label.
+    pub(crate) fn derive_internal(&self, label: &'static [u8], context: &[&[u8]]) -> SecretKey {
+        debug_assert!(INTERNAL_LABELS.contains(&label));
+        SecretKey::from_root(derive_bytes(&self.root[..], label, context))
     }
 
     /// The key's bytes, for the caller who asked to export them.
@@ -84,6 +112,44 @@ mod tests {
         assert_eq!(a.expose(), key.derive(b"a", &[b"x"]).expose());
         assert_ne!(&key.box_key[..], &key.mac_key[..]);
         assert_ne!(&key.root[..], &key.box_key[..]);
+    }
+
+    /// Issue 13, finding 8: `derive("keyward subkey", "box")` used to return
+    /// the parent's box subkey, and `derive("keyward vault manifest")` its
+    /// vault manifest key.
+    #[test]
+    fn caller_derivations_never_reproduce_internal_keys() {
+        let key = SecretKey::generate(&mut OsRng);
+        let internal: [(&[u8], &KeyBytes); 3] = [
+            (b"box", &key.box_key),
+            (b"mac", &key.mac_key),
+            (b"stream", &key.stream_key),
+        ];
+        for (purpose, subkey) in internal {
+            for label in INTERNAL_LABELS {
+                assert_ne!(key.derive(label, &[purpose]).expose(), &subkey[..]);
+                assert_ne!(key.derive(label, &[]).expose(), &subkey[..]);
+            }
+        }
+        let vault_keys = [
+            key.derive_internal(crate::vault::MANIFEST_LABEL, &[]),
+            key.derive_internal(crate::vault::NAMESPACE_LABEL, &[b"users"]),
+            key.derive_internal(crate::vault::NAMESPACE_LABEL, &[]),
+        ];
+        for label in INTERNAL_LABELS {
+            for context in [&[][..], &[&b"users"[..]][..]] {
+                let derived = key.derive(label, context);
+                for vault_key in &vault_keys {
+                    assert_ne!(derived.expose(), vault_key.expose());
+                }
+            }
+        }
+        assert!(!INTERNAL_LABELS.contains(&USER_LABEL));
+        // The internal encoding is unchanged: persisted data stays readable.
+        assert_eq!(
+            &key.box_key[..],
+            &derive_bytes(&key.root[..], b"keyward subkey", &[b"box"])[..]
+        );
     }
 
     #[test]

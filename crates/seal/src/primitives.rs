@@ -131,9 +131,15 @@ impl Hash {
             Hash::Sha512 => 64,
         }
     }
+
+    /// The longest HKDF output (RFC 5869): 255 hash lengths.
+    pub fn hkdf_max_len(self) -> usize {
+        255 * self.output_len()
+    }
 }
 
-/// HKDF (RFC 5869). Fails for an output longer than 255 hash lengths.
+/// HKDF (RFC 5869). Fails for an output longer than 255 hash lengths, before
+/// allocating anything: the length may come from an untrusted caller.
 pub fn hkdf(
     hash: Hash,
     ikm: &[u8],
@@ -141,17 +147,21 @@ pub fn hkdf(
     info: &[u8],
     len: usize,
 ) -> Result<Zeroizing<Vec<u8>>> {
-    let mut out = Zeroizing::new(vec![0u8; len]);
-    let result = match hash {
-        Hash::Sha256 => Hkdf::<Sha256>::new(Some(salt), ikm).expand(info, &mut out),
-        Hash::Sha512 => Hkdf::<Sha512>::new(Some(salt), ikm).expand(info, &mut out),
-    };
-    result.map_err(|_| {
+    let too_long = || {
         Error::InvalidArgument(format!(
             "HKDF output of {len} bytes is longer than 255 × {}",
             hash.output_len()
         ))
-    })?;
+    };
+    if len > hash.hkdf_max_len() {
+        return Err(too_long());
+    }
+    let mut out = Zeroizing::new(vec![0u8; len]);
+    match hash {
+        Hash::Sha256 => Hkdf::<Sha256>::new(Some(salt), ikm).expand(info, &mut out),
+        Hash::Sha512 => Hkdf::<Sha512>::new(Some(salt), ikm).expand(info, &mut out),
+    }
+    .map_err(|_| too_long())?;
     Ok(out)
 }
 
@@ -175,4 +185,26 @@ pub fn hmac_sha512_verify(key: &[u8], message: &[&[u8]], tag: &[u8]) -> Result<(
         .expect("HMAC takes keys of any length");
     message.iter().for_each(|m| mac.update(m));
     mac.verify_slice(tag).map_err(|_| Error::InvalidMac)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 13, finding 9: the length is checked before the output is
+    /// allocated (a length near `usize::MAX` used to abort on allocation).
+    #[test]
+    fn hkdf_refuses_lengths_past_the_limit_before_allocating() {
+        for hash in [Hash::Sha256, Hash::Sha512] {
+            let max = hash.hkdf_max_len();
+            assert_eq!(hkdf(hash, b"ikm", b"", b"", max).unwrap().len(), max);
+            assert_eq!(hkdf(hash, b"ikm", b"", b"", 0).unwrap().len(), 0);
+            for len in [max + 1, 1 << 32, (1 << 32) + 32, usize::MAX] {
+                assert!(matches!(
+                    hkdf(hash, b"ikm", b"", b"", len),
+                    Err(Error::InvalidArgument(_))
+                ));
+            }
+        }
+    }
 }

@@ -12,7 +12,8 @@ pub enum Error {
     Format(String),
     /// The Noise handshake failed: wrong prologue, tampered message, wrong key.
     Handshake(&'static str),
-    /// The initiator's static key is not the one the responder expected.
+    /// The peer's identity (a handshake's initiator, a bundle's signer, a
+    /// prekey message's sender) is not the one the caller expected.
     UnexpectedPeer,
     /// A prekey bundle whose signature does not verify.
     BadSignature,
@@ -66,7 +67,7 @@ impl fmt::Display for Error {
         match self {
             Error::InvalidArgument(m) | Error::Format(m) => f.write_str(m),
             Error::Handshake(m) => write!(f, "the handshake failed: {m}"),
-            Error::UnexpectedPeer => f.write_str("the initiator's identity key is not the expected one"),
+            Error::UnexpectedPeer => f.write_str("the peer's identity key is not the expected one"),
             Error::BadSignature => f.write_str("the prekey bundle's signature does not verify"),
             Error::PreKeyReused => f.write_str("the one-time prekey was already used"),
             Error::UnknownPreKey => f.write_str("the message names a prekey this set does not hold"),

@@ -18,7 +18,7 @@ pub mod session;
 pub mod x25519;
 
 pub use error::{Error, Result};
-pub use identity::{verify, IdentityKey};
+pub use identity::{fingerprint, verify, ExpectedPeer, IdentityKey};
 pub use prekeys::PreKeySet;
 pub use session::{Initiating, Responded, Session};
 

@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use crate::codec::{Reader, Writer};
 use crate::error::{Error, Result};
-use crate::identity::{IdentityKey, PeerIdentity};
+use crate::identity::{check_peer, ExpectedPeer, IdentityKey, PeerIdentity};
 use crate::kdf::kdf_rk;
 use crate::keys::KeyPair;
 use crate::noise::{Handshake, Keys};
@@ -148,16 +148,17 @@ impl Session {
         ))
     }
 
-    /// Reads message 1 and answers it. `expected_peer` refuses any other initiator.
+    /// Reads message 1 and answers it. `expected_peer` refuses any other
+    /// initiator (compared by fingerprint, see `identity::fingerprint`).
     pub fn respond(
         identity: &IdentityKey,
         message: &[u8],
         user_prologue: &[u8],
         payload: &[u8],
-        expected_peer: Option<&[u8]>,
+        expected_peer: Option<ExpectedPeer>,
     ) -> Result<Responded> {
         payload_arg(payload)?;
-        let expected = expected_peer.map(PeerIdentity::parse).transpose()?;
+        let expected = expected_peer.map(ExpectedPeer::resolve).transpose()?;
         let body = handshake_body(message, KIND_HANDSHAKE_INIT)?;
         let secret = identity.x25519().secret_bytes();
         let prologue = prologue(user_prologue);
@@ -185,11 +186,7 @@ impl Session {
                 "the initiator's identity does not match its static key",
             ));
         }
-        if let Some(expected) = expected {
-            if !bool::from(expected.bytes().ct_eq(&peer.bytes())) {
-                return Err(Error::UnexpectedPeer);
-            }
-        }
+        check_peer(expected.as_ref(), &peer)?;
         let theirs: [u8; 32] = inner[32..64].try_into().expect("length checked");
         let ours = KeyPair::generate()?;
         let reply_inner = Zeroizing::new([ours.public(), payload].concat());
@@ -212,9 +209,17 @@ impl Session {
     }
 
     /// Offline start from a signed bundle. Messages carry the X3DH header
-    /// until the first reply arrives.
-    pub fn from_bundle(identity: &IdentityKey, bundle: &[u8]) -> Result<Session> {
+    /// until the first reply arrives. The bundle proves only that its own
+    /// identity signed it, so the caller says whose it must be;
+    /// `expected_peer: None` trusts whoever signed it (trust on first use).
+    pub fn from_bundle(
+        identity: &IdentityKey,
+        bundle: &[u8],
+        expected_peer: Option<ExpectedPeer>,
+    ) -> Result<Session> {
+        let expected = expected_peer.map(ExpectedPeer::resolve).transpose()?;
         let bundle = Bundle::parse(bundle)?;
+        check_peer(expected.as_ref(), &bundle.identity)?;
         let started = prekeys::start(identity, &bundle)?;
         let (root, chain) = kdf_rk(&started.shared, &started.dh3);
         let local = identity.public_key();
@@ -228,16 +233,20 @@ impl Session {
 
     /// The receiver's side of an offline start: runs the agreement with the
     /// prekeys the message names, decrypts it, and only then consumes the
-    /// one-time prekey.
+    /// one-time prekey. `expected_peer` refuses any other sender, before any
+    /// work or state change.
     pub fn accept(
         identity: &IdentityKey,
         set: &mut PreKeySet,
         message: &[u8],
         ad: &[u8],
+        expected_peer: Option<ExpectedPeer>,
     ) -> Result<(Session, Vec<u8>)> {
+        let expected = expected_peer.map(ExpectedPeer::resolve).transpose()?;
         let header = PreKeyHeader::parse(message)?;
         let sender = PeerIdentity::parse(&header.sender)
             .map_err(|_| Error::format("the sender's identity key is invalid"))?;
+        check_peer(expected.as_ref(), &sender)?;
         let accepted = prekeys::accept(identity, set, &header, &sender)?;
         let (root, chain) = kdf_rk(&accepted.shared, &accepted.dh3);
         let local = identity.public_key();
@@ -346,5 +355,90 @@ impl Session {
     #[cfg(feature = "testing")]
     pub fn secrets_for_testing(&self) -> Vec<[u8; 32]> {
         self.ratchet.secrets_for_testing()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::fingerprint;
+    use crate::noise::Keys;
+
+    /// `Session::initiate`, but claiming `claimed` as the identity: what a
+    /// modified client holding `identity`'s secret could send.
+    fn initiate_claiming(identity: &IdentityKey, claimed: &[u8; 32], peer: &[u8]) -> Vec<u8> {
+        let peer = PeerIdentity::parse(peer).unwrap();
+        let secret = identity.x25519().secret_bytes();
+        let prologue = prologue(b"");
+        let keys = Keys {
+            local_static: Some(&secret[..]),
+            remote_static: Some(&peer.x25519()),
+            prologue: &prologue,
+            fixed_ephemeral: None,
+        };
+        let mut handshake = Handshake::new(PROTOCOL, true, &keys).unwrap();
+        let ratchet_key = KeyPair::generate().unwrap();
+        let inner = [&claimed[..], ratchet_key.public()].concat();
+        let mut message = vec![VERSION, KIND_HANDSHAKE_INIT];
+        message.extend_from_slice(&handshake.write(&inner).unwrap());
+        message
+    }
+
+    /// Issue 13, finding 6: the responder sees the initiator's identity only
+    /// through its X25519 form, which `A` and `-A` share. The holder of `A`
+    /// can claim `-A`; both have one fingerprint, and expected peers are
+    /// compared by fingerprint, so the claim cannot pass as anyone else.
+    #[test]
+    fn an_initiator_claiming_minus_a_keeps_its_one_identity() {
+        let alice = IdentityKey::from_seed(&[1; 32]);
+        let bob = IdentityKey::from_seed(&[2; 32]);
+        let carol = IdentityKey::from_seed(&[3; 32]);
+        let mut minus_a = alice.public_key();
+        minus_a[31] ^= 0x80;
+        let message = initiate_claiming(&alice, &minus_a, &bob.public_key());
+        let r = Session::respond(&bob, &message, b"", b"", None).unwrap();
+        assert_eq!(r.peer, minus_a);
+        assert_eq!(fingerprint(&r.peer).unwrap(), alice.fingerprint());
+        let alice_fp = alice.fingerprint();
+        let alice_key = alice.public_key();
+        for expected in [
+            ExpectedPeer::PublicKey(&alice_key),
+            ExpectedPeer::Fingerprint(&alice_fp),
+        ] {
+            assert!(Session::respond(&bob, &message, b"", b"", Some(expected)).is_ok());
+        }
+        let carol_key = carol.public_key();
+        assert_eq!(
+            Session::respond(
+                &bob,
+                &message,
+                b"",
+                b"",
+                Some(ExpectedPeer::PublicKey(&carol_key))
+            )
+            .err(),
+            Some(Error::UnexpectedPeer)
+        );
+    }
+
+    #[test]
+    fn an_initiator_claiming_a_torsion_or_non_canonical_form_is_refused() {
+        use curve25519_dalek::constants::EIGHT_TORSION;
+        use curve25519_dalek::edwards::CompressedEdwardsY;
+        let alice = IdentityKey::from_seed(&[1; 32]);
+        let bob = IdentityKey::from_seed(&[2; 32]);
+        let a = CompressedEdwardsY(alice.public_key()).decompress().unwrap();
+        for claimed in [
+            (a + EIGHT_TORSION[2]).compress().to_bytes(),
+            EIGHT_TORSION[3].compress().to_bytes(),
+        ] {
+            let message = initiate_claiming(&alice, &claimed, &bob.public_key());
+            assert_eq!(
+                Session::respond(&bob, &message, b"", b"", None)
+                    .err()
+                    .map(|e| e.code()),
+                Some("ERR_SESSION_HANDSHAKE")
+            );
+        }
     }
 }

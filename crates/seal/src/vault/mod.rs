@@ -58,8 +58,12 @@ fn pack_name(id: &PackId) -> String {
     format!("{hex}{PACK_SUFFIX}")
 }
 
+/// Internal derivation labels (see `keys.rs`); persisted vaults depend on them.
+pub(crate) const MANIFEST_LABEL: &[u8] = b"keyward vault manifest";
+pub(crate) const NAMESPACE_LABEL: &[u8] = b"keyward vault namespace";
+
 fn manifest_key(root: &SecretKey) -> SecretKey {
-    root.derive(b"keyward vault manifest", &[])
+    root.derive_internal(MANIFEST_LABEL, &[])
 }
 
 fn record_aad(path: &[Vec<u8>], tag: &[u8]) -> Vec<u8> {
@@ -129,7 +133,7 @@ impl Vault {
         let root = &self.root;
         self.namespace_keys.entry(path.to_vec()).or_insert_with(|| {
             let parts: Vec<&[u8]> = path.iter().map(Vec::as_slice).collect();
-            root.derive(b"keyward vault namespace", &parts)
+            root.derive_internal(NAMESPACE_LABEL, &parts)
         })
     }
 

@@ -1,6 +1,6 @@
 #![allow(dead_code)]
 
-use keyward_session::{IdentityKey, PreKeySet, Session};
+use keyward_session::{ExpectedPeer, IdentityKey, PreKeySet, Session};
 
 pub const KEY: [u8; 32] = [7; 32];
 
@@ -23,9 +23,14 @@ pub fn bundle_pair(kem: bool) -> (Session, Session) {
         IdentityKey::generate().unwrap(),
     );
     let mut set = PreKeySet::generate(&bob, 2, kem).unwrap();
-    let mut a = Session::from_bundle(&alice, &set.bundle()).unwrap();
+    let mut a = Session::from_bundle(
+        &alice,
+        &set.bundle(),
+        Some(ExpectedPeer::PublicKey(&bob.public_key())),
+    )
+    .unwrap();
     let first = a.encrypt(b"hello", b"").unwrap();
-    let (b, plaintext) = Session::accept(&bob, &mut set, &first, b"").unwrap();
+    let (b, plaintext) = Session::accept(&bob, &mut set, &first, b"", None).unwrap();
     assert_eq!(plaintext, b"hello");
     (a, b)
 }
