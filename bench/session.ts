@@ -31,7 +31,7 @@ function keywardStarter(kem: boolean, count: number) {
   const bundles = Array.from({ length: count }, () => set.bundle());
   let i = 0;
   return () => {
-    const a = Session.fromBundle(alice, bundles[i++ % count]);
+    const a = Session.fromBundle(alice, bundles[i++ % count], { expectedPeer: bob.publicKey });
     const first = a.encrypt(KIB);
     const { session: b, plaintext } = Session.accept(bob, set, first);
     a.dispose();
@@ -42,7 +42,7 @@ function keywardStarter(kem: boolean, count: number) {
 
 function keywardPair() {
   const set = PreKeySet.generate(bob, { oneTimePreKeys: 1 });
-  const a = Session.fromBundle(alice, set.bundle());
+  const a = Session.fromBundle(alice, set.bundle(), { expectedPeer: bob.publicKey });
   const { session: b } = Session.accept(bob, set, a.encrypt('start'));
   a.decrypt(b.encrypt('reply'));
   return { a, b };

@@ -26,7 +26,7 @@ export function e2ePart(say: Say, expect: Expect): void {
   const bundle = prekeys.bundle();
   say('bob', `publishes a signed prekey bundle (${bundle.length} bytes, with an ML-KEM-768 prekey)`);
 
-  const a = Session.fromBundle(alice, bundle);
+  const a = Session.fromBundle(alice, bundle, { expectedPeer: bob.fingerprint });
   const first = a.encrypt('meet at noon', 'thread 1');
   say('alice', `starts a session from the bundle while bob is offline; first message ${first.length} bytes`);
   const { session: b, plaintext } = Session.accept(bob, prekeys, first, { ad: 'thread 1' });

@@ -63,7 +63,7 @@ if (open(key, seal(key, new Uint8Array(65536))).length !== 65536) throw new Erro
 const { IdentityKey, PreKeySet, Session } = await import('keyward');
 const bob = IdentityKey.generate();
 const prekeys = PreKeySet.generate(bob, { oneTimePreKeys: 1, kem: true });
-const first = Session.fromBundle(IdentityKey.generate(), prekeys.bundle()).encrypt('e2e');
+const first = Session.fromBundle(IdentityKey.generate(), prekeys.bundle(), { expectedPeer: bob.publicKey }).encrypt('e2e');
 if (new TextDecoder().decode(Session.accept(bob, prekeys, first).plaintext) !== 'e2e') throw new Error('sessions');
 console.log('import ok');
 `,
