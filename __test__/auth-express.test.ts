@@ -1,7 +1,7 @@
 import test from 'ava';
 import express from 'express';
 import type { AddressInfo } from 'node:net';
-import { keywardRouter, requirePop } from '../src/express/index';
+import { keywardErrorHandler, keywardRouter, requirePop } from '../src/express/index';
 import { MemoryStore, SecretKey, ServerSetup, createAuthService } from '../src/index';
 import { popOverHttp } from './support/http-attacks';
 
@@ -11,6 +11,7 @@ async function server() {
   const app = express();
   app.use(keywardRouter({ service, bodyLimit: 4096 }));
   app.post('/api/transfer', requirePop(service), (req, res) => void res.json({ user: req.auth!.username, body: req.body }));
+  app.use(keywardErrorHandler());
   const listener = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
     const l = app.listen(0, '127.0.0.1', () => resolve(l));
   });

@@ -1,6 +1,7 @@
 /**
  * Two `keyward serve` processes sharing PostgreSQL and Redis (started by
- * `npm test`), as two instances behind a load balancer would.
+ * `npm test`), as two instances behind a load balancer would: logins,
+ * nonces, logouts and rate limits are shared.
  */
 import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createClient } from '../src/client/index';
-import { SecretKey, ServerSetup, encodeBase64Url } from '../src/index';
+import { OpaqueClient, SecretKey, ServerSetup, encodeBase64Url } from '../src/index';
 import { fast } from './helpers';
 
 const root = join(__dirname, '..');
@@ -80,4 +81,37 @@ test('a login started on one instance finishes on the other; nonces and logouts 
   const afterLogout = await fetch(`${b.url}/api/transfer`, { method: 'POST', headers, body: captured!.body });
   t.is(afterLogout.status, 401);
   t.is(((await afterLogout.json()) as { error: { code: string } }).error.code, 'ERR_POP_NO_SESSION');
+});
+
+test('login failures counted on one instance make the same user and address wait on the other', async (t) => {
+  const postgres = process.env.KEYWARD_TEST_PG;
+  const redis = process.env.KEYWARD_TEST_REDIS;
+  if (!postgres || !redis) throw new Error('KEYWARD_TEST_PG and KEYWARD_TEST_REDIS are unset: run the suite through `npm test`');
+  const setup = ServerSetup.generate();
+  const env = {
+    KEYWARD_SERVER_SETUP: encodeBase64Url(setup.serialize()),
+    KEYWARD_SEAL_KEY: encodeBase64Url(SecretKey.generate().exportBytes()),
+    KEYWARD_POSTGRES_URL: postgres,
+    KEYWARD_REDIS_URL: redis,
+  };
+  const [a, b] = await Promise.all([instance(env), instance(env)]);
+  t.teardown(() => {
+    for (const i of [a, b]) {
+      i.child.kill('SIGTERM');
+      rmSync(i.dir, { recursive: true, force: true });
+    }
+  });
+  const user = `mallory-target-${process.pid}-${Date.now()}`;
+  const opaque = new OpaqueClient({ keyStretching: fast });
+  const start = (url: string) =>
+    fetch(`${url}/login/start`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: user, request: encodeBase64Url(opaque.startLogin('guess').request) }),
+    });
+  // Five logins started on A and never finished: five failures of this user from this address (the default before waits).
+  for (let i = 0; i < 5; i++) t.is((await start(a.url)).status, 200);
+  const refused = await start(b.url);
+  t.is(refused.status, 429);
+  t.is(((await refused.json()) as { error: { code: string } }).error.code, 'ERR_AUTH_RATE_LIMITED');
 });

@@ -3,56 +3,37 @@
  * full registration + login + signed request through the real service.
  */
 import test from 'ava';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  MemoryStore,
-  OpaqueClient,
-  PgRedisStore,
-  SecretKey,
-  ServerSetup,
-  SqliteStore,
-  createAuthService,
-  derivePopKey,
-  signRequest,
-  type AuthStore,
-} from '../src/index';
+import { RateLimiterRes } from 'rate-limiter-flexible';
+import { OpaqueClient, SecretKey, ServerSetup, createAuthService, derivePopKey, signRequest, type AuthStore } from '../src/index';
+import { adapters as stores, unique, type Made } from './auth-store-adapters';
 import { fast } from './helpers';
 
 /** A store, and how to let `ms` pass for it: a fake clock where it takes one, real time where the server keeps it. */
-type Made = { store: AuthStore; advance: (ms: number) => Promise<void>; cleanup: () => void | Promise<void> };
+type Timed = Made & { advance: (ms: number) => Promise<void> };
 
-function fakeClock(make: (clock: () => number) => { store: AuthStore; cleanup: () => void | Promise<void> }): () => Made {
-  return () => {
-    let now = 1_000_000;
-    const made = make(() => now);
-    return { ...made, advance: async (ms) => void (now += ms) };
-  };
-}
-
-function services(): { postgres: string; redis: string } {
-  const postgres = process.env.KEYWARD_TEST_PG;
-  const redis = process.env.KEYWARD_TEST_REDIS;
-  if (!postgres || !redis) throw new Error('KEYWARD_TEST_PG and KEYWARD_TEST_REDIS are unset: run the suite through `npm test`, which starts both');
-  return { postgres, redis };
-}
-
-const adapters: Record<string, () => Made> = {
-  memory: fakeClock((clock) => ({ store: new MemoryStore({ clock }), cleanup: () => {} })),
-  sqlite: fakeClock((clock) => {
-    const dir = mkdtempSync(join(tmpdir(), 'keyward-sqlite-'));
-    const store = new SqliteStore(join(dir, 'auth.db'), { clock });
-    return { store, cleanup: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
-  }),
-  'postgres+redis': () => {
-    const store = new PgRedisStore({ ...services(), prefix: `test:${randomBytes(6).toString('hex')}:` });
-    return { store, advance: (ms) => new Promise((r) => setTimeout(r, ms + 20)), cleanup: () => store.close() };
-  },
+const adapters: Record<string, () => Timed> = {
+  memory: () => fakeClock(stores.memory),
+  sqlite: () => fakeClock(stores.sqlite),
+  'postgres+redis': () => ({ ...stores['postgres+redis'](), advance: (ms) => new Promise((r) => setTimeout(r, ms + 20)) }),
 };
 
-const unique = (name: string) => `${name}-${randomBytes(4).toString('hex')}`;
+function fakeClock(make: (clock: () => number) => Made): Timed {
+  let now = 1_000_000;
+  return { ...make(() => now), advance: async (ms) => void (now += ms) };
+}
+
+/** Rate limiters keep real time (rate-limiter-flexible's clock) in every store. */
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function rejection(promise: Promise<unknown>): Promise<RateLimiterRes> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof RateLimiterRes) return error;
+    throw error;
+  }
+  throw new Error('the limiter allowed it');
+}
 
 for (const [name, make] of Object.entries(adapters)) {
   test(`${name}: users are created once`, async (t) => {
@@ -65,14 +46,9 @@ for (const [name, make] of Object.entries(adapters)) {
     t.deepEqual(Array.from((await store.getPasswordFile(alice))!), [1, 2, 3]);
   });
 
-  test(`${name}: rate counters, nonces and revocations expire`, async (t) => {
+  test(`${name}: nonces and revocations expire`, async (t) => {
     const { store, advance, cleanup } = make();
     t.teardown(cleanup);
-    t.is(await store.hit('k', 300), 1);
-    t.is(await store.hit('k', 300), 2);
-    await advance(300);
-    t.is(await store.hit('k', 300), 1);
-
     t.true(await store.add('n', 200));
     t.false(await store.add('n', 200));
     await advance(200);
@@ -81,6 +57,35 @@ for (const [name, make] of Object.entries(adapters)) {
     t.false(await store.isRevoked('s'));
     await store.revoke('s', Date.now() + 200);
     t.true(await store.isRevoked('s'));
+  });
+
+  test(`${name}: limiters count, refuse with the time to wait, block, forget and expire`, async (t) => {
+    const { store, cleanup } = make();
+    t.teardown(cleanup);
+    const limiter = store.limiter({ name: 'contract', points: 2, duration: 1 });
+    const key = unique('k');
+    t.is((await limiter.consume(key)).consumedPoints, 1);
+    t.is((await limiter.consume(key)).remainingPoints, 0);
+    const refused = await rejection(limiter.consume(key));
+    t.true(refused.msBeforeNext > 0 && refused.msBeforeNext <= 1000, String(refused.msBeforeNext));
+    t.is((await limiter.reward(key, 2)).consumedPoints, 1);
+    t.true(await limiter.delete(key));
+    t.is(await limiter.get(key), null);
+
+    const blocked = unique('b');
+    await limiter.block(blocked, 2);
+    const held = (await limiter.get(blocked))!;
+    t.true(held.consumedPoints > 2);
+    t.true(held.msBeforeNext > 1000 && held.msBeforeNext <= 2000, String(held.msBeforeNext));
+
+    // Two limiters of one store never share keys.
+    const other = store.limiter({ name: 'contract_other', points: 2, duration: 1 });
+    t.is(await other.get(blocked), null);
+
+    await limiter.consume(key);
+    await sleep(1100);
+    t.is(await limiter.get(key), null);
+    t.is((await limiter.consume(key)).consumedPoints, 1);
   });
 
   test(`${name}: the real service registers, logs in and verifies a signed request`, async (t) => {
@@ -106,5 +111,25 @@ for (const [name, make] of Object.entries(adapters)) {
     await service.logout(verified);
     const again = signRequest(popKey, { method: 'POST', url: '/api/x', body: '{}' });
     await t.throwsAsync(service.verify({ method: 'POST', url: '/api/x', headers: again, body: '{}' }), { message: /unknown, expired or revoked/ });
+  });
+}
+
+for (const name of ['sqlite', 'postgres+redis'] as const) {
+  test(`${name}: two stores on the same data share users, nonces, revocations and limiters`, async (t) => {
+    const { store, sibling, cleanup } = stores[name]();
+    t.teardown(cleanup);
+    const other: AuthStore = sibling!();
+    const user = unique('shared');
+    t.true(await store.createUser(user, new Uint8Array([7])));
+    t.false(await other.createUser(user, new Uint8Array([8])));
+    t.deepEqual(Array.from((await other.getPasswordFile(user))!), [7]);
+    t.true(await store.add('nonce', 10_000));
+    t.false(await other.add('nonce', 10_000));
+    await store.revoke('sid', Date.now() + 10_000);
+    t.true(await other.isRevoked('sid'));
+    const a = store.limiter({ name: 'shared', points: 1, duration: 60 });
+    const b = other.limiter({ name: 'shared', points: 1, duration: 60 });
+    await a.consume(user);
+    t.true((await rejection(b.consume(user))).msBeforeNext > 0);
   });
 }

@@ -72,3 +72,46 @@ export function table(title: string, anchorName: string, rows: Row[]): string {
   ];
   return lines.join('\n');
 }
+
+/** A ratio's median over rounds, with the spread that the rounds showed. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  /** Every round's value, in order, for the record. */
+  rounds: number[];
+}
+
+export function spread(values: number[]): Spread {
+  const sorted = [...values].sort((x, y) => x - y);
+  return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted[sorted.length - 1], rounds: values };
+}
+
+export const showSpread = (s: Spread, digits = 2) => `${s.median.toFixed(digits)}× (${s.min.toFixed(digits)}–${s.max.toFixed(digits)} over ${s.rounds.length} rounds)`;
+
+/**
+ * Runs `a` and `b` in alternating short rounds (the order swapped every
+ * round, so neither always runs first) and returns the per-round ratio
+ * `score(a) / score(b)` with its spread. On a shared, noisy box a phase that
+ * runs alone lets the load of the moment decide; alternating rounds let both
+ * sides see the same machine.
+ */
+export async function interleaved<T>(rounds: number, a: () => Promise<T>, b: () => Promise<T>, ratio: (a: T, b: T) => number): Promise<{ ratio: Spread; a: T[]; b: T[] }> {
+  const results: { a: T[]; b: T[] } = { a: [], b: [] };
+  const ratios: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    let ra: T;
+    let rb: T;
+    if (r % 2 === 0) {
+      ra = await a();
+      rb = await b();
+    } else {
+      rb = await b();
+      ra = await a();
+    }
+    results.a.push(ra);
+    results.b.push(rb);
+    ratios.push(ratio(ra, rb));
+  }
+  return { ratio: spread(ratios), ...results };
+}

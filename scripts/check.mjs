@@ -1,9 +1,39 @@
-// `npm test`: formatting, lints, type checks, the Rust tests and the JS tests.
+// `npm test`: formatting, lints, type checks, the Rust tests, the lock check,
+// and the JS tests under every supported Node version (scripts/node-versions.mjs).
 // Runs every step, then fails if any failed, printing one line per step.
 import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { nodeVersions } from './node-versions.mjs';
 import { startServices } from './services.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
+
+// npm's own CLI, to run under each Node: set by `npm test`, else found beside `npm` on PATH.
+const npmCli = process.env.npm_execpath ?? realpathSync(spawnSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).stdout.trim());
+const versions = nodeVersions();
+
+/**
+ * `npm ci` refuses a lock that lacks a platform's optional packages (npm
+ * leaves out those whose engines exclude the Node it ran on). A dry run in a
+ * scratch copy of the manifest and lock checks that without installing.
+ */
+function lockStep({ version, node }) {
+  const dir = mkdtempSync(join(tmpdir(), 'keyward-lock-'));
+  for (const file of ['package.json', 'package-lock.json']) copyFileSync(join(root, file), join(dir, file));
+  const cache = join(dir, '.npm-cache');
+  return [`npm ci accepts the lock (Node ${version})`, node, [npmCli, 'ci', '--dry-run', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, env: { npm_config_cache: cache }, cleanup: () => rmSync(dir, { recursive: true, force: true }) }];
+}
+
+/** The ava suite under one Node; its child processes (process.execPath, `node` on PATH) use the same one. */
+const avaStep = ({ version, node }) => [
+  `ava (Node ${version})`,
+  node,
+  [join(root, 'node_modules/ava/entrypoints/cli.mjs')],
+  { env: { PATH: `${dirname(node)}:${process.env.PATH}` } },
+];
+
 const steps = [
   ['cargo fmt', 'cargo', ['fmt', '--all', '--check']],
   ['cargo clippy (cores)', 'cargo', ['clippy', '-p', 'keyward-argon2', '-p', 'keyward-opaque', '-p', 'keyward-pop', '-p', 'keyward-seal', '-p', 'keyward-session', '-p', 'keyward-aws-lc', '--all-targets', '--quiet', '--', '-D', 'warnings']],
@@ -11,7 +41,8 @@ const steps = [
   ['cargo clippy (binding)', 'cargo', ['clippy', '-p', 'keyward-node', '--quiet', '--', '-D', 'warnings']],
   ['cargo test', 'cargo', ['test', '--workspace', '--quiet']],
   ['tsc --noEmit', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']],
-  ['ava', 'npx', ['ava']],
+  ...versions.map(lockStep),
+  ...versions.map(avaStep),
   ['npm pack + install without a compiler', 'node', ['scripts/pack-check.mjs']],
 ];
 
@@ -21,10 +52,11 @@ console.log('\n=== PostgreSQL and Redis for the tests ===');
 const services = await startServices();
 const results = [];
 try {
-  for (const [name, cmd, args] of steps) {
+  for (const [name, cmd, args, extra] of steps) {
     console.log(`\n=== ${name} ===`);
     const started = Date.now();
-    const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...services.env } });
+    const r = spawnSync(cmd, args, { cwd: extra?.cwd ?? root, stdio: 'inherit', env: { ...process.env, ...services.env, ...extra?.env } });
+    extra?.cleanup?.();
     results.push([name, r.status === 0, ((Date.now() - started) / 1000).toFixed(1)]);
   }
 } finally {
@@ -34,5 +66,6 @@ try {
 console.log('\n=== summary ===');
 for (const [name, ok, secs] of results) console.log(`${ok ? 'ok  ' : 'FAIL'} ${name} (${secs} s)`);
 const failed = results.filter(([, ok]) => !ok).length;
+console.log(`node versions tested: ${versions.map((v) => v.version).join(', ')}`);
 console.log(`checks: ${results.length - failed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

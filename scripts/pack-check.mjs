@@ -23,7 +23,7 @@ try {
   writeFileSync(join(app, 'package.json'), '{ "name": "app", "private": true }');
   // No compiler and no Rust toolchain: only node and npm on PATH.
   const env = { ...process.env, PATH: `${join(process.execPath, '..')}:/usr/bin:/bin`, CC: '/bin/false', CARGO: '/bin/false' };
-  sh('npm', ['install', '--no-audit', '--no-fund', '--offline', ...tarballs], app, env);
+  sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs], app, env);
 
   writeFileSync(
     join(app, 'use.cjs'),

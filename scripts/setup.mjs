@@ -25,13 +25,13 @@ function newest(dir, pattern) {
 
 const mtime = (path) => (existsSync(join(root, path)) ? statSync(join(root, path)).mtimeMs : 0);
 
-// `npm install`, not `npm ci`: npm 11 writes no lock entries for optional
-// platform packages whose engines exclude the running Node (here those of
-// @napi-rs/cli's own dependencies on Node 20), and `npm ci` then refuses the lock.
+// `npm ci`: exactly the lock, as CI and the workflow install it. The lock lists
+// every platform's optional packages (npm test checks that `npm ci` accepts it
+// under each supported Node), so this works on any of them.
 const stamp = 'node_modules/.keyward-installed';
 if (mtime(stamp) < Math.max(mtime('package.json'), mtime('package-lock.json'))) {
-  log('installing npm dependencies');
-  run('npm install --no-audit --no-fund');
+  log('installing npm dependencies (npm ci)');
+  run('npm ci --no-audit --no-fund');
   writeFileSync(join(root, stamp), new Date().toISOString());
 }
 

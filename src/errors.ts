@@ -77,15 +77,32 @@ export type AuthErrorCode =
   | 'ERR_AUTH_BAD_REQUEST'
   | 'ERR_AUTH_USER_EXISTS'
   | 'ERR_AUTH_RATE_LIMITED'
-  | 'ERR_AUTH_LOGIN_FAILED';
+  | 'ERR_AUTH_LOGIN_FAILED'
+  | 'ERR_AUTH_REGISTRATION_DISABLED';
 
-/** A refused auth-service request; `status` is the HTTP status the adapters answer with. */
+/**
+ * A refused auth-service request; `status` is the HTTP status the adapters
+ * answer with. A 429 (`ERR_AUTH_RATE_LIMITED`) carries `retryAfterMs`, which
+ * the adapters send as `Retry-After`.
+ */
 export class AuthError extends KeywardError {
   declare readonly code: AuthErrorCode;
   readonly status: number;
-  constructor(message: string, code: AuthErrorCode) {
+  /** How long until the refused request may succeed; set on every `ERR_AUTH_RATE_LIMITED` (0 when the sender did not say). */
+  readonly retryAfterMs?: number;
+  constructor(message: string, code: AuthErrorCode, details?: { retryAfterMs?: number }) {
     super(message, code);
-    this.status = { ERR_AUTH_BAD_REQUEST: 400, ERR_AUTH_USER_EXISTS: 409, ERR_AUTH_RATE_LIMITED: 429, ERR_AUTH_LOGIN_FAILED: 401 }[code];
+    this.status = {
+      ERR_AUTH_BAD_REQUEST: 400,
+      ERR_AUTH_USER_EXISTS: 409,
+      ERR_AUTH_RATE_LIMITED: 429,
+      ERR_AUTH_LOGIN_FAILED: 401,
+      ERR_AUTH_REGISTRATION_DISABLED: 403,
+    }[code];
+    if (code === 'ERR_AUTH_RATE_LIMITED') {
+      const ms = details?.retryAfterMs;
+      this.retryAfterMs = typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? Math.ceil(ms) : 0;
+    }
   }
 }
 

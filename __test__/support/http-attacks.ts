@@ -50,3 +50,77 @@ export async function popOverHttp(t: ExecutionContext, baseUrl: string, serverPu
   await client.logout();
   t.deepEqual(await post(forged()), { status: 401, code: 'ERR_POP_NO_SESSION' }, 'after logout');
 }
+
+/** A logged-in client whose next request can be changed on the way, as a machine in the middle would. */
+export interface SignedUser {
+  client: ReturnType<typeof createClient>;
+  username: string;
+  /** Signs `init` through the client, then sends what `change` makes of it. */
+  tampered(path: string, init: RequestInit, change: (init: RequestInit) => RequestInit): Promise<Response>;
+}
+
+export async function signedUser(baseUrl: string, authBaseUrl = baseUrl): Promise<SignedUser> {
+  let change: ((init: RequestInit) => RequestInit) | undefined;
+  const client = createClient({
+    baseUrl,
+    authBaseUrl,
+    keyStretching: fast,
+    fetch: (url, init) => {
+      const next = change === undefined ? init : change(init ?? {});
+      change = undefined;
+      return fetch(url, next);
+    },
+  });
+  const username = `u-${randomBytes(6).toString('hex')}`;
+  await client.register(username, 'pw');
+  await client.login(username, 'pw');
+  return {
+    client,
+    username,
+    tampered(path, init, how) {
+      change = how;
+      return client.fetch(path, init);
+    },
+  };
+}
+
+/** One body of each kind a signed route may carry. */
+export const signedBodies: Record<string, { type: string; body: string | Uint8Array }> = {
+  json: { type: 'application/json', body: JSON.stringify({ to: 'bob', amount: 5 }) },
+  text: { type: 'text/plain; charset=utf-8', body: 'pay bob 5 ✓' },
+  form: { type: 'application/x-www-form-urlencoded', body: 'to=bob&amount=5' },
+  binary: { type: 'application/octet-stream', body: new Uint8Array([0, 1, 2, 255, 254, 10, 13, 0]) },
+};
+
+function changed(body: string | Uint8Array): string | Uint8Array {
+  if (typeof body === 'string') return body.replace('5', '6');
+  const copy = new Uint8Array(body);
+  copy[copy.length - 1] ^= 1;
+  return copy;
+}
+
+/** Every kind of body, signed, verifies on `path`; the same signature over one changed byte does not. */
+export async function bodiesVerify(t: ExecutionContext, user: SignedUser, path: string) {
+  for (const [kind, { type, body }] of Object.entries(signedBodies)) {
+    const ok = await user.client.fetch(path, { method: 'POST', headers: { 'content-type': type }, body: body as BodyInit });
+    t.is(ok.status, 200, `${path}: a signed ${kind} body verifies`);
+    if (ok.status === 200) t.is(((await ok.json()) as { user?: string }).user, user.username);
+    const bad = await user.tampered(path, { method: 'POST', headers: { 'content-type': type }, body: body as BodyInit }, (init) => ({ ...init, body: changed(body) as BodyInit }));
+    t.deepEqual(await outcome(bad), { status: 401, code: 'ERR_POP_BAD_MAC' }, `${path}: a changed ${kind} body`);
+  }
+}
+
+/** A request signed without a body, sent with one added (JSON, text, bytes), is refused on `path`. */
+export async function addedBodyRefused(t: ExecutionContext, user: SignedUser, path: string) {
+  for (const kind of ['json', 'text', 'binary']) {
+    const { type, body } = signedBodies[kind];
+    const response = await user.tampered(path, { method: 'POST' }, (init) => {
+      const headers = new Headers(init.headers);
+      headers.set('content-type', type);
+      return { ...init, headers, body: body as BodyInit };
+    });
+    const { status, code } = await outcome(response);
+    t.is(status, 401, `${path}: a ${kind} body added to a request signed without one`);
+    t.true(code?.startsWith('ERR_POP_'), `${path}: ${kind}: ${code}`);
+  }
+}

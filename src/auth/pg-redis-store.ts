@@ -1,25 +1,21 @@
 /**
  * The store for several instances: password files in PostgreSQL (`pg`),
  * rate counters, used nonces and revocations in Redis (`ioredis`), where
- * expiry is Redis's own and every check-and-set is a single atomic command.
+ * expiry is Redis's own and every check-and-set is a single atomic command
+ * (rate-limiter-flexible's RateLimiterRedis, on the same client, for the
+ * counters: every instance counts against the same keys).
  * Both clients are optional peer dependencies, loaded on use.
  */
-import type { AuthStore } from './store';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
+import type { AuthStore, LimiterOptions } from './store';
 
 interface Pool {
   query(sql: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
   end(): Promise<void>;
 }
 
-interface Multi {
-  set(...args: (string | number)[]): Multi;
-  incr(key: string): Multi;
-  exec(): Promise<[Error | null, unknown][] | null>;
-}
-
 interface Redis {
   set(key: string, value: string, ...args: (string | number)[]): Promise<'OK' | null>;
-  multi(): Multi;
   exists(key: string): Promise<number>;
   quit(): Promise<unknown>;
 }
@@ -75,15 +71,13 @@ export class PgRedisStore implements AuthStore {
     return result.rowCount === 1;
   }
 
-  async hit(key: string, windowMs: number) {
-    const k = `${this.#prefix}hit:${key}`;
-    // The first hit of a window creates the counter with its expiry; the INCR that follows counts it.
-    const replies = await this.#redis.multi().set(k, 0, 'PX', windowMs, 'NX').incr(k).exec();
-    const counted = replies?.[1];
-    if (counted === undefined || counted[0] !== null) {
-      throw counted?.[0] ?? new Error('redis: the rate counter transaction was aborted');
-    }
-    return Number(counted[1]);
+  limiter(options: LimiterOptions) {
+    return new RateLimiterRedis({
+      storeClient: this.#redis,
+      keyPrefix: `${this.#prefix}limit:${options.name}`,
+      points: options.points,
+      duration: options.duration,
+    });
   }
 
   async add(key: string, ttlMs: number) {

@@ -1,6 +1,6 @@
 /**
  * The framework-agnostic auth service: OPAQUE registration and login whose
- * session key becomes a proof-of-possession key (DESIGN §2). The Fastify
+ * session key becomes a proof-of-possession key (docs/pop.md). The Fastify
  * and Express adapters are thin layers over it.
  *
  * Stateless by design: the login state between start and finish, and the
@@ -13,14 +13,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import { decodeBase64Url, encodeBase64Url } from '../bytes';
-import { AuthError, DecryptionError, KeywardError, TimestampExpiredError } from '../errors';
+import { AuthError, DecryptionError, InvalidArgumentError, KeywardError, TimestampExpiredError } from '../errors';
 import { OpaqueServer } from '../opaque/server';
 import { ServerLoginState, ServerRegistration, type ServerSetup } from '../opaque/objects';
 import { PopKey, derivePopKey } from '../pop/key';
 import { PopVerifier, type RequestToVerify } from '../pop/verifier';
 import { SecretKey } from '../seal/key';
 import { openJson, sealJson, makeToken, readToken } from '../seal/box';
+import { createRateLimits, type RateLimitOptions } from './rate-limits';
+import { AuthSession, decodeClaims, encodeClaims } from './session';
 import type { AuthStore } from './store';
+import { usernameArg } from './username';
+
+export { AuthSession } from './session';
+export type { RateLimitOptions } from './rate-limits';
 
 export interface AuthServiceOptions {
   serverSetup: ServerSetup;
@@ -31,39 +37,40 @@ export interface AuthServiceOptions {
   sessionTtlMs?: number;
   /** Time allowed between login start and finish; 60 s by default. */
   loginTtlMs?: number;
-  /** Login attempts allowed per user and per client address within `windowMs`. */
-  rateLimit?: { perUser?: number; perAddress?: number; windowMs?: number };
+  /** Limits on failed logins and registration starts (src/auth/rate-limits.ts, docs/threat-model.md). */
+  rateLimit?: RateLimitOptions;
+  /** `false` refuses `/register/start` and `/register/finish` with 403 `ERR_AUTH_REGISTRATION_DISABLED`; `true` by default. */
+  allowRegistration?: boolean;
   /** PoP timestamp window; 30 s by default. */
   popWindowMs?: number;
   clock?: () => number;
 }
 
-export interface AuthSession {
-  username: string;
-  sessionId: string;
-  expiresAt: number;
-  popKey: PopKey;
+/**
+ * Who is asking: the client's address as the HTTP framework reports it
+ * (`request.ip`). Behind a proxy, the framework's trust-proxy setting decides
+ * whether that is the proxy or the client (docs/threat-model.md).
+ */
+export interface RequestContext {
+  address?: string;
 }
 
-interface SessionClaims {
-  v: 1;
-  sid: string;
-  u: string;
-  pop: string;
-  exp: number;
+/** The context argument: `{ address }`, or the address alone (the form the adapters first used). */
+function addressOf(context: RequestContext | string | undefined): string | undefined {
+  const address = typeof context === 'string' || context === undefined ? context : context.address;
+  if (address !== undefined && (typeof address !== 'string' || address.length > 256)) {
+    throw new InvalidArgumentError('context.address must be a string of at most 256 characters');
+  }
+  return address;
 }
+
+/** Binds session tokens to their format (src/auth/session.ts); v1 was JSON claims. */
+const SESSION_AAD = 'keyward session v2';
 
 /** Characters of a session token that key the cache of opened tokens: its last 16 bytes or so, the tag. */
 const TOKEN_TAIL = 22;
 
-const usernamePattern = /^[^\u0000-\u001f\u007f]{1,128}$/u;
-
-function username(value: unknown): string {
-  if (typeof value !== 'string' || !usernamePattern.test(value)) {
-    throw new AuthError('username must be 1–128 characters without control characters', 'ERR_AUTH_BAD_REQUEST');
-  }
-  return value;
-}
+const username = usernameArg;
 
 function message(value: unknown, what: string): Uint8Array {
   try {
@@ -92,17 +99,14 @@ export function createAuthService(options: AuthServiceOptions) {
   const clock = options.clock ?? Date.now;
   const sessionTtl = options.sessionTtlMs ?? 3_600_000;
   const loginTtl = options.loginTtlMs ?? 60_000;
-  const limits = { perUser: 10, perAddress: 100, windowMs: 15 * 60_000, ...options.rateLimit };
+  const limits = createRateLimits(store, options.rateLimit);
+  const allowRegistration = options.allowRegistration ?? true;
   const loginKey = options.sealKey.derive('keyward auth', 'login state');
   const sessionKey = options.sealKey.derive('keyward auth', 'session');
   const sealOptions = (aad: string) => ({ aad, clock });
 
-  async function rateLimit(user: string, address: string | undefined) {
-    const perUser = await store.hit(`login:user:${user}`, limits.windowMs);
-    const perAddress = address === undefined ? 0 : await store.hit(`login:addr:${address}`, limits.windowMs);
-    if (perUser > limits.perUser || perAddress > limits.perAddress) {
-      throw new AuthError('too many login attempts; try again later', 'ERR_AUTH_RATE_LIMITED');
-    }
+  function registrationOpen() {
+    if (!allowRegistration) throw new AuthError('registration is disabled on this server', 'ERR_AUTH_REGISTRATION_DISABLED');
   }
 
   // Opened tokens, so a session's next requests skip the unsealing; bounded, oldest out first.
@@ -127,16 +131,26 @@ export function createAuthService(options: AuthServiceOptions) {
 
   /** Opens a session token; undefined for anything not a live session of ours. */
   async function openToken(token: string): Promise<AuthSession | undefined> {
-    let claims: SessionClaims;
+    let plain: Uint8Array;
     try {
-      claims = JSON.parse(Buffer.from(readToken(sessionKey, token, sealOptions('keyward session v1'))).toString('utf8'));
+      plain = readToken(sessionKey, token, sealOptions(SESSION_AAD));
     } catch (error) {
-      if (error instanceof DecryptionError || error instanceof SyntaxError || error instanceof KeywardError) return undefined;
+      if (error instanceof KeywardError) return undefined;
       throw error;
     }
-    if (claims.v !== 1 || claims.exp <= clock() || (await store.isRevoked(claims.sid))) return undefined;
-    const popKey = PopKey.fromBytes(decodeBase64Url(claims.pop), claims.sid, { bearer: token });
-    const live = { username: claims.u, sessionId: claims.sid, expiresAt: claims.exp, popKey };
+    const claims = decodeClaims(plain);
+    plain.fill(0);
+    if (claims === undefined) return undefined;
+    const sessionId = encodeBase64Url(claims.sessionId);
+    let popKey: PopKey;
+    try {
+      if (claims.expiresAt <= clock() || (await store.isRevoked(sessionId))) return undefined;
+      popKey = PopKey.fromBytes(claims.popKey, sessionId, { bearer: token });
+    } finally {
+      // fromBytes copied the key into Rust.
+      claims.popKey.fill(0);
+    }
+    const live = new AuthSession(claims.username, sessionId, claims.expiresAt, popKey);
     if (opened.size >= OPENED_MAX) opened.delete(opened.keys().next().value!);
     opened.set(tail(token), { token, session: live });
     return live;
@@ -155,9 +169,16 @@ export function createAuthService(options: AuthServiceOptions) {
       return serverSetup.publicKey;
     },
 
-    async registerStart(body: { username?: unknown; request?: unknown }) {
+    /**
+     * Evaluates the OPRF for a new name; counted per client address and per
+     * name (`rateLimit.registerPerAddress`, `registerPerUser`).
+     */
+    async registerStart(body: { username?: unknown; request?: unknown }, context?: RequestContext | string) {
+      registrationOpen();
+      const address = addressOf(context);
       const user = username(body.username);
       const request = message(body.request, 'request');
+      await limits.registrationStarting(user, address);
       if ((await store.getPasswordFile(user)) !== undefined) {
         throw new AuthError('this username is taken', 'ERR_AUTH_USER_EXISTS');
       }
@@ -165,7 +186,8 @@ export function createAuthService(options: AuthServiceOptions) {
       return { response: encodeBase64Url(response) };
     },
 
-    async registerFinish(body: { username?: unknown; upload?: unknown }) {
+    async registerFinish(body: { username?: unknown; upload?: unknown }, _context?: RequestContext | string) {
+      registrationOpen();
       const user = username(body.username);
       const upload = message(body.upload, 'upload');
       const record = await asLoginFailure(() => opaque.finishRegistration(upload));
@@ -175,26 +197,33 @@ export function createAuthService(options: AuthServiceOptions) {
       return { ok: true as const };
     },
 
-    /** An unknown user gets a response of the same shape and cost (OPAQUE's fake record). */
-    async loginStart(body: { username?: unknown; request?: unknown }, clientAddress?: string) {
+    /**
+     * An unknown user gets a response of the same shape and cost (OPAQUE's
+     * fake record). Counted as a failure of this name from `context.address`
+     * until it finishes well; a 429 `AuthError` with `retryAfterMs` while
+     * that pair or that address must wait.
+     */
+    async loginStart(body: { username?: unknown; request?: unknown }, context?: RequestContext | string) {
+      const address = addressOf(context);
       const user = username(body.username);
       const request = message(body.request, 'request');
-      await rateLimit(user, clientAddress);
+      await limits.loginStarting(user, address);
       const file = await store.getPasswordFile(user);
       const record = file === undefined ? null : ServerRegistration.deserialize(file);
       const { response, state } = await asLoginFailure(() => opaque.startLogin(record, request, user));
       const loginState = sealJson(
         loginKey,
-        { u: user, s: encodeBase64Url(state.serialize()), n: randomBytes(16).toString('base64url') },
+        { u: user, a: address ?? null, s: encodeBase64Url(state.serialize()), n: randomBytes(16).toString('base64url') },
         sealOptions('keyward login state v1'),
       );
       state.dispose();
       return { response: encodeBase64Url(response), loginState: encodeBase64Url(loginState) };
     },
 
-    async loginFinish(body: { loginState?: unknown; finalization?: unknown }) {
+    /** The address the login started from (in its sealed state) is the one whose failure count it clears. */
+    async loginFinish(body: { loginState?: unknown; finalization?: unknown }, _context?: RequestContext | string) {
       const finalization = message(body.finalization, 'finalization');
-      let pending: { u: string; s: string; n: string };
+      let pending: { u: string; a: string | null; s: string; n: string };
       try {
         pending = openJson(loginKey, message(body.loginState, 'loginState'), { ...sealOptions('keyward login state v1'), ttl: loginTtl / 1000 });
       } catch (error) {
@@ -209,13 +238,16 @@ export function createAuthService(options: AuthServiceOptions) {
       }
       const state = ServerLoginState.deserialize(decodeBase64Url(pending.s));
       const { sessionKey: key } = await asLoginFailure(() => opaque.finishLogin(state, finalization));
-      const sessionId = randomBytes(16).toString('base64url');
+      await limits.loginSucceeded(pending.u, pending.a ?? undefined);
+      const id = randomBytes(16);
+      const sessionId = encodeBase64Url(id);
       const popKey = derivePopKey(key, sessionId);
       key.fill(0);
       const expiresAt = clock() + sessionTtl;
-      const claims: SessionClaims = { v: 1, sid: sessionId, u: pending.u, pop: encodeBase64Url(popKey.exportBytes()), exp: expiresAt };
+      const plain = encodeClaims({ sessionId: id, popKey: popKey.exportBytes(), expiresAt, username: pending.u });
       popKey.dispose();
-      const token = makeToken(sessionKey, JSON.stringify(claims), sealOptions('keyward session v1'));
+      const token = makeToken(sessionKey, plain, sealOptions(SESSION_AAD));
+      plain.fill(0);
       return { sessionId, token, expiresAt };
     },
 

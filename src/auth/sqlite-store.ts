@@ -1,114 +1,195 @@
 /**
- * The embedded default store: SQLite through node-sqlite3-wasm (SQLite
- * compiled to WebAssembly with a Node file-system VFS, so it installs from
- * the npm registry alone, with no native build). One process at a time: the
- * database is opened in exclusive locking mode, which also spares SQLite from
- * re-reading the file header on every statement.
+ * The embedded default store: SQLite through `node:sqlite` where this Node
+ * has it, else `better-sqlite3` (src/auth/sqlite-driver.ts). Locking is the
+ * operating system's, so a process killed with SIGKILL leaves nothing that
+ * stops the next start: SQLite rolls the write-ahead log forward or back on
+ * open. Several processes may share the files; writers wait for each other
+ * (busy timeout) instead of failing.
  *
- * Password files are committed with full fsync. Rate counters, nonces and
- * revocations live in an attached second file written without fsync: they
- * survive a crash of the process (the OS has the writes), not a crash of the
- * machine, in exchange for writes about 15× faster (measured here: 66 µs
- * against 940 µs).
+ * Two files, both in WAL mode:
+ * - `path`: the password files, `synchronous = FULL`: the log is fsynced
+ *   before a commit returns, so a registration that was answered survives a
+ *   crash of the process and of the machine.
+ * - `path-ephemeral`: used nonces, revocations and rate counters,
+ *   `synchronous = NORMAL`: in WAL mode a commit is in the OS's hands when
+ *   it returns (it survives the process being killed) but is fsynced only at
+ *   checkpoints, so a power loss may forget the last moments of them, never
+ *   corrupt the file. Forgetting costs little: a nonce is refused anyway once
+ *   its timestamp leaves the window (30 s), a counter restarts, a revoked
+ *   session (the client also forgets its key at logout) lasts to its expiry.
+ *   An fsync per login attempt and per signed request would cost more
+ *   (about 15× per write here) than that is worth.
  */
-import type { AuthStore } from './store';
+import { RateLimiterSQLite } from 'rate-limiter-flexible';
+import { StateError } from '../errors';
+import { openSqlite, withTransaction, type SqliteBackend, type SqliteDatabase, type SqliteStatement } from './sqlite-driver';
+import type { AuthStore, LimiterOptions } from './store';
 
-interface Statement {
-  run(params?: unknown[]): { changes: number };
-  get(params?: unknown[]): Record<string, unknown> | null;
-  finalize(): void;
-}
+const BUSY_TIMEOUT_MS = 5000;
 
-interface Database {
-  exec(sql: string): void;
-  prepare(sql: string): Statement;
-  close(): void;
-}
-
-const schema = (ephemeral: string) => `
-  PRAGMA locking_mode = EXCLUSIVE;
+const durable = `
+  PRAGMA journal_mode = WAL;
   PRAGMA synchronous = FULL;
-  ATTACH DATABASE '${ephemeral.replace(/'/g, "''")}' AS eph;
-  PRAGMA eph.synchronous = OFF;
+  PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};
   CREATE TABLE IF NOT EXISTS users (username TEXT PRIMARY KEY, record BLOB NOT NULL);
-  CREATE TABLE IF NOT EXISTS eph.hits (key TEXT PRIMARY KEY, count INTEGER NOT NULL, until INTEGER NOT NULL);
-  CREATE TABLE IF NOT EXISTS eph.nonces (key TEXT PRIMARY KEY, until INTEGER NOT NULL);
-  CREATE TABLE IF NOT EXISTS eph.revoked (session_id TEXT PRIMARY KEY, until INTEGER NOT NULL);
 `;
 
-export class SqliteStore implements AuthStore {
-  readonly #db: Database;
-  readonly #clock: () => number;
-  readonly #statements = new Map<string, Statement>();
-  #writes = 0;
+const ephemeral = `
+  PRAGMA journal_mode = WAL;
+  PRAGMA synchronous = NORMAL;
+  PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};
+  DROP TABLE IF EXISTS hits;
+  CREATE TABLE IF NOT EXISTS nonces (key TEXT PRIMARY KEY, until INTEGER NOT NULL);
+  CREATE TABLE IF NOT EXISTS revoked (session_id TEXT PRIMARY KEY, until INTEGER NOT NULL);
+`;
 
-  /** Opens (or creates) the database file at `path`, and `path` + `-ephemeral` beside it. */
-  constructor(path: string, options?: { clock?: () => number }) {
-    // Loaded here, not at import: only users of this store pay for the WebAssembly module.
-    const { Database: Sqlite } = require('node-sqlite3-wasm') as { Database: new (path: string) => Database };
-    this.#db = new Sqlite(path);
-    this.#db.exec(schema(`${path}-ephemeral`));
+/** The table RateLimiterSQLite expects (its own schema, created here so it need not create it asynchronously). */
+const limiterTable = (table: string) => `CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, expire INTEGER)`;
+
+export interface SqliteStoreOptions {
+  clock?: () => number;
+}
+
+export class SqliteStore implements AuthStore {
+  /** The binding in use; `'external'` for a connection the caller opened. */
+  readonly backend: SqliteBackend | 'external';
+  readonly #users: SqliteDatabase;
+  readonly #eph: SqliteDatabase;
+  readonly #owned: boolean;
+  readonly #eph2: ReturnType<typeof withTransaction>;
+  readonly #clock: () => number;
+  readonly #limitTables: string[] = [];
+  #writes = 0;
+  #closed = false;
+
+  /**
+   * Opens (or creates) the database file at `path`, and `path` + `-ephemeral`
+   * beside it. Or takes an open connection (a `better-sqlite3` Database, or a
+   * `node:sqlite` DatabaseSync) and keeps every table in it: its journal mode
+   * and synchronous setting stay the caller's, and `close()` leaves it open.
+   * Throws `SqliteUnavailableError` when this Node has neither binding.
+   */
+  constructor(path: string | SqliteDatabase, options?: SqliteStoreOptions) {
+    if (typeof path === 'string') {
+      const main = openSqlite(path);
+      this.backend = main.backend;
+      this.#users = main.db;
+      try {
+        this.#users.exec(durable);
+        this.#eph = openSqlite(`${path}-ephemeral`).db;
+      } catch (error) {
+        this.#users.close();
+        throw error;
+      }
+      this.#owned = true;
+    } else {
+      if (typeof path?.prepare !== 'function' || typeof path.exec !== 'function') {
+        throw new TypeError('SqliteStore takes a file path or an open better-sqlite3 Database');
+      }
+      this.backend = 'external';
+      this.#users = this.#eph = path;
+      this.#owned = false;
+      this.#users.exec(`CREATE TABLE IF NOT EXISTS users (username TEXT PRIMARY KEY, record BLOB NOT NULL)`);
+    }
+    try {
+      this.#eph.exec(this.#owned ? ephemeral : ephemeral.replace(/PRAGMA [^;]*;/g, ''));
+    } catch (error) {
+      this.#closeOwned();
+      throw error;
+    }
+    this.#eph2 = withTransaction(this.#eph, () => this.#tidy(this.#clock()));
     this.#clock = options?.clock ?? Date.now;
   }
 
-  /** Prepared once, reused: preparing costs more than running these statements. */
-  #sql(sql: string): Statement {
-    let statement = this.#statements.get(sql);
-    if (statement === undefined) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
+  #open() {
+    if (this.#closed) throw new StateError('this SqliteStore is closed');
+  }
+
+  #sql(db: SqliteDatabase, sql: string): SqliteStatement {
+    this.#open();
+    return db === this.#eph ? this.#eph2.prepare(sql) : (this.#usersStatements.get(sql) ?? this.#prepareUsers(sql));
+  }
+
+  readonly #usersStatements = new Map<string, SqliteStatement>();
+  #prepareUsers(sql: string): SqliteStatement {
+    const statement = this.#users.prepare(sql);
+    this.#usersStatements.set(sql, statement);
     return statement;
   }
 
   async getPasswordFile(username: string) {
-    const row = this.#sql('SELECT record FROM users WHERE username = ?').get([username]);
-    return row === null ? undefined : (row.record as Uint8Array);
+    const row = this.#sql(this.#users, 'SELECT record FROM users WHERE username = ?').get(username);
+    return row === undefined ? undefined : new Uint8Array(row.record as Uint8Array);
   }
 
   async createUser(username: string, passwordFile: Uint8Array) {
-    return this.#sql('INSERT OR IGNORE INTO users (username, record) VALUES (?, ?)').run([username, passwordFile]).changes === 1;
+    return Number(this.#sql(this.#users, 'INSERT OR IGNORE INTO users (username, record) VALUES (?, ?)').run(username, passwordFile).changes) === 1;
   }
 
-  async hit(key: string, windowMs: number) {
-    const now = this.#clock();
-    this.#sql(
-      `INSERT INTO eph.hits (key, count, until) VALUES (?, 1, ?)
-       ON CONFLICT (key) DO UPDATE SET
-         count = CASE WHEN until <= ? THEN 1 ELSE count + 1 END,
-         until = CASE WHEN until <= ? THEN excluded.until ELSE until END`,
-    ).run([key, now + windowMs, now, now]);
-    this.#tidy(now);
-    return this.#sql('SELECT count FROM eph.hits WHERE key = ?').get([key])!.count as number;
+  /**
+   * Counters in the ephemeral file through rate-limiter-flexible's own SQLite
+   * limiter, so processes sharing the files share them. Its expiries follow
+   * the real clock, not `options.clock`.
+   */
+  limiter(options: LimiterOptions) {
+    if (!/^[a-z_]+$/.test(options.name)) throw new TypeError('a limiter name is [a-z_]+');
+    const table = `limit_${options.name}`;
+    this.#open();
+    this.#eph.exec(limiterTable(table));
+    this.#limitTables.push(table);
+    return new RateLimiterSQLite({
+      storeClient: this.#eph2,
+      storeType: 'better-sqlite3',
+      tableName: table,
+      tableCreated: true,
+      points: options.points,
+      duration: options.duration,
+    });
   }
 
-  /** Calls run one at a time on this thread, so the delete-then-insert pair is atomic. */
+  /** Calls run one at a time on this thread; across processes INSERT OR IGNORE is the atomic part. */
   add(key: string, ttlMs: number) {
     const now = this.#clock();
-    this.#sql('DELETE FROM eph.nonces WHERE key = ? AND until <= ?').run([key, now]);
-    const added = this.#sql('INSERT OR IGNORE INTO eph.nonces (key, until) VALUES (?, ?)').run([key, now + ttlMs]).changes === 1;
+    this.#sql(this.#eph, 'DELETE FROM nonces WHERE key = ? AND until <= ?').run(key, now);
+    const added = Number(this.#sql(this.#eph, 'INSERT OR IGNORE INTO nonces (key, until) VALUES (?, ?)').run(key, now + ttlMs).changes) === 1;
     this.#tidy(now);
     return added;
   }
 
   async revoke(sessionId: string, untilMs: number) {
-    this.#sql('INSERT OR REPLACE INTO eph.revoked (session_id, until) VALUES (?, ?)').run([sessionId, untilMs]);
+    this.#sql(this.#eph, 'INSERT OR REPLACE INTO revoked (session_id, until) VALUES (?, ?)').run(sessionId, untilMs);
   }
 
-  async isRevoked(sessionId: string) {
-    const row = this.#sql('SELECT until FROM eph.revoked WHERE session_id = ?').get([sessionId]);
-    return row !== null && (row.until as number) > this.#clock();
+  /** Answers synchronously: the verifier then skips a turn of the event loop. */
+  isRevoked(sessionId: string) {
+    const row = this.#sql(this.#eph, 'SELECT until FROM revoked WHERE session_id = ?').get(sessionId);
+    return row !== undefined && Number(row.until) > this.#clock();
   }
 
   /** Every thousandth write clears rows that can no longer matter. */
   #tidy(now: number) {
-    if (++this.#writes % 1000 !== 0) return;
-    for (const table of ['hits', 'nonces', 'revoked']) this.#sql(`DELETE FROM eph.${table} WHERE until <= ?`).run([now]);
+    if (++this.#writes % 1000 !== 0 || this.#closed) return;
+    for (const table of ['nonces', 'revoked']) this.#sql(this.#eph, `DELETE FROM ${table} WHERE until <= ?`).run(now);
+    // rate-limiter-flexible stores expiries in real milliseconds.
+    for (const table of this.#limitTables) this.#sql(this.#eph, `DELETE FROM ${table} WHERE expire < ?`).run(Date.now());
   }
 
+  #closeOwned() {
+    if (!this.#owned) return;
+    for (const db of new Set([this.#users, this.#eph])) {
+      try {
+        db?.close();
+      } catch {
+        // already closed
+      }
+    }
+  }
+
+  /** Closes the files this store opened; a second call does nothing. */
   async close() {
-    for (const statement of this.#statements.values()) statement.finalize();
-    this.#statements.clear();
-    this.#db.close();
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#usersStatements.clear();
+    this.#closeOwned();
   }
 }

@@ -3,15 +3,30 @@
  * rate-limit counters, used nonces and revoked sessions. Nothing here is a
  * password, a password hash or a session key (docs/threat-model.md).
  */
+import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { inProcessReplay, MemoryReplayCache, type ReplayCache } from '../pop/verifier';
+
+/** One set of rate counters (rate-limiter-flexible's terms). */
+export interface LimiterOptions {
+  /** Names the set: `[a-z_]+`; two sets never share a key. */
+  name: string;
+  /** What the limiter allows per key within `duration`. */
+  points: number;
+  /** Whole seconds (Redis keeps expiries in seconds); counters reset this long after a key's first point. */
+  duration: number;
+}
 
 export interface AuthStore extends ReplayCache {
   /** The serialized password file (`ServerRegistration.serialize()`), or undefined. */
   getPasswordFile(username: string): Promise<Uint8Array | undefined>;
   /** Stores a new user's password file; false if the name is taken (atomically). */
   createUser(username: string, passwordFile: Uint8Array): Promise<boolean>;
-  /** Counts one attempt under `key` and returns the count within the current window. */
-  hit(key: string, windowMs: number): Promise<number>;
+  /**
+   * A rate limiter whose counters live where the store keeps state, so
+   * every instance sharing the store shares them. Called once per set, at
+   * service creation.
+   */
+  limiter(options: LimiterOptions): RateLimiterAbstract;
   /** Marks a session revoked until it would have expired anyway. */
   revoke(sessionId: string, untilMs: number): Promise<void>;
   /** May answer synchronously (a memory store does): the verifier awaits only promises. */
@@ -19,10 +34,9 @@ export interface AuthStore extends ReplayCache {
   close?(): Promise<void>;
 }
 
-/** Everything in process memory: for tests and single-process demos. */
+/** Everything in process memory: for tests and single-process demos. Its limiters keep real time (rate-limiter-flexible's clock). */
 export class MemoryStore implements AuthStore {
   readonly #users = new Map<string, Uint8Array>();
-  readonly #hits = new Map<string, { count: number; until: number }>();
   readonly #revoked = new Map<string, number>();
   readonly #replay: MemoryReplayCache;
   readonly #clock: () => number;
@@ -42,15 +56,8 @@ export class MemoryStore implements AuthStore {
     return true;
   }
 
-  async hit(key: string, windowMs: number) {
-    const now = this.#clock();
-    const entry = this.#hits.get(key);
-    if (entry === undefined || entry.until <= now) {
-      this.#hits.set(key, { count: 1, until: now + windowMs });
-      return 1;
-    }
-    entry.count += 1;
-    return entry.count;
+  limiter(options: LimiterOptions) {
+    return new RateLimiterMemory({ keyPrefix: options.name, points: options.points, duration: options.duration });
   }
 
   async revoke(sessionId: string, untilMs: number) {

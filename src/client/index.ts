@@ -3,12 +3,18 @@
  * auth server (Node or Electron; anything with `fetch`).
  *
  * ```ts
- * const api = createClient({ baseUrl: 'https://api.example', serverPublicKey });
+ * const api = createClient({
+ *   baseUrl: 'https://example.com/api/v1',     // api.fetch('/transfer') → https://example.com/api/v1/transfer
+ *   authBaseUrl: 'https://example.com/auth',   // where keyward's routes are mounted; baseUrl by default
+ *   serverPublicKey,
+ * });
  * await api.login('alice', 'correct horse');
- * const res = await api.fetch('/api/transfer', { method: 'POST', body: JSON.stringify({ to: 'bob' }) });
+ * const res = await api.fetch('/transfer?dry=1', { method: 'POST', body: JSON.stringify({ to: 'bob' }) });
  * ```
  * Every request made through `fetch` carries a fresh proof of possession of
  * the session key; the bearer token alone is useless to whoever copies it.
+ * The signature covers the target exactly as the request line carries it:
+ * the base URL's path, then the path and query given, as `fetch` encodes them.
  */
 import { AuthError, InvalidArgumentError, KeywardError, PopError, type AuthErrorCode, type PopErrorCode } from '../errors';
 import { decodeBase64Url, encodeBase64Url } from '../bytes';
@@ -18,7 +24,10 @@ import { derivePopKey, type PopKey } from '../pop/key';
 import { signRequest } from '../pop/sign';
 
 export interface ClientOptions {
+  /** The API's base URL; may include a path (`https://example.com/api/v1`), which every `fetch` path goes under. */
   baseUrl: string;
+  /** Where keyward's auth routes are mounted (`https://example.com/auth`); `baseUrl` by default. */
+  authBaseUrl?: string;
   suite?: Suite;
   keyStretching?: KeyStretching;
   /** The server's OPAQUE public key; a server with another key is refused. */
@@ -40,21 +49,44 @@ async function failure(response: Response): Promise<KeywardError> {
   return new KeywardError(text, code);
 }
 
+/** An http(s) URL without query or fragment, with no trailing slash, so that paths append to it. */
+function baseArg(value: unknown, name: string): string {
+  let url: URL;
+  try {
+    if (typeof value !== 'string') throw new TypeError();
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError(`options.${name} must be an http(s) URL`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new InvalidArgumentError(`options.${name} must be an http(s) URL without query, fragment or credentials`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
 export function createClient(options: ClientOptions) {
-  if (typeof options?.baseUrl !== 'string') throw new InvalidArgumentError('options.baseUrl must be a URL');
-  const base = options.baseUrl.replace(/\/+$/, '');
+  const base = baseArg(options?.baseUrl, 'baseUrl');
+  const authBase = options.authBaseUrl === undefined ? base : baseArg(options.authBaseUrl, 'authBaseUrl');
   const doFetch = options.fetch ?? globalThis.fetch;
   const opaque = new OpaqueClient({ suite: options.suite, keyStretching: options.keyStretching, serverPublicKey: options.serverPublicKey });
   let session: { popKey: PopKey; username: string; expiresAt: number } | undefined;
 
   async function post<T>(path: string, body: object): Promise<T> {
-    const response = await doFetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await doFetch(`${authBase}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     if (!response.ok) throw await failure(response);
     return (await response.json()) as T;
   }
 
-  /** A request signed with the session's key. Bodies must be strings or bytes (they are signed as sent). */
+  /**
+   * A request signed with the session's key, to `baseUrl` + `path` (`/path?query`).
+   * Bodies must be strings or bytes (they are signed as sent); a string goes
+   * as JSON and bytes as `application/octet-stream` unless `content-type` is set.
+   */
   async function signedFetch(path: string, init: RequestInit = {}): Promise<Response> {
+    return signed(base, path, init);
+  }
+
+  async function signed(root: string, path: string, init: RequestInit): Promise<Response> {
     if (session === undefined) throw new PopError('not logged in', 'ERR_POP_NO_SESSION');
     if (typeof path !== 'string' || !path.startsWith('/')) throw new InvalidArgumentError('path must start with /');
     const body = init.body ?? undefined;
@@ -62,11 +94,16 @@ export function createClient(options: ClientOptions) {
       throw new InvalidArgumentError('a signed request body must be a string or a Uint8Array');
     }
     const method = init.method ?? 'GET';
-    const signed = signRequest(session.popKey, { method, url: path, body: body as string | Uint8Array | undefined });
+    // The URL fetch will send, parsed as fetch parses it: its path and query are the request line's target.
+    const url = new URL(`${root}${path}`);
+    if (url.hash !== '') throw new InvalidArgumentError('path must not have a fragment');
+    const pop = signRequest(session.popKey, { method, url: `${url.pathname}${url.search}`, body: body as string | Uint8Array | undefined });
     const headers = new Headers(init.headers);
-    for (const [name, value] of Object.entries(signed)) headers.set(name, value);
-    if (body !== undefined && body !== null && !headers.has('content-type')) headers.set('content-type', 'application/json');
-    return doFetch(`${base}${path}`, { ...init, method, headers, body: body as BodyInit | undefined });
+    for (const [name, value] of Object.entries(pop)) headers.set(name, value);
+    if (body !== undefined && body !== null && !headers.has('content-type')) {
+      headers.set('content-type', typeof body === 'string' ? 'application/json' : 'application/octet-stream');
+    }
+    return doFetch(url.href, { ...init, method, headers, body: body as BodyInit | undefined });
   }
 
   return {
@@ -96,7 +133,7 @@ export function createClient(options: ClientOptions) {
 
     async logout(): Promise<void> {
       if (session === undefined) return;
-      const response = await signedFetch('/logout', { method: 'POST' });
+      const response = await signed(authBase, '/logout', { method: 'POST' });
       session.popKey.dispose();
       session = undefined;
       if (!response.ok) throw await failure(response);

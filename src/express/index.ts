@@ -1,112 +1,192 @@
 /**
- * `keyward/express`: the auth service as an Express router and middleware.
+ * `keyward/express`: the auth service as an Express 5 router, middleware
+ * and error handler.
  *
  * ```ts
- * app.use(keywardRouter({ service }));
- * app.post('/api/transfer', requirePop(service), (req, res) => res.json({ user: req.auth!.username }));
+ * import express from 'express';
+ * import { keepRawBody, keywardErrorHandler, keywardRouter, requirePop, withAuth } from 'keyward/express';
+ *
+ * const app = express();
+ * app.use(express.json({ limit: '5mb', verify: keepRawBody }));  // the app's parser and limit, raw bytes kept
+ * app.use('/auth', keywardRouter({ service }));                   // POST /auth/register/*, /auth/login/*, /auth/logout
+ * app.post('/api/transfer', requirePop(service), withAuth((req, res) => void res.json({ from: req.auth.username })));
+ * app.use(keywardErrorHandler());                                 // PoP refusals as 401 { error: { code, message } }
+ * app.listen(3000);
  * ```
- * The router answers `POST /register/start`, `/register/finish`,
- * `/login/start`, `/login/finish` and `/logout` (signed). `requirePop` needs
- * the exact body bytes: mount `keywardJson()` (or the router, which does) in
- * front of signed routes instead of `express.json()`.
+ *
+ * Bodies are read with body-parser (Express's own `express.json`,
+ * `express.urlencoded`, `express.text`, `express.raw`), per route, never for
+ * the whole application: the router reads JSON on its own routes only, and
+ * `requirePop` reads a body no parser has read yet (JSON, form, text, or
+ * bytes for anything else) keeping its exact bytes in `req.rawBody`. A body
+ * the application's parser already read is used as it is: with
+ * `verify: keepRawBody` its bytes are kept and signed requests verify;
+ * without, `requirePop` refuses requests with a body (it cannot check the
+ * signature over bytes it never saw) and still verifies those without one.
+ *
+ * Failures go to `next(err)`; the router answers its own with the shared
+ * shape, and `keywardErrorHandler()` does so for `requirePop` on the
+ * application's routes (401 with `WWW-Authenticate`, 429 with `Retry-After`).
  */
-import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import type { IncomingMessage } from 'node:http';
 import type { AuthService, AuthSession } from '../auth/service';
-import { AuthError, PopError } from '../errors';
+import { AUTH_BODY_LIMIT, authRoutes, validateBody } from '../http/routes';
+import { httpFailure, type HttpFailure } from '../http/errors';
+import { headersShowBody, unreadBody } from '../http/raw-body';
 
 declare global {
   // Express's own augmentation point for request properties.
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
+      /** The verified session, set by `requirePop`; use `withAuth` for a handler that sees it as present. */
       auth?: AuthSession;
+      /** The body's exact bytes, kept by keyward's parsers or by `verify: keepRawBody` in the application's. */
       rawBody?: Buffer;
     }
   }
 }
 
-function send(res: Response, error: unknown, next: NextFunction) {
-  if (error instanceof AuthError) return void res.status(error.status).json({ error: { code: error.code, message: error.message } });
-  if (error instanceof PopError) return void res.status(401).json({ error: { code: error.code, message: error.message } });
-  next(error);
+/** Loaded on use: express is an optional peer dependency of keyward. */
+const loadExpress = () => require('express') as typeof import('express');
+
+/**
+ * A body-parser `verify` function that keeps the body's bytes in
+ * `req.rawBody`: `express.json({ verify: keepRawBody })`. Signed routes
+ * behind the application's own parsers need it.
+ */
+export function keepRawBody(req: IncomingMessage, _res: unknown, buffer: Buffer): void {
+  (req as Request).rawBody = buffer;
 }
 
-/** Keeps the exact JSON body bytes (the signature covers them) and parses them. */
-export function keywardJson(options?: { limit?: number }): RequestHandler {
-  const limit = options?.limit ?? 64 * 1024;
+/** Express 5 middleware run in sequence, as one. */
+function chain(handlers: RequestHandler[]): RequestHandler {
   return (req, res, next) => {
-    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return next();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        res.status(413).json({ error: { code: 'ERR_AUTH_BAD_REQUEST', message: 'body too large' } });
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (res.headersSent) return;
-      req.rawBody = Buffer.concat(chunks);
+    let i = 0;
+    const step = (error?: unknown) => {
+      if (error !== undefined && error !== null) return next(error);
+      const handler = handlers[i++];
+      if (handler === undefined) return next();
       try {
-        req.body = req.rawBody.length === 0 ? undefined : JSON.parse(req.rawBody.toString('utf8'));
-        next();
-      } catch {
-        res.status(400).json({ error: { code: 'ERR_AUTH_BAD_REQUEST', message: 'the body is not valid JSON' } });
+        const result = handler(req, res, step) as unknown;
+        if (result instanceof Promise) result.catch(step);
+      } catch (thrown) {
+        step(thrown);
       }
-    });
+    };
+    step();
   };
 }
 
-/** Verifies the signed request and sets `req.auth`; answers 401 with the `PopError` code otherwise. */
-export function requirePop(service: AuthService): RequestHandler {
-  return (req, res, next) => {
-    service
-      .verify({ method: req.method, url: req.originalUrl, headers: req.headers, body: req.rawBody })
-      .then((session) => {
-        req.auth = session;
-        next();
-      }, (error) => send(res, error, next));
+/** Reads a body nobody has read yet, keeping its bytes; parsed by type, bytes for any other type. */
+function rawBodyReader(limit: number | string): RequestHandler {
+  const express = loadExpress();
+  return chain([
+    express.json({ limit, verify: keepRawBody }),
+    express.urlencoded({ limit, verify: keepRawBody }),
+    express.text({ limit, verify: keepRawBody }),
+    express.raw({ limit, verify: keepRawBody, type: () => true }),
+  ]);
+}
+
+export interface RequirePopOptions {
+  /** Largest body `requirePop` reads itself (a body the application's parser read keeps that parser's limit); 1 MiB by default. */
+  bodyLimit?: number | string;
+}
+
+/**
+ * Verifies the signed request and sets `req.auth`; a refusal goes to
+ * `next(err)` as a `PopError` (`keywardErrorHandler()` answers it with 401).
+ */
+export function requirePop(service: AuthService, options?: RequirePopOptions): RequestHandler {
+  if (typeof service?.verify !== 'function') throw new TypeError('keyward: requirePop needs an AuthService (createAuthService)');
+  const readBody = rawBodyReader(options?.bodyLimit ?? 1024 * 1024);
+  const verify: RequestHandler = (req, _res, next) => {
+    if (req.auth !== undefined) return next();
+    const body = req.rawBody;
+    if (body === undefined && headersShowBody(req.headers)) return next(unreadBody());
+    service.verify({ method: req.method, url: req.originalUrl, headers: req.headers, body }).then((session) => {
+      req.auth = session;
+      next();
+    }, next);
+  };
+  return chain([readBody, verify]);
+}
+
+function send(res: Response, failure: HttpFailure): void {
+  res.status(failure.status).set(failure.headers).json(failure.body);
+}
+
+/**
+ * Answers keyward's errors (`PopError`, `AuthError`) with the shared shape and
+ * headers; anything else goes on to the application's handlers. Mount it
+ * after the routes that use `requirePop`.
+ */
+export function keywardErrorHandler(): ErrorRequestHandler {
+  return (error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const failure = httpFailure(error);
+    if (failure === undefined || res.headersSent) return next(error);
+    send(res, failure);
   };
 }
 
-const fields: Record<string, string[]> = {
-  '/register/start': ['username', 'request'],
-  '/register/finish': ['username', 'upload'],
-  '/login/start': ['username', 'request'],
-  '/login/finish': ['loginState', 'finalization'],
-};
-
-/** Exactly the expected string fields, each within bounds. */
-function valid(path: string, body: unknown): body is Record<string, string> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
-  const expected = fields[path];
-  const keys = Object.keys(body);
-  return keys.length === expected.length && expected.every((k) => typeof (body as Record<string, unknown>)[k] === 'string' && ((body as Record<string, string>)[k].length <= 8192));
+export interface KeywardRouterOptions {
+  service: AuthService;
+  /** Largest body the auth routes read, in bytes; 64 KiB by default. Applies to these routes only. */
+  bodyLimit?: number;
 }
 
-export function keywardRouter(options: { service: AuthService; bodyLimit?: number }): Router {
-  // Loaded on use: express is an optional peer dependency of keyward.
-  const express = require('express') as typeof import('express');
+/**
+ * `POST /register/start`, `/register/finish`, `/login/start`, `/login/finish`
+ * and `/logout` (signed), mounted wherever the application wants
+ * (`app.use('/auth', keywardRouter({ service }))`).
+ */
+export function keywardRouter(options: KeywardRouterOptions): Router {
+  const express = loadExpress();
   const { service } = options;
+  if (typeof service?.verify !== 'function') throw new TypeError('keyward: options.service must be an AuthService (createAuthService)');
+  const limit = options.bodyLimit ?? AUTH_BODY_LIMIT;
   const router = express.Router();
-  router.use(keywardJson({ limit: options.bodyLimit }));
-  const handlers: Record<string, (body: Record<string, string>, req: Request) => Promise<object>> = {
-    '/register/start': (body) => service.registerStart(body),
-    '/register/finish': (body) => service.registerFinish(body),
-    '/login/start': (body, req) => service.loginStart(body, req.ip),
-    '/login/finish': (body) => service.loginFinish(body),
-  };
-  for (const [path, handler] of Object.entries(handlers)) {
-    router.post(path, (req, res, next) => {
-      if (!valid(path, req.body)) return void res.status(400).json({ error: { code: 'ERR_AUTH_BAD_REQUEST', message: `expected ${fields[path].join(', ')}` } });
-      handler(req.body, req).then((result) => res.json(result), (error) => send(res, error, next));
+  // Per route, not router.use: a router mounted at the root sees every request of the application.
+  const json = express.json({ limit, verify: keepRawBody });
+  const signed = requirePop(service, { bodyLimit: limit });
+  for (const route of authRoutes) {
+    router.post(route.path, route.signed ? signed : json, (req, res, next) => {
+      let body: Record<string, string>;
+      try {
+        // body-parser reads an empty JSON body as {}; Fastify as no body. Both are no body here.
+        body = validateBody(route, headersShowBody(req.headers) ? req.body : undefined);
+      } catch (error) {
+        return next(error);
+      }
+      route.handle(service, body, { ip: req.ip, auth: req.auth }).then((result) => void res.json(result), next);
     });
   }
-  router.post('/logout', requirePop(service), (req, res, next) => {
-    service.logout(req.auth!).then(() => res.json({ ok: true }), (error) => send(res, error, next));
+  // Errors of these routes only: Express hands a router's error handlers the errors of its own layers.
+  router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const failure = httpFailure(error, { ownRoute: true });
+    if (failure === undefined || res.headersSent) return next(error);
+    send(res, failure);
   });
   return router;
+}
+
+/** A request behind `requirePop`: `auth` is set. */
+export type AuthenticatedRequest = Request & { auth: AuthSession };
+
+/**
+ * A handler that sees `req.auth` as present. Put it after `requirePop`;
+ * reached without a verified session, it passes an error on instead of running.
+ */
+export function withAuth(handler: (req: AuthenticatedRequest, res: Response, next: NextFunction) => unknown): RequestHandler {
+  return (req, res, next) => {
+    if (req.auth === undefined) return next(new Error('keyward: this handler needs requirePop before it'));
+    return handler(req as AuthenticatedRequest, res, next) as void;
+  };
+}
+
+/** @deprecated Use `requirePop` (it reads and keeps the body) or `express.json({ verify: keepRawBody })`. */
+export function keywardJson(options?: { limit?: number }): RequestHandler {
+  return loadExpress().json({ limit: options?.limit ?? AUTH_BODY_LIMIT, verify: keepRawBody });
 }

@@ -1,93 +1,230 @@
 /**
- * `keyward/fastify`: the auth service as a Fastify plugin.
+ * `keyward/fastify`: the auth service as a Fastify plugin (`fastify-plugin`,
+ * name `keyward`, Fastify 5).
  *
  * ```ts
- * app.register(keywardAuth, { service });
- * app.post('/api/transfer', { preHandler: app.requirePop }, (req) => ({ user: req.auth!.username }));
+ * import Fastify from 'fastify';
+ * import { keywardAuth, withAuth } from 'keyward/fastify';
+ *
+ * const app = Fastify({ bodyLimit: 10 * 1024 * 1024 });      // the app's limit stays the app's
+ * app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+ *   done(null, Object.fromEntries(new URLSearchParams(body as string))));  // the app's own parsers stay too
+ * await app.register(keywardAuth, { service, prefix: '/auth' });  // POST /auth/register/*, /auth/login/*, /auth/logout
+ * app.post('/api/transfer', { preHandler: app.requirePop }, withAuth(async (req) => ({ from: req.auth.username })));
+ * app.get('/api/me', { onRequest: app.requirePop }, withAuth(async (req) => ({ user: req.auth.username })));
+ * await app.listen({ port: 3000 });
  * ```
- * Adds `POST /register/start`, `/register/finish`, `/login/start`,
- * `/login/finish` and `/logout` (signed), and a `requirePop` pre-handler
- * that verifies a signed request and sets `request.auth`. JSON bodies are
- * kept as the exact bytes received, because the signature covers them.
+ *
+ * What the plugin changes in the application: a `requirePop` decorator, a
+ * `request.auth` decoration and an `onRoute` hook. It installs no parser and
+ * no limit outside its own routes. The auth routes live in their own
+ * encapsulated context (their own JSON parser, body limit and error
+ * handler), under `prefix` when one is given.
+ *
+ * Signed routes: a route that lists `app.requirePop` in its options
+ * (`onRequest`, `preValidation` or `preHandler`) gets a `preParsing` hook
+ * that copies the body's bytes as the application's parser reads them,
+ * whatever the content type and whichever parser; the signature is checked
+ * against those bytes. Listed in `onRequest`, `requirePop` refuses a
+ * request without a bearer at once and finishes the check in `preValidation`,
+ * once the body is read (the MAC covers it); a body is never parsed for a
+ * request that failed it. Used as an instance-wide hook
+ * (`addHook('preHandler', app.requirePop)`) it cannot see raw bytes: it
+ * then verifies requests without a body and refuses those with one.
+ *
+ * Every refusal has the shape `{ error: { code, message } }`: 401 with
+ * `WWW-Authenticate`, 429 with `Retry-After`, 400 `ERR_AUTH_BAD_REQUEST` for
+ * a body that does not match an auth route.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AuthError, PopError } from '../errors';
+import fastifyPlugin from 'fastify-plugin';
+import { pipeline, Transform, type Readable } from 'node:stream';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  RouteGenericInterface,
+  RouteOptions,
+} from 'fastify';
 import type { AuthService, AuthSession } from '../auth/service';
+import { PopError } from '../errors';
+import { AUTH_BODY_LIMIT, authRoutes, bodySchema, validateBody, type AuthRoute } from '../http/routes';
+import { httpFailure, type HttpFailure } from '../http/errors';
+import { headersShowBody, unreadBody } from '../http/raw-body';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The verified session, set by `requirePop`. */
+    /** The verified session, set by `requirePop`; use `withAuth` for a handler that sees it as present. */
     auth?: AuthSession;
-    /** The request body exactly as received (JSON routes). */
-    rawBody?: Buffer;
   }
   interface FastifyInstance {
+    /** Verifies a signed request and sets `request.auth`; list it in a route's `onRequest`, `preValidation` or `preHandler`. */
     requirePop: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   }
 }
 
 export interface KeywardFastifyOptions {
   service: AuthService;
-  /** Largest JSON body accepted, in bytes; 64 KiB by default. */
+  /** Largest body the auth routes accept, in bytes; 64 KiB by default. The application's routes keep their own limit. */
   bodyLimit?: number;
+  /** Where the auth routes are mounted (`/auth` → `POST /auth/login/start`); the root by default. */
+  prefix?: string;
 }
 
-const b64 = { type: 'string', minLength: 1, maxLength: 8192, pattern: '^[A-Za-z0-9_-]+$' } as const;
-const name = { type: 'string', minLength: 1, maxLength: 128 } as const;
-const schema = (properties: Record<string, object>) => ({
-  body: { type: 'object', additionalProperties: false, required: Object.keys(properties), properties },
-});
+/** The raw bytes of a signed request's body, kept by the tee below. */
+const kRawBody = Symbol('keyward.rawBody');
+type WithRaw = FastifyRequest & { [kRawBody]?: Buffer };
 
-function send(reply: FastifyReply, error: unknown) {
-  if (error instanceof AuthError) return reply.code(error.status).send({ error: { code: error.code, message: error.message } });
-  if (error instanceof PopError) return reply.code(401).send({ error: { code: error.code, message: error.message } });
-  throw error;
+function send(reply: FastifyReply, failure: HttpFailure): FastifyReply {
+  return reply.code(failure.status).headers(failure.headers).send(failure.body);
 }
 
-async function keywardAuth(app: FastifyInstance, options: KeywardFastifyOptions) {
+/**
+ * A `preParsing` hook: hands the parser the same stream, and keeps a copy of
+ * every byte it reads. The application's parser and body limit decide what
+ * is read; the copy is at most what they accepted.
+ */
+async function captureRawBody(request: FastifyRequest, _reply: FastifyReply, payload: Readable): Promise<Readable> {
+  if (!headersShowBody(request.headers)) return payload;
+  const chunks: Buffer[] = [];
+  const tee = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk);
+      callback(null, chunk);
+    },
+    flush(callback) {
+      (request as WithRaw)[kRawBody] = Buffer.concat(chunks);
+      callback();
+    },
+  });
+  // Fastify checks Content-Length against this when an earlier hook decoded the stream.
+  const encoded = (payload as Readable & { receivedEncodedLength?: number }).receivedEncodedLength;
+  if (encoded !== undefined) Object.defineProperty(tee, 'receivedEncodedLength', { get: () => (payload as Readable & { receivedEncodedLength?: number }).receivedEncodedLength });
+  // pipeline forwards a client abort to the parser as an error.
+  return pipeline(payload, tee, () => {});
+}
+
+type Hook = (...args: never[]) => unknown;
+const hooksOf = (value: unknown): Hook[] => (value === undefined ? [] : Array.isArray(value) ? [...(value as Hook[])] : [value as Hook]);
+
+async function keyward(app: FastifyInstance, options: KeywardFastifyOptions) {
   const { service } = options;
-  const bodyLimit = options.bodyLimit ?? 64 * 1024;
+  if (typeof service?.verify !== 'function') throw new TypeError('keyward: options.service must be an AuthService (createAuthService)');
+  const bodyLimit = options.bodyLimit ?? AUTH_BODY_LIMIT;
 
-  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
-    request.rawBody = body as Buffer;
-    if ((body as Buffer).length === 0) return done(null, undefined);
-    try {
-      done(null, JSON.parse((body as Buffer).toString('utf8')));
-    } catch {
-      done(Object.assign(new Error('the body is not valid JSON'), { statusCode: 400 }), undefined);
+  async function requirePop(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (request.auth !== undefined) return;
+    const body = (request as WithRaw)[kRawBody];
+    if (body === undefined && headersShowBody(request.headers)) {
+      send(reply, httpFailure(unreadBody())!);
+      return;
     }
-  });
-
-  app.decorate('requirePop', async (request: FastifyRequest, reply: FastifyReply) => {
     try {
-      request.auth = await service.verify({ method: request.method, url: request.url, headers: request.headers, body: request.rawBody });
+      request.auth = await service.verify({ method: request.method, url: request.url, headers: request.headers, body });
     } catch (error) {
-      return send(reply, error);
+      const failure = httpFailure(error);
+      if (failure === undefined) throw error;
+      send(reply, failure);
     }
+  }
+
+  /** `requirePop` listed in `onRequest`: what can be refused before the body is read. */
+  async function requireBearer(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const authorization = request.headers.authorization;
+    if (typeof authorization === 'string' && authorization.startsWith('Bearer ')) return;
+    send(reply, httpFailure(new PopError('no bearer session id', 'ERR_POP_NO_SESSION'))!);
+  }
+
+  app.decorate('requirePop', requirePop);
+  app.decorateRequest('auth', undefined);
+  app.decorateRequest(kRawBody, undefined);
+
+  // Routes that list requirePop keep their body's bytes; an early requirePop moves after the parser.
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const onRequest = hooksOf(route.onRequest);
+    const preParsing = hooksOf(route.preParsing);
+    const preValidation = hooksOf(route.preValidation);
+    const preHandler = hooksOf(route.preHandler);
+    const pop = requirePop as unknown as Hook;
+    const early = onRequest.includes(pop) || preParsing.includes(pop);
+    const late = preValidation.includes(pop) || preHandler.includes(pop);
+    if (!early && !late) return;
+    const r = route as unknown as Record<string, Hook[]>;
+    if (early) {
+      r.onRequest = onRequest.map((hook) => (hook === pop ? (requireBearer as unknown as Hook) : hook));
+      if (!late) r.preValidation = [pop, ...preValidation];
+    }
+    const parsing = preParsing.filter((hook) => hook !== pop);
+    if (!parsing.includes(captureRawBody as unknown as Hook)) parsing.push(captureRawBody as unknown as Hook);
+    r.preParsing = parsing;
   });
 
-  type Body = Record<string, unknown>;
-  const route = (path: string, properties: Record<string, object>, handler: (body: Body, request: FastifyRequest) => Promise<object>) =>
-    app.post(path, { schema: schema(properties), bodyLimit }, async (request, reply) => {
-      try {
-        return await handler(request.body as Body, request);
-      } catch (error) {
-        return send(reply, error);
-      }
-    });
-
-  route('/register/start', { username: name, request: b64 }, (body) => service.registerStart(body));
-  route('/register/finish', { username: name, upload: b64 }, (body) => service.registerFinish(body));
-  route('/login/start', { username: name, request: b64 }, (body, request) => service.loginStart(body, request.ip));
-  route('/login/finish', { loginState: b64, finalization: b64 }, (body) => service.loginFinish(body));
-  app.post('/logout', { preHandler: app.requirePop }, async (request) => {
-    await service.logout(request.auth!);
-    return { ok: true };
-  });
+  await app.register(authRoutesPlugin, { service, bodyLimit, prefix: options.prefix });
 }
 
-// Like fastify-plugin: the parser and `requirePop` apply to the application's own routes too.
-(keywardAuth as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+/** The auth routes, encapsulated: their parser, limit and error handler touch nothing else. */
+async function authRoutesPlugin(scope: FastifyInstance, options: { service: AuthService; bodyLimit: number }) {
+  const { service, bodyLimit } = options;
+  scope.setErrorHandler((error, _request, reply) => {
+    const failure = httpFailure(error, { ownRoute: true });
+    if (failure === undefined) throw error;
+    return send(reply, failure);
+  });
+  // The application's JSON parser may be anything; the auth routes read strict JSON.
+  if (scope.hasContentTypeParser('application/json')) scope.removeContentTypeParser('application/json');
+  scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => {
+    const bytes = body as Buffer;
+    if (bytes.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(bytes.toString('utf8')));
+    } catch {
+      done(Object.assign(new Error('the body is not valid JSON'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
+    }
+  });
 
-export { keywardAuth };
+  const validatorFor = (route: AuthRoute) => () => (data: unknown) => {
+    try {
+      return { value: validateBody(route, data) };
+    } catch (error) {
+      return { error: error as Error };
+    }
+  };
+  for (const route of authRoutes) {
+    const schema = bodySchema(route);
+    scope.post(
+      route.path,
+      {
+        bodyLimit,
+        ...(schema === undefined ? {} : { schema: { body: schema }, validatorCompiler: validatorFor(route) }),
+        ...(route.signed ? { preHandler: scope.requirePop } : {}),
+      },
+      async (request) => route.handle(service, request.body as Record<string, string>, { ip: request.ip, auth: request.auth }),
+    );
+  }
+}
+
+/**
+ * The plugin. `app.register(keywardAuth, { service, prefix?, bodyLimit? })`;
+ * then `app.requirePop` protects the application's routes.
+ */
+export const keywardAuth = fastifyPlugin(keyward, { name: 'keyward', fastify: '5.x' });
+
+/** A request on a route guarded by `requirePop`: `auth` is set. */
+export type AuthenticatedRequest<RouteGeneric extends RouteGenericInterface = RouteGenericInterface> = FastifyRequest<RouteGeneric> & {
+  auth: AuthSession;
+};
+
+/**
+ * A route handler that sees `request.auth` as present. Use it on routes that
+ * list `app.requirePop`; called without a verified session (a route that
+ * forgot `requirePop`), it throws instead of running.
+ */
+export function withAuth<RouteGeneric extends RouteGenericInterface = RouteGenericInterface, Result = unknown>(
+  handler: (this: FastifyInstance, request: AuthenticatedRequest<RouteGeneric>, reply: FastifyReply<RouteGeneric>) => Result,
+): (this: FastifyInstance, request: FastifyRequest<RouteGeneric>, reply: FastifyReply<RouteGeneric>) => Result {
+  return function (this: FastifyInstance, request, reply) {
+    if (request.auth === undefined) throw new Error('keyward: this handler needs requirePop in its route options');
+    return handler.call(this, request as AuthenticatedRequest<RouteGeneric>, reply);
+  };
+}
+
 export default keywardAuth;

@@ -1,0 +1,64 @@
+/**
+ * keyward/client against an application that mounts keyward under a prefix
+ * and its API under another path, over real HTTP.
+ */
+import test from 'ava';
+import Fastify from 'fastify';
+import { createClient } from '../src/client/index';
+import { keywardAuth, withAuth } from '../src/fastify/index';
+import { InvalidArgumentError, MemoryStore, SecretKey, ServerSetup, createAuthService } from '../src/index';
+import { fast } from './helpers';
+
+async function server() {
+  const setup = ServerSetup.generate();
+  const service = createAuthService({ serverSetup: setup, store: new MemoryStore(), sealKey: SecretKey.generate() });
+  const app = Fastify();
+  await app.register(keywardAuth, { service, prefix: '/auth' });
+  await app.register(
+    async (api) => {
+      api.get('/me', { preHandler: app.requirePop }, withAuth(async (request) => ({ user: request.auth.username, url: request.url })));
+      api.post('/transfer', { onRequest: app.requirePop }, withAuth(async (request) => ({ user: request.auth.username, body: request.body })));
+    },
+    { prefix: '/api/v1' },
+  );
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  closers.push(() => app.close());
+  return { base, setup };
+}
+const closers: Array<() => Promise<unknown>> = [];
+test.after.always(() => Promise.all(closers.map((close) => close())));
+
+test('baseUrl with a path, auth routes under another base; the signed target is the one sent, query included', async (t) => {
+  const { base, setup } = await server();
+  const sent: string[] = [];
+  const client = createClient({
+    baseUrl: `${base}/api/v1/`,
+    authBaseUrl: `${base}/auth`,
+    keyStretching: fast,
+    serverPublicKey: setup.publicKey,
+    fetch: (url, init) => {
+      sent.push(String(url));
+      return fetch(url, init);
+    },
+  });
+  await client.register('alice', 'pw');
+  await client.login('alice', 'pw');
+  t.deepEqual(sent, [`${base}/auth/register/start`, `${base}/auth/register/finish`, `${base}/auth/login/start`, `${base}/auth/login/finish`]);
+
+  const me = await client.fetch('/me?q=a b&x=ü&y=%41');
+  t.is(me.status, 200);
+  t.deepEqual(await me.json(), { user: 'alice', url: '/api/v1/me?q=a%20b&x=%C3%BC&y=%41' });
+  const transfer = await client.fetch('/transfer', { method: 'POST', body: JSON.stringify({ to: 'bob' }) });
+  t.deepEqual(await transfer.json(), { user: 'alice', body: { to: 'bob' } });
+
+  await client.logout();
+  t.is(sent.at(-1), `${base}/auth/logout`);
+  t.false(client.loggedIn);
+});
+
+test('base URLs are checked', (t) => {
+  for (const baseUrl of ['not a url', 'ftp://example.com', 'https://example.com/api?x=1', 'https://example.com/#f', 'https://u:p@example.com']) {
+    t.throws(() => createClient({ baseUrl }), { instanceOf: InvalidArgumentError }, baseUrl);
+  }
+  t.throws(() => createClient({ baseUrl: 'https://example.com', authBaseUrl: 'nope' }), { instanceOf: InvalidArgumentError });
+});

@@ -1,0 +1,78 @@
+/**
+ * The verified session (what the adapters put on `request.auth`) and the
+ * session token that carries it. The token is a sealed box of
+ * `version (1) | session id (16) | PoP key (32) | expiry ms (8, big-endian) | username (UTF-8)`:
+ * binary, so its size is fixed plus the name's bytes (src/auth/username.ts).
+ */
+import { inspect } from 'node:util';
+import { PopKey } from '../pop/key';
+
+const VERSION = 2;
+const FIXED = 1 + 16 + 32 + 8;
+
+/**
+ * A live, verified session. Its PoP key (which holds the bearer token) is
+ * reachable as `popKey` but stays out of `JSON.stringify`, `util.inspect`,
+ * `Object.keys` and spreads: logging `request.auth` shows the username,
+ * session id and expiry only.
+ */
+export class AuthSession {
+  readonly username: string;
+  readonly sessionId: string;
+  /** Milliseconds since the epoch. */
+  readonly expiresAt: number;
+  readonly #popKey: PopKey;
+
+  /** @internal Made by the auth service from a session token. */
+  constructor(username: string, sessionId: string, expiresAt: number, popKey: PopKey) {
+    this.username = username;
+    this.sessionId = sessionId;
+    this.expiresAt = expiresAt;
+    this.#popKey = popKey;
+  }
+
+  /** The session's proof-of-possession key. */
+  get popKey(): PopKey {
+    return this.#popKey;
+  }
+
+  toJSON(): { username: string; sessionId: string; expiresAt: number } {
+    return { username: this.username, sessionId: this.sessionId, expiresAt: this.expiresAt };
+  }
+
+  [inspect.custom](_depth: number, options: object, show: typeof inspect = inspect): string {
+    return `AuthSession ${show(this.toJSON(), options)}`;
+  }
+}
+
+export interface SessionClaims {
+  sessionId: Uint8Array;
+  popKey: Uint8Array;
+  expiresAt: number;
+  username: string;
+}
+
+/** The plaintext of a session token. */
+export function encodeClaims(claims: SessionClaims): Uint8Array {
+  const name = Buffer.from(claims.username, 'utf8');
+  const out = Buffer.alloc(FIXED + name.length);
+  out[0] = VERSION;
+  out.set(claims.sessionId, 1);
+  out.set(claims.popKey, 17);
+  out.writeBigUInt64BE(BigInt(claims.expiresAt), 49);
+  out.set(name, FIXED);
+  return out;
+}
+
+/** The claims of an opened token; undefined for any other version or shape. */
+export function decodeClaims(plain: Uint8Array): SessionClaims | undefined {
+  if (plain.length < FIXED + 1 || plain[0] !== VERSION) return undefined;
+  const b = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength);
+  return {
+    // Copies: the caller wipes the plaintext.
+    sessionId: Uint8Array.from(b.subarray(1, 17)),
+    popKey: Uint8Array.from(b.subarray(17, 49)),
+    expiresAt: Number(b.readBigUInt64BE(49)),
+    username: b.subarray(FIXED).toString('utf8'),
+  };
+}
