@@ -1,12 +1,12 @@
 /**
  * `keyward serve` as a real process on a real data directory: every way out
- * (a signal, a bad option, a port in use, fastify missing) closes the store
+ * (a signal, a bad option, a port in use, fastify missing) leaves the store closed
  * and exits with its code, so the next start on the same directory works;
  * secrets from files and standard input; --log-level and --trust-proxy.
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,7 +97,7 @@ test('a port in use fails with code 1 and a clear message, and closes the store'
   await startAndStop(t, dir);
 });
 
-test('fastify missing: code 1, says to install it, and closes the store', async (t) => {
+test('fastify missing: code 1, says to install it, before the store is opened', async (t) => {
   const dir = dataDir(t);
   // Node's own not-found errors for `fastify`, as in an application that did not install the
   // optional peer: for require() (the CommonJS build) and for import() (the sources under tsx).
@@ -126,6 +126,7 @@ Module._resolveFilename = function (request, ...rest) {
   run.listening.then(() => run.kill('SIGTERM'), () => {}); // fastify was found after all: fail, not hang
   t.is(await run.code, 1);
   t.regex(run.stderr(), /needs the fastify package: npm install fastify \(ERR_MISSING_PEER_DEPENDENCY\)/);
+  t.deepEqual(readdirSync(dir).sort(), ['no-fastify-hooks.mjs', 'no-fastify.mjs'], 'no store or secret was created');
   await startAndStop(t, dir);
 });
 

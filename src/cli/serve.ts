@@ -1,8 +1,8 @@
 /**
  * `keyward serve`: the reference auth server until SIGINT or SIGTERM. The
  * command line is checked whole before anything is opened, and once the store
- * is open it is closed on every way out (a signal, a port in use, fastify
- * missing): a store left open can leave its lock behind for the next start.
+ * is open it is closed on every way out (a signal, a port in use, a failure
+ * to start): a store left open can leave its lock behind for the next start.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { decodeBase64Url, encodeBase64Url } from '../bytes';
 import { KeywardError } from '../errors';
 import { ServerSetup } from '../opaque/objects';
 import { SecretKey } from '../seal/key';
-import { logLevels, startReferenceServer, type LogLevel } from '../server/reference';
+import { loadFastify, logLevels, startReferenceServer, type LogLevel } from '../server/reference';
 import { integerOption, suiteOption, UsageError, type Values } from './args';
 import { decodeSecret, readSetup, secretText } from './secrets';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy';
@@ -69,6 +69,7 @@ function stopSignal(): { stopped: Promise<NodeJS.Signals>; dispose: () => void }
 /** Runs the server; resolves with exit code 0 once a signal stopped it and the store is closed. */
 export async function serve(values: Values, out: (line: string) => void): Promise<number> {
   const o = options(values);
+  await loadFastify(); // a missing peer is reported before anything is opened or created
   mkdirSync(o.dir, { recursive: true, mode: 0o700 });
   const setupText = secretText('server setup', { file: o.setupFile, env: 'KEYWARD_SERVER_SETUP', dir: o.dir, name: 'server-setup' }, () =>
     ServerSetup.generate(o.suite).serialize(),

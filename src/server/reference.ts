@@ -78,9 +78,18 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   }
 }
 
-async function build(options: ReferenceServerOptions): Promise<FastifyInstance> {
-  // Loaded on use: fastify is an optional peer dependency of keyward.
+/**
+ * Loads fastify, an optional peer dependency of keyward (loaded on use);
+ * rejects with code ERR_MISSING_PEER_DEPENDENCY, naming the package, if it is
+ * not installed. `keyward serve` calls it before opening its store.
+ */
+export async function loadFastify(): Promise<typeof import('fastify').default> {
   const { default: Fastify } = await import('fastify').catch(missingFastify);
+  return Fastify;
+}
+
+async function build(options: ReferenceServerOptions): Promise<FastifyInstance> {
+  const Fastify = await loadFastify();
   const service = createAuthService({ serverSetup: options.serverSetup, store: options.store, sealKey: options.sealKey, rateLimit: options.rateLimit });
   const logger = options.logLevel !== undefined ? { level: options.logLevel } : (options.logger ?? false);
   const app = Fastify({ logger, bodyLimit: 64 * 1024, trustProxy: options.trustProxy ?? false });
