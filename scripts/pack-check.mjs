@@ -2,8 +2,8 @@
 // two tarballs into an empty directory with no compiler on PATH, and uses
 // keyward there through `require`, `import`, the subpath exports, the CLI and
 // the public typings.
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -45,12 +45,18 @@ console.log('require ok');
   );
   writeFileSync(
     join(app, 'use.mjs'),
-    `import { OpaqueClient, ServerSetup, InvalidLoginError } from 'keyward';
+    `import { createRequire } from 'node:module';
+import { OpaqueClient, ServerSetup, InvalidLoginError } from 'keyward';
 import cjs from 'keyward';
 import { server } from 'keyward/serenity/p256';
+import { createClient as importedClient } from 'keyward/client';
+const require = createRequire(import.meta.url);
 const setup = ServerSetup.generate('p384_sha384');
 if (setup.suite !== 'p384_sha384') throw new Error('suite');
+// One copy of each class whether imported or required: the ESM entries re-export the CommonJS build.
 if (!(new cjs.InvalidLoginError() instanceof InvalidLoginError)) throw new Error('one copy of each class');
+if (require('keyward').InvalidLoginError !== InvalidLoginError || !(require('keyward').ServerSetup.generate() instanceof ServerSetup)) throw new Error('require and import give different classes');
+if (require('keyward/client').createClient !== importedClient) throw new Error('require and import give different subpath modules');
 if (server.getPublicKey(server.createSetup()).length !== 44) throw new Error('p256 subpath');
 new OpaqueClient();
 const { createClient } = await import('keyward/client');
@@ -70,9 +76,19 @@ console.log('import ok');
   );
   process.stdout.write(sh(process.execPath, ['use.cjs'], app, env));
   process.stdout.write(sh(process.execPath, ['use.mjs'], app, env));
-  const setup = sh(join(app, 'node_modules/.bin/keyward'), ['create-server-setup'], app, env).trim();
-  const key = sh(join(app, 'node_modules/.bin/keyward'), ['get-server-public-key', setup], app, env).trim();
+  const bin = join(app, 'node_modules/.bin/keyward');
+  const setup = sh(bin, ['create-server-setup'], app, env).trim();
+  const key = sh(bin, ['get-server-public-key', setup], app, env).trim();
   if (!/^[A-Za-z0-9_-]{43}$/.test(key)) throw new Error(`CLI printed ${key}`);
+  const version = sh(bin, ['--version'], app, env).trim();
+  if (version !== JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version) throw new Error(`--version printed ${version}`);
+  // Exit codes from the installed bin: 2 for a usage error; 1 for serve without the optional peer
+  // fastify (not installed here), which names the package to install.
+  const status = (args) => spawnSync(bin, args, { cwd: app, env, encoding: 'utf8' });
+  const usage = status(['serve', '--raw']);
+  if (usage.status !== 2 || !usage.stderr.includes('--raw is an option of create-server-setup')) throw new Error(`usage error: ${usage.status} ${usage.stderr}`);
+  const noFastify = status(['serve', '--data', join(work, 'data'), '--port', '0']);
+  if (noFastify.status !== 1 || !noFastify.stderr.includes('npm install fastify')) throw new Error(`serve without fastify: ${noFastify.status} ${noFastify.stderr}`);
   console.log('cli ok');
 
   // The public typings resolve from the installed package (tsc from this repo; nothing installed in the app).
@@ -87,8 +103,24 @@ const restore = (b: Uint8Array): ClientLoginState => ClientLoginState.deserializ
 export { request, restore };
 `,
   );
+  // The same program as an ES module (the .d.mts typings), and the subpaths under every resolution mode.
+  writeFileSync(join(app, 'typed.mts'), readFileSync(join(app, 'typed.ts'), 'utf8'));
+  writeFileSync(
+    join(app, 'subpaths.ts'),
+    `import { keywardAuth } from 'keyward/fastify';
+import { createClient } from 'keyward/client';
+import { server } from 'keyward/serenity/p256';
+import type { SecretKey } from 'keyward';
+export const all = [keywardAuth, createClient, server.createSetup] as const;
+export type Key = SecretKey;
+`,
+  );
   const tsc = join(root, 'node_modules/typescript/bin/tsc');
-  sh(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--types', 'node', '--typeRoots', join(root, 'node_modules/@types'), 'typed.ts'], app, env);
+  const typecheck = (resolution, module, files) =>
+    sh(process.execPath, [tsc, '--noEmit', '--strict', '--skipLibCheck', '--module', module, '--moduleResolution', resolution, '--types', 'node', '--typeRoots', join(root, 'node_modules/@types'), ...files], app, env);
+  typecheck('node16', 'node16', ['typed.ts', 'typed.mts', 'subpaths.ts']);
+  typecheck('node10', 'commonjs', ['typed.ts', 'subpaths.ts']);
+  typecheck('bundler', 'esnext', ['typed.ts', 'subpaths.ts']);
   console.log('types ok');
   console.log('pack check: 4 passed, 0 failed');
 } finally {

@@ -1,8 +1,13 @@
-// After tsc: (1) points the emitted declarations at the addon's typings
-// (tsc keeps the specifiers as written in src/, one level short for dist/cjs/); (2) writes dist/esm/*.mjs: each re-exports the CommonJS build by name. One
-// implementation behind both `require` and `import` means one copy of every
-// class, so `instanceof` and the native objects agree whichever way a
-// module was loaded (no dual-package hazard).
+// After tsc (which writes the CommonJS build and its .d.ts to dist/cjs/):
+// (1) points the emitted declarations at the addon's typings (tsc keeps the
+//     specifiers as written in src/, one level short for dist/cjs/);
+// (2) writes each ESM entry point, dist/esm/<entry>.mjs, re-exporting the
+//     CommonJS build by name, with its own ESM typings, dist/esm/<entry>.d.mts.
+// One implementation behind both `require` and `import` means one copy of every
+// class, so `instanceof` and the native objects agree whichever way a module was
+// loaded (no dual-package hazard); the .d.mts files tell TypeScript under
+// node16/nodenext/bundler that the `import` entries are ES modules (without them
+// the .d.ts of the CommonJS build would "masquerade" as the ESM entry's types).
 import { createRequire } from 'node:module';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -21,20 +26,21 @@ for (const file of declarations(join(root, 'dist/cjs'))) {
   if (fixed !== text) writeFileSync(file, fixed);
 }
 
-const entries = ['index', 'serenity/index', 'serenity/p256', 'fastify/index', 'express/index', 'client/index', 'cli'];
+// The entries of package.json "exports" (the CLI is CommonJS only: it is run, not imported).
+const entries = ['index', 'serenity/index', 'serenity/p256', 'fastify/index', 'express/index', 'client/index'];
 
 for (const entry of entries) {
   const cjs = join(root, 'dist/cjs', `${entry}.js`);
   const out = join(root, 'dist/esm', `${entry}.mjs`);
   const names = Object.keys(require(cjs)).filter((n) => n !== 'default' && n !== '__esModule');
-  const from = relative(dirname(out), cjs);
-  const lines = [
-    `import cjs from '${from.startsWith('.') ? from : `./${from}`}';`,
-    ...names.map((n) => `export const ${n} = cjs.${n};`),
-    'export default cjs;',
-    '',
-  ];
+  const rel = relative(dirname(out), cjs);
+  const from = rel.startsWith('.') ? rel : `./${rel}`;
+  const js = [`import cjs from '${from}';`, ...names.map((n) => `export const ${n} = cjs.${n};`), 'export default cjs;', ''];
+  // Types: everything the CommonJS typings export (values and types), and the
+  // default export Node gives an ES module importing CommonJS: module.exports.
+  const dts = [`import cjs from '${from}';`, `export * from '${from}';`, 'export default cjs;', ''];
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, lines.join('\n'));
+  writeFileSync(out, js.join('\n'));
+  writeFileSync(out.replace(/\.mjs$/, '.d.mts'), dts.join('\n'));
 }
-console.log(`[esm] wrote ${entries.length} ESM entry points`);
+console.log(`[esm] wrote ${entries.length} ESM entry points and their typings`);
