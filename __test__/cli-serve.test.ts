@@ -234,3 +234,60 @@ test('--trust-proxy: with the proxy trusted, the per-address limit counts X-Forw
     t.regex(bad.stderr(), /--trust-proxy takes/);
   }
 });
+
+test('--no-registration refuses registration with 403; --limit-register-address 1 allows one start per address, then 429 with Retry-After', async (t) => {
+  const closed = keyward(['serve', '--data', dataDir(t), '--port', '0', '--no-registration']);
+  const body = (name: string) => JSON.stringify({ username: name, request: encodeBase64Url(new OpaqueClient().startRegistration('pw').request) });
+  const post = (url: string, name: string) => fetch(`${url}/register/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(name) });
+  try {
+    const answer = await post(await closed.listening, 'ann');
+    t.is(answer.status, 403);
+    t.is(((await answer.json()) as { error: { code: string } }).error.code, 'ERR_AUTH_REGISTRATION_DISABLED');
+  } finally {
+    closed.kill('SIGTERM');
+    await closed.code;
+  }
+
+  const limited = keyward(['serve', '--data', dataDir(t), '--port', '0', '--limit-register-address', '1']);
+  try {
+    const url = await limited.listening;
+    t.is((await post(url, 'bea')).status, 200);
+    const refused = await post(url, 'cy');
+    t.is(refused.status, 429);
+    t.true(Number(refused.headers.get('retry-after')) >= 1);
+  } finally {
+    limited.kill('SIGTERM');
+    await limited.code;
+  }
+});
+
+test('--cors-origin: a listed origin may send the signature headers and read the refusal headers; others get no CORS answer; a bad origin is a usage error', async (t) => {
+  const bad = keyward(['serve', '--data', dataDir(t), '--port', '0', '--cors-origin', 'app.example/path']);
+  t.is(await bad.code, 2);
+  t.regex(bad.stderr(), /--cors-origin takes an origin/);
+
+  const run = keyward(['serve', '--data', dataDir(t), '--port', '0', '--cors-origin', 'http://app.example', '--cors-origin=http://other.example:8443']);
+  try {
+    const url = await run.listening;
+    const preflight = (origin: string) =>
+      fetch(`${url}/api/transfer`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-ts,x-nonce,x-pop' },
+      });
+    for (const origin of ['http://app.example', 'http://other.example:8443']) {
+      const answer = await preflight(origin);
+      t.true(answer.status < 300, origin);
+      t.is(answer.headers.get('access-control-allow-origin'), origin);
+      const allowed = (answer.headers.get('access-control-allow-headers') ?? '').toLowerCase().split(/\s*,\s*/);
+      for (const header of ['authorization', 'content-type', 'x-ts', 'x-nonce', 'x-pop']) t.true(allowed.includes(header), header);
+    }
+    t.is((await preflight('http://evil.example')).headers.get('access-control-allow-origin'), null);
+    const refused = await fetch(`${url}/api/transfer`, { method: 'POST', headers: { origin: 'http://app.example', 'content-type': 'application/json' }, body: '{}' });
+    t.is(refused.status, 401);
+    t.is(refused.headers.get('access-control-allow-origin'), 'http://app.example');
+    t.regex(refused.headers.get('access-control-expose-headers') ?? '', /www-authenticate/i);
+  } finally {
+    run.kill('SIGTERM');
+    t.is(await run.code, 0);
+  }
+});

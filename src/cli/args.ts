@@ -36,6 +36,10 @@ export const commands = {
       redis: { type: 'string' },
       'limit-user': { type: 'string' },
       'limit-address': { type: 'string' },
+      'limit-register-address': { type: 'string' },
+      'limit-register-user': { type: 'string' },
+      'no-registration': { type: 'boolean' },
+      'cors-origin': { type: 'string', multiple: true },
       'setup-file': setupFile,
       'seal-key-file': { type: 'string' },
       suite,
@@ -67,7 +71,9 @@ const help_: Record<Command, string> = {
       ${setupForms}`,
   serve: `keyward serve [--data DIR] [--host 127.0.0.1] [--port 8080] [--postgres URL --redis URL]
               [--setup-file FILE] [--seal-key-file FILE] [--suite NAME]
-              [--limit-user N] [--limit-address N] [--log-level LEVEL] [--trust-proxy VALUE]
+              [--limit-user N] [--limit-address N] [--limit-register-address N]
+              [--limit-register-user N] [--no-registration] [--cors-origin ORIGIN]...
+              [--log-level LEVEL] [--trust-proxy VALUE]
       the reference auth server: SQLite in DIR (./keyward-data by default), or, for several
       instances, PostgreSQL and Redis (also KEYWARD_POSTGRES_URL, KEYWARD_REDIS_URL).
       The OPAQUE server setup comes from --setup-file, else KEYWARD_SERVER_SETUP, else
@@ -75,8 +81,13 @@ const help_: Record<Command, string> = {
       KEYWARD_SEAL_KEY, else DIR/seal-key (likewise). Instances must share both. FILE -
       reads standard input (for one of the two).
       ${setupForms}.
-      --limit-user/--limit-address N: login attempts per user and per client address in 15
-      minutes (10 and 100 by default). --log-level: fatal, error, warn, info, debug, trace or
+      --limit-user N: failed logins of one user from one address before each further try
+      waits (1 s, doubling, up to 15 minutes; 5 by default). --limit-address N: failed
+      logins from one address, all users, per hour (100). --limit-register-address N and
+      --limit-register-user N: registration starts per address and per username per hour
+      (20 and 5). --no-registration: refuse registration (accounts made another way).
+      --cors-origin ORIGIN (repeatable): browsers on ORIGIN may call the server, with the
+      headers a signed request needs (needs @fastify/cors). --log-level: fatal, error, warn, info, debug, trace or
       silent (Fastify's logger, JSON on standard output; off by default). --trust-proxy: true,
       false (default), or the comma-separated addresses/CIDRs of the proxies in front
       (Fastify's trustProxy: the client address, used by --limit-address, and the protocol

@@ -13,7 +13,7 @@ import { decodeBase64Url, encodeBase64Url } from '../bytes';
 import { KeywardError } from '../errors';
 import { ServerSetup } from '../opaque/objects';
 import { SecretKey } from '../seal/key';
-import { loadFastify, logLevels, startReferenceServer, type LogLevel } from '../server/reference';
+import { loadCors, loadFastify, logLevels, startReferenceServer, type LogLevel } from '../server/reference';
 import { integerOption, suiteOption, UsageError, type Values } from './args';
 import { decodeSecret, readSetup, secretText } from './secrets';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy';
@@ -41,8 +41,17 @@ function options(values: Values) {
   if ((postgres === undefined) !== (redis === undefined)) {
     throw usage('--postgres and --redis (or KEYWARD_POSTGRES_URL and KEYWARD_REDIS_URL) go together');
   }
-  const perUser = integerOption(values, 'limit-user', 1, Number.MAX_SAFE_INTEGER, 'serve');
-  const perAddress = integerOption(values, 'limit-address', 1, Number.MAX_SAFE_INTEGER, 'serve');
+  const limit = (name: string) => integerOption(values, name, 1, Number.MAX_SAFE_INTEGER, 'serve');
+  const rateLimit = {
+    perUser: limit('limit-user'),
+    perAddress: limit('limit-address'),
+    registerPerAddress: limit('limit-register-address'),
+    registerPerUser: limit('limit-register-user'),
+  };
+  const corsOrigins = (values['cors-origin'] as unknown as string[] | undefined) ?? [];
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw usage(`--cors-origin takes an origin such as https://app.example (scheme, host, optional port), got ${JSON.stringify(origin)}`);
+  }
   return {
     dir: str('data') ?? 'keyward-data',
     host: str('host'),
@@ -51,7 +60,9 @@ function options(values: Values) {
     setupFile: str('setup-file'),
     sealKeyFile: str('seal-key-file'),
     db: postgres !== undefined ? { postgres, redis: redis! } : undefined,
-    rateLimit: { ...(perUser && { perUser }), ...(perAddress && { perAddress }) },
+    rateLimit: Object.fromEntries(Object.entries(rateLimit).filter(([, v]) => v !== undefined)),
+    allowRegistration: values['no-registration'] !== true,
+    corsOrigins,
     logLevel: logLevel as LogLevel | undefined,
     trustProxy,
   };
@@ -70,6 +81,7 @@ function stopSignal(): { stopped: Promise<NodeJS.Signals>; dispose: () => void }
 export async function serve(values: Values, out: (line: string) => void): Promise<number> {
   const o = options(values);
   await loadFastify(); // a missing peer is reported before anything is opened or created
+  if (o.corsOrigins.length > 0) await loadCors();
   mkdirSync(o.dir, { recursive: true, mode: 0o700 });
   const setupText = secretText('server setup', { file: o.setupFile, env: 'KEYWARD_SERVER_SETUP', dir: o.dir, name: 'server-setup' }, () =>
     ServerSetup.generate(o.suite).serialize(),
@@ -92,6 +104,8 @@ export async function serve(values: Values, out: (line: string) => void): Promis
       host: o.host,
       port: o.port,
       rateLimit: o.rateLimit,
+      allowRegistration: o.allowRegistration,
+      corsOrigins: o.corsOrigins,
       logLevel: o.logLevel,
       trustProxy: o.trustProxy,
     }).catch((error: Error & { code?: string }) => {

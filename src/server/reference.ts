@@ -4,6 +4,7 @@
  * a request signed with the session's key reaches.
  */
 import type { FastifyInstance } from 'fastify';
+import type { RateLimitOptions } from '../auth/rate-limits';
 import { createAuthService } from '../auth/service';
 import type { AuthStore } from '../auth/store';
 import { KeywardError } from '../errors';
@@ -35,17 +36,27 @@ export interface ReferenceServerOptions {
    * ranges (an array, or a comma-separated string), those proxies.
    */
   trustProxy?: boolean | string | string[];
-  rateLimit?: { perUser?: number; perAddress?: number; windowMs?: number };
+  /** The service's rate limits (docs/threat-model.md). */
+  rateLimit?: RateLimitOptions;
+  /** False refuses registration (403): for apps that create accounts another way. Default true. */
+  allowRegistration?: boolean;
+  /**
+   * Origins (`https://app.example`) whose pages may call the server from a
+   * browser: CORS through `@fastify/cors` (an optional peer dependency),
+   * allowing the headers a signed request sends and exposing `Retry-After`
+   * and `WWW-Authenticate`. None by default.
+   */
+  corsOrigins?: readonly string[];
 }
 
-/** Raised when the optional peer dependency `fastify` is not installed. */
-function missingFastify(error: unknown): never {
+/** Raised when an optional peer dependency (`fastify`, `@fastify/cors`) is not installed. */
+const missingPeer = (name: string, why: string) => (error: unknown): never => {
   const e = error as { code?: string; message?: string };
-  if ((e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') && /fastify/.test(e.message ?? '')) {
-    throw new KeywardError('the reference server needs the fastify package: npm install fastify', 'ERR_MISSING_PEER_DEPENDENCY');
+  if ((e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') && e.message?.includes(name)) {
+    throw new KeywardError(`${why} needs the ${name} package: npm install ${name}`, 'ERR_MISSING_PEER_DEPENDENCY');
   }
   throw error;
-}
+};
 
 /**
  * Starts the reference server on `host:port`. Rejects (after closing the
@@ -84,21 +95,42 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
  * not installed. `keyward serve` calls it before opening its store.
  */
 export async function loadFastify(): Promise<typeof import('fastify').default> {
-  const { default: Fastify } = await import('fastify').catch(missingFastify);
+  const { default: Fastify } = await import('fastify').catch(missingPeer('fastify', 'the reference server'));
   return Fastify;
 }
 
+/** Loads `@fastify/cors` (an optional peer dependency) the same way, for `corsOrigins`. */
+export async function loadCors(): Promise<typeof import('@fastify/cors').default> {
+  const { default: cors } = await import('@fastify/cors').catch(missingPeer('@fastify/cors', 'CORS (--cors-origin)'));
+  return cors;
+}
+
+/** What a browser's signed request sends, and what a refusal tells it. */
+const CORS_REQUEST_HEADERS = ['authorization', 'content-type', 'x-ts', 'x-nonce', 'x-pop'];
+const CORS_EXPOSED_HEADERS = ['retry-after', 'www-authenticate'];
+
 async function build(options: ReferenceServerOptions): Promise<FastifyInstance> {
   const Fastify = await loadFastify();
-  const service = createAuthService({ serverSetup: options.serverSetup, store: options.store, sealKey: options.sealKey, rateLimit: options.rateLimit });
+  const service = createAuthService({
+    serverSetup: options.serverSetup,
+    store: options.store,
+    sealKey: options.sealKey,
+    rateLimit: options.rateLimit,
+    allowRegistration: options.allowRegistration,
+  });
   const logger = options.logLevel !== undefined ? { level: options.logLevel } : (options.logger ?? false);
   const app = Fastify({ logger, bodyLimit: 64 * 1024, trustProxy: options.trustProxy ?? false });
+  if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
+    const cors = await loadCors();
+    await app.register(cors, { origin: [...options.corsOrigins], allowedHeaders: CORS_REQUEST_HEADERS, exposedHeaders: CORS_EXPOSED_HEADERS, maxAge: 600 });
+  }
   await app.register(keywardAuth, { service });
   app.get('/health', async () => ({ ok: true }));
   app.post(
     '/api/transfer',
     {
-      preHandler: app.requirePop,
+      // Before schema validation: an unsigned request learns nothing about the body it would need.
+      preValidation: app.requirePop,
       schema: {
         body: {
           type: 'object',
