@@ -35,8 +35,8 @@ export interface MemoryReplayCacheOptions {
   clock?: () => number;
   /**
    * The live nonces one session may hold (each lives twice the verifier's
-   * window); 10 000 by default, which is 166 requests a second per session
-   * with the default 30 s window. A session over it gets `ERR_POP_RATE_LIMITED`
+   * window); 100 000 by default, which is 1 666 requests a second, sustained,
+   * for one session with the default 30 s window. A session over it gets `ERR_POP_RATE_LIMITED`
    * until some of its nonces expire; other sessions are not affected.
    */
   maxNoncesPerSession?: number;

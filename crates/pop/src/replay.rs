@@ -41,8 +41,10 @@ impl Hasher for Prehashed {
 const MIN_SWEEP: usize = 1024;
 
 /// Live nonces a session may hold by default: with the default 30 s window
-/// (nonces live 60 s) that is 166 requests a second, sustained, per session.
-pub const DEFAULT_MAX_PER_SCOPE: usize = 10_000;
+/// (nonces live 60 s) that is 1 666 requests a second, sustained, for one
+/// session (a busy service's single session included), and at most about
+/// 4 MB of the cache for a session that floods.
+pub const DEFAULT_MAX_PER_SCOPE: usize = 100_000;
 
 type Table<V> = HashMap<u64, V, BuildHasherDefault<Prehashed>>;
 
