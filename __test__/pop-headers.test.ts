@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, PopError, PopVerifier, derivePopKey, signRequest, type ReplayCache } from '../src/index';
+import { binding } from '../src/native';
 
 const NOW = 1_800_000_000_000;
 
@@ -142,4 +143,14 @@ test('the signer refuses a timestamp of 2^53 or more, and other non-timestamps',
     t.throws(() => signRequest(key, { ...request, timestamp: bad }), { instanceOf: InvalidArgumentError }, String(bad));
   }
   t.throws(() => signRequest(key, { ...request, nonce: 5 as never }), { instanceOf: InvalidArgumentError });
+});
+
+test('the binding exports the grammar limits that docs/pop.md names', (t) => {
+  t.is(binding.POP_BEARER_PREFIX, 'Bearer ');
+  t.is(binding.POP_MAX_BEARER_BYTES, 4096);
+  t.is(binding.POP_NONCE_MIN_BYTES, 8);
+  t.is(binding.POP_NONCE_MAX_BYTES, 128);
+  t.is(binding.POP_MAX_TIMESTAMP_MS, Number.MAX_SAFE_INTEGER);
+  t.is(binding.POP_MAC_CHARS, 43);
+  t.is(binding.POP_DEFAULT_MAX_NONCES_PER_SESSION, 100_000);
 });
