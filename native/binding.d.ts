@@ -91,7 +91,11 @@ export declare class PreKeySet {
 
 /** The in-process replay cache (see keyward_pop::ReplayCache). */
 export declare class ReplayCache {
-  constructor(maxEntries: number)
+  /**
+   * `max_per_session`: the live nonces one session may hold (see
+   * `keyward_pop::ReplayCache::add_scoped`); the cache itself has no size bound.
+   */
+  constructor(maxPerSession: number)
   /** `true` only when `key` was not live yet; now it is, for `ttl_ms`. */
   add(key: string, ttlMs: number, nowMs?: number | undefined | null): boolean
   get size(): number
@@ -300,21 +304,37 @@ export interface PasswordOptions {
   ttlMs?: number
 }
 
-export declare function popCanonicalTarget(target: string): string
+/**
+ * The header grammar's limits (keyward_pop's `headers`), for the
+ * TypeScript layer to use instead of its own copies.
+ */
+export declare const POP_BEARER_PREFIX: string
+
+export declare const POP_DEFAULT_MAX_NONCES_PER_SESSION: number
+
+export declare const POP_MAC_CHARS: number
+
+export declare const POP_MAX_BEARER_BYTES: number
+
+export declare const POP_MAX_TIMESTAMP_MS: number
+
+export declare const POP_NONCE_MAX_BYTES: number
+
+export declare const POP_NONCE_MIN_BYTES: number
 
 /**
  * The checks of `PopKey::verify_request` on a request whose session the
- * caller found: timestamp within `window_ms` of now, nonce well-formed and,
- * when `replay` is a replay cache's handle (0 for none), recorded under the
- * session, then the MAC in constant time.
+ * caller found, in its order: timestamp within `window_ms` of now, nonce
+ * well-formed, the MAC in constant time, and then, when `replay` is a
+ * replay cache's handle (0 for none), the nonce recorded under the session.
  *
- * Takes the key's handle, and session id, method, target, timestamp, nonce
- * and MAC as one string joined by `
-`. The session id, method and a
- * well-formed timestamp cannot hold a line break and the MAC is the rest,
- * so whatever the others hold, the nonce recorded is the nonce the MAC
- * covers. Each string argument costs a conversion out of V8, so one string
- * instead of six is what keeps a verification within a few microseconds.
+ * Takes the key's handle, and session id, method, target, `X-TS`, `X-POP`
+ * and `X-NONCE` as one string joined by `
+`. Each string argument costs a
+ * conversion out of V8, so one string instead of six is what keeps a
+ * verification within a few microseconds. The nonce is the rest of the
+ * string and may not hold a line break: a line break in any field leaves
+ * one in the nonce, so no field can pass for another.
  */
 export declare function popVerify(key: number, parts: string, body: Uint8Array, replay: number, windowMs: number, nowMs?: number | undefined | null): number
 

@@ -1,7 +1,8 @@
 /**
- * Proof-of-possession keys (DESIGN §2): derived from an OPAQUE session key
+ * Proof-of-possession keys (docs/pop.md): derived from an OPAQUE session key
  * and the session id; the key bytes stay in Rust.
  */
+import { inspect } from 'node:util';
 import { bytes, textOrBytes, type TextOrBytes } from '../bytes';
 import { InvalidArgumentError } from '../errors';
 import { binding, call } from '../native';
@@ -9,21 +10,41 @@ import { binding, call } from '../native';
 type NativePopKey = InstanceType<typeof binding.PopKey>;
 const encoder = new TextEncoder();
 
+/**
+ * A session's PoP key. It holds a bearer (a session token) and a handle on
+ * the key in Rust, so it shows only its session id: `JSON.stringify` and
+ * `util.inspect` (console.log, loggers) print `{ sessionId }`, and the
+ * bearer is not an own property (spreading or `Object.entries` miss it).
+ */
 export class PopKey {
   /** @internal */
   readonly native: NativePopKey;
   /** The session this key belongs to: the salt of its derivation. */
   readonly sessionId: string;
-  /** What requests carry as `Authorization: Bearer …`: the session id, or a session token. */
-  readonly bearer: string;
+  readonly #bearer: string;
   /** @internal The key's handle for verification, read once. */
   readonly handle: number;
 
   private constructor(native: NativePopKey, sessionId: string, bearer: string) {
     this.native = native;
     this.sessionId = sessionId;
-    this.bearer = bearer;
+    this.#bearer = bearer;
     this.handle = native.handle;
+  }
+
+  /** What requests carry as `Authorization: Bearer …`: the session id, or a session token. */
+  get bearer(): string {
+    return this.#bearer;
+  }
+
+  /** Only the session id: a PoP key serialized into a log or a response shows no token. */
+  toJSON(): { sessionId: string } {
+    return { sessionId: this.sessionId };
+  }
+
+  /** `PopKey { sessionId: '…' }` in `util.inspect` and `console.log`. */
+  [inspect.custom](_depth: number, options: { stylize: (text: string, style: string) => string }): string {
+    return `PopKey { sessionId: ${options.stylize(`'${this.sessionId}'`, 'string')} }`;
   }
 
   /** @internal */

@@ -1,16 +1,14 @@
 //! Proof-of-possession keys as a JavaScript class: the key stays in Rust;
 //! signing and verifying take the request parts.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use keyward_pop::{
-    Checks, Error as PopError, PopKey as CoreKey, ReplayCache as CoreReplay, Request, MAC_LEN,
+    Checks, Error as PopError, PopKey as CoreKey, ReplayCache as CoreReplay, Request,
 };
 use napi_derive::napi;
 
-use crate::convert::guard;
+use crate::convert::{guard, to_js};
 use crate::handles::{Handled, Handles};
 use crate::owned;
 use crate::seal::{clock, millis};
@@ -77,7 +75,8 @@ impl PopKey {
         body: &[u8],
     ) -> napi::Result<owned::Uint8Array> {
         let request = request(&method, &target, timestamp_ms, nonce, body)?;
-        Ok(owned::Uint8Array::from(&self.get()?.sign(&request)[..]))
+        let mac = self.get()?.sign(&request).map_err(to_js)?;
+        Ok(owned::Uint8Array::from(&mac[..]))
     }
 
     /// Copies the key out, for sealing it into a session token.
@@ -115,15 +114,23 @@ fn lock(cache: &Mutex<CoreReplay>) -> MutexGuard<'_, CoreReplay> {
 
 #[napi]
 impl ReplayCache {
+    /// `max_per_session`: the live nonces one session may hold (see
+    /// `keyward_pop::ReplayCache::add_scoped`); the cache itself has no size bound.
     #[napi(constructor)]
-    pub fn new(max_entries: f64) -> napi::Result<ReplayCache> {
-        if !(max_entries >= 1.0 && max_entries.fract() == 0.0 && max_entries <= 2f64.powi(53)) {
+    pub fn new(max_per_session: f64) -> napi::Result<ReplayCache> {
+        if !(max_per_session >= 1.0
+            && max_per_session.fract() == 0.0
+            && max_per_session <= 2f64.powi(32))
+        {
             return Err(napi::Error::from_reason(format!(
-                "[ERR_INVALID_ARG_VALUE] maxEntries must be a whole number ≥ 1, got {max_entries}"
+                "[ERR_INVALID_ARG_VALUE] maxNoncesPerSession must be a whole number from 1 to 2^32, got {max_per_session}"
             )));
         }
         Ok(ReplayCache {
-            cache: Handled::new(Mutex::new(CoreReplay::new(max_entries as usize)), &REPLAY),
+            cache: Handled::new(
+                Mutex::new(CoreReplay::new(max_per_session as usize)),
+                &REPLAY,
+            ),
         })
     }
 
@@ -160,19 +167,20 @@ enum Outcome {
     BadNonce = 2,
     Replay = 3,
     BadMac = 4,
+    RateLimited = 5,
 }
 
 /// The checks of `PopKey::verify_request` on a request whose session the
-/// caller found: timestamp within `window_ms` of now, nonce well-formed and,
-/// when `replay` is a replay cache's handle (0 for none), recorded under the
-/// session, then the MAC in constant time.
+/// caller found, in its order: timestamp within `window_ms` of now, nonce
+/// well-formed, the MAC in constant time, and then, when `replay` is a
+/// replay cache's handle (0 for none), the nonce recorded under the session.
 ///
-/// Takes the key's handle, and session id, method, target, timestamp, nonce
-/// and MAC as one string joined by `\n`. The session id, method and a
-/// well-formed timestamp cannot hold a line break and the MAC is the rest,
-/// so whatever the others hold, the nonce recorded is the nonce the MAC
-/// covers. Each string argument costs a conversion out of V8, so one string
-/// instead of six is what keeps a verification within a few microseconds.
+/// Takes the key's handle, and session id, method, target, `X-TS`, `X-POP`
+/// and `X-NONCE` as one string joined by `\n`. Each string argument costs a
+/// conversion out of V8, so one string instead of six is what keeps a
+/// verification within a few microseconds. The nonce is the rest of the
+/// string and may not hold a line break: a line break in any field leaves
+/// one in the nonce, so no field can pass for another.
 #[napi]
 pub fn pop_verify(
     key: f64,
@@ -186,7 +194,7 @@ pub fn pop_verify(
     let window = millis(window_ms, "windowMs")?;
     let now = clock(now_ms)?;
     let mut split = parts.splitn(6, '\n');
-    let (Some(scope), Some(method), Some(target), Some(ts), Some(nonce), Some(mac)) = (
+    let (Some(scope), Some(method), Some(target), Some(ts), Some(mac), Some(nonce)) = (
         split.next(),
         split.next(),
         split.next(),
@@ -206,12 +214,9 @@ pub fn pop_verify(
         nonce: nonce.as_bytes(),
         body,
     };
-    let mut tag = [0u8; MAC_LEN + 1];
-    // Not base64url, or not 32 bytes: no MAC of ours.
-    let tag = match URL_SAFE_NO_PAD.decode_slice(mac.as_bytes(), &mut tag) {
-        Ok(MAC_LEN) => &tag[..MAC_LEN],
-        _ => &[][..],
-    };
+    // Not a MAC's text: an empty tag, which never matches.
+    let tag = keyward_pop::parse_mac(mac);
+    let tag = tag.as_ref().map_or(&[][..], |t| &t[..]);
     let cache =
         match replay {
             0.0 => None,
@@ -219,22 +224,34 @@ pub fn pop_verify(
                 napi::Error::from_reason("[ERR_INVALID_STATE] no such replay cache")
             })?),
         };
-    let mut cache = cache.as_deref().map(lock);
     let checks = Checks {
         now_ms: now,
         window_ms: window,
-        replay: cache.as_deref_mut().map(|c| (c, scope.as_bytes())),
+        replay: cache.as_deref().map(|c| (c, scope.as_bytes())),
     };
     Ok(match key.verify_request(&request, tag, checks) {
         Ok(()) => Outcome::Ok,
         Err(PopError::Stale) => Outcome::Stale,
         Err(PopError::BadNonce) => Outcome::BadNonce,
         Err(PopError::Replay) => Outcome::Replay,
+        Err(PopError::RateLimited) => Outcome::RateLimited,
         Err(_) => Outcome::BadMac,
     } as u32)
 }
 
+/// The header grammar's limits (keyward_pop's `headers`), for the
+/// TypeScript layer to use instead of its own copies.
 #[napi]
-pub fn pop_canonical_target(target: String) -> String {
-    keyward_pop::canonical_target(&target).into_owned()
-}
+pub const POP_BEARER_PREFIX: &str = keyward_pop::BEARER_PREFIX;
+#[napi]
+pub const POP_MAX_BEARER_BYTES: u32 = keyward_pop::MAX_BEARER_BYTES as u32;
+#[napi]
+pub const POP_NONCE_MIN_BYTES: u32 = keyward_pop::NONCE_MIN_BYTES as u32;
+#[napi]
+pub const POP_NONCE_MAX_BYTES: u32 = keyward_pop::NONCE_MAX_BYTES as u32;
+#[napi]
+pub const POP_MAX_TIMESTAMP_MS: f64 = keyward_pop::MAX_TIMESTAMP_MS as f64;
+#[napi]
+pub const POP_MAC_CHARS: u32 = keyward_pop::MAC_B64_CHARS as u32;
+#[napi]
+pub const POP_DEFAULT_MAX_NONCES_PER_SESSION: u32 = keyward_pop::DEFAULT_MAX_PER_SCOPE as u32;
