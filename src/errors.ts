@@ -63,13 +63,25 @@ export class LibraryError extends OpaqueError {
   }
 }
 
-export type PopErrorCode = 'ERR_POP_STALE' | 'ERR_POP_REPLAY' | 'ERR_POP_BAD_MAC' | 'ERR_POP_NO_SESSION';
+export type PopErrorCode =
+  | 'ERR_POP_STALE'
+  | 'ERR_POP_REPLAY'
+  | 'ERR_POP_BAD_MAC'
+  | 'ERR_POP_NO_SESSION'
+  | 'ERR_POP_BODY_MISSING'
+  | 'ERR_POP_RATE_LIMITED';
 
-/** A proof-of-possession check failed; `code` says which one. */
+/**
+ * A proof-of-possession check failed; `code` says which one. `status` is the
+ * HTTP answer (429 for a session over its nonce cap, 401 otherwise), so a
+ * framework's default error handling answers it right too.
+ */
 export class PopError extends KeywardError {
   declare readonly code: PopErrorCode;
+  readonly status: 401 | 429;
   constructor(message: string, code: PopErrorCode) {
     super(message, code);
+    this.status = code === 'ERR_POP_RATE_LIMITED' ? 429 : 401;
   }
 }
 

@@ -60,6 +60,8 @@ function bodyFailure(error: unknown): HttpFailure | undefined {
  */
 export function httpFailure(error: unknown, options?: { ownRoute?: boolean }): HttpFailure | undefined {
   if (error instanceof PopError) {
+    // A session over its nonce cap: its nonces expire within two replay windows (a minute by default).
+    if (error.status === 429) return failure(429, error.code, error.message, { 'retry-after': String(DEFAULT_RETRY_AFTER_S) });
     return failure(401, error.code, error.message, { 'www-authenticate': `${REALM}, error="invalid_token", error_description="${error.code}"` });
   }
   if (error instanceof AuthError) {

@@ -168,13 +168,7 @@ const enum Outcome {
   RateLimited = 5,
 }
 
-/**
- * The codes of errors/PopErrorCode, and those it does not list yet.
- * TODO(lead): add 'ERR_POP_RATE_LIMITED' and 'ERR_POP_BODY_MISSING' to
- * PopErrorCode in src/errors.ts, then drop this cast.
- */
-const popError = (message: string, code: PopErrorCode | 'ERR_POP_RATE_LIMITED' | 'ERR_POP_BODY_MISSING') =>
-  new PopError(message, code as PopErrorCode);
+const popError = (message: string, code: PopErrorCode) => new PopError(message, code);
 
 const replayed = () => popError('this nonce was already used', 'ERR_POP_REPLAY');
 
