@@ -1,4 +1,4 @@
-//! End-to-end sessions for keyward (DESIGN §3): Ed25519 identities with their
+//! End-to-end sessions for keyward: Ed25519 identities with their
 //! X25519 form, Noise_IK handshakes through `snow`, X3DH prekey bundles with
 //! an optional ML-KEM-768 prekey, the Double Ratchet, and encrypted records
 //! for persistence. No Node here; the binding only converts.
