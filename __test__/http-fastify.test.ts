@@ -129,3 +129,24 @@ test('request.auth in JSON and in a log line holds no token and no key', async (
     t.false(text.includes(key) || text.includes(hexKey), `${where} holds the key`);
   }
 });
+
+test('the raw-body copy is the bytes as sent: a large multi-byte text body and an invalid UTF-8 one, both read as text by the app, verify', async (t) => {
+  const { app, base } = await start(async (app, service) => {
+    await app.register(keywardAuth, { service });
+    // Fastify's own text/plain parser reads a string (the stream gets an encoding).
+    app.post('/api/text', { preHandler: app.requirePop }, withAuth(async (req) => ({ length: (req.body as string).length })));
+  });
+  t.teardown(() => app.close());
+  const user = await signedUser(base);
+  // Far more than one chunk, with characters split across chunk boundaries somewhere.
+  const text = 'é€𝄞 pay bob '.repeat(20_000);
+  const ok = await user.client.fetch('/api/text', { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, body: text });
+  t.is(ok.status, 200);
+  t.deepEqual(await ok.json(), { length: text.length });
+  const invalid = new Uint8Array([0x70, 0x61, 0x79, 0xff, 0xfe, 0x20, 0xc3]);
+  // The app reads it lossily as text, but the signature covers the bytes sent, and those are what is checked.
+  const raw = await user.client.fetch('/api/text', { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, body: invalid });
+  t.is(raw.status, 200);
+  const tampered = await user.tampered('/api/text', { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, body: invalid }, (init) => ({ ...init, body: new Uint8Array([...invalid.slice(0, -1), 0xc4]) }));
+  t.is(tampered.status, 401);
+});
