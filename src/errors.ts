@@ -128,7 +128,8 @@ export type SessionErrorCode =
   | 'ERR_SESSION_DUPLICATE'
   | 'ERR_SESSION_TOO_FAR_AHEAD'
   | 'ERR_SESSION_KEY_EXPIRED'
-  | 'ERR_SESSION_RANDOM';
+  | 'ERR_SESSION_RANDOM'
+  | 'ERR_SESSION_REPLAY';
 
 /**
  * An end-to-end session refused a message, bundle, handshake or record;
@@ -153,6 +154,7 @@ const sessionCodes: readonly SessionErrorCode[] = [
   'ERR_SESSION_TOO_FAR_AHEAD',
   'ERR_SESSION_KEY_EXPIRED',
   'ERR_SESSION_RANDOM',
+  'ERR_SESSION_REPLAY',
 ];
 
 export class DecryptionError extends KeywardError {

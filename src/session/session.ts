@@ -5,10 +5,11 @@
  * the state (every `encrypt` and `decrypt`).
  */
 import { bytes, optionalTextOrBytes, textOrBytes, type TextOrBytes } from '../bytes';
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError, SessionError } from '../errors';
 import { binding, call, callAsync } from '../native';
 import { IdentityKey } from './identity';
 import type { PreKeySet } from './prekeys';
+import { replayGuardOf, replayKey, replayWindowOf, type ReplayGuard } from './replay';
 
 type NativeSession = InstanceType<typeof binding.Session>;
 const empty = new Uint8Array(0);
@@ -30,6 +31,22 @@ export type ExpectedPeer = Uint8Array | string;
 export interface RespondOptions extends HandshakeOptions {
   /** Refuse any initiator but this identity (`ERR_SESSION_UNEXPECTED_PEER`). */
   expectedPeer?: ExpectedPeer;
+  /**
+   * Remembers accepted first messages (by their initiator ephemeral) so a
+   * replayed copy is refused with `ERR_SESSION_REPLAY` instead of
+   * delivering its payload again. Default: one `MemoryReplayGuard` per
+   * process. Several instances behind one address must share one (e.g. on
+   * Redis); `Session.respond` needs one whose `add` answers synchronously,
+   * `Session.respondAsync` takes either. `false` turns the check off (the
+   * application then deduplicates itself). See docs/sessions.md.
+   */
+  replayGuard?: ReplayGuard | false;
+  /**
+   * How long an accepted first message is remembered; 10 minutes by
+   * default. A copy replayed later is accepted again unless the payload
+   * binds a time or an id the application checks.
+   */
+  replayWindowMs?: number;
 }
 
 /**
@@ -79,6 +96,8 @@ function bundleExpectation(options: unknown): [Uint8Array | undefined, Uint8Arra
   return tofu ? [undefined, undefined] : expectedArgs(o.expectedPeer, 'options.expectedPeer');
 }
 
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as Promise<T>)?.then === 'function';
+
 function take(native: NativeSession, what: 'outgoing' | 'incoming'): Uint8Array {
   return (what === 'outgoing' ? native.takeOutgoing() : native.takeIncoming()) ?? empty;
 }
@@ -103,13 +122,72 @@ export class Session {
     return { session: new Session(native), message: take(native, 'outgoing') };
   }
 
-  /** Answers a handshake message; the session can encrypt at once. */
+  /**
+   * Answers a handshake message; the session can encrypt at once. A copy of
+   * a first message already answered within the replay window throws
+   * `SessionError` `ERR_SESSION_REPLAY` (see `RespondOptions.replayGuard`).
+   */
   static respond(identity: IdentityKey, message: Uint8Array, options: RespondOptions = {}): Responded {
+    const { native, guard, key, window } = Session.#respondNative(identity, message, options);
+    if (guard === undefined) return Session.#responded(native);
+    const fresh = Session.#ask(native, guard, key, window);
+    if (isPromise(fresh)) {
+      Promise.resolve(fresh).catch(() => {});
+      native.dispose();
+      throw new InvalidArgumentError('options.replayGuard answered asynchronously: use Session.respondAsync with a shared guard');
+    }
+    return Session.#admit(native, fresh);
+  }
+
+  /** `respond` with a replay guard that may answer with a promise (a shared store). */
+  static async respondAsync(identity: IdentityKey, message: Uint8Array, options: RespondOptions = {}): Promise<Responded> {
+    const { native, guard, key, window } = Session.#respondNative(identity, message, options);
+    if (guard === undefined) return Session.#responded(native);
+    let fresh: boolean;
+    try {
+      fresh = await guard.add(key, window);
+    } catch (error) {
+      return Session.#drop(native, error);
+    }
+    return Session.#admit(native, fresh);
+  }
+
+  static #respondNative(identity: IdentityKey, message: Uint8Array, options: RespondOptions) {
     const m = bytes(message, 'message');
     const prologue = optionalTextOrBytes(options.prologue, 'prologue') ?? empty;
     const payload = optionalTextOrBytes(options.payload, 'payload') ?? empty;
     const [key, fingerprint] = expectedArgs(options.expectedPeer, 'options.expectedPeer');
+    const guard = replayGuardOf(options.replayGuard);
+    const window = replayWindowOf(options.replayWindowMs);
     const native = call(() => binding.Session.respond(identity.native, m, prologue, payload, key, fingerprint));
+    // Only an authenticated message reaches the guard: nobody can spend an
+    // honest initiator's ephemeral by sending it first with garbage after it.
+    return { native, guard, key: guard === undefined ? '' : replayKey(m), window };
+  }
+
+  static #ask(native: NativeSession, guard: ReplayGuard, key: string, window: number): boolean | Promise<boolean> {
+    try {
+      return guard.add(key, window);
+    } catch (error) {
+      return Session.#drop(native, error);
+    }
+  }
+
+  static #drop(native: NativeSession, error: unknown): never {
+    native.dispose();
+    throw error;
+  }
+
+  /** The payload is handed out only for a first message the guard had not seen. */
+  static #admit(native: NativeSession, fresh: boolean): Responded {
+    if (fresh !== true) {
+      native.dispose();
+      throw new SessionError('this first message was already answered (a replay): its payload is not delivered again', 'ERR_SESSION_REPLAY');
+    }
+    return Session.#responded(native);
+  }
+
+  static #responded(native: NativeSession): Responded {
     const session = new Session(native);
     return {
       session,

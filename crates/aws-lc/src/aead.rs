@@ -8,25 +8,30 @@
 
 use aws_lc_sys::{
     EVP_AEAD_CTX_cleanup, EVP_AEAD_CTX_init, EVP_AEAD_CTX_open, EVP_AEAD_CTX_seal,
-    EVP_aead_xchacha20_poly1305, EVP_AEAD_CTX,
+    EVP_aead_xchacha20_poly1305, OPENSSL_cleanse, EVP_AEAD_CTX,
 };
 
 pub const KEY_LEN: usize = 32;
 pub const NONCE_LEN: usize = 24;
 pub const TAG_LEN: usize = 16;
 
-/// A keyed context, wiped (`EVP_AEAD_CTX_cleanup`) on drop.
-struct Context(EVP_AEAD_CTX);
+/// A keyed context. It lives on the heap and is initialised there, so it is
+/// never moved (a move would leave a copy of the key behind in the old
+/// place), and it is wiped on drop: `EVP_AEAD_CTX_cleanup` alone does not
+/// clear the key AWS-LC's ChaCha20-Poly1305 keeps in the context (its
+/// cleanup hook is empty), so the bytes are cleansed after it.
+struct Context(Box<EVP_AEAD_CTX>);
 
 impl Context {
     fn new(key: &[u8; KEY_LEN]) -> Option<Context> {
         // SAFETY: an all-zero EVP_AEAD_CTX is the state `EVP_AEAD_CTX_zero`
         // produces; init reads KEY_LEN bytes from `key` and keeps no pointer
-        // to it. A failed init leaves the context safe to clean up.
-        let mut ctx = Context(unsafe { std::mem::zeroed() });
+        // to it. A failed init leaves the context safe to clean up (and the
+        // drop below wipes whatever it wrote).
+        let mut ctx = Context(Box::new(unsafe { std::mem::zeroed() }));
         let ok = unsafe {
             EVP_AEAD_CTX_init(
-                &mut ctx.0,
+                &mut *ctx.0,
                 EVP_aead_xchacha20_poly1305(),
                 key.as_ptr(),
                 KEY_LEN,
@@ -40,8 +45,13 @@ impl Context {
 
 impl Drop for Context {
     fn drop(&mut self) {
-        // SAFETY: the context was zeroed or initialised; cleanup handles both.
-        unsafe { EVP_AEAD_CTX_cleanup(&mut self.0) };
+        let ctx: *mut EVP_AEAD_CTX = &mut *self.0;
+        // SAFETY: the context was zeroed or initialised; cleanup handles
+        // both. It frees nothing this context owns (the key is inline).
+        unsafe { EVP_AEAD_CTX_cleanup(ctx) };
+        // SAFETY: `ctx` points to one whole, live EVP_AEAD_CTX we own; after
+        // cleanup all zeros is a valid (empty) state for it.
+        unsafe { OPENSSL_cleanse(ctx.cast(), std::mem::size_of::<EVP_AEAD_CTX>()) };
     }
 }
 
@@ -77,7 +87,7 @@ fn run(
     // them after the call.
     let ok = unsafe {
         op(
-            &ctx.0,
+            &*ctx.0,
             out.as_mut_ptr(),
             &mut written,
             out.len(),

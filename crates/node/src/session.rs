@@ -362,12 +362,11 @@ impl Task for CryptTask {
     type JsValue = owned::Uint8Array;
     fn compute(&mut self) -> napi::Result<Zeroizing<Vec<u8>>> {
         let mut session = self.session.lock().unwrap_or_else(PoisonError::into_inner);
-        let out = if self.encrypt {
-            guard(|| session.encrypt(&self.input, &self.ad))
+        if self.encrypt {
+            guard(|| session.encrypt(&self.input, &self.ad)).map(Zeroizing::new)
         } else {
             guard(|| session.decrypt(&self.input, &self.ad))
-        };
-        out.map(Zeroizing::new)
+        }
     }
     fn resolve(&mut self, _: Env, out: Zeroizing<Vec<u8>>) -> napi::Result<owned::Uint8Array> {
         Ok(owned::Uint8Array::from(out))
@@ -441,11 +440,7 @@ impl Session {
         let set = prekeys.get()?;
         let (session, plaintext) =
             guard(|| core::Session::accept(identity, set, message, ad, expected))?;
-        Ok(Session::new(
-            established(session),
-            None,
-            Some(Zeroizing::new(plaintext)),
-        ))
+        Ok(Session::new(established(session), None, Some(plaintext)))
     }
 
     #[napi(factory)]
@@ -501,7 +496,7 @@ impl Session {
     #[napi]
     pub fn decrypt(&mut self, message: &[u8], ad: &[u8]) -> napi::Result<owned::Uint8Array> {
         let mut session = self.established()?;
-        guard(|| session.decrypt(message, ad)).map(|p| owned::Uint8Array::from(Zeroizing::new(p)))
+        guard(|| session.decrypt(message, ad)).map(owned::Uint8Array::from)
     }
 
     #[napi]

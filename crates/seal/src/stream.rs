@@ -16,7 +16,7 @@ use aead::KeyInit;
 
 use crate::chacha::XChaCha20Poly1305;
 use rand_core::{CryptoRng, RngCore};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, Result};
 use crate::keys::SecretKey;
@@ -43,11 +43,20 @@ fn chunk_aad(header: &[u8], aad: &[u8]) -> Vec<u8> {
     [header, aad].concat()
 }
 
+/// Plaintext only ever sits in `Zeroizing` buffers whose capacity is
+/// reserved up front (one chunk and its tag), so no reallocation leaves a
+/// copy behind in freed memory and every buffer is wiped when dropped.
+fn chunk_buffer(chunk: usize) -> Zeroizing<Vec<u8>> {
+    Zeroizing::new(Vec::with_capacity(chunk + TAG_LEN))
+}
+
 pub struct StreamSealer {
     encryptor: Option<EncryptorBE32<XChaCha20Poly1305>>,
     aad: Vec<u8>,
     chunk: usize,
     pending: Zeroizing<Vec<u8>>,
+    /// Where a chunk is encrypted in place; wiped after each use.
+    body: Zeroizing<Vec<u8>>,
     header: Option<[u8; HEADER_LEN]>,
 }
 
@@ -68,7 +77,8 @@ impl StreamSealer {
             encryptor: Some(EncryptorBE32::from_aead(aead, (&header[5..]).into())),
             aad: chunk_aad(&header, aad),
             chunk,
-            pending: Zeroizing::new(Vec::with_capacity(chunk)),
+            pending: chunk_buffer(chunk),
+            body: chunk_buffer(chunk),
             header: Some(header),
         })
     }
@@ -93,42 +103,49 @@ impl StreamSealer {
         } else {
             total / self.chunk
         };
+        // Only ciphertext is written to `out`.
         let mut out = Vec::with_capacity(HEADER_LEN + full * (self.chunk + TAG_LEN));
         out.extend_from_slice(&self.output());
-        let encryptor = self.encryptor.as_mut().expect("checked above");
         for _ in 0..full {
             let take = self.chunk - self.pending.len();
-            let start = out.len();
-            out.extend_from_slice(&self.pending);
-            out.extend_from_slice(&data[..take]);
+            self.body.extend_from_slice(&self.pending);
+            self.body.extend_from_slice(&data[..take]);
             data = &data[take..];
-            self.pending.clear();
-            let mut body = out.split_off(start);
-            encryptor
-                .encrypt_next_in_place(&self.aad[..], &mut body)
-                .map_err(|_| {
-                    Error::InvalidArgument("stream too long: chunk counter exhausted".into())
-                })?;
-            out.extend_from_slice(&body);
+            self.pending.zeroize();
+            self.seal_body(false)?;
+            out.extend_from_slice(&self.body);
+            self.body.zeroize();
         }
         self.pending.extend_from_slice(data);
         Ok(out)
     }
 
+    /// Encrypts `body` in place as the next chunk (or the last); wipes it on failure.
+    fn seal_body(&mut self, last: bool) -> Result<()> {
+        let result = if last {
+            let encryptor = self.encryptor.take().expect("checked by the caller");
+            encryptor.encrypt_last_in_place(&self.aad[..], &mut *self.body)
+        } else {
+            let encryptor = self.encryptor.as_mut().expect("checked by the caller");
+            encryptor.encrypt_next_in_place(&self.aad[..], &mut *self.body)
+        };
+        result.map_err(|_| {
+            self.body.zeroize();
+            Error::InvalidArgument("stream too long: chunk counter exhausted".into())
+        })
+    }
+
     /// Seals what is left as the last chunk; the sealer is spent afterwards.
     pub fn finish(&mut self) -> Result<Vec<u8>> {
-        let encryptor = self
-            .encryptor
-            .take()
-            .ok_or(Error::InvalidState("this stream is finished"))?;
+        if self.encryptor.is_none() {
+            return Err(Error::InvalidState("this stream is finished"));
+        }
         let mut out = self.output();
-        let mut body = std::mem::take(&mut *self.pending);
-        encryptor
-            .encrypt_last_in_place(&self.aad[..], &mut body)
-            .map_err(|_| {
-                Error::InvalidArgument("stream too long: chunk counter exhausted".into())
-            })?;
-        out.extend_from_slice(&body);
+        self.body.extend_from_slice(&self.pending);
+        self.pending.zeroize();
+        self.seal_body(true)?;
+        out.extend_from_slice(&self.body);
+        self.body.zeroize();
         Ok(out)
     }
 }
@@ -139,7 +156,10 @@ pub struct StreamOpener {
     decryptor: Option<DecryptorBE32<XChaCha20Poly1305>>,
     aad: Vec<u8>,
     chunk: usize,
+    /// Ciphertext not opened yet.
     pending: Vec<u8>,
+    /// Where a chunk is decrypted in place; wiped after each use.
+    body: Zeroizing<Vec<u8>>,
     done: bool,
 }
 
@@ -152,6 +172,7 @@ impl StreamOpener {
             aad: Vec::new(),
             chunk: 0,
             pending: Vec::new(),
+            body: Zeroizing::new(Vec::new()),
             done: false,
         }
     }
@@ -177,6 +198,7 @@ impl StreamOpener {
         self.decryptor = Some(DecryptorBE32::from_aead(aead, (&header[5..]).into()));
         self.aad = chunk_aad(&header, &self.user_aad);
         self.chunk = chunk;
+        self.body = chunk_buffer(chunk);
         self.pending.drain(..HEADER_LEN);
         Ok(())
     }
@@ -187,34 +209,47 @@ impl StreamOpener {
             return Err(Error::InvalidState("this stream is finished"));
         }
         self.pending.extend_from_slice(data);
-        let mut out = Zeroizing::new(Vec::new());
         if self.decryptor.is_none() {
             if self.pending.len() < HEADER_LEN {
-                return Ok(out);
+                return Ok(Zeroizing::new(Vec::new()));
             }
             self.read_header()?;
         }
         let sealed = self.chunk + TAG_LEN;
         let full = self.pending.len().saturating_sub(1) / sealed;
+        // Sized for every chunk opened here: it never reallocates.
+        let mut out = Zeroizing::new(Vec::with_capacity(full * self.chunk));
         let mut offset = 0;
         for _ in 0..full {
-            let mut body = self.pending[offset..offset + sealed].to_vec();
+            self.body
+                .extend_from_slice(&self.pending[offset..offset + sealed]);
             offset += sealed;
-            let ok = self
-                .decryptor
-                .as_mut()
-                .expect("header read")
-                .decrypt_next_in_place(&self.aad[..], &mut body)
-                .is_ok();
-            if !ok {
+            if !self.open_body(false) {
                 return Err(self.fail(
                     "a chunk does not authenticate (tampered, reordered, dropped or duplicated)",
                 ));
             }
-            out.extend_from_slice(&body);
+            out.extend_from_slice(&self.body);
+            self.body.zeroize();
         }
         self.pending.drain(..offset);
         Ok(out)
+    }
+
+    /// Decrypts `body` in place as the next chunk (or the last).
+    fn open_body(&mut self, last: bool) -> bool {
+        let ok = if last {
+            let decryptor = self.decryptor.take().expect("checked by the caller");
+            decryptor.decrypt_last_in_place(&self.aad[..], &mut *self.body)
+        } else {
+            let decryptor = self.decryptor.as_mut().expect("header read");
+            decryptor.decrypt_next_in_place(&self.aad[..], &mut *self.body)
+        }
+        .is_ok();
+        if !ok {
+            self.body.zeroize();
+        }
+        ok
     }
 
     /// Opens the last chunk; a stream that ends anywhere else fails here.
@@ -222,19 +257,21 @@ impl StreamOpener {
         if self.done {
             return Err(Error::InvalidState("this stream is finished"));
         }
-        let Some(decryptor) = self.decryptor.take() else {
+        if self.decryptor.is_none() {
             return Err(self.fail("the stream ended inside its header"));
-        };
-        let mut body = Zeroizing::new(std::mem::take(&mut self.pending));
-        if decryptor
-            .decrypt_last_in_place(&self.aad[..], &mut *body)
-            .is_err()
-        {
+        }
+        // What is left is at most one sealed chunk (push opened the rest).
+        self.body.extend_from_slice(&self.pending);
+        self.pending.clear();
+        if !self.open_body(true) {
             return Err(self
                 .fail("the stream is truncated or extended, or its last chunk was tampered with"));
         }
         self.done = true;
-        Ok(body)
+        let mut out = Zeroizing::new(Vec::with_capacity(self.body.len()));
+        out.extend_from_slice(&self.body);
+        self.body.zeroize();
+        Ok(out)
     }
 }
 

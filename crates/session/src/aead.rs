@@ -22,11 +22,12 @@ pub fn seal_once(key: &[u8; 32], aad: &[u8], plaintext: &[u8], out: &mut Vec<u8>
     out.extend_from_slice(&tag);
 }
 
-pub fn open_once(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
-    let mut plaintext = Aead::ChaCha20Poly1305
+/// The plaintext stays in its `Zeroizing` buffer all the way to the caller
+/// (the binding copies it into JavaScript memory and drops it, wiped).
+pub fn open_once(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    Aead::ChaCha20Poly1305
         .decrypt(key, &ZERO_NONCE, aad, sealed)
-        .map_err(|_| Error::Decryption)?;
-    Ok(std::mem::take(&mut *plaintext))
+        .map_err(|_| Error::Decryption)
 }
 
 /// Appends `ciphertext ‖ tag` under XChaCha20-Poly1305 to `out`.

@@ -313,7 +313,12 @@ impl Ratchet {
         Ok(out)
     }
 
-    pub fn decrypt(&mut self, prefix: &[u8], message: &[u8], ad: &[u8]) -> Result<Vec<u8>> {
+    pub fn decrypt(
+        &mut self,
+        prefix: &[u8],
+        message: &[u8],
+        ad: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>> {
         let header = Header::parse(message)?;
         let aad = associated(prefix, &message[..HEADER_LEN], ad);
         let body = &message[HEADER_LEN..];
@@ -340,7 +345,12 @@ impl Ratchet {
         self.decrypt_new_chain(&header, &aad, body)
     }
 
-    fn decrypt_new_chain(&mut self, header: &Header, aad: &[u8], body: &[u8]) -> Result<Vec<u8>> {
+    fn decrypt_new_chain(
+        &mut self,
+        header: &Header,
+        aad: &[u8],
+        body: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>> {
         match &self.pending {
             // The peer moves its ratchet only after seeing our new key.
             Pending::Rotate => return Err(Error::Decryption),

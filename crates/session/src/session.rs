@@ -241,7 +241,7 @@ impl Session {
         message: &[u8],
         ad: &[u8],
         expected_peer: Option<ExpectedPeer>,
-    ) -> Result<(Session, Vec<u8>)> {
+    ) -> Result<(Session, Zeroizing<Vec<u8>>)> {
         let expected = expected_peer.map(ExpectedPeer::resolve).transpose()?;
         let header = PreKeyHeader::parse(message)?;
         let sender = PeerIdentity::parse(&header.sender)
@@ -280,7 +280,7 @@ impl Session {
         })
     }
 
-    pub fn decrypt(&mut self, message: &[u8], ad: &[u8]) -> Result<Vec<u8>> {
+    pub fn decrypt(&mut self, message: &[u8], ad: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
         let inner = match message.get(..2) {
             Some([ratchet::VERSION, KIND_MESSAGE]) => message,
             Some([prekeys::VERSION, KIND_PREKEY_MESSAGE]) => {

@@ -60,7 +60,7 @@ fn converse(mut a: Session, mut b: Session, seed: u64) {
         let m = queue.remove(i).unwrap();
         let receiver = if side == 0 { &mut b } else { &mut a };
         assert_eq!(
-            receiver.decrypt(&m.bytes, b"").unwrap(),
+            receiver.decrypt(&m.bytes, b"").unwrap().to_vec(),
             m.plaintext,
             "step {step}"
         );

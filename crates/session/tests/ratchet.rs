@@ -12,14 +12,14 @@ use keyward_session::Session;
 fn out_of_order_within_and_across_chains() {
     for (mut a, mut b) in [noise_pair(), bundle_pair(false), bundle_pair(true)] {
         let first: Vec<_> = (0..5).map(|i| a.encrypt(&[i], b"").unwrap()).collect();
-        assert_eq!(b.decrypt(&first[4], b"").unwrap(), [4]);
+        assert_eq!(b.decrypt(&first[4], b"").unwrap().to_vec(), [4]);
         let reply = b.encrypt(b"r", b"").unwrap();
-        assert_eq!(a.decrypt(&reply, b"").unwrap(), b"r");
+        assert_eq!(a.decrypt(&reply, b"").unwrap().to_vec(), b"r");
         let second = a.encrypt(b"new chain", b"").unwrap();
-        assert_eq!(b.decrypt(&second, b"").unwrap(), b"new chain");
+        assert_eq!(b.decrypt(&second, b"").unwrap().to_vec(), b"new chain");
         // Late messages of the earlier chain still open, once.
         for i in [2, 0, 3, 1] {
-            assert_eq!(b.decrypt(&first[i], b"").unwrap(), [i as u8]);
+            assert_eq!(b.decrypt(&first[i], b"").unwrap().to_vec(), [i as u8]);
         }
         assert_eq!(code(b.decrypt(&first[2], b"")), "ERR_SESSION_DUPLICATE");
     }
@@ -30,7 +30,7 @@ fn duplicates_and_tampering_change_nothing() {
     let (mut a, mut b) = noise_pair();
     let m0 = a.encrypt(b"zero", b"ad").unwrap();
     let m1 = a.encrypt(b"one", b"ad").unwrap();
-    assert_eq!(b.decrypt(&m0, b"ad").unwrap(), b"zero");
+    assert_eq!(b.decrypt(&m0, b"ad").unwrap().to_vec(), b"zero");
     assert_eq!(code(b.decrypt(&m0, b"ad")), "ERR_SESSION_DUPLICATE");
     for i in [0usize, 1, 2, 20, 38, 42, m1.len() - 1] {
         let mut t = m1.clone();
@@ -49,7 +49,7 @@ fn duplicates_and_tampering_change_nothing() {
     }
     assert_eq!(code(b.decrypt(&m1, b"other")), "ERR_DECRYPTION");
     assert_eq!(code(b.decrypt(&m1[..30], b"ad")), "ERR_SESSION_FORMAT");
-    assert_eq!(b.decrypt(&m1, b"ad").unwrap(), b"one");
+    assert_eq!(b.decrypt(&m1, b"ad").unwrap().to_vec(), b"one");
     // A message of one session does not open in another.
     let (mut c, _) = noise_pair();
     let m2 = a.encrypt(b"two", b"").unwrap();
@@ -67,8 +67,8 @@ fn forward_jump_limit() {
     assert_eq!(code(b.decrypt(&far, b"")), "ERR_SESSION_TOO_FAR_AHEAD");
     // Exactly at the limit is allowed, and the session goes on.
     let at_limit = last.pop().unwrap();
-    assert_eq!(b.decrypt(&at_limit, b"").unwrap(), b"");
-    assert_eq!(b.decrypt(&far, b"").unwrap(), b"");
+    assert_eq!(b.decrypt(&at_limit, b"").unwrap().to_vec(), b"");
+    assert_eq!(b.decrypt(&far, b"").unwrap().to_vec(), b"");
 }
 
 #[test]
@@ -78,7 +78,7 @@ fn skipped_keys_are_capped_per_chain() {
     let messages: Vec<_> = (0..=n)
         .map(|i| a.encrypt(&(i as u32).to_be_bytes(), b"").unwrap())
         .collect();
-    b.decrypt(&messages[n], b"").unwrap();
+    b.decrypt(&messages[n], b"").unwrap().to_vec();
     // The 500 oldest skipped keys were dropped, the newest 2 000 kept.
     assert_eq!(
         code(b.decrypt(&messages[0], b"")),
@@ -89,15 +89,15 @@ fn skipped_keys_are_capped_per_chain() {
         "ERR_SESSION_KEY_EXPIRED"
     );
     assert_eq!(
-        b.decrypt(&messages[500], b"").unwrap(),
+        b.decrypt(&messages[500], b"").unwrap().to_vec(),
         500u32.to_be_bytes()
     );
     assert_eq!(
-        b.decrypt(&messages[n - 1], b"").unwrap(),
+        b.decrypt(&messages[n - 1], b"").unwrap().to_vec(),
         ((n - 1) as u32).to_be_bytes()
     );
     let next = a.encrypt(b"next", b"").unwrap();
-    assert_eq!(b.decrypt(&next, b"").unwrap(), b"next");
+    assert_eq!(b.decrypt(&next, b"").unwrap().to_vec(), b"next");
 }
 
 #[test]
@@ -111,12 +111,15 @@ fn sessions_persist_encrypted_and_refuse_bad_records() {
         "a fresh nonce every time"
     );
     let mut restored = Session::deserialize(&record, &KEY).unwrap();
-    assert_eq!(restored.decrypt(&pending, b"").unwrap(), b"in flight");
+    assert_eq!(
+        restored.decrypt(&pending, b"").unwrap().to_vec(),
+        b"in flight"
+    );
     let reply = restored.encrypt(b"back", b"").unwrap();
-    assert_eq!(a.decrypt(&reply, b"").unwrap(), b"back");
+    assert_eq!(a.decrypt(&reply, b"").unwrap().to_vec(), b"back");
     // The original (old) state would accept `pending` again: a stored record
     // is a snapshot, so callers persist after each decrypt.
-    assert_eq!(b.decrypt(&pending, b"").unwrap(), b"in flight");
+    assert_eq!(b.decrypt(&pending, b"").unwrap().to_vec(), b"in flight");
 
     assert_eq!(
         code(Session::deserialize(&record, &[1; 32])),

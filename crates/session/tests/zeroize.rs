@@ -10,7 +10,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use common::{bundle_pair, KEY};
+use common::{bundle_pair, noise_pair, KEY};
 use keyward_session::Session;
 
 const SLOTS: usize = 512;
@@ -127,6 +127,39 @@ fn dropping_a_prekey_set_frees_no_prekey() {
     });
     assert!(watched >= 100);
     assert_eq!(found, 0, "a freed block still held a prekey");
+}
+
+/// Issue 13, finding 7: decrypted plaintext used to leave its `Zeroizing`
+/// wrapper on the way out, so a caller that dropped it freed it intact.
+#[test]
+fn decrypted_plaintext_is_wiped_when_dropped() {
+    let _serial = SERIAL.lock().unwrap();
+    let (mut a, mut b) = noise_pair();
+    let secret: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(37) ^ 0x5c);
+    let to_b = a.encrypt(&secret, b"").unwrap();
+    let to_a = b.encrypt(&secret, b"").unwrap();
+    let early = a.encrypt(&secret, b"").unwrap();
+    let late = a.encrypt(&secret, b"").unwrap();
+    // An offline start: its first message is decrypted by `accept`.
+    let bob = keyward_session::IdentityKey::generate().unwrap();
+    let mut set = keyward_session::PreKeySet::generate(&bob, 1, false).unwrap();
+    let alice = keyward_session::IdentityKey::generate().unwrap();
+    let mut offline = Session::from_bundle(&alice, &set.bundle(), None).unwrap();
+    let first = offline.encrypt(&secret, b"").unwrap();
+    watch(vec![secret]);
+    let (_, found) = armed(|| {
+        drop(b.decrypt(&to_b, b"").unwrap());
+        drop(a.decrypt(&to_a, b"").unwrap());
+        // Out of order: one from a stored (skipped) message key.
+        drop(b.decrypt(&late, b"").unwrap());
+        drop(b.decrypt(&early, b"").unwrap());
+        drop(
+            Session::accept(&bob, &mut set, &first, b"", None)
+                .unwrap()
+                .1,
+        );
+    });
+    assert_eq!(found, 0, "a freed block still held decrypted plaintext");
 }
 
 #[test]
