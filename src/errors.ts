@@ -201,6 +201,29 @@ export class VaultIoError extends KeywardError {
   }
 }
 
+/**
+ * A vault record that is not the one its manifest recorded: a pack was
+ * changed, truncated or removed, or an older record was put back. A
+ * `DecryptionError`, so code that catches tampering by class still does.
+ */
+export class VaultIntegrityError extends DecryptionError {
+  constructor(message: string) {
+    super(message, 'ERR_VAULT_INTEGRITY');
+  }
+}
+
+/**
+ * A `save()` or `rekey()` failed after its new manifest was in place (the
+ * directory could not be synced), so the vault object is closed. Open the
+ * directory again: it holds the new state (after a rekey, open it with the
+ * new key). Every later call on the closed object throws this too.
+ */
+export class VaultPoisonedError extends KeywardError {
+  constructor(message: string) {
+    super(message, 'ERR_VAULT_POISONED');
+  }
+}
+
 function expiredBy(message: string): number {
   const match = /expiredBy=([0-9.e+-]+)/.exec(message);
   return match ? Number(match[1]) : Number.NaN;
@@ -220,6 +243,8 @@ const byCode: Record<string, (message: string) => KeywardError> = {
   ERR_FORMAT: (m) => new FormatError(m),
   ERR_INVALID_STATE: (m) => new StateError(m),
   ERR_VAULT_IO: (m) => new VaultIoError(m),
+  ERR_VAULT_INTEGRITY: (m) => new VaultIntegrityError(m),
+  ERR_VAULT_POISONED: (m) => new VaultPoisonedError(m),
   ...Object.fromEntries(sessionCodes.map((code) => [code, (m: string) => new SessionError(m, code)])),
 };
 

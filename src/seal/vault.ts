@@ -39,7 +39,11 @@ export class Vault {
     this.#options = options;
   }
 
-  /** Opens (or creates) the vault in directory `path`; a wrong key throws `DecryptionError`. */
+  /**
+   * Opens (or creates) the vault in directory `path`; a wrong key throws `DecryptionError`. A vault
+   * of the first format opens and is migrated by its next save; one written by a newer keyward
+   * throws `FormatError`. Only the vault's own files in `path` are ever touched.
+   */
   static async open(path: string, key: SecretKey, options?: VaultOptions): Promise<Vault> {
     const p = pathArg(path);
     const k = keyArg(key);
@@ -47,6 +51,7 @@ export class Vault {
     return new Vault(store, [], options);
   }
 
+  /** `open()` on the calling thread. */
   static openSync(path: string, key: SecretKey, options?: VaultOptions): Vault {
     const p = pathArg(path);
     const k = keyArg(key);
@@ -58,6 +63,10 @@ export class Vault {
     return new Vault(this.#store, [...this.#path, textOrBytes(name, 'name')], this.#options);
   }
 
+  /**
+   * The value of `tag` (staged changes included), or `undefined`. A record that is not the one the
+   * manifest recorded (changed, or an older one put back) throws `VaultIntegrityError`.
+   */
   get(tag: TextOrBytes): VaultValue | undefined {
     const t = textOrBytes(tag, 'tag');
     const value = call(() => this.#store.get(this.#path, t));
@@ -97,11 +106,16 @@ export class Vault {
     return call(() => this.#store.hasChanges());
   }
 
-  /** Commits every staged change (all namespaces) durably and atomically. */
+  /**
+   * Commits every staged change (all namespaces) durably and atomically. On `VaultIoError` nothing
+   * changed, on disk or here, and the changes stay staged (save again). On `VaultPoisonedError`
+   * the new state is in place but this object is closed: open the directory again.
+   */
   save(): Promise<void> {
     return callAsync(() => this.#store.save(nowOf(this.#options)));
   }
 
+  /** `save()` on the calling thread. */
   saveSync(): void {
     call(() => this.#store.saveSync(nowOf(this.#options)));
   }
@@ -111,18 +125,26 @@ export class Vault {
     call(() => this.#store.rollback());
   }
 
-  /** Re-encrypts everything (staged changes included) under `key`; the old key opens nothing after. */
+  /**
+   * Re-encrypts everything (staged changes included) under `key`; the old key opens nothing after.
+   * On `VaultIoError` nothing changed and the old key still opens the vault; on
+   * `VaultPoisonedError` the new key does (this object is closed: open the directory again).
+   */
   rekey(key: SecretKey): Promise<void> {
     const k = keyArg(key);
     return callAsync(() => this.#store.rekey(k, nowOf(this.#options)));
   }
 
+  /** `rekey()` on the calling thread. */
   rekeySync(key: SecretKey): void {
     const k = keyArg(key);
     call(() => this.#store.rekeySync(k, nowOf(this.#options)));
   }
 
-  /** Deletes the vault's files and directory; the object is unusable afterwards. */
+  /**
+   * Deletes the vault's own files, and the directory if nothing else is in it; the object is
+   * unusable afterwards. Files the vault did not create stay.
+   */
   destroy(): void {
     call(() => this.#store.destroy());
   }

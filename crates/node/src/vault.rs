@@ -5,18 +5,26 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use keyward_seal::vault::{Kind, Vault};
+use keyward_seal::vault::{Kind, Vault, VaultError};
 use keyward_seal::Error;
 use napi::bindgen_prelude::{AsyncTask, Uint8Array};
 use napi::{Env, Task};
 use napi_derive::napi;
 use rand_core::OsRng;
 
-use crate::convert::{guard, secret_out, to_js};
+use crate::convert::{guard, secret_out, to_js, CoreError};
 use crate::owned;
 use crate::seal::{clock, SecretKey};
 
 type Shared = Arc<Mutex<Option<Vault>>>;
+
+/// The vault's codes: the crate's own plus `ERR_VAULT_INTEGRITY` and
+/// `ERR_VAULT_POISONED` (src/errors.ts maps each to its class).
+impl CoreError for VaultError {
+    fn code(&self) -> &'static str {
+        VaultError::code(self)
+    }
+}
 
 fn copy_key(key: &SecretKey) -> napi::Result<keyward_seal::SecretKey> {
     let key = key.get()?;
@@ -49,7 +57,7 @@ fn lock(inner: &Shared) -> napi::Result<MutexGuard<'_, Option<Vault>>> {
 
 fn with<T>(
     inner: &Shared,
-    f: impl FnOnce(&mut Vault) -> keyward_seal::Result<T>,
+    f: impl FnOnce(&mut Vault) -> keyward_seal::vault::Result<T>,
 ) -> napi::Result<T> {
     let mut guard_ = lock(inner)?;
     let vault = guard_

@@ -1,7 +1,7 @@
 //! The vault against a real directory: persistence, namespaces, staging,
 //! re-keying, tampering and what file names reveal.
 
-use keyward_seal::vault::{Kind, Vault};
+use keyward_seal::vault::{Kind, Vault, VaultError};
 use keyward_seal::{Error, SecretKey};
 use rand_core::OsRng;
 
@@ -73,7 +73,7 @@ fn wrong_key_tampering_and_rekey() {
     drop(vault);
     assert!(matches!(
         Vault::open(dir.path(), key(2), 0),
-        Err(Error::Decryption(_))
+        Err(VaultError::Seal(Error::Decryption(_)))
     ));
 
     let mut vault = Vault::open(dir.path(), key(1), 0).unwrap();
@@ -81,7 +81,7 @@ fn wrong_key_tampering_and_rekey() {
     drop(vault);
     assert!(matches!(
         Vault::open(dir.path(), key(1), 0),
-        Err(Error::Decryption(_))
+        Err(VaultError::Seal(Error::Decryption(_)))
     ));
     let mut vault = Vault::open(dir.path(), key(3), 0).unwrap();
     assert_eq!(
@@ -90,7 +90,7 @@ fn wrong_key_tampering_and_rekey() {
     );
     drop(vault);
 
-    // Flip a byte of the pack: the record no longer opens.
+    // Flip a byte of the pack: the record is not the one the manifest recorded.
     let pack = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -102,7 +102,7 @@ fn wrong_key_tampering_and_rekey() {
     let mut vault = Vault::open(dir.path(), key(3), 0).unwrap();
     assert!(matches!(
         vault.get(&[], b"secret"),
-        Err(Error::Decryption(_))
+        Err(VaultError::Integrity(_))
     ));
 }
 
@@ -148,5 +148,8 @@ fn destroy_removes_everything() {
     vault.save(0, &mut OsRng).unwrap();
     vault.destroy().unwrap();
     assert!(!dir.exists());
-    assert!(matches!(vault.get(&[], b"a"), Err(Error::InvalidState(_))));
+    assert!(matches!(
+        vault.get(&[], b"a"),
+        Err(VaultError::Seal(Error::InvalidState(_)))
+    ));
 }

@@ -2,30 +2,38 @@
 //!
 //! A save writes one new pack file with the sealed records of every changed
 //! entry, then atomically replaces the manifest, which is the commit point;
-//! packs no longer referenced are deleted afterwards. A crash at any moment
-//! leaves the old manifest and the packs it references untouched, and the
-//! next `open` removes whatever a failed save left behind. File names are
-//! random, so they say nothing about tags. On-disk format:
-//! `docs/sealed-data.md`.
+//! packs no longer referenced are deleted afterwards. A failure or a crash at
+//! any step leaves the old or the new manifest readable, with every pack it
+//! references (`commit`); the next `open` removes what a failed save left
+//! behind. The vault touches only files it names: `manifest`, and packs and a
+//! temporary file named with its own random vault id. File names say nothing
+//! about tags. On-disk format: `docs/sealed-data.md`.
 
+mod error;
 mod files;
 mod manifest;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use rand_core::{CryptoRng, RngCore};
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::boxes;
 use crate::encoding::encode_parts;
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::keys::SecretKey;
-use manifest::{EntryKey, Location, PackId, MAGIC, PACK_ID_LEN};
+pub use error::{Result, VaultError};
+use files::Files;
+use manifest::{EntryKey, Location, PackId, VaultId, PACK_ID_LEN, VAULT_ID_LEN};
 
 const MANIFEST: &str = "manifest";
 const PACK_SUFFIX: &str = ".pack";
+const TEMP_SUFFIX: &str = ".manifest.tmp";
 
 /// What a value is: raw bytes, or JSON text the TypeScript layer parses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,20 +50,48 @@ pub struct Value {
 /// `kind (1) ‖ data`: the plaintext of a record.
 type Record = Zeroizing<Vec<u8>>;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Live,
+    /// Closed or destroyed.
+    Closed,
+    /// A commit failed after its commit point (`VaultError::Poisoned`).
+    Poisoned,
+}
+
 pub struct Vault {
     dir: PathBuf,
     root: SecretKey,
+    /// Names this vault's packs and temporary file. `None` until the first
+    /// commit of a new vault, or of one read from format 1 (which had none).
+    vault_id: Option<VaultId>,
+    /// The committed state is format 1: packs named by pack id alone, and no
+    /// digests. The next commit moves every record into a format-2 pack.
+    legacy: bool,
     generation: u64,
     committed: BTreeMap<EntryKey, Location>,
     /// `None` marks a deletion.
     pending: BTreeMap<EntryKey, Option<Record>>,
     namespace_keys: HashMap<Vec<Vec<u8>>, SecretKey>,
-    destroyed: bool,
+    state: State,
+    files: Files,
 }
 
-fn pack_name(id: &PackId) -> String {
-    let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{hex}{PACK_SUFFIX}")
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    // Lower-case only: exactly the names `hex` writes.
+    let lower_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    if text.len() != 2 * N || !text.bytes().all(lower_hex) {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
 }
 
 /// Internal derivation labels (see `keys.rs`); persisted vaults depend on them.
@@ -71,62 +107,142 @@ fn record_aad(path: &[Vec<u8>], tag: &[u8]) -> Vec<u8> {
     encode_parts([&b"keyward vault record"[..], &path, tag])
 }
 
+/// Opens a manifest box: format 2 (or newer, refused by name), else format 1.
+fn open_manifest(root: &SecretKey, sealed: &[u8], now_ms: u64) -> Result<manifest::Manifest> {
+    let key = manifest_key(root);
+    if let Ok(opened) = boxes::open(&key, sealed, manifest::BOX_AAD, None, now_ms) {
+        return Ok(manifest::decode(&opened.plaintext)?);
+    }
+    if let Ok(opened) = boxes::open(&key, sealed, manifest::MAGIC_V1, None, now_ms) {
+        return Ok(manifest::decode_v1(&opened.plaintext)?);
+    }
+    Err(Error::Decryption("wrong vault key, or the manifest was tampered with").into())
+}
+
+/// A missing or short pack is a pack that is not what the manifest says.
+fn pack_error(e: std::io::Error) -> VaultError {
+    match e.kind() {
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::UnexpectedEof => {
+            VaultError::Integrity("a pack the manifest names is missing or shorter than it says")
+        }
+        _ => e.into(),
+    }
+}
+
+/// Checks a sealed record against the digest its manifest entry recorded.
+fn check_digest(location: &Location, sealed: &[u8]) -> Result<()> {
+    match location.digest {
+        Some(expected) if !bool::from(expected.ct_eq(&manifest::digest(sealed))) => Err(
+            VaultError::Integrity("a record is not the one the manifest recorded"),
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Where a commit failed: before its commit point nothing changed; after it,
+/// the handle can no longer say which state is durable.
+enum Failure {
+    Before(VaultError),
+    After,
+}
+
+impl<E: Into<VaultError>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Before(e.into())
+    }
+}
+
 impl Vault {
-    /// Opens the vault in `dir`, creating an empty one if there is none.
+    /// Opens the vault in `dir`, creating an empty one if there is none. A
+    /// format-1 vault opens and is migrated by its next commit.
     pub fn open(dir: &Path, root: SecretKey, now_ms: u64) -> Result<Vault> {
         fs::create_dir_all(dir)?;
-        let (generation, committed) = match fs::read(dir.join(MANIFEST)) {
-            Ok(sealed) => {
-                let opened = boxes::open(&manifest_key(&root), &sealed, MAGIC, None, now_ms)
-                    .map_err(|_| {
-                        Error::Decryption("wrong vault key, or the manifest was tampered with")
-                    })?;
-                manifest::decode(&opened.plaintext)?
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (0, BTreeMap::new()),
-            Err(e) => return Err(e.into()),
+        let files = Files::default();
+        let loaded = match files.read_if_exists(&dir.join(MANIFEST))? {
+            Some(sealed) => Some(open_manifest(&root, &sealed, now_ms)?),
+            None => None,
+        };
+        let (generation, vault_id, committed, legacy) = match loaded {
+            Some(m) => (m.generation, m.vault_id, m.entries, m.vault_id.is_none()),
+            None => (0, None, BTreeMap::new(), false),
         };
         let vault = Vault {
             dir: dir.to_path_buf(),
             root,
+            vault_id,
+            legacy,
             generation,
             committed,
             pending: BTreeMap::new(),
             namespace_keys: HashMap::new(),
-            destroyed: false,
+            state: State::Live,
+            files,
         };
-        vault.remove_unreferenced()?;
+        vault.remove_leftovers();
         Ok(vault)
     }
 
     fn live(&self) -> Result<()> {
-        if self.destroyed {
-            Err(Error::InvalidState("this vault was closed or destroyed"))
-        } else {
-            Ok(())
+        match self.state {
+            State::Live => Ok(()),
+            State::Closed => Err(Error::InvalidState("this vault was closed or destroyed").into()),
+            State::Poisoned => Err(VaultError::Poisoned),
         }
     }
 
-    /// Deletes packs the manifest does not reference and leftover temporary files.
-    fn remove_unreferenced(&self) -> Result<()> {
-        let keep: BTreeSet<String> = self
-            .committed
-            .values()
-            .map(|l| pack_name(&l.pack))
-            .collect();
-        let mut removed = false;
-        for entry in fs::read_dir(&self.dir)? {
-            let name = entry?.file_name().to_string_lossy().into_owned();
-            let stray_pack = name.ends_with(PACK_SUFFIX) && !keep.contains(&name);
-            if stray_pack || name.ends_with(".tmp") {
-                fs::remove_file(self.dir.join(&name))?;
-                removed = true;
-            }
+    fn pack_path(&self, id: &PackId, legacy: bool) -> PathBuf {
+        let name = match (legacy, &self.vault_id) {
+            (false, Some(vault_id)) => format!("{}-{}{PACK_SUFFIX}", hex(vault_id), hex(id)),
+            // Format 1 named packs by their id alone.
+            _ => format!("{}{PACK_SUFFIX}", hex(id)),
+        };
+        self.dir.join(name)
+    }
+
+    /// The temporary manifest of a commit, named for this vault alone.
+    fn temp_path(&self, vault_id: &VaultId) -> PathBuf {
+        self.dir.join(format!("{}{TEMP_SUFFIX}", hex(vault_id)))
+    }
+
+    /// This vault's own files in the directory that the manifest does not
+    /// reference: packs and the temporary manifest a failed commit left.
+    /// Nothing else in the directory is ever touched.
+    fn own_leftovers(&self) -> Vec<PathBuf> {
+        let Some(vault_id) = self.vault_id else {
+            return Vec::new();
+        };
+        let Ok(names) = self.files.list(&self.dir) else {
+            return Vec::new();
+        };
+        let keep: BTreeSet<PackId> = self.committed.values().map(|l| l.pack).collect();
+        let prefix = format!("{}-", hex(&vault_id));
+        let temp = format!("{}{TEMP_SUFFIX}", hex(&vault_id));
+        names
+            .into_iter()
+            .filter(|name| {
+                let stray_pack = name
+                    .strip_prefix(&prefix)
+                    .and_then(|rest| rest.strip_suffix(PACK_SUFFIX))
+                    .and_then(unhex::<PACK_ID_LEN>)
+                    .is_some_and(|id| !keep.contains(&id));
+                stray_pack || *name == temp
+            })
+            .map(|name| self.dir.join(name))
+            .collect()
+    }
+
+    /// Deletes what failed commits left. The directory is synced first: the
+    /// manifest just read may be one whose rename is not yet durable, and
+    /// the packs of the one before must stay until it is. Best effort: what
+    /// stays is removed by a later open.
+    fn remove_leftovers(&self) {
+        let leftovers = self.own_leftovers();
+        if leftovers.is_empty() || self.files.sync_dir(&self.dir).is_err() {
+            return;
         }
-        if removed {
-            files::sync_dir(&self.dir)?;
+        for path in leftovers {
+            let _ = self.files.remove(&path);
         }
-        Ok(())
     }
 
     fn namespace_key(&mut self, path: &[Vec<u8>]) -> &SecretKey {
@@ -138,11 +254,17 @@ impl Vault {
     }
 
     fn read_record(&mut self, key: &EntryKey, location: Location) -> Result<Record> {
-        let sealed = files::read_range(
-            &self.dir.join(pack_name(&location.pack)),
-            location.offset,
-            usize::try_from(location.len).map_err(|_| Error::Format("record too large".into()))?,
-        )?;
+        let len =
+            usize::try_from(location.len).map_err(|_| Error::Format("record too large".into()))?;
+        let sealed = self
+            .files
+            .read_range(
+                &self.pack_path(&location.pack, self.legacy),
+                location.offset,
+                len,
+            )
+            .map_err(pack_error)?;
+        check_digest(&location, &sealed)?;
         let aad = record_aad(&key.0, &key.1);
         let opened = boxes::open(self.namespace_key(&key.0), &sealed, &aad, None, 0)?;
         Ok(opened.plaintext)
@@ -162,7 +284,7 @@ impl Vault {
         let kind = match record.first() {
             Some(0) => Kind::Bytes,
             Some(1) => Kind::Json,
-            _ => return Err(Error::Format("a vault record has an unknown kind".into())),
+            _ => return Err(Error::Format("a vault record has an unknown kind".into()).into()),
         };
         Ok(Some(Value {
             kind,
@@ -228,7 +350,9 @@ impl Vault {
         Ok(())
     }
 
-    /// Commits the staged changes durably.
+    /// Commits the staged changes durably. On `ERR_VAULT_IO` nothing changed
+    /// (on disk or here) and the changes stay staged; on `Poisoned` the new
+    /// state is in place and this object is closed.
     pub fn save(&mut self, now_ms: u64, rng: &mut (impl RngCore + CryptoRng)) -> Result<()> {
         self.live()?;
         if self.pending.is_empty() {
@@ -237,14 +361,16 @@ impl Vault {
         let changes = std::mem::take(&mut self.pending);
         let base = self.committed.clone();
         let result = self.commit(base, &changes, None, now_ms, rng);
-        if result.is_err() {
+        if result.is_err() && self.state == State::Live {
             self.pending = changes;
         }
         result
     }
 
     /// Re-encrypts every entry under `new_root` (staged changes included) and
-    /// deletes everything the old key could open.
+    /// deletes everything the old key could open. Failures as for `save`:
+    /// before the commit point the old key still opens the vault; after it
+    /// (`Poisoned`) the new one does.
     pub fn rekey(
         &mut self,
         new_root: SecretKey,
@@ -282,33 +408,47 @@ impl Vault {
             self.namespace_keys.clear();
             std::mem::replace(&mut self.root, root)
         });
-        let result = self.write_generation(&mut next, changes, rekeying, now_ms, rng);
-        if result.is_err() {
-            if let Some(root) = old_root {
-                self.namespace_keys.clear();
-                self.root = root;
+        match self.write_generation(&mut next, changes, rekeying, now_ms, rng) {
+            Ok(()) => {}
+            Err(Failure::Before(e)) => {
+                if let Some(root) = old_root {
+                    self.namespace_keys.clear();
+                    self.root = root;
+                }
+                return Err(e);
             }
-            return result;
+            Err(Failure::After) => {
+                self.poison();
+                return Err(VaultError::Poisoned);
+            }
         }
-        let obsolete: BTreeSet<PackId> = self
+        let kept: BTreeSet<PackId> = next.values().map(|l| l.pack).collect();
+        let obsolete: BTreeSet<PathBuf> = self
             .committed
             .values()
-            .map(|l| l.pack)
-            .collect::<BTreeSet<_>>()
-            .difference(&next.values().map(|l| l.pack).collect())
-            .copied()
+            .filter(|l| !kept.contains(&l.pack))
+            .map(|l| self.pack_path(&l.pack, self.legacy))
             .collect();
         self.committed = next;
         self.generation += 1;
-        // The commit has happened; a failure to tidy up is repaired at the next open.
-        for pack in obsolete {
-            let _ = fs::remove_file(self.dir.join(pack_name(&pack)));
+        self.legacy = false;
+        // The new manifest is durable; a pack that fails to go is removed by
+        // the next open (it carries this vault's id).
+        for path in obsolete {
+            let _ = self.files.remove(&path);
         }
-        let _ = files::sync_dir(&self.dir);
         Ok(())
     }
 
     /// Writes the new pack and the manifest that commits it.
+    ///
+    /// Steps: pack (create, write, fsync), temporary manifest (create, write,
+    /// fsync), directory sync (both names durable before the manifest refers
+    /// to them), rename over `manifest` (the commit point), directory sync.
+    /// A failure up to the rename leaves the old manifest and removes what
+    /// this commit wrote. The rename does not happen when it fails. Once it
+    /// has happened nothing is removed: both manifests' packs stay, and a
+    /// failed directory sync poisons the handle.
     fn write_generation(
         &mut self,
         next: &mut BTreeMap<EntryKey, Location>,
@@ -316,7 +456,17 @@ impl Vault {
         rekeying: bool,
         now_ms: u64,
         rng: &mut (impl RngCore + CryptoRng),
-    ) -> Result<()> {
+    ) -> core::result::Result<(), Failure> {
+        let vault_id = match self.vault_id {
+            Some(id) => id,
+            None => {
+                let mut id = [0u8; VAULT_ID_LEN];
+                rng.fill_bytes(&mut id);
+                // Kept even if this commit fails, so its leftovers stay recognisable.
+                self.vault_id = Some(id);
+                id
+            }
+        };
         let mut pack_id = [0u8; PACK_ID_LEN];
         rng.fill_bytes(&mut pack_id);
         let mut pack = Vec::new();
@@ -333,6 +483,7 @@ impl Vault {
                     pack: pack_id,
                     offset: pack.len() as u64,
                     len: sealed.len() as u64,
+                    digest: Some(manifest::digest(&sealed)),
                 },
             );
             pack.extend_from_slice(&sealed);
@@ -340,52 +491,75 @@ impl Vault {
         if !rekeying {
             self.compact_into(next, pack_id, &mut pack)?;
         }
-        let pack_path = self.dir.join(pack_name(&pack_id));
-        if !pack.is_empty() {
-            files::write_new(&pack_path, &pack)?;
-        }
-        let manifest = boxes::seal(
+        let sealed_manifest = boxes::seal(
             &manifest_key(&self.root),
-            &manifest::encode(self.generation + 1, next),
-            MAGIC,
+            &manifest::encode(self.generation + 1, &vault_id, next),
+            manifest::BOX_AAD,
             now_ms,
             rng,
         )?;
-        files::replace(&self.dir, MANIFEST, &manifest).inspect_err(|_| {
-            let _ = fs::remove_file(&pack_path);
-        })
+        let pack_path = self.pack_path(&pack_id, false);
+        let temp = self.temp_path(&vault_id);
+        let manifest_path = self.dir.join(MANIFEST);
+        let files = &self.files;
+        let before_commit = || -> std::io::Result<()> {
+            if !pack.is_empty() {
+                files.write_new(&pack_path, &pack)?;
+            }
+            // A temporary manifest of this vault left by an earlier failure.
+            files.remove(&temp)?;
+            files.write_new(&temp, &sealed_manifest)?;
+            files.sync_dir(&self.dir)?;
+            files.rename(&temp, &manifest_path)
+        };
+        if let Err(e) = before_commit() {
+            let _ = files.remove(&temp);
+            if !pack.is_empty() {
+                let _ = files.remove(&pack_path);
+            }
+            return Err(Failure::Before(e.into()));
+        }
+        files.sync_dir(&self.dir).map_err(|_| Failure::After)
     }
 
     /// Moves the live records of packs that are mostly garbage into the new
-    /// pack, so disk use stays within about twice the live data. Records are
-    /// copied sealed: their associated data names the entry, not the pack.
+    /// pack, so disk use stays within about twice the live data, and every
+    /// record of a format-1 vault, so that each gets its digest. Records are
+    /// copied sealed (their associated data names the entry, not the pack),
+    /// after checking their digest: a replaced record is never re-bound.
     fn compact_into(
         &self,
         next: &mut BTreeMap<EntryKey, Location>,
         pack_id: PackId,
         pack: &mut Vec<u8>,
     ) -> Result<()> {
-        let mut live: HashMap<PackId, u64> = HashMap::new();
+        let mut live: BTreeMap<PackId, u64> = BTreeMap::new();
         for location in next.values().filter(|l| l.pack != pack_id) {
             *live.entry(location.pack).or_default() += location.len;
         }
         for (id, live_bytes) in live {
-            let size = fs::metadata(self.dir.join(pack_name(&id)))?.len();
-            if live_bytes * 2 >= size {
-                continue;
+            let path = self.pack_path(&id, self.legacy);
+            if !self.legacy {
+                let size = self.files.len(&path).map_err(pack_error)?;
+                if live_bytes * 2 >= size {
+                    continue;
+                }
             }
-            let old = fs::read(self.dir.join(pack_name(&id)))?;
+            let old = self.files.read(&path).map_err(pack_error)?;
             for location in next.values_mut().filter(|l| l.pack == id) {
-                let start = location.offset as usize;
-                let record = old
-                    .get(start..start + location.len as usize)
-                    .ok_or_else(|| {
-                        Error::Format("a vault pack is shorter than its manifest says".into())
-                    })?;
+                let record = usize::try_from(location.offset)
+                    .ok()
+                    .zip(usize::try_from(location.len).ok())
+                    .and_then(|(start, len)| old.get(start..start.checked_add(len)?))
+                    .ok_or(VaultError::Integrity(
+                        "a vault pack is shorter than its manifest says",
+                    ))?;
+                check_digest(location, record)?;
                 *location = Location {
                     pack: pack_id,
                     offset: pack.len() as u64,
                     len: location.len,
+                    digest: Some(manifest::digest(record)),
                 };
                 pack.extend_from_slice(record);
             }
@@ -393,27 +567,27 @@ impl Vault {
         Ok(())
     }
 
-    /// Deletes every file of the vault and the directory if it is then empty.
+    /// Deletes the vault's own files (its packs, leftovers of failed commits,
+    /// then the manifest) and the directory if that leaves it empty. Other
+    /// files in the directory are left alone. A failure before the manifest
+    /// goes leaves a vault that opens, so `destroy` can be run again.
     pub fn destroy(&mut self) -> Result<()> {
         self.live()?;
-        for location in self.committed.values() {
-            let _ = fs::remove_file(self.dir.join(pack_name(&location.pack)));
+        let mut own: BTreeSet<PathBuf> = self
+            .committed
+            .values()
+            .map(|l| self.pack_path(&l.pack, self.legacy))
+            .collect();
+        own.extend(self.own_leftovers());
+        for path in own {
+            self.files.remove(&path)?;
         }
-        fs::remove_file(self.dir.join(MANIFEST)).or_else(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Ok(()),
-            _ => Err(e),
-        })?;
-        self.remove_unreferenced_after_destroy()?;
-        self.destroyed = true;
-        self.pending.clear();
-        self.committed.clear();
-        Ok(())
-    }
-
-    fn remove_unreferenced_after_destroy(&mut self) -> Result<()> {
-        self.committed.clear();
-        self.remove_unreferenced()?;
+        self.files.remove(&self.dir.join(MANIFEST))?;
+        let _ = self.files.sync_dir(&self.dir);
+        // Fails, as it should, when the directory holds anything else.
         let _ = fs::remove_dir(&self.dir);
+        self.close();
+        self.committed.clear();
         Ok(())
     }
 
@@ -423,8 +597,14 @@ impl Vault {
 
     /// Marks the vault unusable and wipes its keys and staged values.
     pub fn close(&mut self) {
-        self.destroyed = true;
+        self.state = State::Closed;
         self.pending.clear();
         self.namespace_keys.clear();
+    }
+
+    fn poison(&mut self) {
+        self.close();
+        self.committed.clear();
+        self.state = State::Poisoned;
     }
 }
