@@ -20,6 +20,7 @@ interface Redis {
   quit(): Promise<unknown>;
 }
 
+/** Connection settings of `PgRedisStore`. */
 export interface PgRedisStoreOptions {
   /** A PostgreSQL connection string. */
   postgres: string;
@@ -29,12 +30,14 @@ export interface PgRedisStoreOptions {
   prefix?: string;
 }
 
+/** An `AuthStore` for several instances: password files in PostgreSQL, everything that expires in Redis. */
 export class PgRedisStore implements AuthStore {
   readonly #pg: Pool;
   readonly #redis: Redis;
   readonly #prefix: string;
   readonly #ready: Promise<unknown>;
 
+  /** Connects lazily; needs the optional peers `pg` and `ioredis` installed. */
   constructor(options: PgRedisStoreOptions) {
     const { Pool: PgPool } = require('pg') as { Pool: new (config: { connectionString: string; max?: number }) => Pool };
     const IORedis = require('ioredis') as new (url: string, options?: object) => Redis;

@@ -28,8 +28,11 @@ import { usernameArg } from './username';
 export { AuthSession } from './session';
 export type { RateLimitOptions } from './rate-limits';
 
+/** What `createAuthService` needs; the three required objects must be the same on every instance. */
 export interface AuthServiceOptions {
+  /** The OPAQUE server keys (`ServerSetup.deserialize` of a stored secret). */
   serverSetup: ServerSetup;
+  /** Where password files, counters, nonces and revocations live. */
   store: AuthStore;
   /** Seals login states and session tokens. Every instance must use the same one. */
   sealKey: SecretKey;
@@ -43,6 +46,7 @@ export interface AuthServiceOptions {
   allowRegistration?: boolean;
   /** PoP timestamp window; 30 s by default. */
   popWindowMs?: number;
+  /** Time source for tokens and PoP, ms since the epoch; `Date.now` by default (rate limiters keep real time). */
   clock?: () => number;
 }
 
@@ -93,6 +97,11 @@ async function asLoginFailure<T>(fn: () => T | Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * The auth service: OPAQUE registration and login over HTTP-shaped calls, whose
+ * answers are `AuthError`s with an HTTP `status`, and `verify` for signed requests.
+ * Mount it with `keyward/fastify` or `keyward/express`.
+ */
 export function createAuthService(options: AuthServiceOptions) {
   const { serverSetup, store } = options;
   const opaque = new OpaqueServer(serverSetup);
@@ -186,6 +195,7 @@ export function createAuthService(options: AuthServiceOptions) {
       return { response: encodeBase64Url(response) };
     },
 
+    /** Stores the password file built from `upload`; a taken name is a 409 `AuthError` (`ERR_AUTH_USER_EXISTS`). */
     async registerFinish(body: { username?: unknown; upload?: unknown }, _context?: RequestContext | string) {
       registrationOpen();
       const user = username(body.username);

@@ -46,10 +46,13 @@ const ephemeral = `
 /** The table RateLimiterSQLite expects (its own schema, created here so it need not create it asynchronously). */
 const limiterTable = (table: string) => `CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, expire INTEGER)`;
 
+/** Options of `SqliteStore`. */
 export interface SqliteStoreOptions {
+  /** Decides nonce and revocation expiry (ms since the epoch); `Date.now` by default. */
   clock?: () => number;
 }
 
+/** An `AuthStore` in SQLite files that several processes on one machine may share. */
 export class SqliteStore implements AuthStore {
   /** The binding in use; `'external'` for a connection the caller opened. */
   readonly backend: SqliteBackend | 'external';
@@ -67,7 +70,8 @@ export class SqliteStore implements AuthStore {
    * beside it. Or takes an open connection (a `better-sqlite3` Database, or a
    * `node:sqlite` DatabaseSync) and keeps every table in it: its journal mode
    * and synchronous setting stay the caller's, and `close()` leaves it open.
-   * Throws `SqliteUnavailableError` when this Node has neither binding.
+   * Throws `SqliteUnavailableError` when this Node has neither binding, and
+   * `TypeError` when `path` is neither a string nor a connection.
    */
   constructor(path: string | SqliteDatabase, options?: SqliteStoreOptions) {
     if (typeof path === 'string') {

@@ -41,6 +41,7 @@ export class MemoryStore implements AuthStore {
   readonly #replay: MemoryReplayCache;
   readonly #clock: () => number;
 
+  /** `clock` (ms since the epoch) decides revocation and nonce expiry; `Date.now` by default. */
   constructor(options?: { clock?: () => number }) {
     this.#clock = options?.clock ?? Date.now;
     this.#replay = new MemoryReplayCache({ clock: this.#clock });

@@ -62,7 +62,9 @@ declare module 'fastify' {
   }
 }
 
+/** Options of the `keywardAuth` plugin. */
 export interface KeywardFastifyOptions {
+  /** The auth service the routes answer with (`createAuthService`). */
   service: AuthService;
   /** Largest body the auth routes accept, in bytes; 64 KiB by default. The application's routes keep their own limit. */
   bodyLimit?: number;

@@ -16,6 +16,7 @@ import type { ClientParams, ClientStart, LoginResult, RegistrationResult, Server
 import { InvalidArgumentError } from '../errors';
 
 export interface SuiteOption {
+  /** `ristretto255_sha512` by default; an unknown name throws `InvalidArgumentError`. */
   suite?: Suite;
 }
 
@@ -41,8 +42,10 @@ function setupArg(setup: unknown): ServerSetup {
   throw new InvalidArgumentError('setup must be a ServerSetup');
 }
 
+/** Registration steps: `client.start` → `server.start` → `client.finish` → `server.finish`. */
 export const registration = {
   client: {
+    /** Blinds the password into a registration request; the state is single use. */
     start(password: TextOrBytes, options: SuiteOption = {}): ClientStart<ClientRegistrationState> {
       const suite = suiteArg(options.suite);
       const pw = textOrBytes(password, 'password');
@@ -74,6 +77,7 @@ export const registration = {
   },
 
   server: {
+    /** Evaluates the OPRF for `credentialIdentifier`; malformed requests throw `SerializationError`/`SizeError`. */
     start(setup: ServerSetup, request: Uint8Array, credentialIdentifier: TextOrBytes): Uint8Array {
       const s = setupArg(setup);
       const req = bytes(request, 'request');
@@ -90,8 +94,10 @@ export const registration = {
   },
 };
 
+/** Login steps: `client.start` → `server.start` → `client.finish` → `server.finish`. */
 export const login = {
   client: {
+    /** Blinds the password into a login request (KE1); the state is single use. */
     start(password: TextOrBytes, options: SuiteOption = {}): ClientStart<ClientLoginState> {
       const suite = suiteArg(options.suite);
       const pw = textOrBytes(password, 'password');

@@ -5,7 +5,9 @@ import { InvalidArgumentError } from '../errors';
 import { call } from '../native';
 import { bodyBytes, PopKey } from './key';
 
+/** What `signRequest` signs. */
 export interface RequestToSign {
+  /** An HTTP method name (`GET`, `POST`, or 1–16 letters). */
   method: string;
   /**
    * The request target (`/path?query`) exactly as it will be sent, or a full
@@ -23,6 +25,7 @@ export interface RequestToSign {
 }
 
 // A type alias, not an interface, so that it is assignable to a plain header record.
+/** The four headers to add to the signed request. */
 export type PopHeaders = {
   authorization: string;
   'x-ts': string;

@@ -11,7 +11,11 @@ import { unshared } from './shared';
 
 const OVERHEAD = binding.BOX_OVERHEAD;
 
-/** Encrypts `data` (text is UTF-8) with `key`; the result carries the time of sealing. */
+/**
+ * Encrypts `data` (text is UTF-8) with `key`; the box carries the time of sealing
+ * and is `data.byteLength` + `BOX_OVERHEAD` bytes. Throws `InvalidArgumentError` for a
+ * wrong argument type, `StateError` for a disposed key.
+ */
 export function seal(key: SecretKey, data: TextOrBytes, options?: SealOptions): Uint8Array {
   const k = keyHandle(key);
   // Shared memory is copied first (see `shared.ts`).
@@ -45,12 +49,14 @@ export function open(key: SecretKey, box: Uint8Array, options?: OpenOptions): Ui
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** `seal` of `JSON.stringify(value)`; a value JSON cannot represent throws `InvalidArgumentError`. */
 export function sealJson(key: SecretKey, value: unknown, options?: SealOptions): Uint8Array {
   const text = JSON.stringify(value);
   if (text === undefined) throw new InvalidArgumentError('value is not representable as JSON');
   return seal(key, text, options);
 }
 
+/** `open`, then `JSON.parse` of the UTF-8 plaintext; the result is not validated against `T`. */
 export function openJson<T = unknown>(key: SecretKey, box: Uint8Array, options?: OpenOptions): T {
   return JSON.parse(decoder.decode(open(key, box, options))) as T;
 }

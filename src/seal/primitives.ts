@@ -6,12 +6,16 @@ import { bytes, optionalTextOrBytes, type TextOrBytes } from '../bytes';
 import { InvalidArgumentError } from '../errors';
 import { binding, call } from '../native';
 
+/** 24-byte (X) or 12-byte nonces; 32-byte keys; 16-byte tags. */
 export type AeadAlgorithm = 'xchacha20-poly1305' | 'chacha20-poly1305';
 export type HashAlgorithm = 'sha256' | 'sha512';
 
 const empty = new Uint8Array(0);
 
-/** `ciphertext ‖ tag`; the nonce must never repeat under one key. */
+/**
+ * `ciphertext ‖ tag`; the nonce must never repeat under one key. A key or nonce of
+ * the wrong length, or an unknown algorithm, throws `InvalidArgumentError`.
+ */
 export function aeadEncrypt(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: TextOrBytes): Uint8Array {
   const [k, n, p] = [bytes(key, 'key'), bytes(nonce, 'nonce'), bytes(plaintext, 'plaintext')];
   const a = optionalTextOrBytes(aad, 'aad') ?? empty;
@@ -37,6 +41,7 @@ export function hkdf(hash: HashAlgorithm, ikm: Uint8Array, salt: Uint8Array, inf
   return call(() => binding.hkdf(hash, i, s, f, length));
 }
 
+/** HMAC of `message` under `key` (any length); an unknown hash throws `InvalidArgumentError`. */
 export function hmac(hash: HashAlgorithm, key: Uint8Array, message: Uint8Array): Uint8Array {
   const [k, m] = [bytes(key, 'key'), bytes(message, 'message')];
   return call(() => binding.hmac(hash, k, m));

@@ -111,15 +111,18 @@ function loginFailure(error: unknown): undefined {
   throw error;
 }
 
+/** @internal The `{ ready, client, server }` of one suite. */
 export function serenityApi(suite: Suite) {
   const setupOf = (s: string) => ServerSetup.fromRaw(suite, unb64(s));
 
   const client = {
+    /** Blinds `password`; keep `clientRegistrationState` (a secret) for `finishRegistration`. */
     startRegistration(params: StartRegistrationParams): StartRegistrationResult {
       const { request, state } = registration.client.start(params.password, { suite });
       return { clientRegistrationState: b64(state.serializeRaw()), registrationRequest: b64(request) };
     },
 
+    /** Runs Argon2id on the calling thread; malformed base64url or bytes throw a `KeywardError`. */
     finishRegistration(params: FinishRegistrationParams): FinishRegistrationResult {
       const state = ClientRegistrationState.fromRaw(suite, unb64(params.clientRegistrationState));
       const r = registration.client.finishSync(state, params.password, unb64(params.registrationResponse), clientParams(params));
@@ -133,11 +136,13 @@ export function serenityApi(suite: Suite) {
       return { registrationRecord: b64(r.upload), exportKey: b64(r.exportKey), serverStaticPublicKey: b64(r.serverPublicKey) };
     },
 
+    /** Blinds `password` into a login request; keep `clientLoginState` (a secret) for `finishLogin`. */
     startLogin(params: StartLoginParams): StartLoginResult {
       const { request, state } = login.client.start(params.password, { suite });
       return { clientLoginState: b64(state.serializeRaw()), startLoginRequest: b64(request) };
     },
 
+    /** `undefined` for a failed login (wrong password, unknown user, another server); malformed input throws. */
     finishLogin(params: FinishLoginParams): FinishLoginResult | undefined {
       const state = ClientLoginState.fromRaw(suite, unb64(params.clientLoginState));
       const response = unb64(params.loginResponse);
@@ -161,19 +166,23 @@ export function serenityApi(suite: Suite) {
   };
 
   const server = {
+    /** A new server setup in the raw layout, base64url: a secret to store. */
     createSetup(): string {
       return b64(ServerSetup.generate(suite).serializeRaw());
     },
 
+    /** The setup's static public key, base64url. */
     getPublicKey(serverSetup: string): string {
       return b64(setupOf(serverSetup).publicKey);
     },
 
+    /** Answers a registration request for `userIdentifier` (use the same one at login). */
     createRegistrationResponse(params: CreateRegistrationResponseParams): CreateRegistrationResponseResult {
       const response = registration.server.start(setupOf(params.serverSetup), unb64(params.registrationRequest), params.userIdentifier);
       return { registrationResponse: b64(response) };
     },
 
+    /** Answers a login request; without `registrationRecord` it answers from a fake record. Keep `serverLoginState` secret. */
     startLogin(params: LoginStartParams): LoginStartResult {
       const record = params.registrationRecord ? ServerRegistration.fromRaw(suite, unb64(params.registrationRecord)) : null;
       const { response, state } = login.server.start(
@@ -186,6 +195,7 @@ export function serenityApi(suite: Suite) {
       return { serverLoginState: b64(state.serializeRaw()), loginResponse: b64(response) };
     },
 
+    /** Verifies the client's finish request; a wrong password throws `InvalidLoginError`. */
     finishLogin(params: LoginFinishParams): LoginFinishResult {
       const state = ServerLoginState.fromRaw(suite, unb64(params.serverLoginState));
       const { sessionKey } = login.server.finish(state, unb64(params.finishLoginRequest), { identifiers: params.identifiers });
