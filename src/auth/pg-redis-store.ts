@@ -7,6 +7,7 @@
  * Both clients are optional peer dependencies, loaded on use.
  */
 import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { InvalidArgumentError } from '../errors';
 import type { AuthStore, LimiterOptions } from './store';
 
 interface Pool {
@@ -39,6 +40,11 @@ export class PgRedisStore implements AuthStore {
 
   /** Connects lazily; needs the optional peers `pg` and `ioredis` installed. */
   constructor(options: PgRedisStoreOptions) {
+    // Checked before anything connects: a wrong type would otherwise surface inside pg or ioredis.
+    if (typeof options?.postgres !== 'string' || typeof options.redis !== 'string') {
+      throw new InvalidArgumentError('options.postgres and options.redis must be connection strings');
+    }
+    if (options.prefix !== undefined && typeof options.prefix !== 'string') throw new InvalidArgumentError('options.prefix must be a string');
     const { Pool: PgPool } = require('pg') as { Pool: new (config: { connectionString: string; max?: number }) => Pool };
     const IORedis = require('ioredis') as new (url: string, options?: object) => Redis;
     this.#pg = new PgPool({ connectionString: options.postgres, max: 10 });

@@ -61,6 +61,9 @@ export interface RequestContext {
 
 /** The context argument: `{ address }`, or the address alone (the form the adapters first used). */
 function addressOf(context: RequestContext | string | undefined): string | undefined {
+  if (context !== undefined && typeof context !== 'string' && (typeof context !== 'object' || context === null)) {
+    throw new InvalidArgumentError('context must be { address } or an address string');
+  }
   const address = typeof context === 'string' || context === undefined ? context : context.address;
   if (address !== undefined && (typeof address !== 'string' || address.length > 256)) {
     throw new InvalidArgumentError('context.address must be a string of at most 256 characters');
@@ -75,6 +78,11 @@ const SESSION_AAD = 'keyward session v2';
 const TOKEN_TAIL = 22;
 
 const username = usernameArg;
+
+/** A request body must be an object (the adapters hand over parsed JSON); anything else is a 400. */
+function bodyArg(body: unknown): void {
+  if (typeof body !== 'object' || body === null) throw new AuthError('the request body must be a JSON object', 'ERR_AUTH_BAD_REQUEST');
+}
 
 function message(value: unknown, what: string): Uint8Array {
   try {
@@ -103,7 +111,17 @@ async function asLoginFailure<T>(fn: () => T | Promise<T>): Promise<T> {
  * Mount it with `keyward/fastify` or `keyward/express`.
  */
 export function createAuthService(options: AuthServiceOptions) {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object');
   const { serverSetup, store } = options;
+  if (!(options.sealKey instanceof SecretKey)) throw new InvalidArgumentError('options.sealKey must be a SecretKey');
+  if (typeof store !== 'object' || store === null || typeof store.getPasswordFile !== 'function' || typeof store.limiter !== 'function') {
+    throw new InvalidArgumentError('options.store must be an AuthStore');
+  }
+  if (options.clock !== undefined && typeof options.clock !== 'function') throw new InvalidArgumentError('options.clock must be a function');
+  for (const name of ['sessionTtlMs', 'loginTtlMs'] as const) {
+    const ms = options[name];
+    if (ms !== undefined && (!Number.isSafeInteger(ms) || ms <= 0)) throw new InvalidArgumentError(`options.${name} must be whole ms > 0`);
+  }
   const opaque = new OpaqueServer(serverSetup);
   const clock = options.clock ?? Date.now;
   const sessionTtl = options.sessionTtlMs ?? 3_600_000;
@@ -183,6 +201,7 @@ export function createAuthService(options: AuthServiceOptions) {
      * name (`rateLimit.registerPerAddress`, `registerPerUser`).
      */
     async registerStart(body: { username?: unknown; request?: unknown }, context?: RequestContext | string) {
+      bodyArg(body);
       registrationOpen();
       const address = addressOf(context);
       const user = username(body.username);
@@ -197,6 +216,7 @@ export function createAuthService(options: AuthServiceOptions) {
 
     /** Stores the password file built from `upload`; a taken name is a 409 `AuthError` (`ERR_AUTH_USER_EXISTS`). */
     async registerFinish(body: { username?: unknown; upload?: unknown }, _context?: RequestContext | string) {
+      bodyArg(body);
       registrationOpen();
       const user = username(body.username);
       const upload = message(body.upload, 'upload');
@@ -214,6 +234,7 @@ export function createAuthService(options: AuthServiceOptions) {
      * that pair or that address must wait.
      */
     async loginStart(body: { username?: unknown; request?: unknown }, context?: RequestContext | string) {
+      bodyArg(body);
       const address = addressOf(context);
       const user = username(body.username);
       const request = message(body.request, 'request');
@@ -232,6 +253,7 @@ export function createAuthService(options: AuthServiceOptions) {
 
     /** The address the login started from (in its sealed state) is the one whose failure count it clears. */
     async loginFinish(body: { loginState?: unknown; finalization?: unknown }, _context?: RequestContext | string) {
+      bodyArg(body);
       const finalization = message(body.finalization, 'finalization');
       let pending: { u: string; a: string | null; s: string; n: string };
       try {
@@ -268,6 +290,7 @@ export function createAuthService(options: AuthServiceOptions) {
 
     /** Revokes a verified session everywhere the store is shared. */
     async logout(session: AuthSession) {
+      if (!(session instanceof AuthSession)) throw new InvalidArgumentError('session must be an AuthSession (from verify)');
       await store.revoke(session.sessionId, session.expiresAt);
     },
   };

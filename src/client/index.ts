@@ -53,6 +53,11 @@ async function failure(response: Response): Promise<KeywardError> {
   return new KeywardError(text, code);
 }
 
+/** The username travels as JSON: a string, checked here rather than by JSON.stringify (which throws on a bigint). */
+function usernameArg(value: unknown): void {
+  if (typeof value !== 'string') throw new InvalidArgumentError('username must be a string');
+}
+
 /** An http(s) URL without query or fragment, with no trailing slash, so that paths append to it. */
 function baseArg(value: unknown, name: string): string {
   let url: URL;
@@ -118,6 +123,7 @@ export function createClient(options: ClientOptions) {
   return {
     /** Registers a new user; a taken name rejects with `AuthError` `ERR_AUTH_USER_EXISTS`. */
     async register(username: string, password: string): Promise<void> {
+      usernameArg(username);
       const start = opaque.startRegistration(password);
       const { response } = await post<{ response: string }>('/register/start', { username, request: encodeBase64Url(start.request) });
       const done = await opaque.finishRegistration(start.state, password, decodeBase64Url(response));
@@ -126,6 +132,7 @@ export function createClient(options: ClientOptions) {
 
     /** Throws `InvalidLoginError` for a wrong password or unknown user (the server cannot tell them apart). */
     async login(username: string, password: string): Promise<{ expiresAt: number }> {
+      usernameArg(username);
       const start = opaque.startLogin(password);
       const started = await post<{ response: string; loginState: string }>('/login/start', { username, request: encodeBase64Url(start.request) });
       const done = await opaque.finishLogin(start.state, password, decodeBase64Url(started.response));

@@ -149,7 +149,7 @@ export interface KeywardRouterOptions {
  */
 export function keywardRouter(options: KeywardRouterOptions): Router {
   const express = loadExpress();
-  const { service } = options;
+  const service = options?.service;
   if (typeof service?.verify !== 'function') throw new TypeError('keyward: options.service must be an AuthService (createAuthService)');
   const limit = options.bodyLimit ?? AUTH_BODY_LIMIT;
   const router = express.Router();

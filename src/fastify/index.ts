@@ -109,7 +109,7 @@ type Hook = (...args: never[]) => unknown;
 const hooksOf = (value: unknown): Hook[] => (value === undefined ? [] : Array.isArray(value) ? [...(value as Hook[])] : [value as Hook]);
 
 async function keyward(app: FastifyInstance, options: KeywardFastifyOptions) {
-  const { service } = options;
+  const service = options?.service;
   if (typeof service?.verify !== 'function') throw new TypeError('keyward: options.service must be an AuthService (createAuthService)');
   const bodyLimit = options.bodyLimit ?? AUTH_BODY_LIMIT;
 
@@ -206,7 +206,8 @@ async function authRoutesPlugin(scope: FastifyInstance, options: { service: Auth
 
 /**
  * The plugin. `app.register(keywardAuth, { service, prefix?, bodyLimit? })`;
- * then `app.requirePop` protects the application's routes.
+ * then `app.requirePop` protects the application's routes. Registering it
+ * without an auth service as `options.service` fails with a `TypeError`.
  */
 export const keywardAuth = fastifyPlugin(keyward, { name: 'keyward', fastify: '5.x' });
 

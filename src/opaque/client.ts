@@ -2,7 +2,7 @@ import type { TextOrBytes } from '../bytes';
 import { constantTimeEqual } from '../bytes';
 import { login, registration } from './flows';
 import type { ClientLoginState, ClientRegistrationState } from './objects';
-import { merge, suiteArg } from './params';
+import { merge, optionsArg, suiteArg } from './params';
 import type { ClientParams, ClientStart, KeyStretching, LoginResult, RegistrationResult, Suite } from './types';
 
 /** Defaults for every call of an `OpaqueClient`; a call's own `params` override them field by field. */
@@ -24,7 +24,7 @@ export class OpaqueClient {
 
   /** Throws `InvalidArgumentError` (`ERR_INVALID_ARG_VALUE`) for an unknown `suite`. */
   constructor(options: OpaqueClientOptions = {}) {
-    const { suite, ...defaults } = options;
+    const { suite, ...defaults } = optionsArg(options, 'options') ?? {};
     this.suite = suiteArg(suite);
     this.defaults = defaults;
   }

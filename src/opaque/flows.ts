@@ -11,7 +11,7 @@ import {
   ServerRegistration,
   ServerSetup,
 } from './objects';
-import { clientParamsArg, serverParamsArg, suiteArg } from './params';
+import { clientParamsArg, optionsArg, serverParamsArg, suiteArg } from './params';
 import type { ClientParams, ClientStart, LoginResult, RegistrationResult, ServerParams, Suite } from './types';
 import { InvalidArgumentError } from '../errors';
 
@@ -47,7 +47,7 @@ export const registration = {
   client: {
     /** Blinds the password into a registration request; the state is single use. */
     start(password: TextOrBytes, options: SuiteOption = {}): ClientStart<ClientRegistrationState> {
-      const suite = suiteArg(options.suite);
+      const suite = suiteArg(optionsArg(options, 'options')?.suite);
       const pw = textOrBytes(password, 'password');
       const { request, state } = call(() => binding.clientRegistrationStart(suite, pw));
       return { request, state: new ClientRegistrationState(state) };
@@ -87,7 +87,7 @@ export const registration = {
 
     /** Checks the client's upload and returns the password file to store. */
     finish(upload: Uint8Array, options: SuiteOption = {}): ServerRegistration {
-      const suite = suiteArg(options.suite);
+      const suite = suiteArg(optionsArg(options, 'options')?.suite);
       const u = bytes(upload, 'upload');
       return new ServerRegistration(call(() => binding.ServerRegistration.fromUpload(suite, u)));
     },
@@ -99,7 +99,7 @@ export const login = {
   client: {
     /** Blinds the password into a login request (KE1); the state is single use. */
     start(password: TextOrBytes, options: SuiteOption = {}): ClientStart<ClientLoginState> {
-      const suite = suiteArg(options.suite);
+      const suite = suiteArg(optionsArg(options, 'options')?.suite);
       const pw = textOrBytes(password, 'password');
       const { request, state } = call(() => binding.clientLoginStart(suite, pw));
       return { request, state: new ClientLoginState(state) };

@@ -37,7 +37,12 @@ export type PopHeaders = {
 export function requestTarget(url: string): string {
   if (typeof url !== 'string' || url.length === 0) throw new InvalidArgumentError('url must be a non-empty string');
   if (url.startsWith('/')) return url;
-  const parsed = new URL(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InvalidArgumentError('url must be a request target (/path?query) or an absolute URL');
+  }
   return `${parsed.pathname}${parsed.search}`;
 }
 
@@ -63,6 +68,7 @@ export function methodArg(method: unknown): string {
  */
 export function signRequest(popKey: PopKey, request: RequestToSign): PopHeaders {
   if (!(popKey instanceof PopKey)) throw new InvalidArgumentError('popKey must be a PopKey');
+  if (typeof request !== 'object' || request === null) throw new InvalidArgumentError('request must be an object');
   const method = methodArg(request.method);
   const target = requestTarget(request.url);
   const timestamp = request.timestamp ?? Date.now();

@@ -50,6 +50,7 @@ function costs(options: { preset?: PasswordPreset; params?: PasswordParams } | u
   }
   const p = options?.params;
   if (p === undefined) return { preset: options?.preset };
+  if (typeof p !== 'object' || p === null) throw new InvalidArgumentError('params must be an object { memory, iterations, parallelism }');
   for (const name of ['memory', 'iterations', 'parallelism'] as const) {
     if (!Number.isInteger(p[name]) || p[name] < 1 || p[name] > 0xffffffff) {
       throw new InvalidArgumentError(`params.${name} must be a whole number ≥ 1`);
