@@ -3,7 +3,9 @@
  * (Node convention) so callers can branch on `err.code` or on `instanceof`.
  */
 
+/** The base of every error keyward throws on purpose; branch on `instanceof` or on the stable `code`. */
 export class KeywardError extends Error {
+  /** A stable machine-readable code (`ERR_…`); the message may change between versions. */
   readonly code: string;
   constructor(message: string, code = 'ERR_KEYWARD') {
     super(message);
@@ -19,6 +21,7 @@ export class InvalidArgumentError extends KeywardError {
   }
 }
 
+/** The base of OPAQUE failures (`ERR_OPAQUE_*`). */
 export class OpaqueError extends KeywardError {}
 
 /** Wrong password, unknown user, tampered message, or mismatched identifiers/context/pin. */
@@ -63,6 +66,7 @@ export class LibraryError extends OpaqueError {
   }
 }
 
+/** The codes a `PopError` carries. */
 export type PopErrorCode =
   | 'ERR_POP_STALE'
   | 'ERR_POP_REPLAY'
@@ -85,6 +89,7 @@ export class PopError extends KeywardError {
   }
 }
 
+/** The codes an `AuthError` carries. */
 export type AuthErrorCode =
   | 'ERR_AUTH_BAD_REQUEST'
   | 'ERR_AUTH_USER_EXISTS'
@@ -118,6 +123,7 @@ export class AuthError extends KeywardError {
   }
 }
 
+/** The codes a `SessionError` carries. */
 export type SessionErrorCode =
   | 'ERR_SESSION_FORMAT'
   | 'ERR_SESSION_HANDSHAKE'
@@ -157,6 +163,10 @@ const sessionCodes: readonly SessionErrorCode[] = [
   'ERR_SESSION_REPLAY',
 ];
 
+/**
+ * Ciphertext that does not authenticate under the key and associated data given
+ * (wrong key, tampered or truncated bytes); deliberately says no more than that.
+ */
 export class DecryptionError extends KeywardError {
   constructor(message = 'decryption failed', code = 'ERR_DECRYPTION') {
     super(message, code);
@@ -251,7 +261,7 @@ const byCode: Record<string, (message: string) => KeywardError> = {
 const nativePattern = /^\[(ERR_[A-Z0-9_]+)\] ([\s\S]*)$/;
 
 /**
- * The native layer reports `[CODE] message`; this turns it into the class for
+ * @internal The native layer reports `[CODE] message`; this turns it into the class for
  * that code. Errors napi-rs raises itself (a wrong argument type) become
  * `InvalidArgumentError`.
  */

@@ -7,6 +7,7 @@
  * Both clients are optional peer dependencies, loaded on use.
  */
 import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { InvalidArgumentError } from '../errors';
 import type { AuthStore, LimiterOptions } from './store';
 
 interface Pool {
@@ -20,6 +21,7 @@ interface Redis {
   quit(): Promise<unknown>;
 }
 
+/** Connection settings of `PgRedisStore`. */
 export interface PgRedisStoreOptions {
   /** A PostgreSQL connection string. */
   postgres: string;
@@ -29,13 +31,20 @@ export interface PgRedisStoreOptions {
   prefix?: string;
 }
 
+/** An `AuthStore` for several instances: password files in PostgreSQL, everything that expires in Redis. */
 export class PgRedisStore implements AuthStore {
   readonly #pg: Pool;
   readonly #redis: Redis;
   readonly #prefix: string;
   readonly #ready: Promise<unknown>;
 
+  /** Connects lazily; needs the optional peers `pg` and `ioredis` installed. */
   constructor(options: PgRedisStoreOptions) {
+    // Checked before anything connects: a wrong type would otherwise surface inside pg or ioredis.
+    if (typeof options?.postgres !== 'string' || typeof options.redis !== 'string') {
+      throw new InvalidArgumentError('options.postgres and options.redis must be connection strings');
+    }
+    if (options.prefix !== undefined && typeof options.prefix !== 'string') throw new InvalidArgumentError('options.prefix must be a string');
     const { Pool: PgPool } = require('pg') as { Pool: new (config: { connectionString: string; max?: number }) => Pool };
     const IORedis = require('ioredis') as new (url: string, options?: object) => Redis;
     this.#pg = new PgPool({ connectionString: options.postgres, max: 10 });

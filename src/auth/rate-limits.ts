@@ -49,6 +49,7 @@ function limited(ms: number, fallbackMs: number): AuthError {
 }
 
 export function createRateLimits(store: AuthStore, options: RateLimitOptions = {}) {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('rateLimit must be an object');
   const o = { ...defaults, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<RateLimitOptions>;
   for (const [name, value] of Object.entries(o)) {
     if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidArgumentError(`rateLimit.${name} must be a whole number > 0`);

@@ -28,8 +28,11 @@ import { usernameArg } from './username';
 export { AuthSession } from './session';
 export type { RateLimitOptions } from './rate-limits';
 
+/** What `createAuthService` needs; the three required objects must be the same on every instance. */
 export interface AuthServiceOptions {
+  /** The OPAQUE server keys (`ServerSetup.deserialize` of a stored secret). */
   serverSetup: ServerSetup;
+  /** Where password files, counters, nonces and revocations live. */
   store: AuthStore;
   /** Seals login states and session tokens. Every instance must use the same one. */
   sealKey: SecretKey;
@@ -43,6 +46,7 @@ export interface AuthServiceOptions {
   allowRegistration?: boolean;
   /** PoP timestamp window; 30 s by default. */
   popWindowMs?: number;
+  /** Time source for tokens and PoP, ms since the epoch; `Date.now` by default (rate limiters keep real time). */
   clock?: () => number;
 }
 
@@ -57,6 +61,9 @@ export interface RequestContext {
 
 /** The context argument: `{ address }`, or the address alone (the form the adapters first used). */
 function addressOf(context: RequestContext | string | undefined): string | undefined {
+  if (context !== undefined && typeof context !== 'string' && (typeof context !== 'object' || context === null)) {
+    throw new InvalidArgumentError('context must be { address } or an address string');
+  }
   const address = typeof context === 'string' || context === undefined ? context : context.address;
   if (address !== undefined && (typeof address !== 'string' || address.length > 256)) {
     throw new InvalidArgumentError('context.address must be a string of at most 256 characters');
@@ -71,6 +78,11 @@ const SESSION_AAD = 'keyward session v2';
 const TOKEN_TAIL = 22;
 
 const username = usernameArg;
+
+/** A request body must be an object (the adapters hand over parsed JSON); anything else is a 400. */
+function bodyArg(body: unknown): void {
+  if (typeof body !== 'object' || body === null) throw new AuthError('the request body must be a JSON object', 'ERR_AUTH_BAD_REQUEST');
+}
 
 function message(value: unknown, what: string): Uint8Array {
   try {
@@ -93,8 +105,23 @@ async function asLoginFailure<T>(fn: () => T | Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * The auth service: OPAQUE registration and login over HTTP-shaped calls, whose
+ * answers are `AuthError`s with an HTTP `status`, and `verify` for signed requests.
+ * Mount it with `keyward/fastify` or `keyward/express`.
+ */
 export function createAuthService(options: AuthServiceOptions) {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object');
   const { serverSetup, store } = options;
+  if (!(options.sealKey instanceof SecretKey)) throw new InvalidArgumentError('options.sealKey must be a SecretKey');
+  if (typeof store !== 'object' || store === null || typeof store.getPasswordFile !== 'function' || typeof store.limiter !== 'function') {
+    throw new InvalidArgumentError('options.store must be an AuthStore');
+  }
+  if (options.clock !== undefined && typeof options.clock !== 'function') throw new InvalidArgumentError('options.clock must be a function');
+  for (const name of ['sessionTtlMs', 'loginTtlMs'] as const) {
+    const ms = options[name];
+    if (ms !== undefined && (!Number.isSafeInteger(ms) || ms <= 0)) throw new InvalidArgumentError(`options.${name} must be whole ms > 0`);
+  }
   const opaque = new OpaqueServer(serverSetup);
   const clock = options.clock ?? Date.now;
   const sessionTtl = options.sessionTtlMs ?? 3_600_000;
@@ -174,6 +201,7 @@ export function createAuthService(options: AuthServiceOptions) {
      * name (`rateLimit.registerPerAddress`, `registerPerUser`).
      */
     async registerStart(body: { username?: unknown; request?: unknown }, context?: RequestContext | string) {
+      bodyArg(body);
       registrationOpen();
       const address = addressOf(context);
       const user = username(body.username);
@@ -186,7 +214,9 @@ export function createAuthService(options: AuthServiceOptions) {
       return { response: encodeBase64Url(response) };
     },
 
+    /** Stores the password file built from `upload`; a taken name is a 409 `AuthError` (`ERR_AUTH_USER_EXISTS`). */
     async registerFinish(body: { username?: unknown; upload?: unknown }, _context?: RequestContext | string) {
+      bodyArg(body);
       registrationOpen();
       const user = username(body.username);
       const upload = message(body.upload, 'upload');
@@ -204,6 +234,7 @@ export function createAuthService(options: AuthServiceOptions) {
      * that pair or that address must wait.
      */
     async loginStart(body: { username?: unknown; request?: unknown }, context?: RequestContext | string) {
+      bodyArg(body);
       const address = addressOf(context);
       const user = username(body.username);
       const request = message(body.request, 'request');
@@ -222,6 +253,7 @@ export function createAuthService(options: AuthServiceOptions) {
 
     /** The address the login started from (in its sealed state) is the one whose failure count it clears. */
     async loginFinish(body: { loginState?: unknown; finalization?: unknown }, _context?: RequestContext | string) {
+      bodyArg(body);
       const finalization = message(body.finalization, 'finalization');
       let pending: { u: string; a: string | null; s: string; n: string };
       try {
@@ -258,6 +290,7 @@ export function createAuthService(options: AuthServiceOptions) {
 
     /** Revokes a verified session everywhere the store is shared. */
     async logout(session: AuthSession) {
+      if (!(session instanceof AuthSession)) throw new InvalidArgumentError('session must be an AuthSession (from verify)');
       await store.revoke(session.sessionId, session.expiresAt);
     },
   };

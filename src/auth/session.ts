@@ -17,7 +17,9 @@ const FIXED = 1 + 16 + 32 + 8;
  * session id and expiry only.
  */
 export class AuthSession {
+  /** The name the session logged in with. */
   readonly username: string;
+  /** base64url of 16 random bytes; names the session in revocations. */
   readonly sessionId: string;
   /** Milliseconds since the epoch. */
   readonly expiresAt: number;
@@ -36,6 +38,7 @@ export class AuthSession {
     return this.#popKey;
   }
 
+  /** What logs and responses show: never the key or the token. */
   toJSON(): { username: string; sessionId: string; expiresAt: number } {
     return { username: this.username, sessionId: this.sessionId, expiresAt: this.expiresAt };
   }

@@ -23,7 +23,7 @@
 import { RateLimiterSQLite } from 'rate-limiter-flexible';
 import { StateError } from '../errors';
 import { openSqlite, withTransaction, type SqliteBackend, type SqliteDatabase, type SqliteStatement } from './sqlite-driver';
-import type { AuthStore, LimiterOptions } from './store';
+import { keyArg, limiterArg, msArg, recordArg, type AuthStore, type LimiterOptions } from './store';
 
 const BUSY_TIMEOUT_MS = 5000;
 
@@ -46,10 +46,13 @@ const ephemeral = `
 /** The table RateLimiterSQLite expects (its own schema, created here so it need not create it asynchronously). */
 const limiterTable = (table: string) => `CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, expire INTEGER)`;
 
+/** Options of `SqliteStore`. */
 export interface SqliteStoreOptions {
+  /** Decides nonce and revocation expiry (ms since the epoch); `Date.now` by default. */
   clock?: () => number;
 }
 
+/** An `AuthStore` in SQLite files that several processes on one machine may share. */
 export class SqliteStore implements AuthStore {
   /** The binding in use; `'external'` for a connection the caller opened. */
   readonly backend: SqliteBackend | 'external';
@@ -67,7 +70,8 @@ export class SqliteStore implements AuthStore {
    * beside it. Or takes an open connection (a `better-sqlite3` Database, or a
    * `node:sqlite` DatabaseSync) and keeps every table in it: its journal mode
    * and synchronous setting stay the caller's, and `close()` leaves it open.
-   * Throws `SqliteUnavailableError` when this Node has neither binding.
+   * Throws `SqliteUnavailableError` when this Node has neither binding, and
+   * `TypeError` when `path` is neither a string nor a connection.
    */
   constructor(path: string | SqliteDatabase, options?: SqliteStoreOptions) {
     if (typeof path === 'string') {
@@ -118,11 +122,13 @@ export class SqliteStore implements AuthStore {
   }
 
   async getPasswordFile(username: string) {
-    const row = this.#sql(this.#users, 'SELECT record FROM users WHERE username = ?').get(username);
+    const row = this.#sql(this.#users, 'SELECT record FROM users WHERE username = ?').get(keyArg(username, 'username'));
     return row === undefined ? undefined : new Uint8Array(row.record as Uint8Array);
   }
 
   async createUser(username: string, passwordFile: Uint8Array) {
+    keyArg(username, 'username');
+    recordArg(passwordFile);
     return Number(this.#sql(this.#users, 'INSERT OR IGNORE INTO users (username, record) VALUES (?, ?)').run(username, passwordFile).changes) === 1;
   }
 
@@ -132,7 +138,7 @@ export class SqliteStore implements AuthStore {
    * the real clock, not `options.clock`.
    */
   limiter(options: LimiterOptions) {
-    if (!/^[a-z_]+$/.test(options.name)) throw new TypeError('a limiter name is [a-z_]+');
+    limiterArg(options);
     const table = `limit_${options.name}`;
     this.#open();
     this.#eph.exec(limiterTable(table));
@@ -149,6 +155,8 @@ export class SqliteStore implements AuthStore {
 
   /** Calls run one at a time on this thread; across processes INSERT OR IGNORE is the atomic part. */
   add(key: string, ttlMs: number) {
+    keyArg(key, 'key');
+    msArg(ttlMs, 'ttlMs');
     const now = this.#clock();
     this.#sql(this.#eph, 'DELETE FROM nonces WHERE key = ? AND until <= ?').run(key, now);
     const added = Number(this.#sql(this.#eph, 'INSERT OR IGNORE INTO nonces (key, until) VALUES (?, ?)').run(key, now + ttlMs).changes) === 1;
@@ -157,11 +165,14 @@ export class SqliteStore implements AuthStore {
   }
 
   async revoke(sessionId: string, untilMs: number) {
+    keyArg(sessionId, 'sessionId');
+    msArg(untilMs, 'untilMs');
     this.#sql(this.#eph, 'INSERT OR REPLACE INTO revoked (session_id, until) VALUES (?, ?)').run(sessionId, untilMs);
   }
 
   /** Answers synchronously: the verifier then skips a turn of the event loop. */
   isRevoked(sessionId: string) {
+    keyArg(sessionId, 'sessionId');
     const row = this.#sql(this.#eph, 'SELECT until FROM revoked WHERE session_id = ?').get(sessionId);
     return row !== undefined && Number(row.until) > this.#clock();
   }

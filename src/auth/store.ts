@@ -4,7 +4,38 @@
  * password, a password hash or a session key (docs/threat-model.md).
  */
 import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { InvalidArgumentError } from '../errors';
 import { inProcessReplay, MemoryReplayCache, type ReplayCache } from '../pop/verifier';
+
+/** @internal A store's string key (a username, a session id), checked before it reaches a map or SQL. */
+export function keyArg(value: unknown, name: string): string {
+  if (typeof value !== 'string') throw new InvalidArgumentError(`${name} must be a string`);
+  return value;
+}
+
+/** @internal Whole ms ≥ 0. */
+export function msArg(value: unknown, name: string): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) throw new InvalidArgumentError(`${name} must be whole ms ≥ 0`);
+  return value as number;
+}
+
+/** @internal A record's bytes. */
+export function recordArg(value: unknown): Uint8Array {
+  if (!(ArrayBuffer.isView(value) && value instanceof Uint8Array)) throw new InvalidArgumentError('passwordFile must be a Uint8Array');
+  return value;
+}
+
+/** @internal The limiter options of `AuthStore.limiter`. */
+export function limiterArg(options: unknown): LimiterOptions {
+  const o = options as LimiterOptions;
+  if (typeof o !== 'object' || o === null || typeof o.name !== 'string' || !/^[a-z_]+$/.test(o.name)) {
+    throw new InvalidArgumentError('a limiter needs a name of [a-z_]+');
+  }
+  for (const field of ['points', 'duration'] as const) {
+    if (!Number.isSafeInteger(o[field]) || o[field] <= 0) throw new InvalidArgumentError(`limiter ${field} must be a whole number > 0`);
+  }
+  return o;
+}
 
 /** One set of rate counters (rate-limiter-flexible's terms). */
 export interface LimiterOptions {
@@ -41,31 +72,36 @@ export class MemoryStore implements AuthStore {
   readonly #replay: MemoryReplayCache;
   readonly #clock: () => number;
 
+  /** `clock` (ms since the epoch) decides revocation and nonce expiry; `Date.now` by default. */
   constructor(options?: { clock?: () => number }) {
     this.#clock = options?.clock ?? Date.now;
     this.#replay = new MemoryReplayCache({ clock: this.#clock });
   }
 
   async getPasswordFile(username: string) {
-    return this.#users.get(username);
+    return this.#users.get(keyArg(username, 'username'));
   }
 
   async createUser(username: string, passwordFile: Uint8Array) {
+    keyArg(username, 'username');
+    const record = recordArg(passwordFile);
     if (this.#users.has(username)) return false;
-    this.#users.set(username, Uint8Array.from(passwordFile));
+    // A detached view is empty, and Uint8Array.from refuses it.
+    this.#users.set(username, record.byteLength === 0 ? new Uint8Array(0) : Uint8Array.from(record));
     return true;
   }
 
   limiter(options: LimiterOptions) {
+    limiterArg(options);
     return new RateLimiterMemory({ keyPrefix: options.name, points: options.points, duration: options.duration });
   }
 
   async revoke(sessionId: string, untilMs: number) {
-    this.#revoked.set(sessionId, untilMs);
+    this.#revoked.set(keyArg(sessionId, 'sessionId'), msArg(untilMs, 'untilMs'));
   }
 
   isRevoked(sessionId: string) {
-    const until = this.#revoked.get(sessionId);
+    const until = this.#revoked.get(keyArg(sessionId, 'sessionId'));
     return until !== undefined && until > this.#clock();
   }
 

@@ -23,15 +23,19 @@ import type { KeyStretching, Suite } from '../opaque/types';
 import { derivePopKey, type PopKey } from '../pop/key';
 import { signRequest } from '../pop/sign';
 
+/** Options of `createClient`. */
 export interface ClientOptions {
   /** The API's base URL; may include a path (`https://example.com/api/v1`), which every `fetch` path goes under. */
   baseUrl: string;
   /** Where keyward's auth routes are mounted (`https://example.com/auth`); `baseUrl` by default. */
   authBaseUrl?: string;
+  /** The server's OPAQUE suite; `ristretto255_sha512` by default. */
   suite?: Suite;
+  /** Argon2id costs; must match what the user registered with. `memory-constrained` by default. */
   keyStretching?: KeyStretching;
   /** The server's OPAQUE public key; a server with another key is refused. */
   serverPublicKey?: Uint8Array;
+  /** The `fetch` to use; `globalThis.fetch` by default. */
   fetch?: typeof globalThis.fetch;
 }
 
@@ -49,6 +53,11 @@ async function failure(response: Response): Promise<KeywardError> {
   return new KeywardError(text, code);
 }
 
+/** The username travels as JSON: a string, checked here rather than by JSON.stringify (which throws on a bigint). */
+function usernameArg(value: unknown): void {
+  if (typeof value !== 'string') throw new InvalidArgumentError('username must be a string');
+}
+
 /** An http(s) URL without query or fragment, with no trailing slash, so that paths append to it. */
 function baseArg(value: unknown, name: string): string {
   let url: URL;
@@ -64,6 +73,11 @@ function baseArg(value: unknown, name: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
+/**
+ * A client for one keyward server. A `baseUrl` or `authBaseUrl` that is not an
+ * http(s) URL without query, fragment or credentials throws `InvalidArgumentError`.
+ * Server refusals reject with the server's `AuthError`/`PopError` code.
+ */
 export function createClient(options: ClientOptions) {
   const base = baseArg(options?.baseUrl, 'baseUrl');
   const authBase = options.authBaseUrl === undefined ? base : baseArg(options.authBaseUrl, 'authBaseUrl');
@@ -107,7 +121,9 @@ export function createClient(options: ClientOptions) {
   }
 
   return {
+    /** Registers a new user; a taken name rejects with `AuthError` `ERR_AUTH_USER_EXISTS`. */
     async register(username: string, password: string): Promise<void> {
+      usernameArg(username);
       const start = opaque.startRegistration(password);
       const { response } = await post<{ response: string }>('/register/start', { username, request: encodeBase64Url(start.request) });
       const done = await opaque.finishRegistration(start.state, password, decodeBase64Url(response));
@@ -116,6 +132,7 @@ export function createClient(options: ClientOptions) {
 
     /** Throws `InvalidLoginError` for a wrong password or unknown user (the server cannot tell them apart). */
     async login(username: string, password: string): Promise<{ expiresAt: number }> {
+      usernameArg(username);
       const start = opaque.startLogin(password);
       const started = await post<{ response: string; loginState: string }>('/login/start', { username, request: encodeBase64Url(start.request) });
       const done = await opaque.finishLogin(start.state, password, decodeBase64Url(started.response));
@@ -131,6 +148,7 @@ export function createClient(options: ClientOptions) {
 
     fetch: signedFetch,
 
+    /** Revokes the session on the server and forgets its key; does nothing when not logged in. */
     async logout(): Promise<void> {
       if (session === undefined) return;
       const response = await signed(authBase, '/logout', { method: 'POST' });
@@ -139,6 +157,7 @@ export function createClient(options: ClientOptions) {
       if (!response.ok) throw await failure(response);
     },
 
+    /** True between a successful `login` and `logout`. */
     get loggedIn(): boolean {
       return session !== undefined;
     },

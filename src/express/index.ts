@@ -90,6 +90,7 @@ function rawBodyReader(limit: number | string): RequestHandler {
   ]);
 }
 
+/** Options of `requirePop`. */
 export interface RequirePopOptions {
   /** Largest body `requirePop` reads itself (a body the application's parser read keeps that parser's limit); 1 MiB by default. */
   bodyLimit?: number | string;
@@ -98,6 +99,7 @@ export interface RequirePopOptions {
 /**
  * Verifies the signed request and sets `req.auth`; a refusal goes to
  * `next(err)` as a `PopError` (`keywardErrorHandler()` answers it with 401).
+ * Throws `TypeError` at once when `service` is not an auth service.
  */
 export function requirePop(service: AuthService, options?: RequirePopOptions): RequestHandler {
   if (typeof service?.verify !== 'function') throw new TypeError('keyward: requirePop needs an AuthService (createAuthService)');
@@ -131,7 +133,9 @@ export function keywardErrorHandler(): ErrorRequestHandler {
   };
 }
 
+/** Options of `keywardRouter`. */
 export interface KeywardRouterOptions {
+  /** The auth service the routes answer with (`createAuthService`). */
   service: AuthService;
   /** Largest body the auth routes read, in bytes; 64 KiB by default. Applies to these routes only. */
   bodyLimit?: number;
@@ -140,11 +144,12 @@ export interface KeywardRouterOptions {
 /**
  * `POST /register/start`, `/register/finish`, `/login/start`, `/login/finish`
  * and `/logout` (signed), mounted wherever the application wants
- * (`app.use('/auth', keywardRouter({ service }))`).
+ * (`app.use('/auth', keywardRouter({ service }))`). Throws `TypeError` when
+ * `options.service` is not an auth service.
  */
 export function keywardRouter(options: KeywardRouterOptions): Router {
   const express = loadExpress();
-  const { service } = options;
+  const service = options?.service;
   if (typeof service?.verify !== 'function') throw new TypeError('keyward: options.service must be an AuthService (createAuthService)');
   const limit = options.bodyLimit ?? AUTH_BODY_LIMIT;
   const router = express.Router();

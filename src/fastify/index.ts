@@ -62,7 +62,9 @@ declare module 'fastify' {
   }
 }
 
+/** Options of the `keywardAuth` plugin. */
 export interface KeywardFastifyOptions {
+  /** The auth service the routes answer with (`createAuthService`). */
   service: AuthService;
   /** Largest body the auth routes accept, in bytes; 64 KiB by default. The application's routes keep their own limit. */
   bodyLimit?: number;
@@ -108,7 +110,7 @@ type Hook = (...args: never[]) => unknown;
 const hooksOf = (value: unknown): Hook[] => (value === undefined ? [] : Array.isArray(value) ? [...(value as Hook[])] : [value as Hook]);
 
 async function keyward(app: FastifyInstance, options: KeywardFastifyOptions) {
-  const { service } = options;
+  const service = options?.service;
   if (typeof service?.verify !== 'function') throw new TypeError('keyward: options.service must be an AuthService (createAuthService)');
   const bodyLimit = options.bodyLimit ?? AUTH_BODY_LIMIT;
 
@@ -205,7 +207,8 @@ async function authRoutesPlugin(scope: FastifyInstance, options: { service: Auth
 
 /**
  * The plugin. `app.register(keywardAuth, { service, prefix?, bodyLimit? })`;
- * then `app.requirePop` protects the application's routes.
+ * then `app.requirePop` protects the application's routes. Registering it
+ * without an auth service as `options.service` fails with a `TypeError`.
  */
 export const keywardAuth = fastifyPlugin(keyward, { name: 'keyward', fastify: '5.x' });
 

@@ -11,11 +11,12 @@ import {
   ServerRegistration,
   ServerSetup,
 } from './objects';
-import { clientParamsArg, serverParamsArg, suiteArg } from './params';
+import { clientParamsArg, optionsArg, serverParamsArg, suiteArg } from './params';
 import type { ClientParams, ClientStart, LoginResult, RegistrationResult, ServerParams, Suite } from './types';
 import { InvalidArgumentError } from '../errors';
 
 export interface SuiteOption {
+  /** `ristretto255_sha512` by default; an unknown name throws `InvalidArgumentError`. */
   suite?: Suite;
 }
 
@@ -41,10 +42,12 @@ function setupArg(setup: unknown): ServerSetup {
   throw new InvalidArgumentError('setup must be a ServerSetup');
 }
 
+/** Registration steps: `client.start` → `server.start` → `client.finish` → `server.finish`. */
 export const registration = {
   client: {
+    /** Blinds the password into a registration request; the state is single use. */
     start(password: TextOrBytes, options: SuiteOption = {}): ClientStart<ClientRegistrationState> {
-      const suite = suiteArg(options.suite);
+      const suite = suiteArg(optionsArg(options, 'options')?.suite);
       const pw = textOrBytes(password, 'password');
       const { request, state } = call(() => binding.clientRegistrationStart(suite, pw));
       return { request, state: new ClientRegistrationState(state) };
@@ -74,6 +77,7 @@ export const registration = {
   },
 
   server: {
+    /** Evaluates the OPRF for `credentialIdentifier`; malformed requests throw `SerializationError`/`SizeError`. */
     start(setup: ServerSetup, request: Uint8Array, credentialIdentifier: TextOrBytes): Uint8Array {
       const s = setupArg(setup);
       const req = bytes(request, 'request');
@@ -83,17 +87,19 @@ export const registration = {
 
     /** Checks the client's upload and returns the password file to store. */
     finish(upload: Uint8Array, options: SuiteOption = {}): ServerRegistration {
-      const suite = suiteArg(options.suite);
+      const suite = suiteArg(optionsArg(options, 'options')?.suite);
       const u = bytes(upload, 'upload');
       return new ServerRegistration(call(() => binding.ServerRegistration.fromUpload(suite, u)));
     },
   },
 };
 
+/** Login steps: `client.start` → `server.start` → `client.finish` → `server.finish`. */
 export const login = {
   client: {
+    /** Blinds the password into a login request (KE1); the state is single use. */
     start(password: TextOrBytes, options: SuiteOption = {}): ClientStart<ClientLoginState> {
-      const suite = suiteArg(options.suite);
+      const suite = suiteArg(optionsArg(options, 'options')?.suite);
       const pw = textOrBytes(password, 'password');
       const { request, state } = call(() => binding.clientLoginStart(suite, pw));
       return { request, state: new ClientLoginState(state) };

@@ -7,6 +7,7 @@ import { binding, call } from '../native';
 import { suiteArg } from './params';
 import type { Suite } from './types';
 
+/** The server's long-term OPAQUE keys and OPRF seed: a secret to store sealed, and the same on every instance. */
 export class ServerSetup {
   /** @internal */
   readonly native: InstanceType<typeof binding.ServerSetup>;
@@ -21,7 +22,7 @@ export class ServerSetup {
     return new ServerSetup(call(() => binding.ServerSetup.generate(s)));
   }
 
-  /** Reads keyward's serialization, which names its suite. */
+  /** Reads keyward's serialization, which names its suite; bad bytes throw `SerializationError` or `SizeError`. */
   static deserialize(data: Uint8Array): ServerSetup {
     const b = bytes(data, 'data');
     return new ServerSetup(call(() => binding.ServerSetup.deserialize(b)));
@@ -44,10 +45,12 @@ export class ServerSetup {
     return call(() => this.native.serializeRaw());
   }
 
+  /** The static public key clients pin. */
   get publicKey(): Uint8Array {
     return call(() => this.native.publicKey);
   }
 
+  /** The cipher suite these keys belong to. */
   get suite(): Suite {
     return call(() => this.native.suite) as Suite;
   }
@@ -68,25 +71,30 @@ export class ServerRegistration {
     this.native = native;
   }
 
+  /** Reads `serialize()` output; bad bytes throw `SerializationError` or `SizeError`. */
   static deserialize(data: Uint8Array): ServerRegistration {
     const b = bytes(data, 'data');
     return new ServerRegistration(call(() => binding.ServerRegistration.deserialize(b)));
   }
 
+  /** Reads the bare opaque-ke layout of `suite` (a `@serenity-kit/opaque` registration record). */
   static fromRaw(suite: Suite, raw: Uint8Array): ServerRegistration {
     const s = suiteArg(suite);
     const b = bytes(raw, 'raw');
     return new ServerRegistration(call(() => binding.ServerRegistration.fromRaw(s, b)));
   }
 
+  /** The password file with a header naming format and suite: what to store per user. */
   serialize(): Uint8Array {
     return this.native.serialize();
   }
 
+  /** The password file in the bare opaque-ke layout. */
   serializeRaw(): Uint8Array {
     return this.native.serializeRaw();
   }
 
+  /** The cipher suite of this record. */
   get suite(): Suite {
     return this.native.suite as Suite;
   }
@@ -124,6 +132,7 @@ abstract class ProtocolState<N extends NativeState> {
     return call(() => this.native.serializeRaw());
   }
 
+  /** The cipher suite of this state. */
   get suite(): Suite {
     return this.native.suite as Suite;
   }
@@ -157,8 +166,10 @@ function stateClass<N extends NativeState>(cls: NativeStateClass<N>) {
   };
 }
 
+/** The client's secret between registration start and finish: single use, holds the blind. */
 export class ClientRegistrationState extends stateClass(binding.ClientRegistrationState) {}
 
+/** The client's secret between login start and finish: single use, holds the blind and ephemeral keys. */
 export class ClientLoginState extends stateClass(binding.ClientLoginState) {}
 
 /**

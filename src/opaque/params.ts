@@ -7,7 +7,9 @@ import { type ClientParams, type Identifiers, type KeyStretching, type ServerPar
 export function suiteArg(suite: unknown): Suite {
   if (suite === undefined || suite === null) return 'ristretto255_sha512';
   if (typeof suite === 'string' && (suites as readonly string[]).includes(suite)) return suite as Suite;
-  throw new InvalidArgumentError(`unknown OPAQUE suite ${JSON.stringify(suite)}; expected one of ${suites.join(', ')}`);
+  // Only a string is quoted: JSON.stringify throws on a bigint and says nothing useful of an object.
+  const given = typeof suite === 'string' ? JSON.stringify(suite) : `of type ${typeof suite}`;
+  throw new InvalidArgumentError(`unknown OPAQUE suite ${given}; expected one of ${suites.join(', ')}`);
 }
 
 function u32(value: unknown, name: string): number {
@@ -42,12 +44,21 @@ function identifiersArg(ids: Identifiers | undefined): Binding.IdentifiersInput 
   };
 }
 
-export function serverParamsArg(params: ServerParams | undefined): Binding.ServerParamsInput | undefined {
+/** An options object, or undefined; anything else (null included) is an `InvalidArgumentError`. */
+export function optionsArg<T extends object>(value: T | undefined, name: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null) throw new InvalidArgumentError(`${name} must be an object`);
+  return value;
+}
+
+export function serverParamsArg(given: ServerParams | undefined): Binding.ServerParamsInput | undefined {
+  const params = optionsArg(given, 'params');
   if (params === undefined) return undefined;
   return { identifiers: identifiersArg(params.identifiers), context: optionalTextOrBytes(params.context, 'context') };
 }
 
-export function clientParamsArg(params: ClientParams | undefined): Binding.ClientParamsInput | undefined {
+export function clientParamsArg(given: ClientParams | undefined): Binding.ClientParamsInput | undefined {
+  const params = optionsArg(given, 'params');
   if (params === undefined) return undefined;
   return {
     identifiers: identifiersArg(params.identifiers),
@@ -59,5 +70,5 @@ export function clientParamsArg(params: ClientParams | undefined): Binding.Clien
 
 /** Per-call parameters override the defaults an object was built with. */
 export function merge<P extends object>(defaults: P, override: P | undefined): P {
-  return override === undefined ? defaults : { ...defaults, ...override };
+  return optionsArg(override, 'params') === undefined ? defaults : { ...defaults, ...override };
 }

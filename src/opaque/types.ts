@@ -1,5 +1,6 @@
 import type { TextOrBytes } from '../bytes';
 
+/** Every suite name `Suite` accepts. */
 export const suites = [
   'ristretto255_sha512',
   'p256_sha256',
@@ -34,18 +35,23 @@ export interface Identifiers {
   server?: TextOrBytes;
 }
 
+/** Per-login parameters of the server; both sides must pass equal values or the login fails with `InvalidLoginError`. */
 export interface ServerParams {
+  /** Identities bound into the key exchange; the public keys by default (RFC 9807). */
   identifiers?: Identifiers;
   /** Application context bound into the handshake; both sides must agree. */
   context?: TextOrBytes;
 }
 
+/** Per-call parameters of the client. */
 export interface ClientParams extends ServerParams {
+  /** Argon2id costs; must equal those used at registration. */
   keyStretching?: KeyStretching;
   /** Refuse the server unless its static public key equals this one. */
   serverPublicKey?: Uint8Array;
 }
 
+/** What a client start step returns. */
 export interface ClientStart<S> {
   /** Send to the server. */
   request: Uint8Array;
@@ -53,18 +59,24 @@ export interface ClientStart<S> {
   state: S;
 }
 
+/** What the client's registration finish returns. */
 export interface RegistrationResult {
   /** Send to the server; it becomes the password file. */
   upload: Uint8Array;
   /** A key only the client can recompute; use it to encrypt user data. */
   exportKey: Uint8Array;
+  /** The server's static key, to pin for later logins. */
   serverPublicKey: Uint8Array;
 }
 
+/** What the client's login finish returns. */
 export interface LoginResult {
   /** Send to the server to finish the login. */
   finalization: Uint8Array;
+  /** The key shared with the server (the suite's hash length, 64 bytes for SHA-512); a secret (e.g. the input of `derivePopKey`). */
   sessionKey: Uint8Array;
+  /** The same `exportKey` as at registration. */
   exportKey: Uint8Array;
+  /** The server's static key. */
   serverPublicKey: Uint8Array;
 }

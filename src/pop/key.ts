@@ -52,7 +52,11 @@ export class PopKey {
     return new PopKey(native, sessionId, bearer === undefined ? sessionId : sessionIdArg(bearer));
   }
 
-  /** Rebuilds a key from `exportBytes()` (for example out of a sealed session token). */
+  /**
+   * Rebuilds a key from `exportBytes()` (for example out of a sealed session token).
+   * `key` must be 32 bytes and `sessionId` 1–512 b64token characters, else
+   * `InvalidArgumentError`.
+   */
   static fromBytes(key: Uint8Array, sessionId: string, options?: { bearer?: string }): PopKey {
     const k = bytes(key, 'key');
     return PopKey.wrap(call(() => binding.PopKey.fromBytes(k)), sessionIdArg(sessionId), options?.bearer);
@@ -63,6 +67,7 @@ export class PopKey {
     return call(() => this.native.exportBytes());
   }
 
+  /** Wipes the key in Rust now; later signing or verifying with it throws `StateError`. */
   dispose(): void {
     this.native.dispose();
   }
@@ -80,6 +85,7 @@ export function sessionIdArg(sessionId: unknown): string {
 /**
  * `HKDF-SHA256(ikm = sessionKey, salt = sessionId, info = "keyward pop v1")`.
  * `bearer` is what the requests present (a session token); the session id by default.
+ * `sessionId` must be 1–512 b64token characters (RFC 6750), else `InvalidArgumentError`.
  */
 export function derivePopKey(sessionKey: Uint8Array, sessionId: string, options?: { bearer?: string }): PopKey {
   const key = bytes(sessionKey, 'sessionKey');

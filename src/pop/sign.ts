@@ -5,7 +5,9 @@ import { InvalidArgumentError } from '../errors';
 import { call } from '../native';
 import { bodyBytes, PopKey } from './key';
 
+/** What `signRequest` signs. */
 export interface RequestToSign {
+  /** An HTTP method name (`GET`, `POST`, or 1–16 letters). */
   method: string;
   /**
    * The request target (`/path?query`) exactly as it will be sent, or a full
@@ -23,6 +25,7 @@ export interface RequestToSign {
 }
 
 // A type alias, not an interface, so that it is assignable to a plain header record.
+/** The four headers to add to the signed request. */
 export type PopHeaders = {
   authorization: string;
   'x-ts': string;
@@ -34,7 +37,12 @@ export type PopHeaders = {
 export function requestTarget(url: string): string {
   if (typeof url !== 'string' || url.length === 0) throw new InvalidArgumentError('url must be a non-empty string');
   if (url.startsWith('/')) return url;
-  const parsed = new URL(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InvalidArgumentError('url must be a request target (/path?query) or an absolute URL');
+  }
   return `${parsed.pathname}${parsed.search}`;
 }
 
@@ -60,6 +68,7 @@ export function methodArg(method: unknown): string {
  */
 export function signRequest(popKey: PopKey, request: RequestToSign): PopHeaders {
   if (!(popKey instanceof PopKey)) throw new InvalidArgumentError('popKey must be a PopKey');
+  if (typeof request !== 'object' || request === null) throw new InvalidArgumentError('request must be an object');
   const method = methodArg(request.method);
   const target = requestTarget(request.url);
   const timestamp = request.timestamp ?? Date.now();

@@ -30,6 +30,7 @@ type NativeReplayCache = InstanceType<typeof binding.ReplayCache>;
  */
 export const inProcessReplay = Symbol('keyward.inProcessReplay');
 
+/** Options of `MemoryReplayCache`. */
 export interface MemoryReplayCacheOptions {
   /** Time source, ms since the epoch; the system clock by default. */
   clock?: () => number;
@@ -56,6 +57,7 @@ export class MemoryReplayCache implements ReplayCache {
   /** Undefined for the system clock, which Rust reads itself. */
   readonly #clock: (() => number) | undefined;
 
+  /** A bad `maxNoncesPerSession` or a non-function `clock` throws `InvalidArgumentError`. */
   constructor(options?: MemoryReplayCacheOptions) {
     const perSession = options?.maxNoncesPerSession ?? binding.POP_DEFAULT_MAX_NONCES_PER_SESSION;
     if (!Number.isSafeInteger(perSession) || perSession < 1 || perSession > 2 ** 32) {
@@ -89,12 +91,16 @@ export class MemoryReplayCache implements ReplayCache {
   }
 }
 
+/** Request headers: a fetch `Headers`, or Node's lower-cased header record. */
 export type HeaderBag = Headers | Record<string, string | string[] | undefined>;
 
+/** A received request, as `PopVerifier.verify` needs it. */
 export interface RequestToVerify {
+  /** The request method as received. */
   method: string;
   /** The request target exactly as received (`/path?query`, not re-encoded or reordered), or a full URL. */
   url: string;
+  /** Must hold `authorization`, `x-ts`, `x-nonce` and `x-pop`; a repeated one counts as absent. */
   headers: HeaderBag;
   /**
    * The exact raw body bytes as received, whatever the content type (not a
@@ -108,12 +114,15 @@ export interface RequestToVerify {
   body?: TextOrBytes | null;
 }
 
+/** Options of `PopVerifier`. */
 export interface PopVerifierOptions<S> {
   /** The key (and anything else) of the live session a bearer names, or undefined when unknown, expired or revoked. */
   lookup: (bearer: string) => (S & { popKey: PopKey }) | undefined | Promise<(S & { popKey: PopKey }) | undefined>;
+  /** Where used nonces are remembered; a new in-process `MemoryReplayCache` by default (share one across instances). */
   replayCache?: ReplayCache;
   /** How far a timestamp may be from now, either way; 30 s by default. */
   windowMs?: number;
+  /** Time source, ms since the epoch; `Date.now` by default. */
   clock?: () => number;
 }
 
@@ -190,6 +199,7 @@ function refusal(outcome: number): PopError {
 /** Only what is a promise is awaited: a memory store answers at once, and each `await` costs a turn. */
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as Promise<T>)?.then === 'function';
 
+/** Checks proof-of-possession signatures of requests against the sessions `lookup` finds. */
 export class PopVerifier<S = object> {
   readonly #lookup: PopVerifierOptions<S>['lookup'];
   readonly #replay: ReplayCache;
@@ -198,6 +208,7 @@ export class PopVerifier<S = object> {
   readonly #window: number;
   readonly #clock: () => number;
 
+  /** A missing `lookup` or a `windowMs` that is not whole ms > 0 throws `InvalidArgumentError`. */
   constructor(options: PopVerifierOptions<S>) {
     if (typeof options?.lookup !== 'function') throw new InvalidArgumentError('options.lookup must be a function');
     this.#lookup = options.lookup;

@@ -2,7 +2,7 @@
  * Sealed boxes (XChaCha20-Poly1305, random nonce, authenticated timestamp)
  * and their JSON and URL-safe token forms.
  */
-import { decodeBase64Url, encodeBase64Url, textOrBytes, type TextOrBytes } from '../bytes';
+import { bytes, decodeBase64Url, encodeBase64Url, textOrBytes, type TextOrBytes } from '../bytes';
 import { DecryptionError, InvalidArgumentError, SerializationError } from '../errors';
 import { binding, call } from '../native';
 import { keyHandle, type SecretKey } from './key';
@@ -11,7 +11,11 @@ import { unshared } from './shared';
 
 const OVERHEAD = binding.BOX_OVERHEAD;
 
-/** Encrypts `data` (text is UTF-8) with `key`; the result carries the time of sealing. */
+/**
+ * Encrypts `data` (text is UTF-8) with `key`; the box carries the time of sealing
+ * and is `data.byteLength` + `BOX_OVERHEAD` bytes. Throws `InvalidArgumentError` for a
+ * wrong argument type, `StateError` for a disposed key.
+ */
 export function seal(key: SecretKey, data: TextOrBytes, options?: SealOptions): Uint8Array {
   const k = keyHandle(key);
   // Shared memory is copied first (see `shared.ts`).
@@ -30,8 +34,7 @@ export function seal(key: SecretKey, data: TextOrBytes, options?: SealOptions): 
  */
 export function open(key: SecretKey, box: Uint8Array, options?: OpenOptions): Uint8Array {
   const k = keyHandle(key);
-  if (!(box instanceof Uint8Array)) throw new InvalidArgumentError('box must be a Uint8Array');
-  const sealed = unshared(box);
+  const sealed = unshared(bytes(box, 'box'));
   const aad = unshared(aadOf(options));
   const ttl = ttlMsOf(options);
   // The clock matters only for a ttl.
@@ -45,12 +48,20 @@ export function open(key: SecretKey, box: Uint8Array, options?: OpenOptions): Ui
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** `seal` of `JSON.stringify(value)`; a value JSON cannot represent throws `InvalidArgumentError`. */
 export function sealJson(key: SecretKey, value: unknown, options?: SealOptions): Uint8Array {
-  const text = JSON.stringify(value);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    // a bigint, a cycle, or a throwing toJSON
+    throw new InvalidArgumentError('value is not representable as JSON');
+  }
   if (text === undefined) throw new InvalidArgumentError('value is not representable as JSON');
   return seal(key, text, options);
 }
 
+/** `open`, then `JSON.parse` of the UTF-8 plaintext; the result is not validated against `T`. */
 export function openJson<T = unknown>(key: SecretKey, box: Uint8Array, options?: OpenOptions): T {
   return JSON.parse(decoder.decode(open(key, box, options))) as T;
 }

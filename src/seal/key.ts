@@ -8,6 +8,7 @@ import { binding, call } from '../native';
 
 type NativeKey = InstanceType<typeof binding.SecretKey>;
 
+/** A 256-bit key held in Rust; used by `seal`/`open`, tokens, `mac`, streams and vaults. */
 export class SecretKey {
   /** @internal */
   readonly native: NativeKey;
@@ -24,13 +25,20 @@ export class SecretKey {
     return new SecretKey(binding.SecretKey.generate());
   }
 
-  /** Wraps 32 key bytes (for example an OPAQUE `exportKey`, or bytes from a KMS). */
+  /**
+   * Copies exactly 32 key bytes into Rust (for example bytes from a KMS); any other
+   * length throws `InvalidArgumentError`. The caller may wipe `key` afterwards.
+   */
   static from(key: Uint8Array): SecretKey {
     const b = bytes(key, 'key');
     return new SecretKey(call(() => binding.SecretKey.fromBytes(b)));
   }
 
-  /** An independent key for `domain` and `context` (HKDF-SHA-512, canonical encoding). */
+  /**
+   * An independent key for `domain` and `context` (HKDF-SHA-512 over an unambiguous
+   * encoding, so `('a', 'bc')` and `('ab', 'c')` differ). Throws `StateError` after `dispose()`.
+   * @example const perUser = root.derive('avatars', userId);
+   */
   derive(domain: TextOrBytes, ...context: TextOrBytes[]): SecretKey {
     const d = textOrBytes(domain, 'domain');
     const parts = context.map((c, i) => textOrBytes(c, `context[${i}]`));
@@ -42,6 +50,7 @@ export class SecretKey {
     return call(() => this.native.exportBytes());
   }
 
+  /** True once `dispose()` ran. */
   get disposed(): boolean {
     return this.native.disposed;
   }
@@ -65,7 +74,7 @@ function checkedKey(key: unknown): SecretKey {
   return key;
 }
 
-/** `key.derive(domain, ...context)` as a function. */
+/** `key.derive(domain, ...context)` as a function; a non-`SecretKey` throws `InvalidArgumentError`. */
 export function deriveKey(key: SecretKey, domain: TextOrBytes, ...context: TextOrBytes[]): SecretKey {
   keyArg(key);
   return key.derive(domain, ...context);

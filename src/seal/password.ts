@@ -8,6 +8,7 @@ import { InvalidArgumentError } from '../errors';
 import { binding, call, callAsync } from '../native';
 import { nowOf, ttlMsOf, type Clock } from './options';
 
+/** Named Argon2id cost sets (see `HashPasswordOptions.preset`). */
 export type PasswordPreset = 'owasp' | 'rfc9106-low-memory' | 'rfc9106-high-memory';
 
 /** Argon2id costs; memory in KiB. */
@@ -17,6 +18,7 @@ export interface PasswordParams {
   parallelism: number;
 }
 
+/** Options of `hashPassword`; `preset` and `params` exclude each other. */
 export interface HashPasswordOptions {
   /** A server-wide secret kept outside the database. */
   pepper?: TextOrBytes;
@@ -24,15 +26,21 @@ export interface HashPasswordOptions {
   aad?: TextOrBytes;
   /** `owasp` (m=19456 KiB, t=2, p=1; the default), `rfc9106-low-memory`, `rfc9106-high-memory`. */
   preset?: PasswordPreset;
+  /** Explicit costs instead of a preset; each a whole number ≥ 1, else `InvalidArgumentError`. */
   params?: PasswordParams;
+  /** The time written into the hash (ms since the epoch), for `ttl` checks; `Date.now` by default. */
   clock?: Clock;
 }
 
+/** Options of `verifyPassword`: the `pepper` and `aad` the hash was made with. */
 export interface VerifyPasswordOptions {
+  /** The pepper given to `hashPassword`; a different one verifies as `false`. */
   pepper?: TextOrBytes;
+  /** The `aad` given to `hashPassword`; a different one verifies as `false`. */
   aad?: TextOrBytes;
   /** Seconds: a matching hash older than this throws `TimestampExpiredError`. */
   ttl?: number;
+  /** The current time for `ttl` (ms since the epoch); `Date.now` by default. */
   clock?: Clock;
 }
 
@@ -42,6 +50,7 @@ function costs(options: { preset?: PasswordPreset; params?: PasswordParams } | u
   }
   const p = options?.params;
   if (p === undefined) return { preset: options?.preset };
+  if (typeof p !== 'object' || p === null) throw new InvalidArgumentError('params must be an object { memory, iterations, parallelism }');
   for (const name of ['memory', 'iterations', 'parallelism'] as const) {
     if (!Number.isInteger(p[name]) || p[name] < 1 || p[name] > 0xffffffff) {
       throw new InvalidArgumentError(`params.${name} must be a whole number ≥ 1`);
@@ -64,7 +73,11 @@ function hashArg(hash: unknown): string {
   return hash;
 }
 
-/** Hashes on the thread pool; the event loop stays free. */
+/**
+ * Hashes with Argon2id on the libuv pool into a PHC string. Rejects with
+ * `InvalidArgumentError` for bad options (both `preset` and `params`, a cost of 0).
+ * @example const hash = await hashPassword(pw, { pepper: process.env.PEPPER });
+ */
 export function hashPassword(password: TextOrBytes, options?: HashPasswordOptions): Promise<string> {
   const pw = textOrBytes(password, 'password');
   const o = nativeOptions(options);
@@ -72,6 +85,7 @@ export function hashPassword(password: TextOrBytes, options?: HashPasswordOption
   return callAsync(() => binding.hashPassword(pw, o, now));
 }
 
+/** `hashPassword` on the calling thread: blocks the event loop for the whole hash. */
 export function hashPasswordSync(password: TextOrBytes, options?: HashPasswordOptions): string {
   const pw = textOrBytes(password, 'password');
   const o = nativeOptions(options);
@@ -79,7 +93,11 @@ export function hashPasswordSync(password: TextOrBytes, options?: HashPasswordOp
   return call(() => binding.hashPasswordSync(pw, o, now));
 }
 
-/** `false` for a wrong password, pepper or aad; throws `FormatError` for a malformed hash. */
+/**
+ * Resolves `false` for a wrong password, pepper or aad; rejects with `FormatError`
+ * (`ERR_FORMAT`) for a malformed hash and `TimestampExpiredError` for a matching hash
+ * older than `ttl`. Runs on the libuv pool.
+ */
 export function verifyPassword(hash: string, password: TextOrBytes, options?: VerifyPasswordOptions): Promise<boolean> {
   const h = hashArg(hash);
   const pw = textOrBytes(password, 'password');
@@ -88,6 +106,7 @@ export function verifyPassword(hash: string, password: TextOrBytes, options?: Ve
   return callAsync(() => binding.verifyPassword(h, pw, o, now));
 }
 
+/** `verifyPassword` on the calling thread: blocks the event loop for the whole hash. */
 export function verifyPasswordSync(hash: string, password: TextOrBytes, options?: VerifyPasswordOptions): boolean {
   const h = hashArg(hash);
   const pw = textOrBytes(password, 'password');

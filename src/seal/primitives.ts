@@ -6,23 +6,35 @@ import { bytes, optionalTextOrBytes, type TextOrBytes } from '../bytes';
 import { InvalidArgumentError } from '../errors';
 import { binding, call } from '../native';
 
+/** 24-byte (X) or 12-byte nonces; 32-byte keys; 16-byte tags. */
 export type AeadAlgorithm = 'xchacha20-poly1305' | 'chacha20-poly1305';
 export type HashAlgorithm = 'sha256' | 'sha512';
 
 const empty = new Uint8Array(0);
 
-/** `ciphertext ‖ tag`; the nonce must never repeat under one key. */
+/** The algorithm name must be a string before the binding sees it (its own conversion error is untyped). */
+function nameArg(value: unknown, name: string): string {
+  if (typeof value !== 'string') throw new InvalidArgumentError(`${name} must be a string`);
+  return value;
+}
+
+/**
+ * `ciphertext ‖ tag`; the nonce must never repeat under one key. A key or nonce of
+ * the wrong length, or an unknown algorithm, throws `InvalidArgumentError`.
+ */
 export function aeadEncrypt(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: TextOrBytes): Uint8Array {
   const [k, n, p] = [bytes(key, 'key'), bytes(nonce, 'nonce'), bytes(plaintext, 'plaintext')];
   const a = optionalTextOrBytes(aad, 'aad') ?? empty;
-  return call(() => binding.aeadEncrypt(algorithm, k, n, p, a));
+  const alg = nameArg(algorithm, 'algorithm');
+  return call(() => binding.aeadEncrypt(alg, k, n, p, a));
 }
 
 /** Throws `DecryptionError` unless `sealed` (`ciphertext ‖ tag`) authenticates. */
 export function aeadDecrypt(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad?: TextOrBytes): Uint8Array {
   const [k, n, s] = [bytes(key, 'key'), bytes(nonce, 'nonce'), bytes(sealed, 'sealed')];
   const a = optionalTextOrBytes(aad, 'aad') ?? empty;
-  return call(() => binding.aeadDecrypt(algorithm, k, n, s, a));
+  const alg = nameArg(algorithm, 'algorithm');
+  return call(() => binding.aeadDecrypt(alg, k, n, s, a));
 }
 
 /**
@@ -34,10 +46,13 @@ export function hkdf(hash: HashAlgorithm, ikm: Uint8Array, salt: Uint8Array, inf
   // The range is checked in Rust, on the number as given (never wrapped to 32 bits).
   if (typeof length !== 'number') throw new InvalidArgumentError('length must be a number');
   const [i, s, f] = [bytes(ikm, 'ikm'), bytes(salt, 'salt'), bytes(info, 'info')];
-  return call(() => binding.hkdf(hash, i, s, f, length));
+  const h = nameArg(hash, 'hash');
+  return call(() => binding.hkdf(h, i, s, f, length));
 }
 
+/** HMAC of `message` under `key` (any length); an unknown hash throws `InvalidArgumentError`. */
 export function hmac(hash: HashAlgorithm, key: Uint8Array, message: Uint8Array): Uint8Array {
   const [k, m] = [bytes(key, 'key'), bytes(message, 'message')];
-  return call(() => binding.hmac(hash, k, m));
+  const h = nameArg(hash, 'hash');
+  return call(() => binding.hmac(h, k, m));
 }

@@ -93,11 +93,16 @@ function keyStretching(config: KeyStretchingFunctionConfig | undefined): KeyStre
   if (config === undefined || config === 'memory-constrained') return 'memory-constrained';
   if (config === 'rfc-recommended' || config === 'rfc-draft-recommended') return 'rfc-recommended';
   if (typeof config === 'object' && config !== null && 'argon2id-custom' in config) return config['argon2id-custom'];
-  throw new InvalidArgumentError(`unknown keyStretching configuration ${JSON.stringify(config)}`);
+  throw new InvalidArgumentError(`unknown keyStretching configuration ${typeof config === 'string' ? JSON.stringify(config) : `of type ${typeof config}`}`);
 }
 
 function clientParams(p: { identifiers?: CustomIdentifiers; keyStretching?: KeyStretchingFunctionConfig }): ClientParams {
   return { identifiers: p.identifiers, keyStretching: keyStretching(p.keyStretching) };
+}
+
+/** serenity's functions take one object; anything else is an `InvalidArgumentError`, not a TypeError from a property read. */
+function paramsArg(params: unknown): void {
+  if (typeof params !== 'object' || params === null) throw new InvalidArgumentError('params must be an object');
 }
 
 const b64 = encodeBase64Url;
@@ -111,16 +116,21 @@ function loginFailure(error: unknown): undefined {
   throw error;
 }
 
+/** @internal The `{ ready, client, server }` of one suite. */
 export function serenityApi(suite: Suite) {
   const setupOf = (s: string) => ServerSetup.fromRaw(suite, unb64(s));
 
   const client = {
+    /** Blinds `password`; keep `clientRegistrationState` (a secret) for `finishRegistration`. */
     startRegistration(params: StartRegistrationParams): StartRegistrationResult {
+      paramsArg(params);
       const { request, state } = registration.client.start(params.password, { suite });
       return { clientRegistrationState: b64(state.serializeRaw()), registrationRequest: b64(request) };
     },
 
+    /** Runs Argon2id on the calling thread; malformed base64url or bytes throw a `KeywardError`. */
     finishRegistration(params: FinishRegistrationParams): FinishRegistrationResult {
+      paramsArg(params);
       const state = ClientRegistrationState.fromRaw(suite, unb64(params.clientRegistrationState));
       const r = registration.client.finishSync(state, params.password, unb64(params.registrationResponse), clientParams(params));
       return { registrationRecord: b64(r.upload), exportKey: b64(r.exportKey), serverStaticPublicKey: b64(r.serverPublicKey) };
@@ -128,17 +138,22 @@ export function serenityApi(suite: Suite) {
 
     /** keyward addition: the same, with Argon2id off the event loop. */
     async finishRegistrationAsync(params: FinishRegistrationParams): Promise<FinishRegistrationResult> {
+      paramsArg(params);
       const state = ClientRegistrationState.fromRaw(suite, unb64(params.clientRegistrationState));
       const r = await registration.client.finish(state, params.password, unb64(params.registrationResponse), clientParams(params));
       return { registrationRecord: b64(r.upload), exportKey: b64(r.exportKey), serverStaticPublicKey: b64(r.serverPublicKey) };
     },
 
+    /** Blinds `password` into a login request; keep `clientLoginState` (a secret) for `finishLogin`. */
     startLogin(params: StartLoginParams): StartLoginResult {
+      paramsArg(params);
       const { request, state } = login.client.start(params.password, { suite });
       return { clientLoginState: b64(state.serializeRaw()), startLoginRequest: b64(request) };
     },
 
+    /** `undefined` for a failed login (wrong password, unknown user, another server); malformed input throws. */
     finishLogin(params: FinishLoginParams): FinishLoginResult | undefined {
+      paramsArg(params);
       const state = ClientLoginState.fromRaw(suite, unb64(params.clientLoginState));
       const response = unb64(params.loginResponse);
       try {
@@ -150,6 +165,7 @@ export function serenityApi(suite: Suite) {
 
     /** keyward addition: the same, with Argon2id off the event loop. */
     async finishLoginAsync(params: FinishLoginParams): Promise<FinishLoginResult | undefined> {
+      paramsArg(params);
       const state = ClientLoginState.fromRaw(suite, unb64(params.clientLoginState));
       const response = unb64(params.loginResponse);
       try {
@@ -161,20 +177,26 @@ export function serenityApi(suite: Suite) {
   };
 
   const server = {
+    /** A new server setup in the raw layout, base64url: a secret to store. */
     createSetup(): string {
       return b64(ServerSetup.generate(suite).serializeRaw());
     },
 
+    /** The setup's static public key, base64url. */
     getPublicKey(serverSetup: string): string {
       return b64(setupOf(serverSetup).publicKey);
     },
 
+    /** Answers a registration request for `userIdentifier` (use the same one at login). */
     createRegistrationResponse(params: CreateRegistrationResponseParams): CreateRegistrationResponseResult {
+      paramsArg(params);
       const response = registration.server.start(setupOf(params.serverSetup), unb64(params.registrationRequest), params.userIdentifier);
       return { registrationResponse: b64(response) };
     },
 
+    /** Answers a login request; without `registrationRecord` it answers from a fake record. Keep `serverLoginState` secret. */
     startLogin(params: LoginStartParams): LoginStartResult {
+      paramsArg(params);
       const record = params.registrationRecord ? ServerRegistration.fromRaw(suite, unb64(params.registrationRecord)) : null;
       const { response, state } = login.server.start(
         setupOf(params.serverSetup),
@@ -186,7 +208,9 @@ export function serenityApi(suite: Suite) {
       return { serverLoginState: b64(state.serializeRaw()), loginResponse: b64(response) };
     },
 
+    /** Verifies the client's finish request; a wrong password throws `InvalidLoginError`. */
     finishLogin(params: LoginFinishParams): LoginFinishResult {
+      paramsArg(params);
       const state = ServerLoginState.fromRaw(suite, unb64(params.serverLoginState));
       const { sessionKey } = login.server.finish(state, unb64(params.finishLoginRequest), { identifiers: params.identifiers });
       return { sessionKey: b64(sessionKey) };
