@@ -10,7 +10,10 @@ function partsOf(parts: unknown): Uint8Array[] {
   return parts.map((p, i) => textOrBytes(p, `parts[${i}]`));
 }
 
-/** A 64-byte tag; `["ab", "c"]` and `["a", "bc"]` get different tags. */
+/**
+ * The 64-byte HMAC-SHA-512 tag of `parts` (text is UTF-8) and `options.aad`, under the key's own
+ * MAC subkey; `["ab", "c"]` and `["a", "bc"]` get different tags.
+ */
 export function mac(key: SecretKey, parts: TextOrBytes[], options?: { aad?: TextOrBytes }): Uint8Array {
   const k = keyArg(key);
   const p = partsOf(parts);
@@ -18,7 +21,10 @@ export function mac(key: SecretKey, parts: TextOrBytes[], options?: { aad?: Text
   return call(() => binding.mac(k, p, aad));
 }
 
-/** Checks `tag` in constant time; throws `InvalidMacError` when it does not match. */
+/**
+ * Checks `tag` in constant time against the same `parts` and `aad`; a mismatch, or a tag of any
+ * other length, throws `InvalidMacError` (`ERR_INVALID_MAC`).
+ */
 export function verifyMac(key: SecretKey, parts: TextOrBytes[], tag: Uint8Array, options?: { aad?: TextOrBytes }): void {
   const k = keyArg(key);
   const p = partsOf(parts);

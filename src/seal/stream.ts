@@ -11,7 +11,9 @@ import { binding, call } from '../native';
 import { keyArg, type SecretKey } from './key';
 import { aadOf } from './options';
 
+/** Options of the sealing streams; the opening ones take only `aad`. */
 export interface StreamOptions {
+  /** Authenticated with every chunk, not sent: the opener must pass the same bytes (text is UTF-8). */
   aad?: TextOrBytes;
   /** Plaintext bytes per chunk, 1 KiB to 16 MiB; 64 KiB by default. Only for sealing. */
   chunkSize?: number;
@@ -76,10 +78,21 @@ function nodeTransform(pump: Pump): Transform {
   });
 }
 
+/**
+ * A `TransformStream` that encrypts the bytes written to it into one sealed stream (a header, then
+ * `chunkSize` + 16 bytes per chunk). A `chunkSize` out of range throws `InvalidArgumentError` here;
+ * a written chunk that is not a Uint8Array errors the stream with it.
+ */
 export function createSealStream(key: SecretKey, options?: StreamOptions): TransformStream<Uint8Array, Uint8Array> {
   return webTransform(sealer(key, options));
 }
 
+/**
+ * A `TransformStream` that decrypts what `createSealStream` wrote. Any reordering, loss,
+ * duplication, truncation, extension, wrong key or wrong `aad` errors the stream with
+ * `DecryptionError`. Earlier chunks are released before the end is known: treat the output as
+ * valid only once the stream finished without error.
+ */
 export function createOpenStream(key: SecretKey, options?: { aad?: TextOrBytes }): TransformStream<Uint8Array, Uint8Array> {
   return webTransform(opener(key, options));
 }
@@ -89,6 +102,7 @@ export function createSealTransform(key: SecretKey, options?: StreamOptions): Tr
   return nodeTransform(sealer(key, options));
 }
 
+/** The Node `stream.Transform` form of `createOpenStream`, for `pipeline()`; the same rules. */
 export function createOpenTransform(key: SecretKey, options?: { aad?: TextOrBytes }): Transform {
   return nodeTransform(opener(key, options));
 }

@@ -11,6 +11,7 @@ import { keyArg, type SecretKey } from './key';
 import { nowOf, type Clock } from './options';
 
 type Store = InstanceType<typeof binding.VaultStore>;
+/** What a vault holds: a Uint8Array (stored as bytes, returned as a Uint8Array) or a JSON value (returned as `JSON.parse` gives it). */
 export type VaultValue = Uint8Array | string | number | boolean | null | VaultValue[] | { [key: string]: VaultValue };
 
 const BYTES = 0;
@@ -18,8 +19,9 @@ const JSON_TEXT = 1;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** Options of `Vault.open` and `Vault.openSync`. */
 export interface VaultOptions {
-  /** Injectable clock for the sealed records' timestamps. */
+  /** Injectable clock (ms since the epoch) for the sealed records' timestamps; the system clock by default. */
   clock?: Clock;
 }
 
@@ -28,6 +30,12 @@ function pathArg(path: unknown): string {
   return path;
 }
 
+/**
+ * An encrypted key-value store in a directory, opened with `Vault.open`. Reads include staged
+ * changes; nothing reaches disk before `save()`. One writer at a time: there is no lock between
+ * processes. Calls after `close()` or `destroy()`, or while a `save()` or `rekey()` is in flight,
+ * throw `StateError`; after a `VaultPoisonedError` they throw that again.
+ */
 export class Vault {
   readonly #store: Store;
   readonly #path: Uint8Array[];
@@ -86,6 +94,7 @@ export class Vault {
     call(() => this.#store.set(this.#path, t, JSON_TEXT, encoder.encode(text)));
   }
 
+  /** Whether `tag` has a value in this namespace, staged changes included; reads no record. */
   has(tag: TextOrBytes): boolean {
     const t = textOrBytes(tag, 'tag');
     return call(() => this.#store.has(this.#path, t));
@@ -102,6 +111,7 @@ export class Vault {
     return call(() => this.#store.tags(this.#path)).map((t) => decoder.decode(t));
   }
 
+  /** Whether any namespace of this vault has staged changes that `save()` would commit. */
   get hasChanges(): boolean {
     return call(() => this.#store.hasChanges());
   }

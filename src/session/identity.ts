@@ -8,6 +8,10 @@ import { binding, call } from '../native';
 
 type NativeIdentity = InstanceType<typeof binding.IdentityKey>;
 
+/**
+ * A long-term identity: an Ed25519 key whose seed stays in Rust, with the X25519 key for
+ * handshakes derived from it. Calls after `dispose()` throw `StateError`.
+ */
 export class IdentityKey {
   /** @internal */
   readonly native: NativeIdentity;
@@ -22,17 +26,21 @@ export class IdentityKey {
     this.x25519PublicKey = native.x25519PublicKey;
   }
 
+  /** A new identity from a random seed. */
   static generate(): IdentityKey {
     return new IdentityKey(call(() => binding.IdentityKey.generate()));
   }
 
-  /** The same identity every time for the same 32-byte seed. */
+  /** The same identity every time for the same 32-byte seed; the seed is the whole secret, so keep it as such. */
   static fromSeed(seed: Uint8Array): IdentityKey {
     const s = bytes(seed, 'seed');
     return new IdentityKey(call(() => binding.IdentityKey.fromSeed(s)));
   }
 
-  /** Restores an identity from `serialize(storageKey)`. */
+  /**
+   * Restores an identity from `serialize(storageKey)`. A wrong key or a changed byte throws
+   * `DecryptionError`; a record of another kind or version throws `SessionError` `ERR_SESSION_FORMAT`.
+   */
   static deserialize(record: Uint8Array, storageKey: Uint8Array): IdentityKey {
     const r = bytes(record, 'record');
     const k = bytes(storageKey, 'storageKey');

@@ -9,8 +9,9 @@ import type { IdentityKey } from './identity';
 
 type NativeSet = InstanceType<typeof binding.PreKeySet>;
 
+/** Options of `PreKeySet.generate` and `PreKeySet.generateAsync`. */
 export interface PreKeySetOptions {
-  /** One-time prekeys to create now (default 100). */
+  /** One-time prekeys to create now, a whole number from 0 to 100 000 (default 100). */
   oneTimePreKeys?: number;
   /** Add a signed ML-KEM-768 prekey so starts are post-quantum hybrid (default false). */
   kem?: boolean;
@@ -23,6 +24,11 @@ function count(value: unknown, name: string): number {
   return value;
 }
 
+/**
+ * The receiver's private prekeys (a signed X25519 prekey, one-time prekeys, optionally an
+ * ML-KEM-768 prekey), kept in Rust. Persist it with `serialize` after every change, above all
+ * after each `Session.accept`, which consumes a one-time prekey. Calls after `dispose()` throw `StateError`.
+ */
 export class PreKeySet {
   /** @internal */
   readonly native: NativeSet;
@@ -31,6 +37,10 @@ export class PreKeySet {
     this.native = native;
   }
 
+  /**
+   * A new set whose prekeys are signed by `identity`. A count outside 0–100 000 or a non-boolean
+   * `kem` throws `InvalidArgumentError` `ERR_INVALID_ARG_VALUE`.
+   */
   static generate(identity: IdentityKey, options: PreKeySetOptions = {}): PreKeySet {
     const n = count(options.oneTimePreKeys ?? 100, 'oneTimePreKeys');
     const kem = options.kem ?? false;
@@ -47,6 +57,10 @@ export class PreKeySet {
     return new PreKeySet(native);
   }
 
+  /**
+   * Restores a set from `serialize(storageKey)`. A wrong key or a changed byte throws
+   * `DecryptionError`; a record of another kind or version throws `SessionError` `ERR_SESSION_FORMAT`.
+   */
   static deserialize(record: Uint8Array, storageKey: Uint8Array): PreKeySet {
     const r = bytes(record, 'record');
     const k = bytes(storageKey, 'storageKey');
@@ -62,6 +76,7 @@ export class PreKeySet {
     return call(() => this.native.bundle());
   }
 
+  /** Generates `n` more one-time prekeys on the calling thread; the set holds at most 100 000 (`InvalidArgumentError`). */
   addOneTimePreKeys(n: number): void {
     const c = count(n, 'n');
     call(() => this.native.addOneTime(c));
@@ -96,6 +111,7 @@ export class PreKeySet {
     return call(() => this.native.serialize(k));
   }
 
+  /** Wipes every prekey; later calls throw `StateError`. */
   dispose(): void {
     this.native.dispose();
   }

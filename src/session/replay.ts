@@ -17,6 +17,10 @@ import { InvalidArgumentError } from '../errors';
  * they did not sign for.
  */
 export interface ReplayGuard {
+  /**
+   * Makes `key` live for `ttlMs` ms and returns `true`, or returns `false` when it is live
+   * already. A thrown error or rejection is passed on to the caller of `respond`.
+   */
   add(key: string, ttlMs: number): boolean | Promise<boolean>;
 }
 
@@ -48,6 +52,7 @@ export class MemoryReplayGuard implements ReplayGuard {
   readonly #max: number;
   readonly #clock: () => number;
 
+  /** A `maxEntries` that is not a whole number ≥ 1, or a `clock` that is not a function, throws `InvalidArgumentError`. */
   constructor(options: MemoryReplayGuardOptions = {}) {
     const max = options.maxEntries ?? DEFAULT_REPLAY_GUARD_MAX_ENTRIES;
     if (!Number.isSafeInteger(max) || max < 1) throw new InvalidArgumentError('options.maxEntries must be a whole number ≥ 1');
@@ -99,6 +104,7 @@ export function replayGuardOf(value: unknown): ReplayGuard | undefined {
   return value as ReplayGuard;
 }
 
+/** The window for `options.replayWindowMs`: 10 minutes when undefined; anything but whole ms > 0 throws `InvalidArgumentError`. */
 export function replayWindowOf(value: unknown): number {
   if (value === undefined) return DEFAULT_HANDSHAKE_REPLAY_WINDOW_MS;
   if (!Number.isSafeInteger(value) || (value as number) <= 0) throw new InvalidArgumentError('options.replayWindowMs must be whole ms > 0');

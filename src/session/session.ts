@@ -14,6 +14,7 @@ import { replayGuardOf, replayKey, replayWindowOf, type ReplayGuard } from './re
 type NativeSession = InstanceType<typeof binding.Session>;
 const empty = new Uint8Array(0);
 
+/** Options of `Session.initiate` (and, through `RespondOptions`, of `Session.respond`). */
 export interface HandshakeOptions {
   /** Bound into the handshake: both sides must pass the same bytes. */
   prologue?: TextOrBytes;
@@ -28,6 +29,7 @@ export interface HandshakeOptions {
  */
 export type ExpectedPeer = Uint8Array | string;
 
+/** Options of `Session.respond` and `Session.respondAsync`. */
 export interface RespondOptions extends HandshakeOptions {
   /** Refuse any initiator but this identity (`ERR_SESSION_UNEXPECTED_PEER`). */
   expectedPeer?: ExpectedPeer;
@@ -58,14 +60,17 @@ export interface RespondOptions extends HandshakeOptions {
  */
 export type FromBundleOptions = { expectedPeer: ExpectedPeer; trustOnFirstUse?: never } | { trustOnFirstUse: true; expectedPeer?: never };
 
+/** Options of `Session.accept`. */
 export interface AcceptOptions {
-  /** Authenticated with the first message, not sent. */
+  /** Authenticated with the first message, not sent: the `ad` the initiator passed to `encrypt` for this message. */
   ad?: TextOrBytes;
   /** Refuse a start from anyone but this identity, before it consumes a prekey. */
   expectedPeer?: ExpectedPeer;
 }
 
+/** What `Session.respond` returns. */
 export interface Responded {
+  /** The responder's session, ready to encrypt at once. */
   session: Session;
   /** Send this back to the initiator. */
   reply: Uint8Array;
@@ -73,6 +78,7 @@ export interface Responded {
   peerPublicKey: Uint8Array;
   /** Its fingerprint: what to compare with the identities you know. */
   peerFingerprint: string;
+  /** The initiator's handshake payload (empty if none); delivered once, not again for a replayed copy. */
   payload: Uint8Array;
 }
 
@@ -102,6 +108,11 @@ function take(native: NativeSession, what: 'outgoing' | 'incoming'): Uint8Array 
   return (what === 'outgoing' ? native.takeOutgoing() : native.takeIncoming()) ?? empty;
 }
 
+/**
+ * An end-to-end session, started with Noise_IK (`initiate`/`respond`) or from a prekey bundle
+ * (`fromBundle`/`accept`) and carried by the Double Ratchet; every key stays in Rust. Persist with
+ * `serialize` after every call you want to survive a restart; calls after `dispose()` throw `StateError`.
+ */
 export class Session {
   /** @internal */
   readonly native: NativeSession;
@@ -230,6 +241,11 @@ export class Session {
     return { session: new Session(native), plaintext: take(native, 'incoming') };
   }
 
+  /**
+   * Restores a session from `serialize(storageKey)`. A wrong key or a changed byte throws
+   * `DecryptionError`; another kind or version, or an inconsistent state, throws `SessionError`
+   * `ERR_SESSION_FORMAT`. Restoring an older record brings back message keys already used.
+   */
   static deserialize(record: Uint8Array, storageKey: Uint8Array): Session {
     const r = bytes(record, 'record');
     const k = bytes(storageKey, 'storageKey');
