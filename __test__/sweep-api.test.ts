@@ -34,6 +34,7 @@ const knownFindings: Record<string, string> = {
   'index:PreKeySet#rotate': 'identity undefined/null → TypeError reading native',
   'index:Session.initiate': 'identity undefined/null → TypeError reading native; options null → TypeError reading prologue',
   'index:Session.respond': 'identity undefined/null → TypeError reading native; options null → TypeError reading prologue',
+  'index:Session.respondAsync': 'identity undefined/null → TypeError reading native; options null → TypeError reading prologue',
   'index:Session.fromBundle': 'identity undefined/null → TypeError reading native',
   'index:Session.accept': 'identity or preKeys undefined/null → TypeError reading native; options null → TypeError reading ad',
   // Framework callbacks, called by body-parser and Express with their own objects.

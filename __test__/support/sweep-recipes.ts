@@ -160,6 +160,7 @@ export const instances: Record<string, (c: Ctx) => object> = {
   SecretKey: () => k.SecretKey.generate(),
   Vault: (c) => c.vault(),
   MemoryReplayCache: () => new k.MemoryReplayCache(),
+  MemoryReplayGuard: () => new k.MemoryReplayGuard(),
   PopKey: (c) => k.derivePopKey(c.sessionKey, 'session-1'),
   PopVerifier: (c) => new k.PopVerifier({ lookup: () => ({ popKey: c.popKey }) }),
   AuthSession: (c) => new k.AuthSession('alice', 'session-1', Date.now() + 60_000, c.popKey),
@@ -258,6 +259,8 @@ export const recipes: Record<string, Recipe> = {
 
   'index:new MemoryReplayCache': { base: () => [{ clock: Date.now, maxNoncesPerSession: 10 }] },
   'index:MemoryReplayCache#add': { base: () => ['key', 1000] },
+  'index:new MemoryReplayGuard': { base: () => [{ maxEntries: 10, clock: Date.now }] },
+  'index:MemoryReplayGuard#add': { base: () => ['key', 1000] },
   'index:PopKey.fromBytes': { base: (c) => [c.popKey.exportBytes(), 'session-1', { bearer: 'token' }], secret: [0] },
   'index:PopKey.wrap': { base: () => [] },
   'index:derivePopKey': { base: (c) => [c.sessionKey, 'session-1', { bearer: 'token' }], secret: [0] },
@@ -305,6 +308,7 @@ export const recipes: Record<string, Recipe> = {
   'index:PreKeySet#serialize': { base: (c) => [c.storageKey], secret: [0] },
   'index:Session.initiate': { base: (c) => [c.alice, c.bob.publicKey, { prologue: 'p', payload: 'hi' }] },
   'index:Session.respond': { base: (c) => [c.bob, c.initiated().message, { expectedPeer: c.alice.publicKey }], reads: 1 },
+  'index:Session.respondAsync': { base: (c) => [c.bob, c.initiated().message, { expectedPeer: c.alice.publicKey }], reads: 1 },
   'index:Session#complete': {
     make: (c) => {
       const i = c.initiated();

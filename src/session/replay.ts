@@ -54,6 +54,7 @@ export class MemoryReplayGuard implements ReplayGuard {
 
   /** A `maxEntries` that is not a whole number ≥ 1, or a `clock` that is not a function, throws `InvalidArgumentError`. */
   constructor(options: MemoryReplayGuardOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options must be an object');
     const max = options.maxEntries ?? DEFAULT_REPLAY_GUARD_MAX_ENTRIES;
     if (!Number.isSafeInteger(max) || max < 1) throw new InvalidArgumentError('options.maxEntries must be a whole number ≥ 1');
     const clock = options.clock ?? Date.now;
