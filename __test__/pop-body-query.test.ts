@@ -6,6 +6,7 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { PopError, PopVerifier, derivePopKey, signRequest, type HeaderBag } from '../src/index';
+import { popOutcome } from './support/pop-outcome';
 
 const NOW = 1_800_000_000_000;
 
@@ -19,15 +20,7 @@ function setup() {
   return { sign, verify };
 }
 
-async function code(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (error instanceof PopError) return error.code;
-    throw error;
-  }
-}
+const code = popOutcome;
 
 test('query parameters are signed in their order: reordered, the request is refused', async (t) => {
   const { sign, verify } = setup();

@@ -8,8 +8,9 @@ import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidArgumentError, PopError, PopVerifier, derivePopKey, signRequest, type ReplayCache } from '../src/index';
+import { InvalidArgumentError, PopVerifier, derivePopKey, signRequest, type ReplayCache } from '../src/index';
 import { binding } from '../src/native';
+import { popOutcome } from './support/pop-outcome';
 
 const NOW = 1_800_000_000_000;
 
@@ -53,16 +54,7 @@ function setup(replayCache: ReplayCache | undefined, clock: number) {
   return { clientKey, sign, verify, looked };
 }
 
-/** The PopError code of a refusal, or 'ok'. */
-async function outcome(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (error instanceof PopError) return error.code;
-    throw error;
-  }
-}
+const outcome = popOutcome;
 
 test('the shared vectors are there, of every kind', (t) => {
   for (const kind of ['ts', 'nonce', 'mac', 'bearer']) t.true(of(kind).length >= 5, kind);

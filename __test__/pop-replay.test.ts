@@ -5,7 +5,8 @@
  */
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { InvalidArgumentError, MemoryReplayCache, PopError, PopVerifier, derivePopKey, signRequest, type PopKey, type ReplayCache } from '../src/index';
+import { InvalidArgumentError, MemoryReplayCache, PopVerifier, derivePopKey, signRequest, type PopKey, type ReplayCache } from '../src/index';
+import { popOutcome } from './support/pop-outcome';
 
 const NOW = 1_800_000_000_000;
 
@@ -25,15 +26,7 @@ function setup(replayCache: ReplayCache, ids = ['sess-1']) {
   return { sign, verify, tick: (ms: number) => (now += ms), now: () => now };
 }
 
-async function code(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (error instanceof PopError) return error.code;
-    throw error;
-  }
-}
+const code = popOutcome;
 
 /** A cache outside the process, as Redis is: asynchronous, keyed by strings; counts what it is asked. */
 function sharedCache() {
