@@ -608,3 +608,29 @@ impl Vault {
         self.state = State::Poisoned;
     }
 }
+
+/// Entry points for the fuzz targets (fuzz/, crates/fuzz-cases): the
+/// manifest decoders sit behind an AEAD that random input never passes, so
+/// the fuzzer reaches them directly. Not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+
+    pub fn decode_manifest(plaintext: &[u8], v1: bool) -> bool {
+        if v1 {
+            manifest::decode_v1(plaintext).is_ok()
+        } else {
+            manifest::decode(plaintext).is_ok()
+        }
+    }
+
+    /// The plaintext of the manifest in `dir` (a seed for the corpus).
+    pub fn manifest_plaintext(dir: &Path, root: &SecretKey) -> Vec<u8> {
+        let sealed = fs::read(dir.join(MANIFEST)).expect("a manifest");
+        boxes::open(&manifest_key(root), &sealed, manifest::BOX_AAD, None, 0)
+            .expect("a format-2 manifest")
+            .plaintext
+            .to_vec()
+    }
+}
