@@ -317,15 +317,16 @@ impl PreKeySet {
         let mut one_time = BTreeMap::new();
         for _ in 0..count {
             let id = r.u32()?;
-            if id >= next_id
-                || one_time
-                    .insert(id, KeyPair::from_secret(*Zeroizing::new(r.array()?)))
-                    .is_some()
-            {
+            // Ascending, as `serialize` writes them: one set has one record
+            // (an out-of-order record was accepted and rewritten; found by
+            // fuzzing, fuzz/corpus/session_records/found-prekeys-out-of-order).
+            let ascending = one_time.last_key_value().is_none_or(|(last, _)| id > *last);
+            if id >= next_id || !ascending {
                 return Err(Error::format(
                     "the prekey set record has an invalid one-time prekey id",
                 ));
             }
+            one_time.insert(id, KeyPair::from_secret(*Zeroizing::new(r.array()?)));
         }
         r.finish()?;
         Ok(PreKeySet {
