@@ -44,6 +44,8 @@ const steps = [
   ...versions.map(lockStep),
   ...versions.map(avaStep),
   ['npm pack + install without a compiler', 'node', ['scripts/pack-check.mjs']],
+  // Each fuzz target briefly under libFuzzer on its committed corpus (docs/fuzzing.md).
+  ['fuzz (every target, 5 s each)', 'node', ['scripts/fuzz.mjs', '--brief', '5']],
 ];
 
 // The JS tests include store contracts and multi-instance tests against real

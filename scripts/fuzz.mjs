@@ -16,7 +16,8 @@
 //
 // cargo-fuzz needs nightly compiler flags; on the stable toolchain they are
 // unlocked with RUSTC_BOOTSTRAP=1 (the sanitizer runtimes ship with stable's
-// standard library). cargo-fuzz itself is installed from crates.io when missing.
+// standard library). cargo-fuzz itself is installed from crates.io into .tools/
+// when missing.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +26,9 @@ import { parseArgs } from 'node:util';
 
 const root = new URL('..', import.meta.url).pathname;
 const CARGO_FUZZ = '0.13.2';
-const env = { ...process.env, RUSTC_BOOTSTRAP: '1' };
+// cargo-fuzz is installed into the checkout (gitignored), not into ~/.cargo.
+const tools = join(root, '.tools');
+const env = { ...process.env, RUSTC_BOOTSTRAP: '1', PATH: `${join(tools, 'bin')}:${process.env.PATH}` };
 // Limits for one input: seconds, and memory (the cores refuse costs above their
 // caps before allocating; a larger allocation is a finding).
 const LIBFUZZER_LIMITS = ['-timeout=20', '-rss_limit_mb=3072', '-malloc_limit_mb=3072', '-print_final_stats=1'];
@@ -54,10 +57,10 @@ function targets() {
 }
 
 function ensureCargoFuzz() {
-  const have = spawnSync('cargo', ['fuzz', '--version'], { encoding: 'utf8' });
+  const have = spawnSync('cargo', ['fuzz', '--version'], { encoding: 'utf8', env });
   if (have.status === 0 && have.stdout.includes(CARGO_FUZZ)) return;
   console.log(`installing cargo-fuzz ${CARGO_FUZZ} from crates.io`);
-  if (run('cargo', ['install', 'cargo-fuzz', '--version', CARGO_FUZZ, '--locked']).status !== 0) process.exit(1);
+  if (run('cargo', ['install', 'cargo-fuzz', '--version', CARGO_FUZZ, '--locked', '--root', tools]).status !== 0) process.exit(1);
 }
 
 /** libFuzzer's final numbers, from its `-print_final_stats` lines and the last status line. */
