@@ -39,7 +39,6 @@ const { values, positionals } = parseArgs({
     brief: { type: 'boolean', default: false },
     list: { type: 'boolean', default: false },
     minimise: { type: 'boolean', default: false },
-    jobs: { type: 'string', default: '1' },
   },
 });
 
@@ -103,7 +102,7 @@ for (const t of chosen) {
   // Brief runs write what they find to a scratch directory: the committed corpus is only read.
   const scratch = values.brief ? mkdtempSync(join(tmpdir(), `keyward-fuzz-${t}-`)) : null;
   const corpora = scratch ? [scratch, `fuzz/corpus/${t}`] : [`fuzz/corpus/${t}`];
-  const r = run('cargo', ['fuzz', 'run', '-O', t, ...corpora, '--', `-max_total_time=${seconds}`, `-jobs=${values.jobs}`, `-workers=${values.jobs}`, ...LIBFUZZER_LIMITS], { capture: true });
+  const r = run('cargo', ['fuzz', 'run', '-O', t, ...corpora, '--', `-max_total_time=${seconds}`, ...LIBFUZZER_LIMITS], { capture: true });
   if (scratch) rmSync(scratch, { recursive: true, force: true });
   const output = `${r.stdout}${r.stderr}`;
   const s = stats(output);
