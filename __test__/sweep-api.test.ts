@@ -26,19 +26,7 @@ import { enumerate, isErrorClass } from './support/sweep-targets';
  * until the file that owns it is changed.
  */
 const knownFindings: Record<string, string> = {
-  // src/seal/vault.ts (not this sweep's files): JSON.stringify's TypeError for a bigint value.
-  'index:Vault#set': 'a bigint value throws TypeError "Do not know how to serialize a BigInt"',
-  // src/session/** (not this sweep's files): an identity or prekey set of null/undefined is read before it is checked.
-  'index:PreKeySet.generate': 'identity undefined/null → TypeError reading native; options null → TypeError',
-  'index:PreKeySet.generateAsync': 'identity undefined/null → TypeError reading native; options null → TypeError',
-  'index:PreKeySet#rotate': 'identity undefined/null → TypeError reading native',
-  'index:Session.initiate': 'identity undefined/null → TypeError reading native; options null → TypeError reading prologue',
-  'index:Session.respond': 'identity undefined/null → TypeError reading native; options null → TypeError reading prologue',
-  'index:Session.respondAsync': 'identity undefined/null → TypeError reading native; options null → TypeError reading prologue',
-  'index:Session.fromBundle': 'identity undefined/null → TypeError reading native',
-  'index:Session.accept': 'identity or preKeys undefined/null → TypeError reading native; options null → TypeError reading ad',
-  // Framework callbacks, called by body-parser and Express with their own objects.
-  'express:keepRawBody': 'req undefined/null → TypeError setting rawBody',
+  // Framework callback, called by body-parser and Express with their own objects.
   'express:keywardJson': 'deprecated; a bad limit is body-parser\'s TypeError "option limit … is invalid"',
 };
 

@@ -31,6 +31,7 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { IncomingMessage } from 'node:http';
 import type { AuthService, AuthSession } from '../auth/service';
+import { InvalidArgumentError } from '../errors';
 import { AUTH_BODY_LIMIT, authRoutes, validateBody } from '../http/routes';
 import { httpFailure, type HttpFailure } from '../http/errors';
 import { headersShowBody, unreadBody } from '../http/raw-body';
@@ -54,9 +55,13 @@ const loadExpress = () => require('express') as typeof import('express');
 /**
  * A body-parser `verify` function that keeps the body's bytes in
  * `req.rawBody`: `express.json({ verify: keepRawBody })`. Signed routes
- * behind the application's own parsers need it.
+ * behind the application's own parsers need it. Called with anything but a
+ * request object and a Uint8Array it throws `InvalidArgumentError` (which
+ * body-parser reports as a 403), so `req.rawBody` only ever holds bytes.
  */
 export function keepRawBody(req: IncomingMessage, _res: unknown, buffer: Buffer): void {
+  if (typeof req !== 'object' || req === null) throw new InvalidArgumentError('keepRawBody is a body-parser verify callback: req must be the request');
+  if (!(buffer instanceof Uint8Array)) throw new InvalidArgumentError('keepRawBody is a body-parser verify callback: buffer must be the body bytes');
   (req as Request).rawBody = buffer;
 }
 

@@ -11,7 +11,10 @@ import { nowOf, ttlMsOf, type Clock } from './options';
 /** Named Argon2id cost sets (see `HashPasswordOptions.preset`). */
 export type PasswordPreset = 'owasp' | 'rfc9106-low-memory' | 'rfc9106-high-memory';
 
-/** Argon2id costs; memory in KiB. */
+/**
+ * Argon2id costs; memory in KiB. keyward's maximum is memory 2 GiB (2097152 KiB, the largest
+ * preset), 64 iterations and parallelism 16, for hashing and for the costs read from a stored hash.
+ */
 export interface PasswordParams {
   memory: number;
   iterations: number;
@@ -26,7 +29,7 @@ export interface HashPasswordOptions {
   aad?: TextOrBytes;
   /** `owasp` (m=19456 KiB, t=2, p=1; the default), `rfc9106-low-memory`, `rfc9106-high-memory`. */
   preset?: PasswordPreset;
-  /** Explicit costs instead of a preset; each a whole number ≥ 1, else `InvalidArgumentError`. */
+  /** Explicit costs instead of a preset; each a whole number ≥ 1 and within the maximum (see `PasswordParams`), else `InvalidArgumentError`. */
   params?: PasswordParams;
   /** The time written into the hash (ms since the epoch), for `ttl` checks; `Date.now` by default. */
   clock?: Clock;
@@ -95,8 +98,9 @@ export function hashPasswordSync(password: TextOrBytes, options?: HashPasswordOp
 
 /**
  * Resolves `false` for a wrong password, pepper or aad; rejects with `FormatError`
- * (`ERR_FORMAT`) for a malformed hash and `TimestampExpiredError` for a matching hash
- * older than `ttl`. Runs on the libuv pool.
+ * (`ERR_FORMAT`) for a malformed hash or one whose costs are above keyward's maximum (see
+ * `PasswordParams`: a tampered row cannot make a login allocate what it says), and
+ * `TimestampExpiredError` for a matching hash older than `ttl`. Runs on the libuv pool.
  */
 export function verifyPassword(hash: string, password: TextOrBytes, options?: VerifyPasswordOptions): Promise<boolean> {
   const h = hashArg(hash);

@@ -30,6 +30,28 @@ function pathArg(path: unknown): string {
   return path;
 }
 
+const unrepresentable = new Set(['bigint', 'function', 'symbol']);
+
+/**
+ * `value` as JSON text, or `InvalidArgumentError`. JSON.stringify would throw a
+ * plain TypeError for a bigint or a cycle and silently drop a nested function
+ * or symbol; a vault stores what it was given or nothing.
+ */
+function jsonText(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value, (_key, v: unknown) => {
+      if (unrepresentable.has(typeof v)) throw new InvalidArgumentError(`value holds a ${typeof v}, which JSON cannot represent`);
+      return v;
+    });
+  } catch (error) {
+    if (error instanceof TypeError) throw new InvalidArgumentError('value must be a Uint8Array or representable as JSON (no cycles)');
+    throw error;
+  }
+  if (text === undefined) throw new InvalidArgumentError('value must be a Uint8Array or representable as JSON');
+  return text;
+}
+
 /**
  * An encrypted key-value store in a directory, opened with `Vault.open`. Reads include staged
  * changes; nothing reaches disk before `save()`. One writer at a time: there is no lock between
@@ -82,15 +104,18 @@ export class Vault {
     return value.kind === BYTES ? value.data : (JSON.parse(decoder.decode(value.data)) as VaultValue);
   }
 
-  /** Stages `value`: a Uint8Array is stored as bytes, anything else as JSON. */
+  /**
+   * Stages `value`: a Uint8Array is stored as bytes, anything else as JSON. A value JSON cannot
+   * hold as given (a bigint, function or symbol anywhere in it, a cycle) throws
+   * `InvalidArgumentError` and stages nothing.
+   */
   set(tag: TextOrBytes, value: VaultValue): void {
     const t = textOrBytes(tag, 'tag');
     if (value instanceof Uint8Array) {
       call(() => this.#store.set(this.#path, t, BYTES, value));
       return;
     }
-    const text = JSON.stringify(value);
-    if (text === undefined) throw new InvalidArgumentError('value must be a Uint8Array or representable as JSON');
+    const text = jsonText(value);
     call(() => this.#store.set(this.#path, t, JSON_TEXT, encoder.encode(text)));
   }
 

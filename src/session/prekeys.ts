@@ -5,6 +5,7 @@
 import { bytes } from '../bytes';
 import { InvalidArgumentError } from '../errors';
 import { binding, call, callAsync } from '../native';
+import { identityOf, optionsOf } from './args';
 import type { IdentityKey } from './identity';
 
 type NativeSet = InstanceType<typeof binding.PreKeySet>;
@@ -24,6 +25,15 @@ function count(value: unknown, name: string): number {
   return value;
 }
 
+/** `[oneTimePreKeys, kem]` of a checked options bag. */
+function setOptions(options: PreKeySetOptions | undefined): [number, boolean] {
+  const o = optionsOf(options);
+  const n = count(o.oneTimePreKeys ?? 100, 'oneTimePreKeys');
+  const kem = o.kem ?? false;
+  if (typeof kem !== 'boolean') throw new InvalidArgumentError('kem must be a boolean');
+  return [n, kem];
+}
+
 /**
  * The receiver's private prekeys (a signed X25519 prekey, one-time prekeys, optionally an
  * ML-KEM-768 prekey), kept in Rust. Persist it with `serialize` after every change, above all
@@ -38,22 +48,21 @@ export class PreKeySet {
   }
 
   /**
-   * A new set whose prekeys are signed by `identity`. A count outside 0–100 000 or a non-boolean
-   * `kem` throws `InvalidArgumentError` `ERR_INVALID_ARG_VALUE`.
+   * A new set whose prekeys are signed by `identity`. An `identity` that is not an `IdentityKey`,
+   * an `options` that is not an object, a count outside 0–100 000 or a non-boolean `kem` throws
+   * `InvalidArgumentError` `ERR_INVALID_ARG_VALUE`.
    */
-  static generate(identity: IdentityKey, options: PreKeySetOptions = {}): PreKeySet {
-    const n = count(options.oneTimePreKeys ?? 100, 'oneTimePreKeys');
-    const kem = options.kem ?? false;
-    if (typeof kem !== 'boolean') throw new InvalidArgumentError('kem must be a boolean');
-    return new PreKeySet(call(() => binding.PreKeySet.generate(identity.native, n, kem)));
+  static generate(identity: IdentityKey, options?: PreKeySetOptions): PreKeySet {
+    const id = identityOf(identity);
+    const [n, kem] = setOptions(options);
+    return new PreKeySet(call(() => binding.PreKeySet.generate(id, n, kem)));
   }
 
   /** `generate` off the event loop: use it for sets of thousands of prekeys. */
-  static async generateAsync(identity: IdentityKey, options: PreKeySetOptions = {}): Promise<PreKeySet> {
-    const n = count(options.oneTimePreKeys ?? 100, 'oneTimePreKeys');
-    const kem = options.kem ?? false;
-    if (typeof kem !== 'boolean') throw new InvalidArgumentError('kem must be a boolean');
-    const native = await callAsync(() => binding.PreKeySet.generateAsync(identity.native, n, kem));
+  static async generateAsync(identity: IdentityKey, options?: PreKeySetOptions): Promise<PreKeySet> {
+    const id = identityOf(identity);
+    const [n, kem] = setOptions(options);
+    const native = await callAsync(() => binding.PreKeySet.generateAsync(id, n, kem));
     return new PreKeySet(native);
   }
 
@@ -90,9 +99,10 @@ export class PreKeySet {
     call(() => this.native.addBatch(batch));
   }
 
-  /** A new signed (and KEM) prekey; the previous one still accepts starts already sent. */
+  /** A new signed (and KEM) prekey; the previous one still accepts starts already sent. A non-`IdentityKey` throws `InvalidArgumentError`. */
   rotate(identity: IdentityKey): void {
-    call(() => this.native.rotate(identity.native));
+    const id = identityOf(identity);
+    call(() => this.native.rotate(id));
   }
 
   /** One-time prekeys not yet consumed by a start. */

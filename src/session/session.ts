@@ -7,6 +7,7 @@
 import { bytes, optionalTextOrBytes, textOrBytes, type TextOrBytes } from '../bytes';
 import { InvalidArgumentError, SessionError } from '../errors';
 import { binding, call, callAsync } from '../native';
+import { identityOf, optionsOf, preKeySetOf } from './args';
 import { IdentityKey } from './identity';
 import type { PreKeySet } from './prekeys';
 import { replayGuardOf, replayKey, replayWindowOf, type ReplayGuard } from './replay';
@@ -112,6 +113,8 @@ function take(native: NativeSession, what: 'outgoing' | 'incoming'): Uint8Array 
  * An end-to-end session, started with Noise_IK (`initiate`/`respond`) or from a prekey bundle
  * (`fromBundle`/`accept`) and carried by the Double Ratchet; every key stays in Rust. Persist with
  * `serialize` after every call you want to survive a restart; calls after `dispose()` throw `StateError`.
+ * Every start checks its arguments first: an `identity` that is not an `IdentityKey`, `preKeys` that
+ * are not a `PreKeySet` or an options bag that is not an object throws `InvalidArgumentError`.
  */
 export class Session {
   /** @internal */
@@ -125,11 +128,13 @@ export class Session {
    * Starts a Noise_IK handshake with the peer's Ed25519 identity. Send
    * `message`, then pass the reply to `session.complete(reply)`.
    */
-  static initiate(identity: IdentityKey, peerPublicKey: Uint8Array, options: HandshakeOptions = {}): { session: Session; message: Uint8Array } {
+  static initiate(identity: IdentityKey, peerPublicKey: Uint8Array, options?: HandshakeOptions): { session: Session; message: Uint8Array } {
+    const id = identityOf(identity);
     const peer = bytes(peerPublicKey, 'peerPublicKey');
-    const prologue = optionalTextOrBytes(options.prologue, 'prologue') ?? empty;
-    const payload = optionalTextOrBytes(options.payload, 'payload') ?? empty;
-    const native = call(() => binding.Session.initiate(identity.native, peer, prologue, payload));
+    const o = optionsOf(options);
+    const prologue = optionalTextOrBytes(o.prologue, 'prologue') ?? empty;
+    const payload = optionalTextOrBytes(o.payload, 'payload') ?? empty;
+    const native = call(() => binding.Session.initiate(id, peer, prologue, payload));
     return { session: new Session(native), message: take(native, 'outgoing') };
   }
 
@@ -138,7 +143,7 @@ export class Session {
    * a first message already answered within the replay window throws
    * `SessionError` `ERR_SESSION_REPLAY` (see `RespondOptions.replayGuard`).
    */
-  static respond(identity: IdentityKey, message: Uint8Array, options: RespondOptions = {}): Responded {
+  static respond(identity: IdentityKey, message: Uint8Array, options?: RespondOptions): Responded {
     const { native, guard, key, window } = Session.#respondNative(identity, message, options);
     if (guard === undefined) return Session.#responded(native);
     const fresh = Session.#ask(native, guard, key, window);
@@ -151,7 +156,7 @@ export class Session {
   }
 
   /** `respond` with a replay guard that may answer with a promise (a shared store). */
-  static async respondAsync(identity: IdentityKey, message: Uint8Array, options: RespondOptions = {}): Promise<Responded> {
+  static async respondAsync(identity: IdentityKey, message: Uint8Array, options?: RespondOptions): Promise<Responded> {
     const { native, guard, key, window } = Session.#respondNative(identity, message, options);
     if (guard === undefined) return Session.#responded(native);
     let fresh: boolean;
@@ -163,14 +168,16 @@ export class Session {
     return Session.#admit(native, fresh);
   }
 
-  static #respondNative(identity: IdentityKey, message: Uint8Array, options: RespondOptions) {
+  static #respondNative(identity: IdentityKey, message: Uint8Array, options: RespondOptions | undefined) {
+    const id = identityOf(identity);
     const m = bytes(message, 'message');
-    const prologue = optionalTextOrBytes(options.prologue, 'prologue') ?? empty;
-    const payload = optionalTextOrBytes(options.payload, 'payload') ?? empty;
-    const [key, fingerprint] = expectedArgs(options.expectedPeer, 'options.expectedPeer');
-    const guard = replayGuardOf(options.replayGuard);
-    const window = replayWindowOf(options.replayWindowMs);
-    const native = call(() => binding.Session.respond(identity.native, m, prologue, payload, key, fingerprint));
+    const o = optionsOf(options);
+    const prologue = optionalTextOrBytes(o.prologue, 'prologue') ?? empty;
+    const payload = optionalTextOrBytes(o.payload, 'payload') ?? empty;
+    const [key, fingerprint] = expectedArgs(o.expectedPeer, 'options.expectedPeer');
+    const guard = replayGuardOf(o.replayGuard);
+    const window = replayWindowOf(o.replayWindowMs);
+    const native = call(() => binding.Session.respond(id, m, prologue, payload, key, fingerprint));
     // Only an authenticated message reaches the guard: nobody can spend an
     // honest initiator's ephemeral by sending it first with garbage after it.
     return { native, guard, key: guard === undefined ? '' : replayKey(m), window };
@@ -223,9 +230,10 @@ export class Session {
    * `InvalidArgumentError`.
    */
   static fromBundle(identity: IdentityKey, bundle: Uint8Array, options: FromBundleOptions): Session {
+    const id = identityOf(identity);
     const b = bytes(bundle, 'bundle');
     const [key, fingerprint] = bundleExpectation(options);
-    return new Session(call(() => binding.Session.fromBundle(identity.native, b, key, fingerprint)));
+    return new Session(call(() => binding.Session.fromBundle(id, b, key, fingerprint)));
   }
 
   /**
@@ -233,11 +241,14 @@ export class Session {
    * consumes the one-time prekey it names (a second start with it is
    * refused with `ERR_SESSION_PREKEY_REUSED`). Persist the prekey set after.
    */
-  static accept(identity: IdentityKey, preKeys: PreKeySet, message: Uint8Array, options: AcceptOptions = {}): { session: Session; plaintext: Uint8Array } {
+  static accept(identity: IdentityKey, preKeys: PreKeySet, message: Uint8Array, options?: AcceptOptions): { session: Session; plaintext: Uint8Array } {
+    const id = identityOf(identity);
+    const set = preKeySetOf(preKeys);
     const m = bytes(message, 'message');
-    const ad = optionalTextOrBytes(options.ad, 'ad') ?? empty;
-    const [key, fingerprint] = expectedArgs(options.expectedPeer, 'options.expectedPeer');
-    const native = call(() => binding.Session.accept(identity.native, preKeys.native, m, ad, key, fingerprint));
+    const o = optionsOf(options);
+    const ad = optionalTextOrBytes(o.ad, 'ad') ?? empty;
+    const [key, fingerprint] = expectedArgs(o.expectedPeer, 'options.expectedPeer');
+    const native = call(() => binding.Session.accept(id, set, m, ad, key, fingerprint));
     return { session: new Session(native), plaintext: take(native, 'incoming') };
   }
 
@@ -309,7 +320,17 @@ export class Session {
   }
 }
 
-/** Overwrites `buffer` with zeros (from Rust, so the write is not optimised away). */
+/**
+ * Overwrites `buffer` with zeros (from Rust, so the write is not optimised away). A view over a
+ * `SharedArrayBuffer` throws `InvalidArgumentError`: another thread may write it during the call,
+ * and wiping a private copy would leave the shared bytes as they were. Clear shared memory with
+ * `view.fill(0)` (other threads can observe that write, so it is not optimised away either) once
+ * every thread is done with it.
+ */
 export function secureWipe(buffer: Uint8Array): void {
-  binding.secureWipe(bytes(buffer, 'buffer'));
+  const b = bytes(buffer, 'buffer');
+  if (typeof SharedArrayBuffer !== 'undefined' && b.buffer instanceof SharedArrayBuffer) {
+    throw new InvalidArgumentError('buffer is a view over a SharedArrayBuffer: secureWipe wipes only memory no other thread can write');
+  }
+  binding.secureWipe(b);
 }

@@ -23,6 +23,18 @@ const MAX_POOLED: usize = 4;
 
 static POOL: Mutex<Vec<Hasher>> = Mutex::new(Vec::new());
 
+/// The most memory a hash may ask for: 2 GiB, RFC 9106's first
+/// recommendation and keyward's largest preset. Costs can come from a stored
+/// PHC string or OPAQUE parameters an attacker may have changed; above this,
+/// one login would allocate what the attacker wrote.
+pub const MAX_MEMORY_KIB: u32 = 2 * 1024 * 1024;
+/// The most passes a hash may ask for; the presets use 1 to 3, OWASP's table
+/// at most 5. Bounds the time one verification can take.
+pub const MAX_ITERATIONS: u32 = 64;
+/// The most lanes a hash may ask for; each lane runs on a thread of its own,
+/// and the presets use at most 4.
+pub const MAX_PARALLELISM: u32 = 16;
+
 /// Argon2id cost parameters; memory in KiB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Costs {
@@ -40,8 +52,30 @@ pub enum Failure {
 }
 
 impl Costs {
-    /// Argon2id v1.3 with these costs and an `output_len`-byte tag.
+    /// `Failure::Invalid` for costs above `MAX_MEMORY_KIB`, `MAX_ITERATIONS`
+    /// or `MAX_PARALLELISM`; checked before anything is allocated.
+    pub fn check_limits(&self) -> Result<(), Failure> {
+        let over = |what: &str, value: u32, max: u32| {
+            Failure::Invalid(format!(
+                "{what} {value} is above keyward's maximum of {max}"
+            ))
+        };
+        if self.memory_kib > MAX_MEMORY_KIB {
+            return Err(over("memory (KiB)", self.memory_kib, MAX_MEMORY_KIB));
+        }
+        if self.iterations > MAX_ITERATIONS {
+            return Err(over("iterations", self.iterations, MAX_ITERATIONS));
+        }
+        if self.parallelism > MAX_PARALLELISM {
+            return Err(over("parallelism", self.parallelism, MAX_PARALLELISM));
+        }
+        Ok(())
+    }
+
+    /// Argon2id v1.3 with these costs and an `output_len`-byte tag; costs
+    /// above the limits are refused (`check_limits`).
     pub fn argon2(&self, output_len: usize) -> Result<Argon2, Failure> {
+        self.check_limits()?;
         let params = Params::builder()
             .memory(Memory::kib(self.memory_kib.into()))
             .passes(self.iterations)
@@ -146,6 +180,57 @@ mod tests {
         assert_eq!(a, b);
         hash_into(costs, b"pw", b"saltsalt", b"k", &mut b).unwrap();
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn costs_above_the_limits_are_refused_before_any_allocation() {
+        let fine = Costs {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let mut out = [0u8; 32];
+        for costs in [
+            Costs {
+                memory_kib: u32::MAX,
+                ..fine
+            },
+            Costs {
+                memory_kib: MAX_MEMORY_KIB + 1,
+                ..fine
+            },
+            Costs {
+                iterations: u32::MAX,
+                ..fine
+            },
+            Costs {
+                iterations: MAX_ITERATIONS + 1,
+                ..fine
+            },
+            Costs {
+                memory_kib: 16_777_215 * 8,
+                parallelism: 16_777_215,
+                ..fine
+            },
+            Costs {
+                memory_kib: 1024,
+                parallelism: MAX_PARALLELISM + 1,
+                ..fine
+            },
+        ] {
+            let refused = hash_into(costs, b"pw", b"saltsalt", b"", &mut out);
+            assert!(
+                matches!(&refused, Err(Failure::Invalid(why)) if why.contains("maximum")),
+                "{costs:?}: {refused:?}"
+            );
+        }
+        let edge = Costs {
+            memory_kib: 8 * MAX_PARALLELISM,
+            iterations: MAX_ITERATIONS,
+            parallelism: MAX_PARALLELISM,
+        };
+        assert_eq!(edge.check_limits(), Ok(()));
+        hash_into(edge, b"pw", b"saltsalt", b"", &mut out).unwrap();
     }
 
     #[test]

@@ -83,9 +83,11 @@ pub struct IdentifiersInput {
 pub struct KeyStretchingInput {
     /// `memory-constrained`, `rfc-recommended` or `argon2id-custom`.
     pub preset: String,
-    pub iterations: Option<u32>,
-    pub memory: Option<u32>,
-    pub parallelism: Option<u32>,
+    // Numbers as JavaScript gives them: a u32 here would wrap 2^32 + 1 to 1
+    // before the core could see it. The core checks the range.
+    pub iterations: Option<f64>,
+    pub memory: Option<f64>,
+    pub parallelism: Option<f64>,
 }
 
 #[napi(object)]
@@ -120,11 +122,9 @@ fn key_stretching(input: Option<KeyStretchingInput>) -> napi::Result<KeyStretchi
         "memory-constrained" => Ok(KeyStretching::MemoryConstrained),
         "rfc-recommended" => Ok(KeyStretching::RfcRecommended),
         "argon2id-custom" => match (ks.iterations, ks.memory, ks.parallelism) {
-            (Some(iterations), Some(memory), Some(parallelism)) => Ok(KeyStretching::Custom {
-                iterations,
-                memory,
-                parallelism,
-            }),
+            (Some(iterations), Some(memory), Some(parallelism)) => {
+                KeyStretching::custom_from_numbers(iterations, memory, parallelism).map_err(to_js)
+            }
             _ => Err(to_js(Error::InvalidArgument(
                 "argon2id-custom needs iterations, memory and parallelism".into(),
             ))),

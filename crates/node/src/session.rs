@@ -528,7 +528,8 @@ impl Session {
 #[napi]
 pub fn secure_wipe(mut buffer: Uint8ArraySlice) {
     // SAFETY: the only slice of this buffer in the call, and no JavaScript
-    // runs while it is held.
+    // runs while it is held; src/session/session.ts refuses views over a
+    // SharedArrayBuffer, which another thread could write meanwhile.
     core::wipe(unsafe { buffer.as_mut() });
 }
 

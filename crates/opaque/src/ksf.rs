@@ -46,6 +46,31 @@ impl KeyStretching {
         }
     }
 
+    /// `Custom` costs from numbers as JavaScript or JSON carry them (`f64`).
+    /// Each must be a whole number from 1 to 2^32 − 1, and together within
+    /// Argon2's rules and keyward's limits (`keyward_argon2::MAX_MEMORY_KIB`,
+    /// `MAX_ITERATIONS`, `MAX_PARALLELISM`); anything else is
+    /// `InvalidArgument`. Nothing is truncated or wrapped: 2^32 + 1 is not 1.
+    pub fn custom_from_numbers(iterations: f64, memory: f64, parallelism: f64) -> Result<Self> {
+        let whole = |name: &str, v: f64| -> Result<u32> {
+            if v.fract() == 0.0 && (1.0..=f64::from(u32::MAX)).contains(&v) {
+                // In range and whole, so the cast is exact.
+                Ok(v as u32)
+            } else {
+                Err(Error::InvalidArgument(format!(
+                    "keyStretching.{name} must be a whole number from 1 to 4294967295"
+                )))
+            }
+        };
+        let custom = KeyStretching::Custom {
+            iterations: whole("iterations", iterations)?,
+            memory: whole("memory", memory)?,
+            parallelism: whole("parallelism", parallelism)?,
+        };
+        custom.build()?;
+        Ok(custom)
+    }
+
     /// Builds the KSF, rejecting parameters Argon2 does not accept.
     pub(crate) fn build(&self) -> Result<Ksf> {
         let Some((t, m, p)) = self.argon2_params() else {
@@ -90,5 +115,68 @@ impl opaque_ke::ksf::Ksf for Ksf {
         keyward_argon2::hash_into(costs, &input, &SALT, &[], &mut output)
             .map_err(|_| InternalError::KsfError)?;
         Ok(output)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_out_of_range_are_refused_not_wrapped() {
+        let two_32 = 4_294_967_296.0;
+        for (t, m, p) in [
+            (two_32 + 1.0, 64.0, 1.0),
+            (1.0, two_32 + 64.0, 1.0),
+            (1.0, 64.0, two_32 + 1.0),
+            (-1.0, 64.0, 1.0),
+            (0.0, 64.0, 1.0),
+            (1.5, 64.0, 1.0),
+            (f64::NAN, 64.0, 1.0),
+            (1.0, f64::INFINITY, 1.0),
+            (1.0, 64.0, 9_007_199_254_740_993.0),
+        ] {
+            assert!(
+                matches!(
+                    KeyStretching::custom_from_numbers(t, m, p),
+                    Err(Error::InvalidArgument(_))
+                ),
+                "{t} {m} {p}"
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_above_the_argon2_limits_are_refused() {
+        for (t, m, p) in [
+            (1.0, f64::from(keyward_argon2::MAX_MEMORY_KIB) + 1.0, 1.0),
+            (f64::from(keyward_argon2::MAX_ITERATIONS) + 1.0, 64.0, 1.0),
+            (
+                1.0,
+                1024.0,
+                f64::from(keyward_argon2::MAX_PARALLELISM) + 1.0,
+            ),
+            (1.0, 4_294_967_295.0, 1.0),
+        ] {
+            assert!(
+                matches!(
+                    KeyStretching::custom_from_numbers(t, m, p),
+                    Err(Error::InvalidArgument(why)) if why.contains("maximum")
+                ),
+                "{t} {m} {p}"
+            );
+        }
+    }
+
+    #[test]
+    fn whole_numbers_in_range_are_kept_exactly() {
+        assert_eq!(
+            KeyStretching::custom_from_numbers(2.0, 64.0, 1.0),
+            Ok(KeyStretching::Custom {
+                iterations: 2,
+                memory: 64,
+                parallelism: 1
+            })
+        );
     }
 }

@@ -64,7 +64,20 @@ impl PasswordParams {
         }
     }
 
+    fn costs(&self) -> Costs {
+        Costs {
+            memory_kib: self.memory,
+            iterations: self.iterations,
+            parallelism: self.parallelism,
+        }
+    }
+
+    /// RustCrypto's `Params` for the PHC string, after keyward's limits
+    /// (`keyward_argon2::MAX_MEMORY_KIB`, `MAX_ITERATIONS`, `MAX_PARALLELISM`).
     fn argon2(&self, output_len: usize) -> Result<Params> {
+        self.costs().check_limits().map_err(|e| {
+            Error::InvalidArgument(format!("invalid Argon2id parameters: {}", why(e)))
+        })?;
         Params::new(
             self.memory,
             self.iterations,
@@ -77,6 +90,13 @@ impl PasswordParams {
                 self.memory, self.iterations, self.parallelism
             ))
         })
+    }
+}
+
+fn why(failure: Failure) -> String {
+    match failure {
+        Failure::OutOfMemory => "not enough memory".into(),
+        Failure::Invalid(why) => why,
     }
 }
 
@@ -168,6 +188,15 @@ fn parse(encoded: &str) -> Result<Parsed> {
     let salt = phc.salt.ok_or_else(|| bad("no salt"))?.to_vec();
     let hash = phc.hash.ok_or_else(|| bad("no hash"))?.as_bytes().to_vec();
     let costs = Params::try_from(&phc).map_err(|e| bad(&e.to_string()))?;
+    // The costs are as trustworthy as the row they were read from: refuse
+    // what is above the limits before anything is allocated for them.
+    Costs {
+        memory_kib: costs.m_cost(),
+        iterations: costs.t_cost(),
+        parallelism: costs.p_cost(),
+    }
+    .check_limits()
+    .map_err(|e| bad(&why(e)))?;
     let params = Params::new(
         costs.m_cost(),
         costs.t_cost(),
@@ -286,6 +315,51 @@ mod tests {
             PasswordParams::preset("fast"),
             Err(Error::InvalidArgument(_))
         ));
+    }
+
+    #[test]
+    fn costs_above_the_limits_are_refused_from_a_hash_and_for_hashing() {
+        let hash = hash_password(b"pw", FAST, &Binding::default(), 0, &mut OsRng).unwrap();
+        for costs in [
+            "m=4294967295,t=1,p=1",
+            "m=2097153,t=1,p=1",
+            "m=64,t=4294967295,p=1",
+            "m=64,t=65,p=1",
+            "m=134217720,t=1,p=16777215",
+            "m=1024,t=1,p=17",
+        ] {
+            let tampered = hash.replace("m=64,t=1,p=1", costs);
+            let refused = verify_password(&tampered, b"pw", &Binding::default(), None, 0);
+            assert!(
+                matches!(&refused, Err(Error::Format(why)) if why.contains("maximum")),
+                "{costs}: {refused:?}"
+            );
+            assert!(matches!(
+                needs_rehash(&tampered, FAST),
+                Err(Error::Format(_))
+            ));
+        }
+        for params in [
+            PasswordParams {
+                memory: keyward_argon2::MAX_MEMORY_KIB + 1,
+                ..FAST
+            },
+            PasswordParams {
+                iterations: keyward_argon2::MAX_ITERATIONS + 1,
+                ..FAST
+            },
+            PasswordParams {
+                memory: 1024,
+                parallelism: keyward_argon2::MAX_PARALLELISM + 1,
+                ..FAST
+            },
+        ] {
+            let refused = hash_password(b"pw", params, &Binding::default(), 0, &mut OsRng);
+            assert!(
+                matches!(&refused, Err(Error::InvalidArgument(why)) if why.contains("maximum")),
+                "{params:?}: {refused:?}"
+            );
+        }
     }
 
     #[test]
