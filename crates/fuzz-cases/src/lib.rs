@@ -13,6 +13,7 @@
 mod fixtures;
 pub mod opaque;
 pub mod pop;
+pub mod relay;
 pub mod seal;
 pub mod session;
 
@@ -88,6 +89,11 @@ pub const TARGETS: &[Target] = &[
         name: "pop",
         run: pop::run,
         seeds: pop::seeds,
+    },
+    Target {
+        name: "relay_frames",
+        run: relay::frames,
+        seeds: relay::frame_seeds,
     },
 ];
 

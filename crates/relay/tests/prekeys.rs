@@ -1,0 +1,188 @@
+//! Prekeys through the relay: an upload built from crates/session's
+//! `PreKeySet`, verified as the relay does; the bundle the relay composes
+//! is byte for byte the one the set made, and `Session::from_bundle` and
+//! `Session::accept` run on it; every bad signature and stale id is refused.
+
+mod common;
+
+use common::identity;
+use keyward_relay::frame::{OneTimePrekey, PrekeyStatus, PrekeyUpload};
+use keyward_relay::limits::KEM_PUBLIC_LEN;
+use keyward_relay::prekeys::{
+    check_upload_against, compose_bundle, sign_one_time_kem, split_session_bundle, verify_upload,
+};
+use keyward_relay::{Body, Frame};
+use keyward_session::{ExpectedPeer, IdentityKey, PreKeySet, Session};
+use ml_kem::{DecapsulationKey, KeyExport, MlKem768};
+
+fn kem_public(seed: u8) -> Box<[u8; KEM_PUBLIC_LEN]> {
+    let key = DecapsulationKey::<MlKem768>::from_seed([seed; 64].into());
+    let bytes = key.encapsulation_key().to_bytes();
+    Box::new(bytes.as_slice().try_into().unwrap())
+}
+
+/// Bob's set and the upload a client builds from it today: one `bundle()`
+/// call per one-time key.
+fn bob_upload(bob: &IdentityKey, one_time: u32) -> (PreKeySet, Vec<Vec<u8>>, PrekeyUpload) {
+    let mut set = PreKeySet::generate(bob, one_time, true).unwrap();
+    let bundles: Vec<Vec<u8>> = (0..one_time).map(|_| set.bundle()).collect();
+    let mut signed = None;
+    let mut keys = Vec::new();
+    for b in &bundles {
+        let (owner, s, k) = split_session_bundle(b).unwrap();
+        assert_eq!(owner, bob.public_key());
+        signed = Some(s);
+        keys.push(k.expect("a one-time key per bundle"));
+    }
+    let (_, last, none) = split_session_bundle(&set.bundle()).unwrap();
+    assert!(none.is_none(), "the set published all its one-time keys");
+    assert_eq!(signed.as_ref(), Some(&last));
+    let upload = PrekeyUpload {
+        signed,
+        one_time: keys,
+        one_time_kem: vec![
+            sign_one_time_kem(bob, 1, kem_public(1)),
+            sign_one_time_kem(bob, 2, kem_public(2)),
+        ],
+    };
+    (set, bundles, upload)
+}
+
+#[test]
+fn the_relay_composes_the_bundle_the_set_made_and_sessions_start_from_it() {
+    let (alice, bob) = (identity(1), identity(2));
+    let (mut set, bundles, upload) = bob_upload(&bob, 3);
+    // Over the wire and back, then the relay's checks.
+    let frame = Frame::new(1, Body::UploadPrekeys(upload));
+    let Body::UploadPrekeys(upload) = Frame::decode(&frame.encode().unwrap()).unwrap().body else {
+        unreachable!()
+    };
+    verify_upload(&bob.public_key(), &upload).unwrap();
+    let signed = upload.signed.as_ref().unwrap();
+    for (key, original) in upload.one_time.iter().zip(&bundles) {
+        assert_eq!(
+            &compose_bundle(&bob.public_key(), signed, Some(key)),
+            original
+        );
+    }
+    // Alice starts from a composed bundle; Bob accepts with his set.
+    let bundle = compose_bundle(&bob.public_key(), signed, Some(&upload.one_time[1]));
+    let mut a = Session::from_bundle(
+        &alice,
+        &bundle,
+        Some(ExpectedPeer::PublicKey(&bob.public_key())),
+    )
+    .unwrap();
+    let m = a.encrypt(b"hello bob", b"").unwrap();
+    let (_, plain) = Session::accept(&bob, &mut set, &m, b"", None).unwrap();
+    assert_eq!(&plain[..], b"hello bob");
+    // With no one-time key left: the last-resort bundle still starts a session.
+    let last_resort = compose_bundle(&bob.public_key(), signed, None);
+    let mut a = Session::from_bundle(&alice, &last_resort, None).unwrap();
+    let m = a.encrypt(b"again", b"").unwrap();
+    let (_, plain) = Session::accept(&bob, &mut set, &m, b"", None).unwrap();
+    assert_eq!(&plain[..], b"again");
+}
+
+#[test]
+fn every_bad_signature_or_key_is_refused() {
+    let bob = identity(2);
+    let (_, _, upload) = bob_upload(&bob, 1);
+    let owner = bob.public_key();
+    let code = |u: &PrekeyUpload, owner: &[u8; 32]| verify_upload(owner, u).unwrap_err().code();
+
+    // Someone else's identity.
+    assert_eq!(
+        code(&upload, &identity(3).public_key()),
+        "ERR_RELAY_BAD_SIGNATURE"
+    );
+    // The signed prekey, its KEM key, its signature, each changed.
+    let mut u = upload.clone();
+    u.signed.as_mut().unwrap().public[0] ^= 1;
+    assert_eq!(code(&u, &owner), "ERR_RELAY_BAD_SIGNATURE");
+    let mut u = upload.clone();
+    u.signed.as_mut().unwrap().kem.as_mut().unwrap().1[5] ^= 1;
+    assert_eq!(code(&u, &owner), "ERR_RELAY_BAD_SIGNATURE");
+    let mut u = upload.clone();
+    u.signed.as_mut().unwrap().signature[0] ^= 1;
+    assert_eq!(code(&u, &owner), "ERR_RELAY_BAD_SIGNATURE");
+    // A one-time ML-KEM key with another id, another key, or a bad signature.
+    let mut u = upload.clone();
+    u.one_time_kem[0].id = 3;
+    assert_eq!(code(&u, &owner), "ERR_RELAY_BAD_SIGNATURE");
+    let mut u = upload.clone();
+    u.one_time_kem[1].public = kem_public(9);
+    assert_eq!(code(&u, &owner), "ERR_RELAY_BAD_SIGNATURE");
+    let mut u = upload.clone();
+    u.one_time_kem[0].signature[63] ^= 0x10;
+    assert_eq!(code(&u, &owner), "ERR_RELAY_BAD_SIGNATURE");
+    // Signed correctly but not a valid ML-KEM key (coefficients over q).
+    let mut u = upload.clone();
+    u.one_time_kem[0] = sign_one_time_kem(&bob, 1, Box::new([0xff; KEM_PUBLIC_LEN]));
+    assert_eq!(code(&u, &owner), "ERR_RELAY_BAD_SIGNATURE");
+    // The untouched upload passes.
+    verify_upload(&owner, &upload).unwrap();
+}
+
+#[test]
+fn ids_only_grow_and_the_store_has_room() {
+    let bob = identity(2);
+    let (_, _, upload) = bob_upload(&bob, 2);
+    let fresh = PrekeyStatus::default();
+    check_upload_against(&fresh, &upload).unwrap();
+    // One-time keys before any signed prekey.
+    let no_signed = PrekeyUpload {
+        signed: None,
+        ..upload.clone()
+    };
+    assert_eq!(
+        check_upload_against(&fresh, &no_signed).unwrap_err().code(),
+        "ERR_RELAY_NOT_ALLOWED"
+    );
+    check_upload_against(&fresh, &PrekeyUpload::default()).unwrap();
+    // After the first upload: the same ids again are stale.
+    let after = PrekeyStatus {
+        one_time: 2,
+        one_time_kem: 2,
+        signed_id: 1,
+        last_one_time_id: 2,
+        last_one_time_kem_id: 2,
+    };
+    let code = |s: &PrekeyStatus, u: &PrekeyUpload| check_upload_against(s, u).unwrap_err().code();
+    assert_eq!(code(&after, &upload), "ERR_RELAY_STALE_KEY_ID");
+    let only_kem = PrekeyUpload {
+        one_time: vec![],
+        ..upload.clone()
+    };
+    assert_eq!(code(&after, &only_kem), "ERR_RELAY_STALE_KEY_ID");
+    let older_signed = PrekeyStatus {
+        signed_id: 2,
+        ..after
+    };
+    let signed_only = PrekeyUpload {
+        signed: upload.signed.clone(),
+        ..Default::default()
+    };
+    assert_eq!(code(&older_signed, &signed_only), "ERR_RELAY_STALE_KEY_ID");
+    check_upload_against(&after, &signed_only).unwrap();
+    let next = PrekeyUpload {
+        signed: None,
+        one_time: vec![OneTimePrekey {
+            id: 3,
+            public: [5; 32],
+        }],
+        one_time_kem: vec![],
+    };
+    check_upload_against(&after, &next).unwrap();
+    // Room: 100 of a kind at most.
+    let full = PrekeyStatus {
+        one_time: 100,
+        ..after
+    };
+    assert_eq!(code(&full, &next), "ERR_RELAY_QUOTA");
+    let nearly = PrekeyStatus {
+        one_time: 99,
+        ..after
+    };
+    check_upload_against(&nearly, &next).unwrap();
+}
