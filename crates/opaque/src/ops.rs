@@ -1,4 +1,5 @@
-//! Byte-level OPAQUE operations, instantiated once per concrete suite.
+//! Byte-level OPAQUE operations, instantiated once per suite of the list in
+//! `suite.rs`, and the dispatch from a run-time [`Suite`] to them.
 //!
 //! opaque-ke's generic bounds are long typenum expressions; instantiating the
 //! same body per concrete suite with a macro keeps them out of our code. Every
@@ -9,6 +10,7 @@ use generic_array::{ArrayLength, GenericArray};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, Result};
+use crate::suite::{with_suites, Suite};
 
 /// The length of `T`'s serialization, read off the type of its `serialize`.
 pub(crate) fn serialized_len<T, N: ArrayLength<u8>>(_: fn(&T) -> GenericArray<u8, N>) -> usize {
@@ -49,9 +51,47 @@ pub struct LoginResult {
     pub server_public_key: Vec<u8>,
 }
 
+/// A kind of parsed opaque-ke object, one type per cipher suite.
+pub(crate) trait Form {
+    type Of<Cs: opaque_ke::CipherSuite>;
+}
+
+/// A parsed `opaque_ke::ServerSetup`: kept parsed so a login does not re-derive keys.
+pub(crate) struct SetupForm;
+impl Form for SetupForm {
+    type Of<Cs: opaque_ke::CipherSuite> = Box<opaque_ke::ServerSetup<Cs>>;
+}
+
+/// A parsed `opaque_ke::ServerRegistration`: kept parsed so a login does not parse it again.
+pub(crate) struct RecordForm;
+impl Form for RecordForm {
+    type Of<Cs: opaque_ke::CipherSuite> = opaque_ke::ServerRegistration<Cs>;
+}
+
+/// Expands the list into one module of operations per suite (named after its
+/// [`Suite`] variant) and [`Parsed`], the typed enum over the suites.
 macro_rules! suite_ops {
-    ($module:ident, $cs:ty) => {
-        pub(crate) mod $module {
+    ([$($(#[$attr:meta])* $suite:ident = $id:literal {
+        name: $name:literal,
+        oprf: $oprf:ty,
+        key_exchange: $ke:ty $(,)?
+    })*]) => {
+        /// A parsed object of one suite; the variant says which.
+        pub(crate) enum Parsed<F: Form> {
+            $($suite(F::Of<$suite::Cs>),)*
+        }
+
+        impl<F: Form> Parsed<F> {
+            pub(crate) fn suite(&self) -> Suite {
+                match self {
+                    $(Parsed::$suite(_) => Suite::$suite,)*
+                }
+            }
+        }
+
+        $(
+        #[allow(non_snake_case)] // named after its `Suite` variant, so the list names it once
+        pub(crate) mod $suite {
             use opaque_ke::{
                 ClientLogin, ClientLoginFinishParameters, ClientRegistration,
                 ClientRegistrationFinishParameters, CredentialFinalization, CredentialRequest,
@@ -61,13 +101,35 @@ macro_rules! suite_ops {
             use rand_core::CryptoRngCore;
             use zeroize::Zeroizing;
 
-            use super::{check_len, serialized_len, take_secret, LoginResult, RegistrationResult};
+            use super::{
+                check_len, serialized_len, take_secret, Form, LoginResult, Parsed,
+                RegistrationResult,
+            };
             use crate::envelope::Kind;
             use crate::error::{Error, Result};
             use crate::params::{ClientParams, ServerParams};
 
-            pub(crate) type Cs = $cs;
+            pub(crate) struct Cs;
+            impl opaque_ke::CipherSuite for Cs {
+                type OprfCs = $oprf;
+                type KeyExchange = $ke;
+                type Ksf = crate::ksf::Ksf;
+            }
+
             pub(crate) type Setup = opaque_ke::ServerSetup<Cs>;
+            pub(crate) type Record = ServerRegistration<Cs>;
+
+            pub(crate) fn into_parsed<F: Form>(value: F::Of<Cs>) -> Parsed<F> {
+                Parsed::$suite(value)
+            }
+
+            /// `None` when `parsed` is of another suite.
+            pub(crate) fn from_parsed<F: Form>(parsed: &Parsed<F>) -> Option<&F::Of<Cs>> {
+                match parsed {
+                    Parsed::$suite(value) => Some(value),
+                    _ => None,
+                }
+            }
 
             fn parse<T, E>(
                 what: &'static str,
@@ -83,7 +145,7 @@ macro_rules! suite_ops {
                 serialized_len(Setup::serialize)
             }
             pub(crate) fn record_len() -> usize {
-                serialized_len(ServerRegistration::<Cs>::serialize)
+                serialized_len(Record::serialize)
             }
             pub(crate) fn client_registration_state_len() -> usize {
                 serialized_len(ClientRegistration::<Cs>::serialize)
@@ -112,12 +174,12 @@ macro_rules! suite_ops {
                 setup.keypair().public().serialize().to_vec()
             }
 
-            pub(crate) fn record_parse(raw: &[u8]) -> Result<ServerRegistration<Cs>> {
+            pub(crate) fn record_parse(raw: &[u8]) -> Result<Record> {
                 parse(
                     "registration record",
                     raw,
                     record_len(),
-                    ServerRegistration::<Cs>::deserialize,
+                    Record::deserialize,
                 )
             }
 
@@ -221,20 +283,11 @@ macro_rules! suite_ops {
             pub(crate) fn server_login_start(
                 rng: &mut dyn CryptoRngCore,
                 setup: &Setup,
-                record: Option<&(dyn core::any::Any + Send + Sync)>,
+                record: Option<&Record>,
                 request: &[u8],
                 credential_identifier: &[u8],
                 params: &ServerParams,
             ) -> Result<(Vec<u8>, Zeroizing<Vec<u8>>)> {
-                let record = record
-                    .map(|r| {
-                        r.downcast_ref::<ServerRegistration<Cs>>()
-                            .cloned()
-                            .ok_or_else(|| {
-                                Error::serialization("registration record of another suite")
-                            })
-                    })
-                    .transpose()?;
                 let request = parse(
                     "credential request",
                     request,
@@ -244,7 +297,7 @@ macro_rules! suite_ops {
                 let start = ServerLogin::start(
                     &mut &mut *rng,
                     setup,
-                    record,
+                    record.cloned(),
                     request,
                     credential_identifier,
                     ServerLoginParameters {
@@ -323,46 +376,48 @@ macro_rules! suite_ops {
                 Ok(take_secret(&mut finish.session_key))
             }
         }
+        )*
     };
 }
 
-suite_ops!(
-    ristretto255_sha512,
-    crate::cipher_suites::Ristretto255Sha512
-);
-suite_ops!(p256_sha256, crate::cipher_suites::P256Sha256);
-suite_ops!(p384_sha384, crate::cipher_suites::P384Sha384);
-suite_ops!(p521_sha512, crate::cipher_suites::P521Sha512);
-suite_ops!(
-    ml_kem_768_ristretto255_sha512,
-    crate::cipher_suites::MlKem768Ristretto255Sha512
-);
+with_suites!(ops::suite_ops;);
+use suite_ops;
+
+/// Matches the list against a `suite` or a `parsed` value; see [`by_suite`] and [`by_parsed`].
+macro_rules! dispatch {
+    ([$($(#[$attr:meta])* $suite:ident = $id:literal $types:tt)*]
+        suite $value:expr, $m:ident => $body:expr) => {
+        match $value {
+            $($crate::Suite::$suite => {
+                use $crate::ops::$suite as $m;
+                $body
+            })*
+        }
+    };
+    ([$($(#[$attr:meta])* $suite:ident = $id:literal $types:tt)*]
+        parsed $value:expr, $m:ident, $x:ident => $body:expr) => {
+        match $value {
+            $($crate::ops::Parsed::$suite($x) => {
+                use $crate::ops::$suite as $m;
+                $body
+            })*
+        }
+    };
+}
+pub(crate) use dispatch;
 
 /// Runs `$body` with `$m` bound to the operations module of `$suite`.
 macro_rules! by_suite {
     ($suite:expr, $m:ident => $body:expr) => {
-        match $suite {
-            $crate::Suite::Ristretto255Sha512 => {
-                use $crate::ops::ristretto255_sha512 as $m;
-                $body
-            }
-            $crate::Suite::P256Sha256 => {
-                use $crate::ops::p256_sha256 as $m;
-                $body
-            }
-            $crate::Suite::P384Sha384 => {
-                use $crate::ops::p384_sha384 as $m;
-                $body
-            }
-            $crate::Suite::P521Sha512 => {
-                use $crate::ops::p521_sha512 as $m;
-                $body
-            }
-            $crate::Suite::MlKem768Ristretto255Sha512 => {
-                use $crate::ops::ml_kem_768_ristretto255_sha512 as $m;
-                $body
-            }
-        }
+        $crate::suite::with_suites!(ops::dispatch; suite $suite, $m => $body)
     };
 }
 pub(crate) use by_suite;
+
+/// Runs `$body` with `$x` bound to the value inside a [`Parsed`] and `$m` to its suite's operations.
+macro_rules! by_parsed {
+    ($parsed:expr, $m:ident, $x:ident => $body:expr) => {
+        $crate::suite::with_suites!(ops::dispatch; parsed $parsed, $m, $x => $body)
+    };
+}
+pub(crate) use by_parsed;
