@@ -29,11 +29,42 @@ pub(crate) fn check_len(what: &'static str, bytes: &[u8], expected: usize) -> Re
     }
 }
 
+/// Decodes `bytes` after checking they are exactly `expected` long.
+pub(crate) fn parse<T, E>(
+    what: &'static str,
+    bytes: &[u8],
+    expected: usize,
+    decode: fn(&[u8]) -> core::result::Result<T, opaque_ke::errors::ProtocolError<E>>,
+) -> Result<T> {
+    check_len(what, bytes, expected)?;
+    decode(bytes).map_err(|e| Error::decoding(what, e))
+}
+
+/// Parses `$bytes` as a `$ty` of exactly its serialized length.
+macro_rules! parse_exact {
+    ($what:literal, $bytes:expr, $ty:ty $(,)?) => {
+        $crate::ops::parse(
+            $what,
+            $bytes,
+            $crate::ops::serialized_len(<$ty>::serialize),
+            <$ty>::deserialize,
+        )
+    };
+}
+
 /// Copies a secret out of an opaque-ke result and wipes the original.
 pub(crate) fn take_secret(bytes: &mut [u8]) -> Zeroizing<Vec<u8>> {
     let out = Zeroizing::new(bytes.to_vec());
     bytes.zeroize();
     out
+}
+
+/// A start's message to send and its state to keep, as bytes; the state is wiped.
+pub(crate) fn message_and_state<M: ArrayLength<u8>, S: ArrayLength<u8>>(
+    message: GenericArray<u8, M>,
+    mut state: GenericArray<u8, S>,
+) -> (Vec<u8>, Zeroizing<Vec<u8>>) {
+    (message.to_vec(), take_secret(&mut state))
 }
 
 /// What a client gets from finishing registration.
@@ -102,11 +133,10 @@ macro_rules! suite_ops {
             use zeroize::Zeroizing;
 
             use super::{
-                check_len, serialized_len, take_secret, Form, LoginResult, Parsed,
-                RegistrationResult,
+                message_and_state, take_secret, Form, LoginResult, Parsed, RegistrationResult,
             };
             use crate::envelope::Kind;
-            use crate::error::{Error, Result};
+            use crate::error::Result;
             use crate::params::{ClientParams, ServerParams};
 
             pub(crate) struct Cs;
@@ -131,38 +161,12 @@ macro_rules! suite_ops {
                 }
             }
 
-            fn parse<T, E>(
-                what: &'static str,
-                bytes: &[u8],
-                expected: usize,
-                decode: fn(&[u8]) -> core::result::Result<T, opaque_ke::errors::ProtocolError<E>>,
-            ) -> Result<T> {
-                check_len(what, bytes, expected)?;
-                decode(bytes).map_err(|e| Error::decoding(what, e))
-            }
-
-            pub(crate) fn setup_len() -> usize {
-                serialized_len(Setup::serialize)
-            }
-            pub(crate) fn record_len() -> usize {
-                serialized_len(Record::serialize)
-            }
-            pub(crate) fn client_registration_state_len() -> usize {
-                serialized_len(ClientRegistration::<Cs>::serialize)
-            }
-            pub(crate) fn client_login_state_len() -> usize {
-                serialized_len(ClientLogin::<Cs>::serialize)
-            }
-            pub(crate) fn server_login_state_len() -> usize {
-                serialized_len(ServerLogin::<Cs>::serialize)
-            }
-
             pub(crate) fn setup_generate(rng: &mut dyn CryptoRngCore) -> Setup {
                 Setup::new(&mut &mut *rng)
             }
 
             pub(crate) fn setup_parse(raw: &[u8]) -> Result<Setup> {
-                parse("server setup", raw, setup_len(), Setup::deserialize)
+                parse_exact!("server setup", raw, Setup)
             }
 
             pub(crate) fn setup_serialize(setup: &Setup) -> Zeroizing<Vec<u8>> {
@@ -175,38 +179,22 @@ macro_rules! suite_ops {
             }
 
             pub(crate) fn record_parse(raw: &[u8]) -> Result<Record> {
-                parse(
-                    "registration record",
-                    raw,
-                    record_len(),
-                    Record::deserialize,
-                )
+                parse_exact!("registration record", raw, Record)
             }
 
             /// A state is checked by decoding it: points and scalars must be valid.
             pub(crate) fn state_check(kind: Kind, raw: &[u8]) -> Result<()> {
                 match kind {
-                    Kind::ClientRegistrationState => parse(
-                        "client registration state",
-                        raw,
-                        client_registration_state_len(),
-                        ClientRegistration::<Cs>::deserialize,
-                    )
-                    .map(drop),
-                    Kind::ClientLoginState => parse(
-                        "client login state",
-                        raw,
-                        client_login_state_len(),
-                        ClientLogin::<Cs>::deserialize,
-                    )
-                    .map(drop),
-                    Kind::ServerLoginState => parse(
-                        "server login state",
-                        raw,
-                        server_login_state_len(),
-                        ServerLogin::<Cs>::deserialize,
-                    )
-                    .map(drop),
+                    Kind::ClientRegistrationState => {
+                        parse_exact!("client registration state", raw, ClientRegistration<Cs>)
+                            .map(drop)
+                    }
+                    Kind::ClientLoginState => {
+                        parse_exact!("client login state", raw, ClientLogin<Cs>).map(drop)
+                    }
+                    Kind::ServerLoginState => {
+                        parse_exact!("server login state", raw, ServerLogin<Cs>).map(drop)
+                    }
                     Kind::ServerSetup => setup_parse(raw).map(drop),
                     Kind::ServerRegistration => record_parse(raw).map(drop),
                 }
@@ -217,8 +205,7 @@ macro_rules! suite_ops {
                 password: &[u8],
             ) -> Result<(Vec<u8>, Zeroizing<Vec<u8>>)> {
                 let start = ClientRegistration::<Cs>::start(&mut &mut *rng, password)?;
-                let mut state = start.state.serialize();
-                Ok((start.message.serialize().to_vec(), take_secret(&mut state)))
+                Ok(message_and_state(start.message.serialize(), start.state.serialize()))
             }
 
             pub(crate) fn server_registration_start(
@@ -226,11 +213,10 @@ macro_rules! suite_ops {
                 request: &[u8],
                 credential_identifier: &[u8],
             ) -> Result<Vec<u8>> {
-                let request = parse(
+                let request = parse_exact!(
                     "registration request",
                     request,
-                    serialized_len(RegistrationRequest::<Cs>::serialize),
-                    RegistrationRequest::<Cs>::deserialize,
+                    RegistrationRequest<Cs>,
                 )?;
                 let start = ServerRegistration::<Cs>::start(setup, request, credential_identifier)?;
                 Ok(start.message.serialize().to_vec())
@@ -243,17 +229,15 @@ macro_rules! suite_ops {
                 response: &[u8],
                 params: &ClientParams,
             ) -> Result<RegistrationResult> {
-                let state = parse(
+                let state = parse_exact!(
                     "client registration state",
                     state,
-                    client_registration_state_len(),
-                    ClientRegistration::<Cs>::deserialize,
+                    ClientRegistration<Cs>,
                 )?;
-                let response = parse(
+                let response = parse_exact!(
                     "registration response",
                     response,
-                    serialized_len(RegistrationResponse::<Cs>::serialize),
-                    RegistrationResponse::<Cs>::deserialize,
+                    RegistrationResponse<Cs>,
                 )?;
                 let ksf = params.key_stretching.build()?;
                 let mut finish = state.finish(
@@ -276,8 +260,7 @@ macro_rules! suite_ops {
                 password: &[u8],
             ) -> Result<(Vec<u8>, Zeroizing<Vec<u8>>)> {
                 let start = ClientLogin::<Cs>::start(&mut &mut *rng, password)?;
-                let mut state = start.state.serialize();
-                Ok((start.message.serialize().to_vec(), take_secret(&mut state)))
+                Ok(message_and_state(start.message.serialize(), start.state.serialize()))
             }
 
             pub(crate) fn server_login_start(
@@ -288,12 +271,7 @@ macro_rules! suite_ops {
                 credential_identifier: &[u8],
                 params: &ServerParams,
             ) -> Result<(Vec<u8>, Zeroizing<Vec<u8>>)> {
-                let request = parse(
-                    "credential request",
-                    request,
-                    serialized_len(CredentialRequest::<Cs>::serialize),
-                    CredentialRequest::<Cs>::deserialize,
-                )?;
+                let request = parse_exact!("credential request", request, CredentialRequest<Cs>)?;
                 let start = ServerLogin::start(
                     &mut &mut *rng,
                     setup,
@@ -305,8 +283,7 @@ macro_rules! suite_ops {
                         identifiers: params.identifiers.get(),
                     },
                 )?;
-                let mut state = start.state.serialize();
-                Ok((start.message.serialize().to_vec(), take_secret(&mut state)))
+                Ok(message_and_state(start.message.serialize(), start.state.serialize()))
             }
 
             pub(crate) fn client_login_finish(
@@ -316,17 +293,11 @@ macro_rules! suite_ops {
                 response: &[u8],
                 params: &ClientParams,
             ) -> Result<LoginResult> {
-                let state = parse(
-                    "client login state",
-                    state,
-                    client_login_state_len(),
-                    ClientLogin::<Cs>::deserialize,
-                )?;
-                let response = parse(
+                let state = parse_exact!("client login state", state, ClientLogin<Cs>)?;
+                let response = parse_exact!(
                     "credential response",
                     response,
-                    serialized_len(CredentialResponse::<Cs>::serialize),
-                    CredentialResponse::<Cs>::deserialize,
+                    CredentialResponse<Cs>,
                 )?;
                 let ksf = params.key_stretching.build()?;
                 let mut finish = state.finish(
@@ -354,17 +325,11 @@ macro_rules! suite_ops {
                 finalization: &[u8],
                 params: &ServerParams,
             ) -> Result<Zeroizing<Vec<u8>>> {
-                let state = parse(
-                    "server login state",
-                    state,
-                    server_login_state_len(),
-                    ServerLogin::<Cs>::deserialize,
-                )?;
-                let finalization = parse(
+                let state = parse_exact!("server login state", state, ServerLogin<Cs>)?;
+                let finalization = parse_exact!(
                     "credential finalization",
                     finalization,
-                    serialized_len(CredentialFinalization::<Cs>::serialize),
-                    CredentialFinalization::<Cs>::deserialize,
+                    CredentialFinalization<Cs>,
                 )?;
                 let mut finish = state.finish(
                     finalization,
@@ -414,7 +379,8 @@ macro_rules! by_suite {
 }
 pub(crate) use by_suite;
 
-/// Runs `$body` with `$x` bound to the value inside a [`Parsed`] and `$m` to its suite's operations.
+/// Runs `$body` with `$x` bound to the value inside a [`Parsed`] and `$m` to
+/// the operations of its suite.
 macro_rules! by_parsed {
     ($parsed:expr, $m:ident, $x:ident => $body:expr) => {
         $crate::suite::with_suites!(ops::dispatch; parsed $parsed, $m, $x => $body)

@@ -56,7 +56,9 @@ impl ServerSetup {
         request: &[u8],
         credential_identifier: &[u8],
     ) -> Result<Vec<u8>> {
-        by_parsed!(&self.inner, m, s => m::server_registration_start(s, request, credential_identifier))
+        by_parsed!(&self.inner, m, s => {
+            m::server_registration_start(s, request, credential_identifier)
+        })
     }
 
     /// Answers a client's login request. With `record == None` it answers from a

@@ -19,7 +19,8 @@ macro_rules! with_suites {
             Ristretto255Sha512 = 1 {
                 name: "ristretto255_sha512",
                 oprf: opaque_ke::Ristretto255,
-                key_exchange: opaque_ke::TripleDh<$crate::ristretto::Ristretto255Cached, sha2::Sha512>,
+                key_exchange:
+                    opaque_ke::TripleDh<$crate::ristretto::Ristretto255Cached, sha2::Sha512>,
             }
             P256Sha256 = 2 {
                 name: "p256_sha256",
