@@ -76,7 +76,7 @@ impl fmt::Display for Error {
             Error::TooFarAhead => write!(
                 f,
                 "the message is more than {} messages ahead of its chain",
-                crate::ratchet::MAX_FORWARD_JUMPS
+                crate::consts::MAX_FORWARD_JUMPS
             ),
             Error::KeyExpired => f.write_str(
                 "the key for this skipped message was dropped (too many skipped messages or chains)",
