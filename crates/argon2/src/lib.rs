@@ -43,11 +43,13 @@ pub struct Costs {
     pub parallelism: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Failure {
     /// The working memory could not be allocated.
+    #[error("Argon2's working memory could not be allocated")]
     OutOfMemory,
     /// Parameters or input lengths Argon2 does not accept.
+    #[error("{0}")]
     Invalid(String),
 }
 

@@ -1,29 +1,34 @@
 //! One error type for the whole core. Each variant has a stable code that the
 //! binding passes to JavaScript, where it becomes a typed error class.
 
-use core::fmt;
-
 use opaque_ke::errors::{InternalError, ProtocolError};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// Wrong password, tampered message, mismatched identifiers or context.
+    #[error("{0}")]
     InvalidLogin(&'static str),
     /// A state was used twice, or after `dispose()`.
+    #[error("{0}")]
     InvalidState(&'static str),
     /// Bytes that do not decode: bad point, wrong suite, bad header.
+    #[error("{0}")]
     Serialization(String),
     /// Bytes of the wrong length.
+    #[error("{what} must be {expected} bytes, got {actual}")]
     Size {
         what: &'static str,
         expected: usize,
         actual: usize,
     },
     /// The server reflected the client's blinded element.
+    #[error("the server reflected the client's blinded element")]
     ReflectedValue,
     /// An argument out of its allowed range (suite name, KSF parameters, …).
+    #[error("{0}")]
     InvalidArgument(String),
     /// Anything else the underlying library reported.
+    #[error("{0}")]
     Library(String),
 }
 
@@ -95,23 +100,37 @@ impl<T> From<ProtocolError<T>> for Error {
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::InvalidLogin(m) | Error::InvalidState(m) => f.write_str(m),
-            Error::Serialization(m) | Error::InvalidArgument(m) | Error::Library(m) => {
-                f.write_str(m)
-            }
-            Error::Size {
-                what,
-                expected,
-                actual,
-            } => write!(f, "{what} must be {expected} bytes, got {actual}"),
-            Error::ReflectedValue => {
-                f.write_str("the server reflected the client's blinded element")
-            }
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    /// The derived messages are the ones the hand-written `Display` gave.
+    #[test]
+    fn messages_are_unchanged() {
+        let cases = [
+            (Error::InvalidLogin("wrong"), "wrong"),
+            (Error::InvalidState("spent"), "spent"),
+            (Error::Serialization("bad point".into()), "bad point"),
+            (
+                Error::Size {
+                    what: "credential request",
+                    expected: 96,
+                    actual: 95,
+                },
+                "credential request must be 96 bytes, got 95",
+            ),
+            (
+                Error::ReflectedValue,
+                "the server reflected the client's blinded element",
+            ),
+            (
+                Error::InvalidArgument("out of range".into()),
+                "out of range",
+            ),
+            (Error::Library("KsfError".into()), "KsfError"),
+        ];
+        for (error, message) in cases {
+            assert_eq!(error.to_string(), message);
         }
     }
 }
-
-impl std::error::Error for Error {}

@@ -5,7 +5,6 @@
 //! states, and secrets that are wiped when they are no longer needed.
 #![forbid(unsafe_code)]
 
-mod cipher_suites;
 pub mod client;
 mod envelope;
 mod error;

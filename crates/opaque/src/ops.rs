@@ -1,4 +1,5 @@
-//! Byte-level OPAQUE operations, instantiated once per concrete suite.
+//! Byte-level OPAQUE operations, instantiated once per suite of the list in
+//! `suite.rs`, and the dispatch from a run-time [`Suite`] to them.
 //!
 //! opaque-ke's generic bounds are long typenum expressions; instantiating the
 //! same body per concrete suite with a macro keeps them out of our code. Every
@@ -9,6 +10,7 @@ use generic_array::{ArrayLength, GenericArray};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, Result};
+use crate::suite::{with_suites, Suite};
 
 /// The length of `T`'s serialization, read off the type of its `serialize`.
 pub(crate) fn serialized_len<T, N: ArrayLength<u8>>(_: fn(&T) -> GenericArray<u8, N>) -> usize {
@@ -27,11 +29,42 @@ pub(crate) fn check_len(what: &'static str, bytes: &[u8], expected: usize) -> Re
     }
 }
 
+/// Decodes `bytes` after checking they are exactly `expected` long.
+pub(crate) fn parse<T, E>(
+    what: &'static str,
+    bytes: &[u8],
+    expected: usize,
+    decode: fn(&[u8]) -> core::result::Result<T, opaque_ke::errors::ProtocolError<E>>,
+) -> Result<T> {
+    check_len(what, bytes, expected)?;
+    decode(bytes).map_err(|e| Error::decoding(what, e))
+}
+
+/// Parses `$bytes` as a `$ty` of exactly its serialized length.
+macro_rules! parse_exact {
+    ($what:literal, $bytes:expr, $ty:ty $(,)?) => {
+        $crate::ops::parse(
+            $what,
+            $bytes,
+            $crate::ops::serialized_len(<$ty>::serialize),
+            <$ty>::deserialize,
+        )
+    };
+}
+
 /// Copies a secret out of an opaque-ke result and wipes the original.
 pub(crate) fn take_secret(bytes: &mut [u8]) -> Zeroizing<Vec<u8>> {
     let out = Zeroizing::new(bytes.to_vec());
     bytes.zeroize();
     out
+}
+
+/// A start's message to send and its state to keep, as bytes; the state is wiped.
+pub(crate) fn message_and_state<M: ArrayLength<u8>, S: ArrayLength<u8>>(
+    message: GenericArray<u8, M>,
+    mut state: GenericArray<u8, S>,
+) -> (Vec<u8>, Zeroizing<Vec<u8>>) {
+    (message.to_vec(), take_secret(&mut state))
 }
 
 /// What a client gets from finishing registration.
@@ -49,9 +82,47 @@ pub struct LoginResult {
     pub server_public_key: Vec<u8>,
 }
 
+/// A kind of parsed opaque-ke object, one type per cipher suite.
+pub(crate) trait Form {
+    type Of<Cs: opaque_ke::CipherSuite>;
+}
+
+/// A parsed `opaque_ke::ServerSetup`: kept parsed so a login does not re-derive keys.
+pub(crate) struct SetupForm;
+impl Form for SetupForm {
+    type Of<Cs: opaque_ke::CipherSuite> = Box<opaque_ke::ServerSetup<Cs>>;
+}
+
+/// A parsed `opaque_ke::ServerRegistration`: kept parsed so a login does not parse it again.
+pub(crate) struct RecordForm;
+impl Form for RecordForm {
+    type Of<Cs: opaque_ke::CipherSuite> = opaque_ke::ServerRegistration<Cs>;
+}
+
+/// Expands the list into one module of operations per suite (named after its
+/// [`Suite`] variant) and [`Parsed`], the typed enum over the suites.
 macro_rules! suite_ops {
-    ($module:ident, $cs:ty) => {
-        pub(crate) mod $module {
+    ([$($(#[$attr:meta])* $suite:ident = $id:literal {
+        name: $name:literal,
+        oprf: $oprf:ty,
+        key_exchange: $ke:ty $(,)?
+    })*]) => {
+        /// A parsed object of one suite; the variant says which.
+        pub(crate) enum Parsed<F: Form> {
+            $($suite(F::Of<$suite::Cs>),)*
+        }
+
+        impl<F: Form> Parsed<F> {
+            pub(crate) fn suite(&self) -> Suite {
+                match self {
+                    $(Parsed::$suite(_) => Suite::$suite,)*
+                }
+            }
+        }
+
+        $(
+        #[allow(non_snake_case)] // named after its `Suite` variant, so the list names it once
+        pub(crate) mod $suite {
             use opaque_ke::{
                 ClientLogin, ClientLoginFinishParameters, ClientRegistration,
                 ClientRegistrationFinishParameters, CredentialFinalization, CredentialRequest,
@@ -61,38 +132,33 @@ macro_rules! suite_ops {
             use rand_core::CryptoRngCore;
             use zeroize::Zeroizing;
 
-            use super::{check_len, serialized_len, take_secret, LoginResult, RegistrationResult};
+            use super::{
+                message_and_state, take_secret, Form, LoginResult, Parsed, RegistrationResult,
+            };
             use crate::envelope::Kind;
-            use crate::error::{Error, Result};
+            use crate::error::Result;
             use crate::params::{ClientParams, ServerParams};
 
-            pub(crate) type Cs = $cs;
+            pub(crate) struct Cs;
+            impl opaque_ke::CipherSuite for Cs {
+                type OprfCs = $oprf;
+                type KeyExchange = $ke;
+                type Ksf = crate::ksf::Ksf;
+            }
+
             pub(crate) type Setup = opaque_ke::ServerSetup<Cs>;
+            pub(crate) type Record = ServerRegistration<Cs>;
 
-            fn parse<T, E>(
-                what: &'static str,
-                bytes: &[u8],
-                expected: usize,
-                decode: fn(&[u8]) -> core::result::Result<T, opaque_ke::errors::ProtocolError<E>>,
-            ) -> Result<T> {
-                check_len(what, bytes, expected)?;
-                decode(bytes).map_err(|e| Error::decoding(what, e))
+            pub(crate) fn into_parsed<F: Form>(value: F::Of<Cs>) -> Parsed<F> {
+                Parsed::$suite(value)
             }
 
-            pub(crate) fn setup_len() -> usize {
-                serialized_len(Setup::serialize)
-            }
-            pub(crate) fn record_len() -> usize {
-                serialized_len(ServerRegistration::<Cs>::serialize)
-            }
-            pub(crate) fn client_registration_state_len() -> usize {
-                serialized_len(ClientRegistration::<Cs>::serialize)
-            }
-            pub(crate) fn client_login_state_len() -> usize {
-                serialized_len(ClientLogin::<Cs>::serialize)
-            }
-            pub(crate) fn server_login_state_len() -> usize {
-                serialized_len(ServerLogin::<Cs>::serialize)
+            /// `None` when `parsed` is of another suite.
+            pub(crate) fn from_parsed<F: Form>(parsed: &Parsed<F>) -> Option<&F::Of<Cs>> {
+                match parsed {
+                    Parsed::$suite(value) => Some(value),
+                    _ => None,
+                }
             }
 
             pub(crate) fn setup_generate(rng: &mut dyn CryptoRngCore) -> Setup {
@@ -100,7 +166,7 @@ macro_rules! suite_ops {
             }
 
             pub(crate) fn setup_parse(raw: &[u8]) -> Result<Setup> {
-                parse("server setup", raw, setup_len(), Setup::deserialize)
+                parse_exact!("server setup", raw, Setup)
             }
 
             pub(crate) fn setup_serialize(setup: &Setup) -> Zeroizing<Vec<u8>> {
@@ -112,39 +178,23 @@ macro_rules! suite_ops {
                 setup.keypair().public().serialize().to_vec()
             }
 
-            pub(crate) fn record_parse(raw: &[u8]) -> Result<ServerRegistration<Cs>> {
-                parse(
-                    "registration record",
-                    raw,
-                    record_len(),
-                    ServerRegistration::<Cs>::deserialize,
-                )
+            pub(crate) fn record_parse(raw: &[u8]) -> Result<Record> {
+                parse_exact!("registration record", raw, Record)
             }
 
             /// A state is checked by decoding it: points and scalars must be valid.
             pub(crate) fn state_check(kind: Kind, raw: &[u8]) -> Result<()> {
                 match kind {
-                    Kind::ClientRegistrationState => parse(
-                        "client registration state",
-                        raw,
-                        client_registration_state_len(),
-                        ClientRegistration::<Cs>::deserialize,
-                    )
-                    .map(drop),
-                    Kind::ClientLoginState => parse(
-                        "client login state",
-                        raw,
-                        client_login_state_len(),
-                        ClientLogin::<Cs>::deserialize,
-                    )
-                    .map(drop),
-                    Kind::ServerLoginState => parse(
-                        "server login state",
-                        raw,
-                        server_login_state_len(),
-                        ServerLogin::<Cs>::deserialize,
-                    )
-                    .map(drop),
+                    Kind::ClientRegistrationState => {
+                        parse_exact!("client registration state", raw, ClientRegistration<Cs>)
+                            .map(drop)
+                    }
+                    Kind::ClientLoginState => {
+                        parse_exact!("client login state", raw, ClientLogin<Cs>).map(drop)
+                    }
+                    Kind::ServerLoginState => {
+                        parse_exact!("server login state", raw, ServerLogin<Cs>).map(drop)
+                    }
                     Kind::ServerSetup => setup_parse(raw).map(drop),
                     Kind::ServerRegistration => record_parse(raw).map(drop),
                 }
@@ -155,8 +205,7 @@ macro_rules! suite_ops {
                 password: &[u8],
             ) -> Result<(Vec<u8>, Zeroizing<Vec<u8>>)> {
                 let start = ClientRegistration::<Cs>::start(&mut &mut *rng, password)?;
-                let mut state = start.state.serialize();
-                Ok((start.message.serialize().to_vec(), take_secret(&mut state)))
+                Ok(message_and_state(start.message.serialize(), start.state.serialize()))
             }
 
             pub(crate) fn server_registration_start(
@@ -164,11 +213,10 @@ macro_rules! suite_ops {
                 request: &[u8],
                 credential_identifier: &[u8],
             ) -> Result<Vec<u8>> {
-                let request = parse(
+                let request = parse_exact!(
                     "registration request",
                     request,
-                    serialized_len(RegistrationRequest::<Cs>::serialize),
-                    RegistrationRequest::<Cs>::deserialize,
+                    RegistrationRequest<Cs>,
                 )?;
                 let start = ServerRegistration::<Cs>::start(setup, request, credential_identifier)?;
                 Ok(start.message.serialize().to_vec())
@@ -181,17 +229,15 @@ macro_rules! suite_ops {
                 response: &[u8],
                 params: &ClientParams,
             ) -> Result<RegistrationResult> {
-                let state = parse(
+                let state = parse_exact!(
                     "client registration state",
                     state,
-                    client_registration_state_len(),
-                    ClientRegistration::<Cs>::deserialize,
+                    ClientRegistration<Cs>,
                 )?;
-                let response = parse(
+                let response = parse_exact!(
                     "registration response",
                     response,
-                    serialized_len(RegistrationResponse::<Cs>::serialize),
-                    RegistrationResponse::<Cs>::deserialize,
+                    RegistrationResponse<Cs>,
                 )?;
                 let ksf = params.key_stretching.build()?;
                 let mut finish = state.finish(
@@ -214,37 +260,22 @@ macro_rules! suite_ops {
                 password: &[u8],
             ) -> Result<(Vec<u8>, Zeroizing<Vec<u8>>)> {
                 let start = ClientLogin::<Cs>::start(&mut &mut *rng, password)?;
-                let mut state = start.state.serialize();
-                Ok((start.message.serialize().to_vec(), take_secret(&mut state)))
+                Ok(message_and_state(start.message.serialize(), start.state.serialize()))
             }
 
             pub(crate) fn server_login_start(
                 rng: &mut dyn CryptoRngCore,
                 setup: &Setup,
-                record: Option<&(dyn core::any::Any + Send + Sync)>,
+                record: Option<&Record>,
                 request: &[u8],
                 credential_identifier: &[u8],
                 params: &ServerParams,
             ) -> Result<(Vec<u8>, Zeroizing<Vec<u8>>)> {
-                let record = record
-                    .map(|r| {
-                        r.downcast_ref::<ServerRegistration<Cs>>()
-                            .cloned()
-                            .ok_or_else(|| {
-                                Error::serialization("registration record of another suite")
-                            })
-                    })
-                    .transpose()?;
-                let request = parse(
-                    "credential request",
-                    request,
-                    serialized_len(CredentialRequest::<Cs>::serialize),
-                    CredentialRequest::<Cs>::deserialize,
-                )?;
+                let request = parse_exact!("credential request", request, CredentialRequest<Cs>)?;
                 let start = ServerLogin::start(
                     &mut &mut *rng,
                     setup,
-                    record,
+                    record.cloned(),
                     request,
                     credential_identifier,
                     ServerLoginParameters {
@@ -252,8 +283,7 @@ macro_rules! suite_ops {
                         identifiers: params.identifiers.get(),
                     },
                 )?;
-                let mut state = start.state.serialize();
-                Ok((start.message.serialize().to_vec(), take_secret(&mut state)))
+                Ok(message_and_state(start.message.serialize(), start.state.serialize()))
             }
 
             pub(crate) fn client_login_finish(
@@ -263,17 +293,11 @@ macro_rules! suite_ops {
                 response: &[u8],
                 params: &ClientParams,
             ) -> Result<LoginResult> {
-                let state = parse(
-                    "client login state",
-                    state,
-                    client_login_state_len(),
-                    ClientLogin::<Cs>::deserialize,
-                )?;
-                let response = parse(
+                let state = parse_exact!("client login state", state, ClientLogin<Cs>)?;
+                let response = parse_exact!(
                     "credential response",
                     response,
-                    serialized_len(CredentialResponse::<Cs>::serialize),
-                    CredentialResponse::<Cs>::deserialize,
+                    CredentialResponse<Cs>,
                 )?;
                 let ksf = params.key_stretching.build()?;
                 let mut finish = state.finish(
@@ -301,17 +325,11 @@ macro_rules! suite_ops {
                 finalization: &[u8],
                 params: &ServerParams,
             ) -> Result<Zeroizing<Vec<u8>>> {
-                let state = parse(
-                    "server login state",
-                    state,
-                    server_login_state_len(),
-                    ServerLogin::<Cs>::deserialize,
-                )?;
-                let finalization = parse(
+                let state = parse_exact!("server login state", state, ServerLogin<Cs>)?;
+                let finalization = parse_exact!(
                     "credential finalization",
                     finalization,
-                    serialized_len(CredentialFinalization::<Cs>::serialize),
-                    CredentialFinalization::<Cs>::deserialize,
+                    CredentialFinalization<Cs>,
                 )?;
                 let mut finish = state.finish(
                     finalization,
@@ -323,46 +341,49 @@ macro_rules! suite_ops {
                 Ok(take_secret(&mut finish.session_key))
             }
         }
+        )*
     };
 }
 
-suite_ops!(
-    ristretto255_sha512,
-    crate::cipher_suites::Ristretto255Sha512
-);
-suite_ops!(p256_sha256, crate::cipher_suites::P256Sha256);
-suite_ops!(p384_sha384, crate::cipher_suites::P384Sha384);
-suite_ops!(p521_sha512, crate::cipher_suites::P521Sha512);
-suite_ops!(
-    ml_kem_768_ristretto255_sha512,
-    crate::cipher_suites::MlKem768Ristretto255Sha512
-);
+with_suites!(ops::suite_ops;);
+use suite_ops;
+
+/// Matches the list against a `suite` or a `parsed` value; see [`by_suite`] and [`by_parsed`].
+macro_rules! dispatch {
+    ([$($(#[$attr:meta])* $suite:ident = $id:literal $types:tt)*]
+        suite $value:expr, $m:ident => $body:expr) => {
+        match $value {
+            $($crate::Suite::$suite => {
+                use $crate::ops::$suite as $m;
+                $body
+            })*
+        }
+    };
+    ([$($(#[$attr:meta])* $suite:ident = $id:literal $types:tt)*]
+        parsed $value:expr, $m:ident, $x:ident => $body:expr) => {
+        match $value {
+            $($crate::ops::Parsed::$suite($x) => {
+                use $crate::ops::$suite as $m;
+                $body
+            })*
+        }
+    };
+}
+pub(crate) use dispatch;
 
 /// Runs `$body` with `$m` bound to the operations module of `$suite`.
 macro_rules! by_suite {
     ($suite:expr, $m:ident => $body:expr) => {
-        match $suite {
-            $crate::Suite::Ristretto255Sha512 => {
-                use $crate::ops::ristretto255_sha512 as $m;
-                $body
-            }
-            $crate::Suite::P256Sha256 => {
-                use $crate::ops::p256_sha256 as $m;
-                $body
-            }
-            $crate::Suite::P384Sha384 => {
-                use $crate::ops::p384_sha384 as $m;
-                $body
-            }
-            $crate::Suite::P521Sha512 => {
-                use $crate::ops::p521_sha512 as $m;
-                $body
-            }
-            $crate::Suite::MlKem768Ristretto255Sha512 => {
-                use $crate::ops::ml_kem_768_ristretto255_sha512 as $m;
-                $body
-            }
-        }
+        $crate::suite::with_suites!(ops::dispatch; suite $suite, $m => $body)
     };
 }
 pub(crate) use by_suite;
+
+/// Runs `$body` with `$x` bound to the value inside a [`Parsed`] and `$m` to
+/// the operations of its suite.
+macro_rules! by_parsed {
+    ($parsed:expr, $m:ident, $x:ident => $body:expr) => {
+        $crate::suite::with_suites!(ops::dispatch; parsed $parsed, $m, $x => $body)
+    };
+}
+pub(crate) use by_parsed;

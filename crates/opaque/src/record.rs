@@ -1,20 +1,18 @@
 //! The password file a server stores per user.
 
-use std::any::Any;
 use std::sync::Arc;
 
 use crate::envelope::{self, Kind};
 use crate::error::Result;
-use crate::ops::by_suite;
+use crate::ops::{by_suite, Parsed, RecordForm};
 use crate::suite::Suite;
 
 /// Kept both as bytes (to store) and parsed (to log in with, without a second parse).
 #[derive(Clone)]
 pub struct ServerRegistration {
-    suite: Suite,
     raw: Vec<u8>,
-    /// The suite's `opaque_ke::ServerRegistration`, read back by `ops` for that suite.
-    parsed: Arc<dyn Any + Send + Sync>,
+    /// Shared, so a clone does not copy the parsed record.
+    parsed: Arc<Parsed<RecordForm>>,
 }
 
 impl ServerRegistration {
@@ -26,12 +24,10 @@ impl ServerRegistration {
 
     /// Reads the raw record of `suite`, as opaque-ke and serenity store it.
     pub fn from_raw(suite: Suite, raw: &[u8]) -> Result<ServerRegistration> {
-        let parsed: Arc<dyn Any + Send + Sync> =
-            by_suite!(suite, m => Arc::new(m::record_parse(raw)?));
+        let parsed = by_suite!(suite, m => m::into_parsed(m::record_parse(raw)?));
         Ok(ServerRegistration {
-            suite,
             raw: raw.to_vec(),
-            parsed,
+            parsed: Arc::new(parsed),
         })
     }
 
@@ -41,25 +37,25 @@ impl ServerRegistration {
     }
 
     pub fn serialize(&self) -> Vec<u8> {
-        envelope::wrap(Kind::ServerRegistration, self.suite, &self.raw).to_vec()
+        envelope::wrap(Kind::ServerRegistration, self.suite(), &self.raw).to_vec()
     }
 
     pub fn suite(&self) -> Suite {
-        self.suite
+        self.parsed.suite()
     }
 
     pub fn raw(&self) -> &[u8] {
         &self.raw
     }
 
-    pub(crate) fn parsed(&self) -> &(dyn Any + Send + Sync) {
-        self.parsed.as_ref()
+    pub(crate) fn parsed(&self) -> &Parsed<RecordForm> {
+        &self.parsed
     }
 }
 
 impl PartialEq for ServerRegistration {
     fn eq(&self, other: &Self) -> bool {
-        self.suite == other.suite && self.raw == other.raw
+        self.suite() == other.suite() && self.raw == other.raw
     }
 }
 
@@ -68,7 +64,7 @@ impl Eq for ServerRegistration {}
 impl core::fmt::Debug for ServerRegistration {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ServerRegistration")
-            .field("suite", &self.suite)
+            .field("suite", &self.suite())
             .field("len", &self.raw.len())
             .finish()
     }

@@ -1,38 +1,83 @@
 //! The five cipher suites, chosen at run time by name.
+//!
+//! [`with_suites!`] holds the list: it is the one place a suite is named. Every
+//! per-suite item is expanded from it, as opaque-ke's own tests expand theirs:
+//! the [`Suite`] enum with its names and ids (here), and the opaque-ke
+//! `CipherSuite`, the operations and the dispatch (in `ops`).
 
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Suite {
-    #[default]
-    Ristretto255Sha512,
-    P256Sha256,
-    P384Sha384,
-    P521Sha512,
-    /// opaque-ke's `TripleDhKem`: ML-KEM-768 mixed into the 3DH key schedule.
-    /// Adds passive post-quantum confidentiality; not an RFC 9807 configuration.
-    MlKem768Ristretto255Sha512,
+/// Calls `$crate::$then!` with the suite list in brackets, followed by `$args`.
+///
+/// Each entry is the `Suite` variant (its doc and attributes go on the
+/// variant), the byte that names it in keyward's serialized objects (never
+/// change a published one), its public name, and its opaque-ke types.
+macro_rules! with_suites {
+    ($($then:ident)::+; $($args:tt)*) => {
+        $crate::$($then)::+! { [
+            #[default]
+            Ristretto255Sha512 = 1 {
+                name: "ristretto255_sha512",
+                oprf: opaque_ke::Ristretto255,
+                key_exchange:
+                    opaque_ke::TripleDh<$crate::ristretto::Ristretto255Cached, sha2::Sha512>,
+            }
+            P256Sha256 = 2 {
+                name: "p256_sha256",
+                oprf: p256::NistP256,
+                key_exchange: opaque_ke::TripleDh<p256::NistP256, sha2::Sha256>,
+            }
+            P384Sha384 = 3 {
+                name: "p384_sha384",
+                oprf: p384::NistP384,
+                key_exchange: opaque_ke::TripleDh<p384::NistP384, sha2::Sha384>,
+            }
+            P521Sha512 = 4 {
+                name: "p521_sha512",
+                oprf: p521::NistP521,
+                key_exchange: opaque_ke::TripleDh<p521::NistP521, sha2::Sha512>,
+            }
+            /// opaque-ke's `TripleDhKem`: ML-KEM-768 mixed into the 3DH key schedule.
+            /// Adds passive post-quantum confidentiality; not an RFC 9807 configuration.
+            MlKem768Ristretto255Sha512 = 5 {
+                name: "ml_kem_768_ristretto255_sha512",
+                oprf: opaque_ke::Ristretto255,
+                key_exchange: opaque_ke::TripleDhKem<
+                    $crate::ristretto::Ristretto255Cached,
+                    sha2::Sha512,
+                    opaque_ke::ml_kem::MlKem768,
+                >,
+            }
+        ] $($args)* }
+    };
+}
+pub(crate) use with_suites;
+
+/// Expands the list into [`Suite`] and its names.
+macro_rules! suite_enum {
+    ([$($(#[$attr:meta])* $suite:ident = $id:literal { name: $name:literal, $($types:tt)* })*]) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+        #[repr(u8)]
+        pub enum Suite {
+            $($(#[$attr])* $suite = $id,)*
+        }
+
+        impl Suite {
+            pub const ALL: [Suite; [$($id),*].len()] = [$(Suite::$suite),*];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Suite::$suite => $name,)*
+                }
+            }
+        }
+    };
 }
 
+with_suites!(suite::suite_enum;);
+use suite_enum;
+
 impl Suite {
-    pub const ALL: [Suite; 5] = [
-        Suite::Ristretto255Sha512,
-        Suite::P256Sha256,
-        Suite::P384Sha384,
-        Suite::P521Sha512,
-        Suite::MlKem768Ristretto255Sha512,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Suite::Ristretto255Sha512 => "ristretto255_sha512",
-            Suite::P256Sha256 => "p256_sha256",
-            Suite::P384Sha384 => "p384_sha384",
-            Suite::P521Sha512 => "p521_sha512",
-            Suite::MlKem768Ristretto255Sha512 => "ml_kem_768_ristretto255_sha512",
-        }
-    }
-
     pub fn from_name(name: &str) -> Result<Suite> {
         Suite::ALL
             .into_iter()
@@ -48,13 +93,7 @@ impl Suite {
 
     /// The byte that names the suite in keyward's own serialized objects.
     pub(crate) fn id(self) -> u8 {
-        match self {
-            Suite::Ristretto255Sha512 => 1,
-            Suite::P256Sha256 => 2,
-            Suite::P384Sha384 => 3,
-            Suite::P521Sha512 => 4,
-            Suite::MlKem768Ristretto255Sha512 => 5,
-        }
+        self as u8
     }
 
     pub(crate) fn from_id(id: u8) -> Option<Suite> {

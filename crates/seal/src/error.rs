@@ -1,32 +1,39 @@
 //! The sealed-data error type. Each variant has a stable code that the binding
 //! passes to JavaScript, where it becomes a typed error class.
 
-use core::fmt;
-
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
     /// Wrong key, wrong associated data, a flipped bit, or a malformed box.
+    #[error("decryption failed: {0}")]
     Decryption(&'static str),
     /// The value authenticated but is older than its time-to-live.
+    // The TypeScript layer reads `expiredBy=` back out of this message.
+    #[error("expired: older than its time-to-live by expiredBy={expired_by} s")]
     Expired {
         /// Seconds past the time-to-live.
         expired_by: f64,
     },
     /// A MAC that does not match.
+    #[error("the MAC does not match")]
     InvalidMac,
     /// Bytes of the wrong length where the length is fixed.
+    #[error("{what} must be {expected} bytes, got {actual}")]
     Size {
         what: &'static str,
         expected: usize,
         actual: usize,
     },
     /// A string or record that is not in keyward's format (PHC hash, vault files).
+    #[error("{0}")]
     Format(String),
     /// An argument out of its allowed range.
+    #[error("{0}")]
     InvalidArgument(String),
     /// An object used after `dispose()`, or a finished stream used again.
+    #[error("{0}")]
     InvalidState(&'static str),
     /// The file system refused (vault).
+    #[error("vault storage: {0}")]
     Io(String),
 }
 
@@ -61,35 +68,41 @@ impl Error {
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Decryption(why) => write!(f, "decryption failed: {why}"),
-            // The TypeScript layer reads `expiredBy=` back out of this message.
-            Error::Expired { expired_by } => {
-                write!(
-                    f,
-                    "expired: older than its time-to-live by expiredBy={expired_by} s"
-                )
-            }
-            Error::InvalidMac => f.write_str("the MAC does not match"),
-            Error::Size {
-                what,
-                expected,
-                actual,
-            } => write!(f, "{what} must be {expected} bytes, got {actual}"),
-            Error::Format(why) => f.write_str(why),
-            Error::InvalidArgument(why) => f.write_str(why),
-            Error::InvalidState(why) => f.write_str(why),
-            Error::Io(why) => write!(f, "vault storage: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for Error {}
-
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         Error::Io(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    /// The derived messages are the ones the hand-written `Display` gave.
+    #[test]
+    fn messages_are_unchanged() {
+        let cases = [
+            (Error::Decryption("bad tag"), "decryption failed: bad tag"),
+            (
+                Error::Expired { expired_by: 1.5 },
+                "expired: older than its time-to-live by expiredBy=1.5 s",
+            ),
+            (Error::InvalidMac, "the MAC does not match"),
+            (
+                Error::Size {
+                    what: "key",
+                    expected: 32,
+                    actual: 31,
+                },
+                "key must be 32 bytes, got 31",
+            ),
+            (Error::Format("not a PHC string".into()), "not a PHC string"),
+            (Error::InvalidArgument("too long".into()), "too long"),
+            (Error::InvalidState("disposed"), "disposed"),
+            (Error::Io("denied".into()), "vault storage: denied"),
+        ];
+        for (error, message) in cases {
+            assert_eq!(error.to_string(), message);
+        }
     }
 }

@@ -2,36 +2,50 @@
 //! passes to JavaScript, where it becomes a typed error class. A failed call
 //! never changes the state it was called on.
 
-use core::fmt;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// An argument of the wrong size or out of range.
+    #[error("{0}")]
     InvalidArgument(String),
     /// Bytes that are not a keyward message, bundle or record of this version.
+    #[error("{0}")]
     Format(String),
     /// The Noise handshake failed: wrong prologue, tampered message, wrong key.
+    #[error("the handshake failed: {0}")]
     Handshake(&'static str),
     /// The peer's identity (a handshake's initiator, a bundle's signer, a
     /// prekey message's sender) is not the one the caller expected.
+    #[error("the peer's identity key is not the expected one")]
     UnexpectedPeer,
     /// A prekey bundle whose signature does not verify.
+    #[error("the prekey bundle's signature does not verify")]
     BadSignature,
     /// The one-time prekey a message names was already consumed.
+    #[error("the one-time prekey was already used")]
     PreKeyReused,
     /// The message names a signed, one-time or KEM prekey this set never had.
+    #[error("the message names a prekey this set does not hold")]
     UnknownPreKey,
     /// A message or record that does not authenticate (tampered, wrong key, wrong associated data).
+    #[error("the message does not authenticate")]
     Decryption,
     /// A message that was already decrypted: a duplicate or a replay.
+    #[error("the message was already received (duplicate or replay)")]
     Duplicate,
     /// A message more than `MAX_FORWARD_JUMPS` ahead of its chain.
+    #[error(
+        "the message is more than {} messages ahead of its chain",
+        crate::consts::MAX_FORWARD_JUMPS
+    )]
     TooFarAhead,
     /// A skipped message whose key was dropped (over the per-chain or chain limit).
+    #[error("the key for this skipped message was dropped (too many skipped messages or chains)")]
     KeyExpired,
     /// An object used after `dispose()`, or a handshake step taken twice.
+    #[error("{0}")]
     InvalidState(&'static str),
     /// The operating system's random number generator failed.
+    #[error("the system random number generator failed")]
     Random,
 }
 
@@ -62,29 +76,48 @@ impl Error {
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::InvalidArgument(m) | Error::Format(m) => f.write_str(m),
-            Error::Handshake(m) => write!(f, "the handshake failed: {m}"),
-            Error::UnexpectedPeer => f.write_str("the peer's identity key is not the expected one"),
-            Error::BadSignature => f.write_str("the prekey bundle's signature does not verify"),
-            Error::PreKeyReused => f.write_str("the one-time prekey was already used"),
-            Error::UnknownPreKey => f.write_str("the message names a prekey this set does not hold"),
-            Error::Decryption => f.write_str("the message does not authenticate"),
-            Error::Duplicate => f.write_str("the message was already received (duplicate or replay)"),
-            Error::TooFarAhead => write!(
-                f,
-                "the message is more than {} messages ahead of its chain",
-                crate::ratchet::MAX_FORWARD_JUMPS
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    /// The derived messages are the ones the hand-written `Display` gave.
+    #[test]
+    fn messages_are_unchanged() {
+        let cases = [
+            (Error::InvalidArgument("too long".into()), "too long"),
+            (Error::Format("truncated".into()), "truncated"),
+            (Error::Handshake("bad MAC"), "the handshake failed: bad MAC"),
+            (
+                Error::UnexpectedPeer,
+                "the peer's identity key is not the expected one",
             ),
-            Error::KeyExpired => f.write_str(
+            (
+                Error::BadSignature,
+                "the prekey bundle's signature does not verify",
+            ),
+            (Error::PreKeyReused, "the one-time prekey was already used"),
+            (
+                Error::UnknownPreKey,
+                "the message names a prekey this set does not hold",
+            ),
+            (Error::Decryption, "the message does not authenticate"),
+            (
+                Error::Duplicate,
+                "the message was already received (duplicate or replay)",
+            ),
+            (
+                Error::TooFarAhead,
+                "the message is more than 25000 messages ahead of its chain",
+            ),
+            (
+                Error::KeyExpired,
                 "the key for this skipped message was dropped (too many skipped messages or chains)",
             ),
-            Error::InvalidState(m) => f.write_str(m),
-            Error::Random => f.write_str("the system random number generator failed"),
+            (Error::InvalidState("disposed"), "disposed"),
+            (Error::Random, "the system random number generator failed"),
+        ];
+        for (error, message) in cases {
+            assert_eq!(error.to_string(), message);
         }
     }
 }
-
-impl std::error::Error for Error {}

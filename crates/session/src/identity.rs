@@ -17,6 +17,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::keys::{random, KeyPair};
+use crate::record;
 
 /// Cloned only to hand a copy to a worker thread; every copy wipes itself.
 #[derive(Clone)]
@@ -68,6 +69,23 @@ impl IdentityKey {
     /// The secret seed, copied out on request only.
     pub fn export_seed(&self) -> Zeroizing<[u8; 32]> {
         Zeroizing::new(self.signing.to_bytes())
+    }
+}
+
+/// Stored sealed under a storage key (`record.rs`): only the seed.
+impl IdentityKey {
+    pub fn serialize(&self, storage_key: &[u8]) -> Result<Vec<u8>> {
+        record::seal(record::KIND_IDENTITY, storage_key, &self.export_seed()[..])
+    }
+
+    pub fn deserialize(bytes: &[u8], storage_key: &[u8]) -> Result<Self> {
+        let seed = record::open(record::KIND_IDENTITY, "identity record", storage_key, bytes)?;
+        let seed: Zeroizing<[u8; 32]> = Zeroizing::new(
+            seed.as_slice()
+                .try_into()
+                .map_err(|_| Error::format("the identity record has the wrong length"))?,
+        );
+        Ok(IdentityKey::from_seed(&seed))
     }
 }
 

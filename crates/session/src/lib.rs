@@ -6,6 +6,7 @@
 
 mod aead;
 mod codec;
+pub mod consts;
 pub mod error;
 pub mod identity;
 mod kdf;
@@ -22,27 +23,11 @@ pub use identity::{fingerprint, verify, ExpectedPeer, IdentityKey};
 pub use prekeys::PreKeySet;
 pub use session::{Initiating, Responded, Session};
 
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroize;
 
 /// Overwrites `buffer` with zeros in a way the compiler keeps.
 pub fn wipe(buffer: &mut [u8]) {
     buffer.zeroize();
-}
-
-impl IdentityKey {
-    pub fn serialize(&self, storage_key: &[u8]) -> Result<Vec<u8>> {
-        record::seal(record::KIND_IDENTITY, storage_key, &self.export_seed()[..])
-    }
-
-    pub fn deserialize(bytes: &[u8], storage_key: &[u8]) -> Result<Self> {
-        let seed = record::open(record::KIND_IDENTITY, "identity record", storage_key, bytes)?;
-        let seed: Zeroizing<[u8; 32]> = Zeroizing::new(
-            seed.as_slice()
-                .try_into()
-                .map_err(|_| Error::format("the identity record has the wrong length"))?,
-        );
-        Ok(IdentityKey::from_seed(&seed))
-    }
 }
 
 /// For the fuzz targets (crates/fuzz-cases): records are authenticated, so

@@ -14,7 +14,7 @@ use crate::kdf::derive_key;
 use crate::keys::Secret32;
 
 /// The largest Noise message (the spec's limit).
-pub const MAX_MESSAGE: usize = 65_535;
+pub use crate::consts::MAX_NOISE_MESSAGE as MAX_MESSAGE;
 
 #[derive(Default)]
 struct X25519 {

@@ -8,6 +8,7 @@ use ml_kem::{Decapsulate, DecapsulationKey, EncapsulationKey, KeyExport, MlKem76
 use zeroize::Zeroizing;
 
 use crate::codec::{Reader, Writer};
+pub use crate::consts::MAX_ONE_TIME;
 use crate::error::{Error, Result};
 use crate::identity::{IdentityKey, PeerIdentity};
 use crate::kdf::derive_key;
@@ -19,8 +20,6 @@ pub const KIND_BUNDLE: u8 = 0x20;
 pub const KIND_PREKEY_MESSAGE: u8 = 0x02;
 pub const KEM_PUBLIC_LEN: usize = 1184;
 pub const KEM_CIPHERTEXT_LEN: usize = 1088;
-/// One-time prekeys a set may hold.
-pub const MAX_ONE_TIME: usize = 100_000;
 
 const SIGNED_DOMAIN: &[u8] = b"keyward prekey bundle v1";
 const X3DH_INFO: &[u8] = b"keyward x3dh v1";

@@ -21,6 +21,7 @@ use zeroize::Zeroizing;
 
 use crate::aead::{open_once, seal_once, TAG_LEN};
 use crate::codec::{Reader, Writer};
+pub use crate::consts::{MAX_FORWARD_JUMPS, MAX_RECEIVE_CHAINS, MAX_SKIPPED_PER_CHAIN};
 use crate::error::{Error, Result};
 use crate::kdf::{kdf_ck, kdf_rk};
 use crate::keys::{KeyPair, Secret32};
@@ -33,13 +34,6 @@ type Key = Box<Secret32>;
 fn boxed(k: Secret32) -> Key {
     Box::new(k)
 }
-
-/// At most this many message keys are derived to reach one message (libsignal's limit).
-pub const MAX_FORWARD_JUMPS: u32 = 25_000;
-/// Skipped message keys kept per receiving chain; older ones are dropped.
-pub const MAX_SKIPPED_PER_CHAIN: usize = 2_000;
-/// Receiving chains whose skipped keys are kept.
-pub const MAX_RECEIVE_CHAINS: usize = 5;
 
 pub const VERSION: u8 = 1;
 pub const KIND_MESSAGE: u8 = 0x01;

@@ -6,6 +6,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::codec::{Reader, Writer};
+pub use crate::consts::MAX_HANDSHAKE_PAYLOAD;
 use crate::error::{Error, Result};
 use crate::identity::{check_peer, ExpectedPeer, IdentityKey, PeerIdentity};
 use crate::kdf::kdf_rk;
@@ -19,8 +20,6 @@ pub const PROTOCOL: &str = "Noise_IK_25519_ChaChaPoly_BLAKE2s";
 pub const VERSION: u8 = 1;
 pub const KIND_HANDSHAKE_INIT: u8 = 0x10;
 pub const KIND_HANDSHAKE_REPLY: u8 = 0x11;
-/// The largest application payload a handshake message carries.
-pub const MAX_HANDSHAKE_PAYLOAD: usize = 60_000;
 const PROLOGUE_DOMAIN: &[u8] = b"keyward noise_ik v1\0";
 
 pub struct Session {

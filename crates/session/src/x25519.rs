@@ -4,8 +4,10 @@
 //! a ratchet step or a handshake is little else. Building without the `aws-lc`
 //! feature falls back to x25519-dalek for targets where AWS-LC does not
 //! build. Both clamp the scalar, and both refuse an all-zero result.
+//!
+//! The lowest layer of the crate: it uses no other module (`keys` builds on it).
 
-use crate::keys::Secret32;
+use zeroize::Zeroizing;
 
 #[cfg(feature = "aws-lc")]
 mod backend {
@@ -16,17 +18,17 @@ mod backend {
 mod backend {
     use x25519_dalek::{PublicKey, StaticSecret};
 
-    use super::Secret32;
+    use zeroize::Zeroizing;
 
     pub fn public_key(secret: &[u8; 32]) -> [u8; 32] {
         PublicKey::from(&StaticSecret::from(*secret)).to_bytes()
     }
 
-    pub fn shared(secret: &[u8; 32], public: &[u8; 32]) -> Option<Secret32> {
+    pub fn shared(secret: &[u8; 32], public: &[u8; 32]) -> Option<Zeroizing<[u8; 32]>> {
         let shared = StaticSecret::from(*secret).diffie_hellman(&PublicKey::from(*public));
         shared
             .was_contributory()
-            .then(|| zeroize::Zeroizing::new(shared.to_bytes()))
+            .then(|| Zeroizing::new(shared.to_bytes()))
     }
 }
 
@@ -36,7 +38,7 @@ pub fn public_key(secret: &[u8; 32]) -> [u8; 32] {
 }
 
 /// X25519(secret, public); `None` when the result is all zero (a small-order public key).
-pub fn shared(secret: &[u8; 32], public: &[u8; 32]) -> Option<Secret32> {
+pub fn shared(secret: &[u8; 32], public: &[u8; 32]) -> Option<Zeroizing<[u8; 32]>> {
     backend::shared(secret, public)
 }
 
