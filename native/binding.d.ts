@@ -30,6 +30,7 @@ export declare class ClientRegistrationState {
 }
 
 export declare class IdentityKey {
+  dispose(): void
   static generate(): IdentityKey
   static fromSeed(seed: Uint8Array): IdentityKey
   static deserialize(record: Uint8Array, storageKey: Uint8Array): IdentityKey
@@ -40,38 +41,33 @@ export declare class IdentityKey {
   sign(message: Uint8Array): Uint8Array
   exportSeed(): Uint8Array
   serialize(storageKey: Uint8Array): Uint8Array
-  dispose(): void
 }
 
-/**
- * A plain Noise handshake (any pattern snow knows over 25519 and
- * ChaChaPoly): the building block under `Session`, exposed for
- * interoperating with other Noise implementations.
- */
 export declare class NoiseHandshake {
+  dispose(): void
   constructor(protocol: string, initiator: boolean, localStatic: Uint8Array | undefined | null, remoteStatic: Uint8Array | undefined | null, prologue: Uint8Array)
   /** Writes the next message with `payload`, or reads `message` unless `write`. */
   step(data: Uint8Array, write: boolean): Uint8Array
   get handshakeHash(): Uint8Array
   get remoteStatic(): Uint8Array | null
-  dispose(): void
 }
 
 /** One-time prekeys generated off the event loop, waiting to join a set. */
 export declare class OneTimePreKeyBatch {}
 
 export declare class PopKey {
+  /** See `handles`. */
+  get handle(): number
+  dispose(): void
   static derive(sessionKey: Uint8Array, sessionId: Uint8Array): PopKey
   static fromBytes(bytes: Uint8Array): PopKey
   sign(method: string, target: string, timestampMs: number, nonce: Uint8Array, body: Uint8Array): Uint8Array
   /** Copies the key out, for sealing it into a session token. */
   exportBytes(): Uint8Array
-  /** See `handles`. */
-  get handle(): number
-  dispose(): void
 }
 
 export declare class PreKeySet {
+  dispose(): void
   static generate(identity: IdentityKey, oneTime: number, kem: boolean): PreKeySet
   /** `generate` off the event loop (thousands of prekeys take milliseconds). */
   static generateAsync(identity: IdentityKey, oneTime: number, kem: boolean): Promise<PreKeySet>
@@ -84,7 +80,6 @@ export declare class PreKeySet {
   get oneTimeCount(): number
   get unpublishedCount(): number
   serialize(storageKey: Uint8Array): Uint8Array
-  dispose(): void
 }
 
 /**
@@ -104,15 +99,15 @@ export declare class ReplayCache {
 }
 
 export declare class SecretKey {
+  /** See `handles`. */
+  get handle(): number
+  dispose(): void
   static generate(): SecretKey
   static fromBytes(key: Uint8Array): SecretKey
   derive(domain: Uint8Array, context: Array<Uint8Array>): SecretKey
   /** Copies the key out: the caller asked for it explicitly. */
   exportBytes(): Uint8Array
   get disposed(): boolean
-  /** See `handles`. */
-  get handle(): number
-  dispose(): void
 }
 
 export declare class ServerLoginState {
@@ -135,6 +130,7 @@ export declare class ServerRegistration {
 }
 
 export declare class ServerSetup {
+  dispose(): void
   static generate(suite?: Suite | undefined | null): ServerSetup
   static deserialize(bytes: Uint8Array): ServerSetup
   static fromRaw(suite: Suite, raw: Uint8Array): ServerSetup
@@ -143,7 +139,6 @@ export declare class ServerSetup {
   get suite(): Suite
   registrationResponse(request: Uint8Array, id: Uint8Array): Uint8Array
   loginStart(record: ServerRegistration | undefined | null, request: Uint8Array, id: Uint8Array, params?: ParamsInput | undefined | null): ServerLoginStart
-  dispose(): void
 }
 
 export declare class Session {

@@ -139,3 +139,57 @@ impl<T: 'static> Drop for Handled<T> {
         self.registry.remove(self.handle);
     }
 }
+
+/// A JavaScript class over a core object that `dispose()` wipes: the struct
+/// (its `inner` is a `Live`), `wrap`, and `dispose()`. Given a registry, the
+/// object is also reachable by handle (`inner` is a `Handled`, with a `handle`
+/// getter). The class's other methods are in `#[napi] impl` blocks of their own.
+macro_rules! live_class {
+    ($class:ident($core:ty, $disposed:expr)) => {
+        #[napi]
+        pub struct $class {
+            inner: $crate::handles::Live<$core>,
+        }
+
+        impl $class {
+            fn wrap(core: $core) -> Self {
+                $class { inner: $crate::handles::Live::new(core, $disposed) }
+            }
+        }
+
+        #[napi]
+        impl $class {
+            #[napi]
+            pub fn dispose(&mut self) {
+                self.inner.dispose();
+            }
+        }
+    };
+    ($class:ident($core:ty, $disposed:expr, $registry:ident)) => {
+        #[napi]
+        pub struct $class {
+            inner: $crate::handles::Handled<$core>,
+        }
+
+        impl $class {
+            fn wrap(core: $core) -> Self {
+                $class { inner: $crate::handles::Handled::new(core, &$registry, $disposed) }
+            }
+        }
+
+        #[napi]
+        impl $class {
+            /// See `handles`.
+            #[napi(getter)]
+            pub fn handle(&self) -> f64 {
+                self.inner.handle()
+            }
+
+            #[napi]
+            pub fn dispose(&mut self) {
+                self.inner.dispose();
+            }
+        }
+    };
+}
+pub(crate) use live_class;

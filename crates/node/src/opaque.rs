@@ -10,7 +10,7 @@ use rand_core::OsRng;
 use zeroize::Zeroizing;
 
 use crate::errors::{guard, Failure, Result};
-use crate::handles::Live;
+use crate::handles::live_class;
 use crate::names::{KeyStretchingPreset, Suite};
 use crate::owned;
 use crate::workers::{blocking, now, Blocking};
@@ -88,16 +88,7 @@ impl Params {
     }
 }
 
-#[napi]
-pub struct ServerSetup {
-    inner: Live<keyward_opaque::ServerSetup>,
-}
-
-impl ServerSetup {
-    fn wrap(setup: keyward_opaque::ServerSetup) -> Self {
-        ServerSetup { inner: Live::new(setup, "this server setup was disposed") }
-    }
-}
+live_class!(ServerSetup(keyward_opaque::ServerSetup, "this server setup was disposed"));
 
 #[napi]
 impl ServerSetup {
@@ -152,11 +143,6 @@ impl ServerSetup {
         let record = record.map(|r| &r.inner);
         let (response, state) = guard(|| setup.login_start(&mut OsRng, record, request, id, &params.server()))?;
         Ok(ServerLoginStart { response: response.into(), state: ServerLoginState { inner: state } })
-    }
-
-    #[napi]
-    pub fn dispose(&mut self) {
-        self.inner.dispose();
     }
 }
 

@@ -8,7 +8,7 @@ use napi_derive::napi;
 
 use crate::args::{clock, millis, whole};
 use crate::errors::{guard, Result};
-use crate::handles::{Handled, Handles};
+use crate::handles::{live_class, Handled, Handles};
 use crate::names::PopOutcome;
 use crate::owned;
 
@@ -16,16 +16,7 @@ use crate::owned;
 static KEYS: Handles<CoreKey> = Handles::new();
 const KEY_DISPOSED: &str = "this PoP key was disposed";
 
-#[napi]
-pub struct PopKey {
-    key: Handled<CoreKey>,
-}
-
-impl PopKey {
-    fn wrap(key: CoreKey) -> Self {
-        PopKey { key: Handled::new(key, &KEYS, KEY_DISPOSED) }
-    }
-}
+live_class!(PopKey(CoreKey, KEY_DISPOSED, KEYS));
 
 #[napi]
 impl PopKey {
@@ -50,25 +41,14 @@ impl PopKey {
     ) -> Result<owned::Uint8Array> {
         let timestamp_ms = millis(timestamp_ms, "the timestamp")?;
         let request = Request { method: &method, target: &target, timestamp_ms, nonce, body };
-        let key = self.key.get()?;
+        let key = self.inner.get()?;
         guard(|| key.sign(&request)).map(Into::into)
     }
 
     /// Copies the key out, for sealing it into a session token.
     #[napi]
     pub fn export_bytes(&self) -> Result<owned::Uint8Array> {
-        Ok(self.key.get()?.expose()[..].into())
-    }
-
-    /// See `handles`.
-    #[napi(getter)]
-    pub fn handle(&self) -> f64 {
-        self.key.handle()
-    }
-
-    #[napi]
-    pub fn dispose(&mut self) {
-        self.key.dispose();
+        Ok(self.inner.get()?.expose()[..].into())
     }
 }
 

@@ -9,7 +9,7 @@ use rand_core::OsRng;
 
 use crate::args::{clock, millis, whole};
 use crate::errors::{guard, Failure, Result};
-use crate::handles::{Handled, Handles};
+use crate::handles::{live_class, Handles};
 use crate::names::{Aead, Hash};
 use crate::owned;
 
@@ -17,18 +17,11 @@ use crate::owned;
 static KEYS: Handles<keyward_seal::SecretKey> = Handles::new();
 const DISPOSED: &str = "this key was disposed";
 
-#[napi]
-pub struct SecretKey {
-    key: Handled<keyward_seal::SecretKey>,
-}
+live_class!(SecretKey(keyward_seal::SecretKey, DISPOSED, KEYS));
 
 impl SecretKey {
     pub fn get(&self) -> Result<&keyward_seal::SecretKey, Failure> {
-        self.key.get()
-    }
-
-    fn wrap(inner: keyward_seal::SecretKey) -> Self {
-        SecretKey { key: Handled::new(inner, &KEYS, DISPOSED) }
+        self.inner.get()
     }
 }
 
@@ -61,18 +54,7 @@ impl SecretKey {
 
     #[napi(getter)]
     pub fn disposed(&self) -> bool {
-        self.key.is_disposed()
-    }
-
-    /// See `handles`.
-    #[napi(getter)]
-    pub fn handle(&self) -> f64 {
-        self.key.handle()
-    }
-
-    #[napi]
-    pub fn dispose(&mut self) {
-        self.key.dispose();
+        self.inner.is_disposed()
     }
 }
 

@@ -11,20 +11,11 @@ use zeroize::Zeroizing;
 
 use crate::args::whole_u32;
 use crate::errors::{guard, Failure, Result};
-use crate::handles::{Handled, Handles, Live};
+use crate::handles::{live_class, Handled, Handles, Live};
 use crate::owned;
 use crate::workers::{blocking, now, Blocking};
 
-#[napi]
-pub struct IdentityKey {
-    inner: Live<core::IdentityKey>,
-}
-
-impl IdentityKey {
-    fn wrap(key: core::IdentityKey) -> Self {
-        IdentityKey { inner: Live::new(key, "this identity key was disposed") }
-    }
-}
+live_class!(IdentityKey(core::IdentityKey, "this identity key was disposed"));
 
 #[napi]
 impl IdentityKey {
@@ -73,11 +64,6 @@ impl IdentityKey {
     pub fn serialize(&self, storage_key: &[u8]) -> Result<owned::Uint8Array> {
         let identity = self.inner.get()?;
         guard(|| identity.serialize(storage_key)).map(Into::into)
-    }
-
-    #[napi]
-    pub fn dispose(&mut self) {
-        self.inner.dispose();
     }
 }
 
@@ -129,16 +115,9 @@ pub fn generate_one_time_pre_keys(count: f64) -> Result<AsyncTask<Blocking<OneTi
     }))
 }
 
-#[napi]
-pub struct PreKeySet {
-    inner: Live<core::PreKeySet>,
-}
+live_class!(PreKeySet(core::PreKeySet, "this prekey set was disposed"));
 
 impl PreKeySet {
-    fn wrap(set: core::PreKeySet) -> Self {
-        PreKeySet { inner: Live::new(set, "this prekey set was disposed") }
-    }
-
     /// A set's generation as a job, for both `generate` and `generateAsync`.
     fn generating(
         identity: &IdentityKey,
@@ -206,11 +185,6 @@ impl PreKeySet {
     pub fn serialize(&self, storage_key: &[u8]) -> Result<owned::Uint8Array> {
         let set = self.inner.get()?;
         guard(|| set.serialize(storage_key)).map(Into::into)
-    }
-
-    #[napi]
-    pub fn dispose(&mut self) {
-        self.inner.dispose();
     }
 }
 
@@ -433,13 +407,10 @@ pub fn x25519(secret: &[u8], public: &[u8]) -> Result<owned::Uint8Array> {
     guard(|| core::keys::KeyPair::agree(*secret, public)).map(|s| s[..].into())
 }
 
-/// A plain Noise handshake (any pattern snow knows over 25519 and
-/// ChaChaPoly): the building block under `Session`, exposed for
-/// interoperating with other Noise implementations.
-#[napi]
-pub struct NoiseHandshake {
-    inner: Live<core::noise::Handshake>,
-}
+// A plain Noise handshake (any pattern snow knows over 25519 and
+// ChaChaPoly): the building block under `Session`, exposed for
+// interoperating with other Noise implementations.
+live_class!(NoiseHandshake(core::noise::Handshake, "this handshake was disposed"));
 
 #[napi]
 impl NoiseHandshake {
@@ -453,7 +424,7 @@ impl NoiseHandshake {
     ) -> Result<Self> {
         let keys = core::noise::Keys { local_static, remote_static, prologue, fixed_ephemeral: None };
         let handshake = guard(|| core::noise::Handshake::new(&protocol, initiator, &keys))?;
-        Ok(NoiseHandshake { inner: Live::new(handshake, "this handshake was disposed") })
+        Ok(NoiseHandshake::wrap(handshake))
     }
 
     /// Writes the next message with `payload`, or reads `message` unless `write`.
@@ -471,10 +442,5 @@ impl NoiseHandshake {
     #[napi(getter)]
     pub fn remote_static(&self) -> Result<Option<owned::Uint8Array>> {
         Ok(self.inner.get()?.remote_static().map(Into::into))
-    }
-
-    #[napi]
-    pub fn dispose(&mut self) {
-        self.inner.dispose();
     }
 }
