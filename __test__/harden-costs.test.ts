@@ -36,9 +36,9 @@ test('hashing with costs above the limits is an InvalidArgumentError', (t) => {
 
 /** A client registration up to the finish, through the binding (the public API checks these numbers itself). */
 function registrationUpToFinish() {
-  const setup = binding.ServerSetup.generate('ristretto255_sha512');
+  const setup = binding.ServerSetup.generate(binding.Suite.Ristretto255Sha512);
   const password = Buffer.from('correct horse');
-  const { request, state } = binding.clientRegistrationStart('ristretto255_sha512', password);
+  const { request, state } = binding.clientRegistrationStart(binding.Suite.Ristretto255Sha512, password);
   const response = setup.registrationResponse(request, Buffer.from('alice'));
   return { state, password, response };
 }
@@ -55,10 +55,10 @@ test('binding: key-stretching numbers out of range are refused, not wrapped to 3
   ];
   for (const costs of wrapped) {
     const { state, password, response } = registrationUpToFinish();
-    const params = { keyStretching: { preset: 'argon2id-custom', ...costs } };
+    const params = { keyStretching: costs };
     t.throws(() => call(() => binding.clientRegistrationFinishSync(state, password, response, params)), { instanceOf: InvalidArgumentError }, JSON.stringify(costs));
   }
   const { state, password, response } = registrationUpToFinish();
-  const done = call(() => binding.clientRegistrationFinishSync(state, password, response, { keyStretching: { preset: 'argon2id-custom', ...fast } }));
+  const done = call(() => binding.clientRegistrationFinishSync(state, password, response, { keyStretching: fast }));
   t.true(done.upload.length > 0);
 });

@@ -27,7 +27,7 @@ test('hkdf: lengths up to 255 hash lengths, nothing else', (t) => {
 
 test('the binding itself refuses a wrapping HKDF length', (t) => {
   // 2^32 + 32 used to arrive as 32 and return 32 bytes.
-  t.throws(() => binding.hkdf('sha256', ikm, empty, empty, 2 ** 32 + 32), { message: /ERR_INVALID_ARG_VALUE/ });
+  t.throws(() => binding.hkdf('sha256' as never, ikm, empty, empty, 2 ** 32 + 32), { code: 'ERR_INVALID_ARG_VALUE' } as never);
 });
 
 test('stream chunk sizes are refused, not wrapped', (t) => {
@@ -43,14 +43,14 @@ test('password costs given to the binding are refused, not wrapped', (t) => {
   const options = (memory: number) => ({ memory, iterations: 1, parallelism: 1 });
   // 2^32 + 8 KiB used to hash with m = 8 KiB.
   for (const memory of [2 ** 32 + 8192, Number.NaN, -1, 8192.5]) {
-    t.throws(() => binding.hashPasswordSync(Buffer.from('pw'), options(memory), undefined), { message: /ERR_INVALID_ARG_VALUE/ }, `memory ${memory}`);
+    t.throws(() => binding.hashPasswordSync(Buffer.from('pw'), options(memory), undefined), { code: 'ERR_INVALID_ARG_VALUE' } as never, `memory ${memory}`);
   }
   t.regex(binding.hashPasswordSync(Buffer.from('pw'), options(8192), undefined), /^\$argon2id\$/);
 });
 
 test('prekey counts given to the binding are refused, not wrapped', async (t) => {
   // 2^32 + 1 used to generate one prekey.
-  t.throws(() => binding.generateOneTimePreKeys(2 ** 32 + 1), { message: /ERR_INVALID_ARG_VALUE/ });
-  t.throws(() => binding.generateOneTimePreKeys(-1), { message: /ERR_INVALID_ARG_VALUE/ });
+  t.throws(() => binding.generateOneTimePreKeys(2 ** 32 + 1), { code: 'ERR_INVALID_ARG_VALUE' } as never);
+  t.throws(() => binding.generateOneTimePreKeys(-1), { code: 'ERR_INVALID_ARG_VALUE' } as never);
   await t.notThrowsAsync(binding.generateOneTimePreKeys(1));
 });

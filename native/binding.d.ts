@@ -11,27 +11,26 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 export declare class ClientLoginState {
   static deserialize(bytes: Uint8Array): ClientLoginState
-  static fromRaw(suiteName: string, raw: Uint8Array): ClientLoginState
-  serializeRaw(): Uint8Array
+  static fromRaw(suite: Suite, raw: Uint8Array): ClientLoginState
   /** Copies the state out. Whoever holds these bytes can finish the flow. */
-  serialize(): Uint8Array
-  get suite(): string
+  serialize(raw: boolean): Uint8Array
+  get suite(): Suite
   get isSpent(): boolean
   dispose(): void
 }
 
 export declare class ClientRegistrationState {
   static deserialize(bytes: Uint8Array): ClientRegistrationState
-  static fromRaw(suiteName: string, raw: Uint8Array): ClientRegistrationState
-  serializeRaw(): Uint8Array
+  static fromRaw(suite: Suite, raw: Uint8Array): ClientRegistrationState
   /** Copies the state out. Whoever holds these bytes can finish the flow. */
-  serialize(): Uint8Array
-  get suite(): string
+  serialize(raw: boolean): Uint8Array
+  get suite(): Suite
   get isSpent(): boolean
   dispose(): void
 }
 
 export declare class IdentityKey {
+  dispose(): void
   static generate(): IdentityKey
   static fromSeed(seed: Uint8Array): IdentityKey
   static deserialize(record: Uint8Array, storageKey: Uint8Array): IdentityKey
@@ -42,42 +41,37 @@ export declare class IdentityKey {
   sign(message: Uint8Array): Uint8Array
   exportSeed(): Uint8Array
   serialize(storageKey: Uint8Array): Uint8Array
-  dispose(): void
 }
 
-/**
- * A plain Noise handshake (any pattern snow knows over 25519 and
- * ChaChaPoly): the building block under `Session`, exposed for
- * interoperating with other Noise implementations.
- */
 export declare class NoiseHandshake {
+  dispose(): void
   constructor(protocol: string, initiator: boolean, localStatic: Uint8Array | undefined | null, remoteStatic: Uint8Array | undefined | null, prologue: Uint8Array)
-  write(payload: Uint8Array): Uint8Array
-  read(message: Uint8Array): Uint8Array
+  /** Writes the next message with `payload`, or reads `message` unless `write`. */
+  step(data: Uint8Array, write: boolean): Uint8Array
   get handshakeHash(): Uint8Array
   get remoteStatic(): Uint8Array | null
-  dispose(): void
 }
 
 /** One-time prekeys generated off the event loop, waiting to join a set. */
 export declare class OneTimePreKeyBatch {}
 
 export declare class PopKey {
+  /** See `handles`. */
+  get handle(): number
+  dispose(): void
   static derive(sessionKey: Uint8Array, sessionId: Uint8Array): PopKey
   static fromBytes(bytes: Uint8Array): PopKey
   sign(method: string, target: string, timestampMs: number, nonce: Uint8Array, body: Uint8Array): Uint8Array
   /** Copies the key out, for sealing it into a session token. */
   exportBytes(): Uint8Array
-  /** See `handles`. */
-  get handle(): number
-  dispose(): void
 }
 
 export declare class PreKeySet {
-  static generate(identity: IdentityKey, oneTime: number, withKem: boolean): PreKeySet
+  dispose(): void
+  static generate(identity: IdentityKey, oneTime: number, kem: boolean): PreKeySet
+  /** `generate` off the event loop (thousands of prekeys take milliseconds). */
+  static generateAsync(identity: IdentityKey, oneTime: number, kem: boolean): Promise<PreKeySet>
   static deserialize(record: Uint8Array, storageKey: Uint8Array): PreKeySet
-  /** The same as `generate`, off the event loop (thousands of prekeys take milliseconds). */
-  static generateAsync(identity: IdentityKey, oneTime: number, withKem: boolean): Promise<PreKeySet>
   /** Adds a batch from `generateOneTimePreKeys`; the batch is used up. */
   addBatch(batch: OneTimePreKeyBatch): void
   bundle(): Uint8Array
@@ -86,10 +80,12 @@ export declare class PreKeySet {
   get oneTimeCount(): number
   get unpublishedCount(): number
   serialize(storageKey: Uint8Array): Uint8Array
-  dispose(): void
 }
 
-/** The in-process replay cache (see keyward_pop::ReplayCache). */
+/**
+ * The in-process replay cache (see keyward_pop::ReplayCache). It has no
+ * `dispose()`: it lives as long as its JavaScript object.
+ */
 export declare class ReplayCache {
   /**
    * `max_per_session`: the live nonces one session may hold (see
@@ -103,115 +99,121 @@ export declare class ReplayCache {
 }
 
 export declare class SecretKey {
+  /** See `handles`. */
+  get handle(): number
+  dispose(): void
   static generate(): SecretKey
   static fromBytes(key: Uint8Array): SecretKey
   derive(domain: Uint8Array, context: Array<Uint8Array>): SecretKey
   /** Copies the key out: the caller asked for it explicitly. */
   exportBytes(): Uint8Array
   get disposed(): boolean
-  /** See `handles`. */
-  get handle(): number
-  dispose(): void
 }
 
 export declare class ServerLoginState {
   static deserialize(bytes: Uint8Array): ServerLoginState
-  static fromRaw(suiteName: string, raw: Uint8Array): ServerLoginState
-  serializeRaw(): Uint8Array
+  static fromRaw(suite: Suite, raw: Uint8Array): ServerLoginState
   /** Copies the state out. Whoever holds these bytes can finish the flow. */
-  serialize(): Uint8Array
-  get suite(): string
+  serialize(raw: boolean): Uint8Array
+  get suite(): Suite
   get isSpent(): boolean
   dispose(): void
 }
 
+/** The password file. */
 export declare class ServerRegistration {
-  static fromUpload(suiteName: string, upload: Uint8Array): ServerRegistration
-  static fromRaw(suiteName: string, raw: Uint8Array): ServerRegistration
+  static fromUpload(suite: Suite, upload: Uint8Array): ServerRegistration
+  static fromRaw(suite: Suite, raw: Uint8Array): ServerRegistration
   static deserialize(bytes: Uint8Array): ServerRegistration
-  serialize(): Uint8Array
-  serializeRaw(): Uint8Array
-  get suite(): string
+  serialize(raw: boolean): Uint8Array
+  get suite(): Suite
 }
 
 export declare class ServerSetup {
-  static generate(suiteName?: string | undefined | null): ServerSetup
-  static deserialize(bytes: Uint8Array): ServerSetup
-  static fromRaw(suiteName: string, raw: Uint8Array): ServerSetup
-  serialize(): Uint8Array
-  serializeRaw(): Uint8Array
-  get publicKey(): Uint8Array
-  get suite(): string
-  registrationResponse(request: Uint8Array, credentialIdentifier: Uint8Array): Uint8Array
-  loginStart(record: ServerRegistration | undefined | null, request: Uint8Array, credentialIdentifier: Uint8Array, params?: ServerParamsInput | undefined | null): ServerLoginStart
   dispose(): void
+  static generate(suite?: Suite | undefined | null): ServerSetup
+  static deserialize(bytes: Uint8Array): ServerSetup
+  static fromRaw(suite: Suite, raw: Uint8Array): ServerSetup
+  serialize(raw: boolean): Uint8Array
+  get publicKey(): Uint8Array
+  get suite(): Suite
+  registrationResponse(request: Uint8Array, id: Uint8Array): Uint8Array
+  loginStart(record: ServerRegistration | undefined | null, request: Uint8Array, id: Uint8Array, params?: ParamsInput | undefined | null): ServerLoginStart
 }
 
 export declare class Session {
-  static initiate(identity: IdentityKey, peerPublicKey: Uint8Array, prologue: Uint8Array, payload: Uint8Array): Session
-  static respond(identity: IdentityKey, message: Uint8Array, prologue: Uint8Array, payload: Uint8Array, expectedPeer?: Uint8Array | undefined | null, expectedFingerprint?: Uint8Array | undefined | null): Session
+  static initiate(identity: IdentityKey, peer: Uint8Array, prologue: Uint8Array, payload: Uint8Array): Initiated
+  static respond(identity: IdentityKey, message: Uint8Array, prologue: Uint8Array, payload: Uint8Array, expectedPeer?: Uint8Array | undefined | null, expectedFingerprint?: Uint8Array | undefined | null): Responded
   /**
    * Neither expected key nor fingerprint: trust on first use, which the
    * TypeScript layer only passes when the caller asked for it.
    */
   static fromBundle(identity: IdentityKey, bundle: Uint8Array, expectedPeer?: Uint8Array | undefined | null, expectedFingerprint?: Uint8Array | undefined | null): Session
-  static accept(identity: IdentityKey, prekeys: PreKeySet, message: Uint8Array, ad: Uint8Array, expectedPeer?: Uint8Array | undefined | null, expectedFingerprint?: Uint8Array | undefined | null): Session
+  static accept(identity: IdentityKey, prekeys: PreKeySet, message: Uint8Array, ad: Uint8Array, expectedPeer?: Uint8Array | undefined | null, expectedFingerprint?: Uint8Array | undefined | null): Accepted
   static deserialize(record: Uint8Array, storageKey: Uint8Array): Session
   /** Reads the reply; returns the responder's payload. */
   complete(reply: Uint8Array): Uint8Array
-  takeOutgoing(): Uint8Array | null
-  takeIncoming(): Uint8Array | null
   /** For `sessionCryptAsync`; 0 until the handshake is complete. */
   get handle(): number
-  encrypt(plaintext: Uint8Array, ad: Uint8Array): Uint8Array
-  decrypt(message: Uint8Array, ad: Uint8Array): Uint8Array
+  /** Encrypts `input`, or decrypts it unless `encrypt`. */
+  crypt(input: Uint8Array, ad: Uint8Array, encrypt: boolean): Uint8Array
   serialize(storageKey: Uint8Array): Uint8Array
   get peerPublicKey(): Uint8Array
   get establishedState(): boolean
   dispose(): void
 }
 
-export declare class StreamOpener {
-  constructor(key: SecretKey, aad: Uint8Array)
-  push(data: Uint8Array): Uint8Array
-  finish(): Uint8Array
-}
-
-export declare class StreamSealer {
-  constructor(key: SecretKey, aad: Uint8Array, chunkSize?: number | undefined | null)
-  push(data: Uint8Array): Uint8Array
-  finish(): Uint8Array
+/**
+ * Incremental STREAM sealing (`seal`) or opening; the TypeScript layer wraps
+ * it in Web `TransformStream`s and Node `Transform`s.
+ */
+export declare class StreamCipher {
+  constructor(key: SecretKey, aad: Uint8Array, seal: boolean, chunkSize?: number | undefined | null)
+  /** The next piece of output; `data` undefined finishes the stream. */
+  push(data?: Uint8Array | undefined | null): Uint8Array
 }
 
 export declare class VaultStore {
   static open(dir: string, key: SecretKey, nowMs?: number | undefined | null): Promise<VaultStore>
   static openSync(dir: string, key: SecretKey, nowMs?: number | undefined | null): VaultStore
   get(path: Array<Uint8Array>, tag: Uint8Array): VaultValue | null
+  /** `kind` is a number, not a `VaultKind`: napi would wrap 2^32 + 1 to 1. */
   set(path: Array<Uint8Array>, tag: Uint8Array, kind: number, data: Uint8Array): void
   has(path: Array<Uint8Array>, tag: Uint8Array): boolean
   delete(path: Array<Uint8Array>, tag: Uint8Array): boolean
   tags(path: Array<Uint8Array>): Array<Uint8Array>
   hasChanges(): boolean
   rollback(): void
-  save(nowMs?: number | undefined | null): Promise<void>
-  saveSync(nowMs?: number | undefined | null): void
-  rekey(key: SecretKey, nowMs?: number | undefined | null): Promise<void>
-  rekeySync(key: SecretKey, nowMs?: number | undefined | null): void
+  /** A save, or with `key` a rekey. */
+  commit(key?: SecretKey | undefined | null, nowMs?: number | undefined | null): Promise<void>
+  commitSync(key?: SecretKey | undefined | null, nowMs?: number | undefined | null): void
   destroy(): void
   /** Drops the vault's keys and staged values; unsaved changes are lost. */
   close(): void
 }
 
-export declare function aeadDecrypt(algorithm: string, key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array
+export interface Accepted {
+  session: Session
+  /** The initiator's first message, decrypted. */
+  plaintext: Uint8Array
+}
+
+/** r" The AEADs of the raw primitives. */
+export declare enum Aead {
+  XChaCha20Poly1305 = 'xchacha20-poly1305',
+  ChaCha20Poly1305 = 'chacha20-poly1305',
+}
+
+export declare function aeadDecrypt(algorithm: Aead, key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array
 
 /** `ciphertext ‖ tag`, written straight into the returned buffer. */
-export declare function aeadEncrypt(algorithm: string, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array
+export declare function aeadEncrypt(algorithm: Aead, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array
 
-/** Bytes a box adds to its plaintext. */
+/** Bytes a sealed box adds to its plaintext. */
 export declare const BOX_OVERHEAD: number
 
-/** Runs Argon2 on the libuv pool. The state is spent as soon as this is called. */
-export declare function clientLoginFinish(state: ClientLoginState, password: Uint8Array, response: Uint8Array, params?: ClientParamsInput | undefined | null): Promise<ClientLoginFinish>
+/** Runs Argon2 on the low-priority workers. */
+export declare function clientLoginFinish(state: ClientLoginState, password: Uint8Array, response: Uint8Array, params?: ParamsInput | undefined | null): Promise<ClientLoginFinish>
 
 export interface ClientLoginFinish {
   finalization: Uint8Array
@@ -220,24 +222,17 @@ export interface ClientLoginFinish {
   serverPublicKey: Uint8Array
 }
 
-export declare function clientLoginFinishSync(state: ClientLoginState, password: Uint8Array, response: Uint8Array, params?: ClientParamsInput | undefined | null): ClientLoginFinish
+export declare function clientLoginFinishSync(state: ClientLoginState, password: Uint8Array, response: Uint8Array, params?: ParamsInput | undefined | null): ClientLoginFinish
 
-export declare function clientLoginStart(suiteName: string | undefined | null, password: Uint8Array): ClientLoginStart
+export declare function clientLoginStart(suite: Suite | undefined | null, password: Uint8Array): ClientLoginStart
 
 export interface ClientLoginStart {
   request: Uint8Array
   state: ClientLoginState
 }
 
-export interface ClientParamsInput {
-  identifiers?: IdentifiersInput
-  context?: Uint8Array
-  keyStretching?: KeyStretchingInput
-  serverPublicKey?: Uint8Array
-}
-
-/** Runs Argon2 on the libuv pool. The state is spent as soon as this is called. */
-export declare function clientRegistrationFinish(state: ClientRegistrationState, password: Uint8Array, response: Uint8Array, params?: ClientParamsInput | undefined | null): Promise<ClientRegistrationFinish>
+/** Runs Argon2 on the low-priority workers. */
+export declare function clientRegistrationFinish(state: ClientRegistrationState, password: Uint8Array, response: Uint8Array, params?: ParamsInput | undefined | null): Promise<ClientRegistrationFinish>
 
 export interface ClientRegistrationFinish {
   upload: Uint8Array
@@ -245,9 +240,9 @@ export interface ClientRegistrationFinish {
   serverPublicKey: Uint8Array
 }
 
-export declare function clientRegistrationFinishSync(state: ClientRegistrationState, password: Uint8Array, response: Uint8Array, params?: ClientParamsInput | undefined | null): ClientRegistrationFinish
+export declare function clientRegistrationFinishSync(state: ClientRegistrationState, password: Uint8Array, response: Uint8Array, params?: ParamsInput | undefined | null): ClientRegistrationFinish
 
-export declare function clientRegistrationStart(suiteName: string | undefined | null, password: Uint8Array): ClientRegistrationStart
+export declare function clientRegistrationStart(suite: Suite | undefined | null, password: Uint8Array): ClientRegistrationStart
 
 export interface ClientRegistrationStart {
   request: Uint8Array
@@ -256,13 +251,19 @@ export interface ClientRegistrationStart {
 
 export declare function generateOneTimePreKeys(count: number): Promise<OneTimePreKeyBatch>
 
+/** r" The hashes of HKDF and HMAC. */
+export declare enum Hash {
+  Sha256 = 'sha256',
+  Sha512 = 'sha512',
+}
+
 export declare function hashPassword(password: Uint8Array, options?: PasswordOptions | undefined | null, nowMs?: number | undefined | null): Promise<string>
 
 export declare function hashPasswordSync(password: Uint8Array, options?: PasswordOptions | undefined | null, nowMs?: number | undefined | null): string
 
-export declare function hkdf(hashName: string, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array
+export declare function hkdf(hash: Hash, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array
 
-export declare function hmac(hashName: string, key: Uint8Array, message: Uint8Array): Uint8Array
+export declare function hmac(hash: Hash, key: Uint8Array, message: Uint8Array): Uint8Array
 
 export interface IdentifiersInput {
   client?: Uint8Array
@@ -277,37 +278,65 @@ export declare function identityFingerprint(publicKey: Uint8Array): Uint8Array
 
 export declare function identityVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean
 
+export interface Initiated {
+  session: Session
+  /** The handshake message to send. */
+  message: Uint8Array
+}
+
+/** A preset, or all three Argon2id costs. */
 export interface KeyStretchingInput {
-  /** `memory-constrained`, `rfc-recommended` or `argon2id-custom`. */
-  preset: string
+  preset?: KeyStretchingPreset
   iterations?: number
   memory?: number
   parallelism?: number
 }
 
+/** r" The OPAQUE key-stretching presets (keyward_opaque::KeyStretching). */
+export declare enum KeyStretchingPreset {
+  MemoryConstrained = 'memory-constrained',
+  RfcRecommended = 'rfc-recommended',
+}
+
 export declare function mac(key: SecretKey, parts: Array<Uint8Array>, aad: Uint8Array): Uint8Array
+
+/** The most one-time prekeys one set holds. */
+export declare const MAX_ONE_TIME_PRE_KEYS: number
 
 export declare function needsRehash(hash: string, options?: PasswordOptions | undefined | null): boolean
 
-/** Opens into `out` (`sealed.length - BOX_OVERHEAD` bytes); on failure `out` is zeroed. */
+/**
+ * Opens into `out` (`sealed.length - BOX_OVERHEAD` bytes); on failure `out`
+ * is zeroed. Takes the `env` to throw `expiredBy` as a property.
+ */
 export declare function openBoxInto(key: number, sealed: Uint8Array, aad: Uint8Array, ttlMs: number | undefined | null, nowMs: number | undefined | null, out: Uint8Array): void
+
+/** The client's parameters; the server's are the first two. */
+export interface ParamsInput {
+  identifiers?: IdentifiersInput
+  context?: Uint8Array
+  keyStretching?: KeyStretchingInput
+  serverPublicKey?: Uint8Array
+}
 
 export interface PasswordOptions {
   pepper?: Uint8Array
   aad?: Uint8Array
-  /** `owasp` (default), `rfc9106-low-memory` or `rfc9106-high-memory`. */
-  preset?: string
-  /** Costs cross as numbers and are checked (see `seal::whole`), never wrapped. */
+  preset?: PasswordPreset
+  /** Costs cross as numbers and are checked (see `args`), never wrapped. */
   memory?: number
   iterations?: number
   parallelism?: number
   ttlMs?: number
 }
 
-/**
- * The header grammar's limits (keyward_pop's `headers`), for the
- * TypeScript layer to use instead of its own copies.
- */
+/** The Argon2id presets of password hashing; `owasp` is the default. */
+export declare enum PasswordPreset {
+  Owasp = 'owasp',
+  Rfc9106LowMemory = 'rfc9106-low-memory',
+  Rfc9106HighMemory = 'rfc9106-high-memory',
+}
+
 export declare const POP_BEARER_PREFIX: string
 
 export declare const POP_DEFAULT_MAX_NONCES_PER_SESSION: number
@@ -323,6 +352,19 @@ export declare const POP_NONCE_MAX_BYTES: number
 export declare const POP_NONCE_MIN_BYTES: number
 
 /**
+ * What `popVerify` found: `Ok` when the request is genuine and fresh, else
+ * the first check that failed.
+ */
+export declare enum PopOutcome {
+  Ok = 0,
+  Stale = 1,
+  BadNonce = 2,
+  Replay = 3,
+  BadMac = 4,
+  RateLimited = 5,
+}
+
+/**
  * The checks of `PopKey::verify_request` on a request whose session the
  * caller found, in its order: timestamp within `window_ms` of now, nonce
  * well-formed, the MAC in constant time, and then, when `replay` is a
@@ -336,7 +378,14 @@ export declare const POP_NONCE_MIN_BYTES: number
  * string and may not hold a line break: a line break in any field leaves
  * one in the nonce, so no field can pass for another.
  */
-export declare function popVerify(key: number, parts: string, body: Uint8Array, replay: number, windowMs: number, nowMs?: number | undefined | null): number
+export declare function popVerify(key: number, parts: string, body: Uint8Array, replay: number, windowMs: number, nowMs?: number | undefined | null): PopOutcome
+
+export interface Responded {
+  session: Session
+  reply: Uint8Array
+  /** The initiator's handshake payload. */
+  payload: Uint8Array
+}
 
 /**
  * Seals into `out` (`plaintext.length + BOX_OVERHEAD` bytes) that the caller
@@ -347,24 +396,33 @@ export declare function sealBoxInto(key: number, plaintext: Uint8Array, aad: Uin
 
 export declare function secureWipe(buffer: Uint8Array): void
 
-export declare function serverLoginFinishNative(state: ServerLoginState, finalization: Uint8Array, params?: ServerParamsInput | undefined | null): Uint8Array
+export declare function serverLoginFinish(state: ServerLoginState, finalization: Uint8Array, params?: ParamsInput | undefined | null): Uint8Array
 
 export interface ServerLoginStart {
   response: Uint8Array
   state: ServerLoginState
 }
 
-export interface ServerParamsInput {
-  identifiers?: IdentifiersInput
-  context?: Uint8Array
-}
-
-/** `encrypt`/`decrypt` on a worker thread for the session behind `handle`. */
+/** `crypt` on the libuv pool for the session behind `handle`. */
 export declare function sessionCryptAsync(handle: number, input: Uint8Array, ad: Uint8Array, encrypt: boolean): Promise<Uint8Array>
 
+/** r" The OPAQUE cipher suites (keyward_opaque::Suite); the first is the default. */
+export declare enum Suite {
+  Ristretto255Sha512 = 'ristretto255_sha512',
+  P256Sha256 = 'p256_sha256',
+  P384Sha384 = 'p384_sha384',
+  P521Sha512 = 'p521_sha512',
+  MlKem768Ristretto255Sha512 = 'ml_kem_768_ristretto255_sha512',
+}
+
+/** What a vault value holds (keyward_seal::vault::Kind). */
+export declare enum VaultKind {
+  Bytes = 0,
+  Json = 1,
+}
+
 export interface VaultValue {
-  /** 0: bytes, 1: JSON text. */
-  kind: number
+  kind: VaultKind
   data: Uint8Array
 }
 

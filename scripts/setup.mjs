@@ -44,7 +44,7 @@ if (mtime(addon) < rustChanged) {
   log('native addon is up to date');
 }
 
-if (mtime('dist/cjs/index.js') < Math.max(newest('src', /\.ts$/), mtime(addon))) {
+if (mtime('dist/index.js') < Math.max(newest('src', /\.ts$/), mtime(addon))) {
   log('compiling TypeScript');
   run('npm run build:ts');
 } else {

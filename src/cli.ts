@@ -4,7 +4,7 @@
  * `keyward --help`, or `usage()` in cli/args.ts). Exit codes: 0 done, 1 the
  * command failed, 2 usage error.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeBase64Url } from './bytes';
 import { ServerSetup } from './opaque/objects';
@@ -12,10 +12,9 @@ import { isCommand, parseCommand, suiteOption, usage, UsageError } from './cli/a
 import { readSecretFile, readSetup } from './cli/secrets';
 import { serve } from './cli/serve';
 
-/** keyward's version, from the package.json one level above src/ or two above dist/cjs/. */
+/** keyward's version, from the package.json one level above src/ and dist/ alike. */
 function version(): string {
-  const found = ['../package.json', '../../package.json'].map((p) => join(__dirname, p)).find((p) => existsSync(p));
-  return found === undefined ? 'unknown' : (JSON.parse(readFileSync(found, 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(join(__dirname, '../package.json'), 'utf8')) as { version: string }).version;
 }
 
 /**

@@ -31,12 +31,27 @@ export class InvalidLoginError extends OpaqueError {
   }
 }
 
-/** A state used twice, after `dispose()`, or for the wrong step. */
-export class InvalidStateError extends OpaqueError {
-  constructor(message = 'this state was already used or disposed') {
-    super(message, 'ERR_OPAQUE_INVALID_STATE');
+/** The codes an `InvalidStateError` carries: OPAQUE's for a protocol state, the other for everything else. */
+const invalidStateCodes = ['ERR_INVALID_STATE', 'ERR_OPAQUE_INVALID_STATE'] as const;
+export type InvalidStateErrorCode = (typeof invalidStateCodes)[number];
+
+/**
+ * An object used after `dispose()`/`close()`, an OPAQUE state used twice or
+ * for the wrong step, a finished stream, or a vault or session busy with an
+ * async call. `code` is `ERR_OPAQUE_INVALID_STATE` for OPAQUE protocol
+ * states and `ERR_INVALID_STATE` otherwise.
+ */
+export class InvalidStateError extends KeywardError {
+  declare readonly code: InvalidStateErrorCode;
+  constructor(message = 'this object was already used or disposed', code: InvalidStateErrorCode = 'ERR_INVALID_STATE') {
+    super(message, code);
   }
 }
+
+/** @deprecated The same class as `InvalidStateError` (one class for one meaning); use that. */
+export const StateError = InvalidStateError;
+/** @deprecated Use `InvalidStateError`. */
+export type StateError = InvalidStateError;
 
 /** Bytes that do not decode: invalid point, wrong suite, bad header or base64url. */
 export class SerializationError extends OpaqueError {
@@ -67,13 +82,15 @@ export class LibraryError extends OpaqueError {
 }
 
 /** The codes a `PopError` carries. */
-export type PopErrorCode =
-  | 'ERR_POP_STALE'
-  | 'ERR_POP_REPLAY'
-  | 'ERR_POP_BAD_MAC'
-  | 'ERR_POP_NO_SESSION'
-  | 'ERR_POP_BODY_MISSING'
-  | 'ERR_POP_RATE_LIMITED';
+const popCodes = [
+  'ERR_POP_STALE',
+  'ERR_POP_REPLAY',
+  'ERR_POP_BAD_MAC',
+  'ERR_POP_NO_SESSION',
+  'ERR_POP_BODY_MISSING',
+  'ERR_POP_RATE_LIMITED',
+] as const;
+export type PopErrorCode = (typeof popCodes)[number];
 
 /**
  * A proof-of-possession check failed; `code` says which one. `status` is the
@@ -89,13 +106,15 @@ export class PopError extends KeywardError {
   }
 }
 
-/** The codes an `AuthError` carries. */
-export type AuthErrorCode =
-  | 'ERR_AUTH_BAD_REQUEST'
-  | 'ERR_AUTH_USER_EXISTS'
-  | 'ERR_AUTH_RATE_LIMITED'
-  | 'ERR_AUTH_LOGIN_FAILED'
-  | 'ERR_AUTH_REGISTRATION_DISABLED';
+/** The codes an `AuthError` carries, with the HTTP status each is answered with. */
+const authStatus = {
+  ERR_AUTH_BAD_REQUEST: 400,
+  ERR_AUTH_USER_EXISTS: 409,
+  ERR_AUTH_RATE_LIMITED: 429,
+  ERR_AUTH_LOGIN_FAILED: 401,
+  ERR_AUTH_REGISTRATION_DISABLED: 403,
+} as const;
+export type AuthErrorCode = keyof typeof authStatus;
 
 /**
  * A refused auth-service request; `status` is the HTTP status the adapters
@@ -109,13 +128,7 @@ export class AuthError extends KeywardError {
   readonly retryAfterMs?: number;
   constructor(message: string, code: AuthErrorCode, details?: { retryAfterMs?: number }) {
     super(message, code);
-    this.status = {
-      ERR_AUTH_BAD_REQUEST: 400,
-      ERR_AUTH_USER_EXISTS: 409,
-      ERR_AUTH_RATE_LIMITED: 429,
-      ERR_AUTH_LOGIN_FAILED: 401,
-      ERR_AUTH_REGISTRATION_DISABLED: 403,
-    }[code];
+    this.status = authStatus[code];
     if (code === 'ERR_AUTH_RATE_LIMITED') {
       const ms = details?.retryAfterMs;
       this.retryAfterMs = typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? Math.ceil(ms) : 0;
@@ -124,18 +137,20 @@ export class AuthError extends KeywardError {
 }
 
 /** The codes a `SessionError` carries. */
-export type SessionErrorCode =
-  | 'ERR_SESSION_FORMAT'
-  | 'ERR_SESSION_HANDSHAKE'
-  | 'ERR_SESSION_UNEXPECTED_PEER'
-  | 'ERR_SESSION_BAD_SIGNATURE'
-  | 'ERR_SESSION_PREKEY_REUSED'
-  | 'ERR_SESSION_UNKNOWN_PREKEY'
-  | 'ERR_SESSION_DUPLICATE'
-  | 'ERR_SESSION_TOO_FAR_AHEAD'
-  | 'ERR_SESSION_KEY_EXPIRED'
-  | 'ERR_SESSION_RANDOM'
-  | 'ERR_SESSION_REPLAY';
+const sessionCodes = [
+  'ERR_SESSION_FORMAT',
+  'ERR_SESSION_HANDSHAKE',
+  'ERR_SESSION_UNEXPECTED_PEER',
+  'ERR_SESSION_BAD_SIGNATURE',
+  'ERR_SESSION_PREKEY_REUSED',
+  'ERR_SESSION_UNKNOWN_PREKEY',
+  'ERR_SESSION_DUPLICATE',
+  'ERR_SESSION_TOO_FAR_AHEAD',
+  'ERR_SESSION_KEY_EXPIRED',
+  'ERR_SESSION_RANDOM',
+  'ERR_SESSION_REPLAY',
+] as const;
+export type SessionErrorCode = (typeof sessionCodes)[number];
 
 /**
  * An end-to-end session refused a message, bundle, handshake or record;
@@ -148,20 +163,6 @@ export class SessionError extends KeywardError {
     super(message, code);
   }
 }
-
-const sessionCodes: readonly SessionErrorCode[] = [
-  'ERR_SESSION_FORMAT',
-  'ERR_SESSION_HANDSHAKE',
-  'ERR_SESSION_UNEXPECTED_PEER',
-  'ERR_SESSION_BAD_SIGNATURE',
-  'ERR_SESSION_PREKEY_REUSED',
-  'ERR_SESSION_UNKNOWN_PREKEY',
-  'ERR_SESSION_DUPLICATE',
-  'ERR_SESSION_TOO_FAR_AHEAD',
-  'ERR_SESSION_KEY_EXPIRED',
-  'ERR_SESSION_RANDOM',
-  'ERR_SESSION_REPLAY',
-];
 
 /**
  * Ciphertext that does not authenticate under the key and associated data given
@@ -197,13 +198,6 @@ export class FormatError extends KeywardError {
   }
 }
 
-/** An object used after `dispose()`/`close()`, a finished stream, or a vault busy saving. */
-export class StateError extends KeywardError {
-  constructor(message: string) {
-    super(message, 'ERR_INVALID_STATE');
-  }
-}
-
 /** The file system refused a vault operation. */
 export class VaultIoError extends KeywardError {
   constructor(message: string) {
@@ -234,45 +228,36 @@ export class VaultPoisonedError extends KeywardError {
   }
 }
 
-function expiredBy(message: string): number {
-  const match = /expiredBy=([0-9.e+-]+)/.exec(message);
-  return match ? Number(match[1]) : Number.NaN;
-}
+/** What the native layer throws: its `code` and fields are properties (crates/node/src/errors.rs). */
+type NativeError = Error & { code?: string; expiredBy?: number };
 
-const byCode: Record<string, (message: string) => KeywardError> = {
-  ERR_OPAQUE_INVALID_LOGIN: (m) => new InvalidLoginError(m),
-  ERR_OPAQUE_INVALID_STATE: (m) => new InvalidStateError(m),
-  ERR_OPAQUE_SERIALIZATION: (m) => new SerializationError(m),
-  ERR_OPAQUE_SIZE: (m) => new SizeError(m),
-  ERR_OPAQUE_REFLECTED_VALUE: (m) => new ReflectedValueError(m),
-  ERR_OPAQUE_LIBRARY: (m) => new LibraryError(m),
-  ERR_INVALID_ARG_VALUE: (m) => new InvalidArgumentError(m),
-  ERR_DECRYPTION: (m) => new DecryptionError(m),
-  ERR_TIMESTAMP_EXPIRED: (m) => new TimestampExpiredError(expiredBy(m), m),
-  ERR_INVALID_MAC: (m) => new InvalidMacError(m),
-  ERR_FORMAT: (m) => new FormatError(m),
-  ERR_INVALID_STATE: (m) => new StateError(m),
-  ERR_VAULT_IO: (m) => new VaultIoError(m),
-  ERR_VAULT_INTEGRITY: (m) => new VaultIntegrityError(m),
-  ERR_VAULT_POISONED: (m) => new VaultPoisonedError(m),
-  ...Object.fromEntries(sessionCodes.map((code) => [code, (m: string) => new SessionError(m, code)])),
+const byCode: Record<string, (e: NativeError) => KeywardError> = {
+  ERR_OPAQUE_INVALID_LOGIN: (e) => new InvalidLoginError(e.message),
+  ERR_OPAQUE_SERIALIZATION: (e) => new SerializationError(e.message),
+  ERR_OPAQUE_SIZE: (e) => new SizeError(e.message),
+  ERR_OPAQUE_REFLECTED_VALUE: (e) => new ReflectedValueError(e.message),
+  ERR_OPAQUE_LIBRARY: (e) => new LibraryError(e.message),
+  ERR_INVALID_ARG_VALUE: (e) => new InvalidArgumentError(e.message),
+  ERR_DECRYPTION: (e) => new DecryptionError(e.message),
+  ERR_TIMESTAMP_EXPIRED: (e) => new TimestampExpiredError(e.expiredBy ?? Number.NaN, e.message),
+  ERR_INVALID_MAC: (e) => new InvalidMacError(e.message),
+  ERR_FORMAT: (e) => new FormatError(e.message),
+  ERR_VAULT_IO: (e) => new VaultIoError(e.message),
+  ERR_VAULT_INTEGRITY: (e) => new VaultIntegrityError(e.message),
+  ERR_VAULT_POISONED: (e) => new VaultPoisonedError(e.message),
+  ...Object.fromEntries(invalidStateCodes.map((code) => [code, (e: NativeError) => new InvalidStateError(e.message, code)])),
+  ...Object.fromEntries(sessionCodes.map((code) => [code, (e: NativeError) => new SessionError(e.message, code)])),
 };
 
-const nativePattern = /^\[(ERR_[A-Z0-9_]+)\] ([\s\S]*)$/;
-
 /**
- * @internal The native layer reports `[CODE] message`; this turns it into the class for
- * that code. Errors napi-rs raises itself (a wrong argument type) become
- * `InvalidArgumentError`.
+ * @internal The native layer throws errors whose `code` is the core's; this
+ * turns one into the class for that code. Errors napi-rs raises itself (a
+ * wrong argument type, code `InvalidArg`) become `InvalidArgumentError`.
  */
 export function fromNative(error: unknown): Error {
   if (!(error instanceof Error) || error instanceof KeywardError) return error as Error;
-  const match = nativePattern.exec(error.message);
-  if (match) {
-    const make = byCode[match[1]];
-    if (make) return make(match[2]);
-    return new KeywardError(match[2], match[1]);
-  }
-  if ((error as { code?: string }).code === 'InvalidArg') return new InvalidArgumentError(error.message);
-  return error;
+  const { code } = error as NativeError;
+  if (code === 'InvalidArg') return new InvalidArgumentError(error.message);
+  if (typeof code !== 'string' || !code.startsWith('ERR_')) return error;
+  return byCode[code]?.(error) ?? new KeywardError(error.message, code);
 }

@@ -1,18 +1,12 @@
-/** The only module that touches the napi binding; every call goes through here. */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+/**
+ * The only module that touches the napi binding; every call goes through here.
+ * src/ and the build (dist/) sit at the same depth below the package root, so
+ * one relative path finds native/ from both (tsconfig.build.json).
+ */
 import type * as Binding from '../native/binding';
 import { fromNative } from './errors';
 
-/** The loader sits at the package root: one level up from src/, two from dist/cjs/. */
-function load(): typeof Binding {
-  const candidates = ['../native/binding.js', '../../native/binding.js'].map((p) => join(__dirname, p));
-  const found = candidates.find((p) => existsSync(p));
-  if (found === undefined) throw new Error(`keyward: native/binding.js not found near ${__dirname}`);
-  return require(found);
-}
-
-export const binding = load();
+export const binding: typeof Binding = require('../native/binding.js');
 
 /** Runs a native call, turning its error into the typed class. */
 export function call<T>(fn: () => T): T {

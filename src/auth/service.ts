@@ -84,9 +84,12 @@ function bodyArg(body: unknown): void {
   if (typeof body !== 'object' || body === null) throw new AuthError('the request body must be a JSON object', 'ERR_AUTH_BAD_REQUEST');
 }
 
+/** The longest base64url protocol message a request field may hold, in characters (the HTTP routes check it too). */
+export const MESSAGE_MAX_CHARS = 8192;
+
 function message(value: unknown, what: string): Uint8Array {
   try {
-    if (typeof value !== 'string' || value.length > 8192) throw new Error();
+    if (typeof value !== 'string' || value.length > MESSAGE_MAX_CHARS) throw new Error();
     return decodeBase64Url(value);
   } catch {
     throw new AuthError(`${what} must be a base64url string`, 'ERR_AUTH_BAD_REQUEST');

@@ -21,7 +21,7 @@
  *   (about 15× per write here) than that is worth.
  */
 import { RateLimiterSQLite } from 'rate-limiter-flexible';
-import { StateError } from '../errors';
+import { InvalidStateError } from '../errors';
 import { openSqlite, withTransaction, type SqliteBackend, type SqliteDatabase, type SqliteStatement } from './sqlite-driver';
 import { keyArg, limiterArg, msArg, recordArg, type AuthStore, type LimiterOptions } from './store';
 
@@ -106,7 +106,7 @@ export class SqliteStore implements AuthStore {
   }
 
   #open() {
-    if (this.#closed) throw new StateError('this SqliteStore is closed');
+    if (this.#closed) throw new InvalidStateError('this SqliteStore is closed');
   }
 
   #sql(db: SqliteDatabase, sql: string): SqliteStatement {

@@ -59,7 +59,7 @@ export const exitCodes = `exit codes: 0 done (serve: stopped by SIGINT or SIGTER
 
 const setupForms = `A setup is base64url: keyward's form (create-server-setup) names its suite;
       the raw form (--raw, @serenity-kit/opaque's server.createSetup()) is read as --suite
-      (default ristretto255_sha512)`;
+      (default ${suites[0]})`;
 
 const help_: Record<Command, string> = {
   'create-server-setup': `keyward create-server-setup [--suite NAME] [--raw]

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { decodeBase64Url, encodeBase64Url } from '../bytes';
 import { KeywardError } from '../errors';
 import { ServerSetup } from '../opaque/objects';
-import type { Suite } from '../opaque/types';
+import { suites, type Suite } from '../opaque/types';
 
 /**
  * A setup in keyward's form (it names its suite) or raw (the bare opaque-ke
@@ -25,7 +25,7 @@ export function readSetup(text: string, suite: Suite | undefined): ServerSetup {
     setup = ServerSetup.deserialize(data);
   } catch (error) {
     if (suite === undefined && !(error instanceof KeywardError)) throw error;
-    return ServerSetup.fromRaw(suite ?? 'ristretto255_sha512', data);
+    return ServerSetup.fromRaw(suite ?? suites[0], data);
   }
   if (suite !== undefined && setup.suite !== suite) {
     const actual = setup.suite;

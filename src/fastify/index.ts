@@ -47,6 +47,7 @@ import type {
 } from 'fastify';
 import type { AuthService, AuthSession } from '../auth/service';
 import { PopError } from '../errors';
+import { binding } from '../native';
 import { AUTH_BODY_LIMIT, authRoutes, bodySchema, validateBody, type AuthRoute } from '../http/routes';
 import { httpFailure, type HttpFailure } from '../http/errors';
 import { headersShowBody, unreadBody } from '../http/raw-body';
@@ -133,7 +134,7 @@ async function keyward(app: FastifyInstance, options: KeywardFastifyOptions) {
   /** `requirePop` listed in `onRequest`: what can be refused before the body is read. */
   async function requireBearer(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const authorization = request.headers.authorization;
-    if (typeof authorization === 'string' && authorization.startsWith('Bearer ')) return;
+    if (typeof authorization === 'string' && authorization.startsWith(binding.POP_BEARER_PREFIX)) return;
     send(reply, httpFailure(new PopError('no bearer session id', 'ERR_POP_NO_SESSION'))!);
   }
 

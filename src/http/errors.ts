@@ -4,6 +4,7 @@
  * JSON shape, `{ error: { code, message } }`.
  */
 import { AuthError, PopError } from '../errors';
+import { binding } from '../native';
 
 export interface HttpFailure {
   status: number;
@@ -14,7 +15,7 @@ export interface HttpFailure {
 /** `Retry-After` when the service did not say: the shortest window a client should wait. */
 export const DEFAULT_RETRY_AFTER_S = 60;
 
-const REALM = 'Bearer realm="keyward"';
+const REALM = `${binding.POP_BEARER_PREFIX}realm="keyward"`;
 
 function failure(status: number, code: string, message: string, headers: Record<string, string> = {}): HttpFailure {
   return { status, headers, body: { error: { code, message } } };

@@ -4,7 +4,7 @@
  * `keyward/express` both mount this table and validate with
  * {@link validateBody}, so a body one refuses the other refuses alike.
  */
-import type { AuthService, AuthSession } from '../auth/service';
+import { MESSAGE_MAX_CHARS, type AuthService, type AuthSession } from '../auth/service';
 import { USERNAME_MAX_BYTES } from '../auth/username';
 import { AuthError } from '../errors';
 
@@ -17,7 +17,12 @@ export interface FieldSpec {
   what: string;
 }
 
-const b64: FieldSpec = { minLength: 1, maxLength: 8192, pattern: /^[A-Za-z0-9_-]+$/, what: 'a base64url string of 1–8192 characters' };
+const b64: FieldSpec = {
+  minLength: 1,
+  maxLength: MESSAGE_MAX_CHARS,
+  pattern: /^[A-Za-z0-9_-]+$/,
+  what: `a base64url string of 1–${MESSAGE_MAX_CHARS} characters`,
+};
 // Characters here, never more than bytes: the service checks the byte limit itself (usernameArg).
 const name: FieldSpec = { minLength: 1, maxLength: USERNAME_MAX_BYTES, what: `a string of 1–${USERNAME_MAX_BYTES} characters` };
 

@@ -146,7 +146,7 @@ export const login = {
       const s = stateArg(state, ServerLoginState, 'ServerLoginState');
       const f = bytes(finalization, 'finalization');
       const p = serverParamsArg(params);
-      return { sessionKey: call(() => binding.serverLoginFinishNative(s.native, f, p)) };
+      return { sessionKey: call(() => binding.serverLoginFinish(s.native, f, p)) };
     },
   },
 };

@@ -2,6 +2,7 @@
  * The server setup, the password file and the single-use protocol states.
  * Each wraps a Rust object: secret bytes stay in Rust until `serialize()`.
  */
+import type * as Binding from '../../native/binding';
 import { bytes } from '../bytes';
 import { binding, call } from '../native';
 import { suiteArg } from './params';
@@ -37,12 +38,12 @@ export class ServerSetup {
 
   /** The secret setup with a header naming format and suite. */
   serialize(): Uint8Array {
-    return call(() => this.native.serialize());
+    return call(() => this.native.serialize(false));
   }
 
   /** The secret setup in the bare opaque-ke layout. */
   serializeRaw(): Uint8Array {
-    return call(() => this.native.serializeRaw());
+    return call(() => this.native.serialize(true));
   }
 
   /** The static public key clients pin. */
@@ -52,7 +53,7 @@ export class ServerSetup {
 
   /** The cipher suite these keys belong to. */
   get suite(): Suite {
-    return call(() => this.native.suite) as Suite;
+    return call(() => this.native.suite);
   }
 
   /** Wipes the keys now; every later use throws `InvalidStateError`. */
@@ -86,30 +87,29 @@ export class ServerRegistration {
 
   /** The password file with a header naming format and suite: what to store per user. */
   serialize(): Uint8Array {
-    return this.native.serialize();
+    return this.native.serialize(false);
   }
 
   /** The password file in the bare opaque-ke layout. */
   serializeRaw(): Uint8Array {
-    return this.native.serializeRaw();
+    return this.native.serialize(true);
   }
 
   /** The cipher suite of this record. */
   get suite(): Suite {
-    return this.native.suite as Suite;
+    return this.native.suite;
   }
 }
 
 type NativeState = {
-  serialize(): Uint8Array;
-  serializeRaw(): Uint8Array;
-  readonly suite: string;
+  serialize(raw: boolean): Uint8Array;
+  readonly suite: Suite;
   readonly isSpent: boolean;
   dispose(): void;
 };
 type NativeStateClass<N extends NativeState> = {
   deserialize(bytes: Uint8Array): N;
-  fromRaw(suite: string, raw: Uint8Array): N;
+  fromRaw(suite: Binding.Suite, raw: Uint8Array): N;
 };
 
 /** Shared behaviour of the three state classes. */
@@ -124,17 +124,17 @@ abstract class ProtocolState<N extends NativeState> {
 
   /** Copies the state out (with a header). Whoever holds it can finish the flow. */
   serialize(): Uint8Array {
-    return call(() => this.native.serialize());
+    return call(() => this.native.serialize(false));
   }
 
   /** Copies the state out in the bare opaque-ke layout. */
   serializeRaw(): Uint8Array {
-    return call(() => this.native.serializeRaw());
+    return call(() => this.native.serialize(true));
   }
 
   /** The cipher suite of this state. */
   get suite(): Suite {
-    return this.native.suite as Suite;
+    return this.native.suite;
   }
 
   /** True once the state was used by a finish call or disposed. */

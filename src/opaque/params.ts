@@ -2,11 +2,15 @@
 import type * as Binding from '../../native/binding';
 import { bytes, optionalTextOrBytes } from '../bytes';
 import { InvalidArgumentError } from '../errors';
-import { type ClientParams, type Identifiers, type KeyStretching, type ServerParams, type Suite, suites } from './types';
+import { binding } from '../native';
+import { type ClientParams, type Identifiers, type KeyStretching, type ServerParams, suites } from './types';
 
-export function suiteArg(suite: unknown): Suite {
-  if (suite === undefined || suite === null) return 'ristretto255_sha512';
-  if (typeof suite === 'string' && (suites as readonly string[]).includes(suite)) return suite as Suite;
+const presets: readonly string[] = Object.values(binding.KeyStretchingPreset);
+
+/** A checked suite name, as the binding's type (which a public `Suite` is too). */
+export function suiteArg(suite: unknown): Binding.Suite {
+  if (suite === undefined || suite === null) return suites[0] as Binding.Suite;
+  if (typeof suite === 'string' && (suites as readonly string[]).includes(suite)) return suite as Binding.Suite;
   // Only a string is quoted: JSON.stringify throws on a bigint and says nothing useful of an object.
   const given = typeof suite === 'string' ? JSON.stringify(suite) : `of type ${typeof suite}`;
   throw new InvalidArgumentError(`unknown OPAQUE suite ${given}; expected one of ${suites.join(', ')}`);
@@ -21,18 +25,15 @@ function u32(value: unknown, name: string): number {
 
 export function keyStretchingArg(ks: KeyStretching | undefined): Binding.KeyStretchingInput | undefined {
   if (ks === undefined) return undefined;
-  if (ks === 'memory-constrained' || ks === 'rfc-recommended') return { preset: ks };
+  if (typeof ks === 'string' && presets.includes(ks)) return { preset: ks as Binding.KeyStretchingPreset };
   if (typeof ks === 'object' && ks !== null) {
     return {
-      preset: 'argon2id-custom',
       iterations: u32(ks.iterations, 'iterations'),
       memory: u32(ks.memory, 'memory'),
       parallelism: u32(ks.parallelism, 'parallelism'),
     };
   }
-  throw new InvalidArgumentError(
-    "keyStretching must be 'memory-constrained', 'rfc-recommended' or { iterations, memory, parallelism }",
-  );
+  throw new InvalidArgumentError(`keyStretching must be ${presets.map((p) => `'${p}'`).join(', ')} or { iterations, memory, parallelism }`);
 }
 
 function identifiersArg(ids: Identifiers | undefined): Binding.IdentifiersInput | undefined {
@@ -51,13 +52,13 @@ export function optionsArg<T extends object>(value: T | undefined, name: string)
   return value;
 }
 
-export function serverParamsArg(given: ServerParams | undefined): Binding.ServerParamsInput | undefined {
+export function serverParamsArg(given: ServerParams | undefined): Binding.ParamsInput | undefined {
   const params = optionsArg(given, 'params');
   if (params === undefined) return undefined;
   return { identifiers: identifiersArg(params.identifiers), context: optionalTextOrBytes(params.context, 'context') };
 }
 
-export function clientParamsArg(given: ClientParams | undefined): Binding.ClientParamsInput | undefined {
+export function clientParamsArg(given: ClientParams | undefined): Binding.ParamsInput | undefined {
   const params = optionsArg(given, 'params');
   if (params === undefined) return undefined;
   return {

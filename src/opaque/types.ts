@@ -1,20 +1,17 @@
+import type * as Binding from '../../native/binding';
 import type { TextOrBytes } from '../bytes';
-
-/** Every suite name `Suite` accepts. */
-export const suites = [
-  'ristretto255_sha512',
-  'p256_sha256',
-  'p384_sha384',
-  'p521_sha512',
-  'ml_kem_768_ristretto255_sha512',
-] as const;
+import { binding } from '../native';
 
 /**
- * An OPAQUE cipher suite. `ml_kem_768_ristretto255_sha512` mixes ML-KEM-768
- * into the key exchange for passive post-quantum confidentiality; it is not an
- * RFC 9807 configuration and only keyward peers speak it.
+ * An OPAQUE cipher suite (the names are the binding's, crates/node/src/names.rs).
+ * `ml_kem_768_ristretto255_sha512` mixes ML-KEM-768 into the key exchange for
+ * passive post-quantum confidentiality; it is not an RFC 9807 configuration
+ * and only keyward peers speak it.
  */
-export type Suite = (typeof suites)[number];
+export type Suite = `${Binding.Suite}`;
+
+/** Every suite name `Suite` accepts; the first is the default. */
+export const suites: readonly Suite[] = Object.freeze(Object.values(binding.Suite));
 
 /** Argon2id parameters; `memory` in KiB. */
 export interface Argon2idParams {
@@ -27,7 +24,10 @@ export interface Argon2idParams {
  * `memory-constrained` (t=3, m=64 MiB, p=4; the default), `rfc-recommended`
  * (t=1, m=2 GiB − 1 KiB, p=4), or explicit Argon2id parameters.
  */
-export type KeyStretching = 'memory-constrained' | 'rfc-recommended' | Argon2idParams;
+export type KeyStretching = KeyStretchingPreset | Argon2idParams;
+
+/** The named key-stretching presets. */
+export type KeyStretchingPreset = `${Binding.KeyStretchingPreset}`;
 
 /** Client and server identities bound into the login; both sides must agree. */
 export interface Identifiers {

@@ -67,7 +67,7 @@ export class PopKey {
     return call(() => this.native.exportBytes());
   }
 
-  /** Wipes the key in Rust now; later signing or verifying with it throws `StateError`. */
+  /** Wipes the key in Rust now; later signing or verifying with it throws `InvalidStateError`. */
   dispose(): void {
     this.native.dispose();
   }

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { type TextOrBytes } from '../bytes';
 import { InvalidArgumentError } from '../errors';
-import { call } from '../native';
+import { binding, call } from '../native';
 import { bodyBytes, PopKey } from './key';
 
 /** What `signRequest` signs. */
@@ -78,7 +78,7 @@ export function signRequest(popKey: PopKey, request: RequestToSign): PopHeaders 
   const body = bodyBytes(request.body);
   const mac = call(() => popKey.native.sign(method, target, timestamp, Buffer.from(nonce), body));
   return {
-    authorization: `Bearer ${popKey.bearer}`,
+    authorization: `${binding.POP_BEARER_PREFIX}${popKey.bearer}`,
     'x-ts': String(timestamp),
     'x-nonce': nonce,
     'x-pop': Buffer.from(mac.buffer, mac.byteOffset, mac.byteLength).toString('base64url'),

@@ -167,15 +167,8 @@ function bearerOf(authorization: string | undefined): string | undefined {
   return authorization.startsWith(BEARER_PREFIX) ? authorization.slice(BEARER_PREFIX.length) : undefined;
 }
 
-/** What `popVerify` found (crates/node/src/pop.rs). */
-const enum Outcome {
-  Ok = 0,
-  Stale = 1,
-  BadNonce = 2,
-  Replay = 3,
-  BadMac = 4,
-  RateLimited = 5,
-}
+/** What `popVerify` found (crates/node/src/names.rs). */
+const Outcome = binding.PopOutcome;
 
 const popError = (message: string, code: PopErrorCode) => new PopError(message, code);
 

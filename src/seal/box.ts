@@ -14,7 +14,7 @@ const OVERHEAD = binding.BOX_OVERHEAD;
 /**
  * Encrypts `data` (text is UTF-8) with `key`; the box carries the time of sealing
  * and is `data.byteLength` + `BOX_OVERHEAD` bytes. Throws `InvalidArgumentError` for a
- * wrong argument type, `StateError` for a disposed key.
+ * wrong argument type, `InvalidStateError` for a disposed key.
  */
 export function seal(key: SecretKey, data: TextOrBytes, options?: SealOptions): Uint8Array {
   const k = keyHandle(key);

@@ -36,7 +36,7 @@ export class SecretKey {
 
   /**
    * An independent key for `domain` and `context` (HKDF-SHA-512 over an unambiguous
-   * encoding, so `('a', 'bc')` and `('ab', 'c')` differ). Throws `StateError` after `dispose()`.
+   * encoding, so `('a', 'bc')` and `('ab', 'c')` differ). Throws `InvalidStateError` after `dispose()`.
    * @example const perUser = root.derive('avatars', userId);
    */
   derive(domain: TextOrBytes, ...context: TextOrBytes[]): SecretKey {
@@ -55,7 +55,7 @@ export class SecretKey {
     return this.native.disposed;
   }
 
-  /** Wipes the key now; every later use throws `StateError`. */
+  /** Wipes the key now; every later use throws `InvalidStateError`. */
   dispose(): void {
     this.native.dispose();
   }

@@ -5,11 +5,12 @@
  */
 import { optionalTextOrBytes, textOrBytes, type TextOrBytes } from '../bytes';
 import { InvalidArgumentError } from '../errors';
+import type * as Binding from '../../native/binding';
 import { binding, call, callAsync } from '../native';
 import { nowOf, ttlMsOf, type Clock } from './options';
 
 /** Named Argon2id cost sets (see `HashPasswordOptions.preset`). */
-export type PasswordPreset = 'owasp' | 'rfc9106-low-memory' | 'rfc9106-high-memory';
+export type PasswordPreset = `${Binding.PasswordPreset}`;
 
 /**
  * Argon2id costs; memory in KiB. keyward's maximum is memory 2 GiB (2097152 KiB, the largest
@@ -47,12 +48,20 @@ export interface VerifyPasswordOptions {
   clock?: Clock;
 }
 
+const presets: readonly string[] = Object.values(binding.PasswordPreset);
+
+function presetArg(preset: unknown): Binding.PasswordPreset | undefined {
+  if (preset === undefined || (typeof preset === 'string' && presets.includes(preset))) return preset as Binding.PasswordPreset | undefined;
+  const given = typeof preset === 'string' ? JSON.stringify(preset) : `of type ${typeof preset}`;
+  throw new InvalidArgumentError(`unknown password preset ${given} (${presets.join(', ')})`);
+}
+
 function costs(options: { preset?: PasswordPreset; params?: PasswordParams } | undefined) {
   if (options?.preset !== undefined && options.params !== undefined) {
     throw new InvalidArgumentError('give options.preset or options.params, not both');
   }
   const p = options?.params;
-  if (p === undefined) return { preset: options?.preset };
+  if (p === undefined) return { preset: presetArg(options?.preset) };
   if (typeof p !== 'object' || p === null) throw new InvalidArgumentError('params must be an object { memory, iterations, parallelism }');
   for (const name of ['memory', 'iterations', 'parallelism'] as const) {
     if (!Number.isInteger(p[name]) || p[name] < 1 || p[name] > 0xffffffff) {
@@ -83,9 +92,9 @@ function hashArg(hash: unknown): string {
  */
 export function hashPassword(password: TextOrBytes, options?: HashPasswordOptions): Promise<string> {
   const pw = textOrBytes(password, 'password');
-  const o = nativeOptions(options);
   const now = nowOf(options);
-  return callAsync(() => binding.hashPassword(pw, o, now));
+  // Inside: bad options reject, as documented, rather than throw.
+  return callAsync(() => binding.hashPassword(pw, nativeOptions(options), now));
 }
 
 /** `hashPassword` on the calling thread: blocks the event loop for the whole hash. */
@@ -122,6 +131,6 @@ export function verifyPasswordSync(hash: string, password: TextOrBytes, options?
 /** True when `hash` used other costs than `params` (default: the `owasp` preset). */
 export function needsRehash(hash: string, params?: PasswordParams | PasswordPreset): boolean {
   const h = hashArg(hash);
-  const o = typeof params === 'string' ? { preset: params } : costs(params === undefined ? undefined : { params });
+  const o = typeof params === 'string' ? { preset: presetArg(params) } : costs(params === undefined ? undefined : { params });
   return call(() => binding.needsRehash(h, o));
 }

@@ -19,9 +19,9 @@ export interface StreamOptions {
   chunkSize?: number;
 }
 
+/** Pushes a chunk, or finishes the stream with `undefined`. */
 interface Pump {
-  push(data: Uint8Array): Uint8Array;
-  finish(): Uint8Array;
+  push(data?: Uint8Array): Uint8Array;
 }
 
 function sealer(key: SecretKey, options?: StreamOptions): Pump {
@@ -30,13 +30,13 @@ function sealer(key: SecretKey, options?: StreamOptions): Pump {
   const chunk = options?.chunkSize;
   // The range (1 KiB to 16 MiB) is checked in Rust on the number as given.
   if (chunk !== undefined && typeof chunk !== 'number') throw new InvalidArgumentError('chunkSize must be a number');
-  return call(() => new binding.StreamSealer(k, aad, chunk));
+  return call(() => new binding.StreamCipher(k, aad, true, chunk));
 }
 
 function opener(key: SecretKey, options?: StreamOptions): Pump {
   const k = keyArg(key);
   const aad = aadOf(options);
-  return call(() => new binding.StreamOpener(k, aad));
+  return call(() => new binding.StreamCipher(k, aad, false));
 }
 
 function input(chunk: unknown): Uint8Array {
@@ -51,7 +51,7 @@ function webTransform(pump: Pump): TransformStream<Uint8Array, Uint8Array> {
       if (out.byteLength > 0) controller.enqueue(out);
     },
     flush(controller) {
-      const out = call(() => pump.finish());
+      const out = call(() => pump.push());
       if (out.byteLength > 0) controller.enqueue(out);
     },
   });
@@ -69,7 +69,7 @@ function nodeTransform(pump: Pump): Transform {
     },
     flush(done) {
       try {
-        const out = call(() => pump.finish());
+        const out = call(() => pump.push());
         done(null, out.byteLength > 0 ? out : undefined);
       } catch (error) {
         done(error as Error);

@@ -14,8 +14,7 @@ type Store = InstanceType<typeof binding.VaultStore>;
 /** What a vault holds: a Uint8Array (stored as bytes, returned as a Uint8Array) or a JSON value (returned as `JSON.parse` gives it). */
 export type VaultValue = Uint8Array | string | number | boolean | null | VaultValue[] | { [key: string]: VaultValue };
 
-const BYTES = 0;
-const JSON_TEXT = 1;
+const { Bytes: BYTES, Json: JSON_TEXT } = binding.VaultKind;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -56,7 +55,7 @@ function jsonText(value: unknown): string {
  * An encrypted key-value store in a directory, opened with `Vault.open`. Reads include staged
  * changes; nothing reaches disk before `save()`. One writer at a time: there is no lock between
  * processes. Calls after `close()` or `destroy()`, or while a `save()` or `rekey()` is in flight,
- * throw `StateError`; after a `VaultPoisonedError` they throw that again.
+ * throw `InvalidStateError`; after a `VaultPoisonedError` they throw that again.
  */
 export class Vault {
   readonly #store: Store;
@@ -147,12 +146,12 @@ export class Vault {
    * the new state is in place but this object is closed: open the directory again.
    */
   save(): Promise<void> {
-    return callAsync(() => this.#store.save(nowOf(this.#options)));
+    return callAsync(() => this.#store.commit(undefined, nowOf(this.#options)));
   }
 
   /** `save()` on the calling thread. */
   saveSync(): void {
-    call(() => this.#store.saveSync(nowOf(this.#options)));
+    call(() => this.#store.commitSync(undefined, nowOf(this.#options)));
   }
 
   /** Forgets every staged change (all namespaces). */
@@ -167,13 +166,13 @@ export class Vault {
    */
   rekey(key: SecretKey): Promise<void> {
     const k = keyArg(key);
-    return callAsync(() => this.#store.rekey(k, nowOf(this.#options)));
+    return callAsync(() => this.#store.commit(k, nowOf(this.#options)));
   }
 
   /** `rekey()` on the calling thread. */
   rekeySync(key: SecretKey): void {
     const k = keyArg(key);
-    call(() => this.#store.rekeySync(k, nowOf(this.#options)));
+    call(() => this.#store.commitSync(k, nowOf(this.#options)));
   }
 
   /**

@@ -10,7 +10,7 @@ type NativeIdentity = InstanceType<typeof binding.IdentityKey>;
 
 /**
  * A long-term identity: an Ed25519 key whose seed stays in Rust, with the X25519 key for
- * handshakes derived from it. Calls after `dispose()` throw `StateError`.
+ * handshakes derived from it. Calls after `dispose()` throw `InvalidStateError`.
  */
 export class IdentityKey {
   /** @internal */
@@ -86,7 +86,7 @@ export class IdentityKey {
     return call(() => this.native.serialize(k));
   }
 
-  /** Wipes the key; later calls throw `StateError`. */
+  /** Wipes the key; later calls throw `InvalidStateError`. */
   dispose(): void {
     this.native.dispose();
   }

@@ -46,13 +46,13 @@ export class NoiseHandshake {
   /** The next handshake message, carrying `payload`. */
   write(payload: TextOrBytes = empty): Uint8Array {
     const p = textOrBytes(payload, 'payload');
-    return call(() => this.native.write(p));
+    return call(() => this.native.step(p, true));
   }
 
   /** Reads the peer's next message; returns its payload. */
   read(message: Uint8Array): Uint8Array {
     const m = bytes(message, 'message');
-    return call(() => this.native.read(m));
+    return call(() => this.native.step(m, false));
   }
 
   /**
@@ -68,7 +68,7 @@ export class NoiseHandshake {
     return call(() => this.native.remoteStatic) ?? undefined;
   }
 
-  /** Drops the handshake state (snow does not zeroize its chaining key and hash); later calls throw `StateError`. */
+  /** Drops the handshake state (snow does not zeroize its chaining key and hash); later calls throw `InvalidStateError`. */
   dispose(): void {
     this.native.dispose();
   }

@@ -18,9 +18,12 @@ export interface PreKeySetOptions {
   kem?: boolean;
 }
 
+/** The most one-time prekeys a set holds (crates/session). */
+const MAX_ONE_TIME = binding.MAX_ONE_TIME_PRE_KEYS;
+
 function count(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 100_000) {
-    throw new InvalidArgumentError(`${name} must be a whole number from 0 to 100000`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_ONE_TIME) {
+    throw new InvalidArgumentError(`${name} must be a whole number from 0 to ${MAX_ONE_TIME}`);
   }
   return value;
 }
@@ -37,7 +40,7 @@ function setOptions(options: PreKeySetOptions | undefined): [number, boolean] {
 /**
  * The receiver's private prekeys (a signed X25519 prekey, one-time prekeys, optionally an
  * ML-KEM-768 prekey), kept in Rust. Persist it with `serialize` after every change, above all
- * after each `Session.accept`, which consumes a one-time prekey. Calls after `dispose()` throw `StateError`.
+ * after each `Session.accept`, which consumes a one-time prekey. Calls after `dispose()` throw `InvalidStateError`.
  */
 export class PreKeySet {
   /** @internal */
@@ -94,7 +97,7 @@ export class PreKeySet {
   /** `addOneTimePreKeys` with the keys generated off the event loop. */
   async addOneTimePreKeysAsync(n: number): Promise<void> {
     const c = count(n, 'n');
-    if (this.oneTimePreKeyCount + c > 100_000) throw new InvalidArgumentError('a prekey set holds at most 100000 one-time prekeys');
+    if (this.oneTimePreKeyCount + c > MAX_ONE_TIME) throw new InvalidArgumentError(`a prekey set holds at most ${MAX_ONE_TIME} one-time prekeys`);
     const batch = await callAsync(() => binding.generateOneTimePreKeys(c));
     call(() => this.native.addBatch(batch));
   }
@@ -121,7 +124,7 @@ export class PreKeySet {
     return call(() => this.native.serialize(k));
   }
 
-  /** Wipes every prekey; later calls throw `StateError`. */
+  /** Wipes every prekey; later calls throw `InvalidStateError`. */
   dispose(): void {
     this.native.dispose();
   }

@@ -105,14 +105,13 @@ function bundleExpectation(options: unknown): [Uint8Array | undefined, Uint8Arra
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as Promise<T>)?.then === 'function';
 
-function take(native: NativeSession, what: 'outgoing' | 'incoming'): Uint8Array {
-  return (what === 'outgoing' ? native.takeOutgoing() : native.takeIncoming()) ?? empty;
-}
+/** What the native `respond` gives: the session, the reply to send and the initiator's payload. */
+type NativeResponded = ReturnType<typeof binding.Session.respond>;
 
 /**
  * An end-to-end session, started with Noise_IK (`initiate`/`respond`) or from a prekey bundle
  * (`fromBundle`/`accept`) and carried by the Double Ratchet; every key stays in Rust. Persist with
- * `serialize` after every call you want to survive a restart; calls after `dispose()` throw `StateError`.
+ * `serialize` after every call you want to survive a restart; calls after `dispose()` throw `InvalidStateError`.
  * Every start checks its arguments first: an `identity` that is not an `IdentityKey`, `preKeys` that
  * are not a `PreKeySet` or an options bag that is not an object throws `InvalidArgumentError`.
  */
@@ -134,8 +133,8 @@ export class Session {
     const o = optionsOf(options);
     const prologue = optionalTextOrBytes(o.prologue, 'prologue') ?? empty;
     const payload = optionalTextOrBytes(o.payload, 'payload') ?? empty;
-    const native = call(() => binding.Session.initiate(id, peer, prologue, payload));
-    return { session: new Session(native), message: take(native, 'outgoing') };
+    const { session, message } = call(() => binding.Session.initiate(id, peer, prologue, payload));
+    return { session: new Session(session), message };
   }
 
   /**
@@ -149,7 +148,7 @@ export class Session {
     const fresh = Session.#ask(native, guard, key, window);
     if (isPromise(fresh)) {
       Promise.resolve(fresh).catch(() => {});
-      native.dispose();
+      Session.#discard(native);
       throw new InvalidArgumentError('options.replayGuard answered asynchronously: use Session.respondAsync with a shared guard');
     }
     return Session.#admit(native, fresh);
@@ -183,7 +182,7 @@ export class Session {
     return { native, guard, key: guard === undefined ? '' : replayKey(m), window };
   }
 
-  static #ask(native: NativeSession, guard: ReplayGuard, key: string, window: number): boolean | Promise<boolean> {
+  static #ask(native: NativeResponded, guard: ReplayGuard, key: string, window: number): boolean | Promise<boolean> {
     try {
       return guard.add(key, window);
     } catch (error) {
@@ -191,28 +190,34 @@ export class Session {
     }
   }
 
-  static #drop(native: NativeSession, error: unknown): never {
-    native.dispose();
+  static #drop(native: NativeResponded, error: unknown): never {
+    Session.#discard(native);
     throw error;
   }
 
+  /** Ends a refused start: the session is disposed and the payload never handed out is wiped. */
+  static #discard(native: NativeResponded): void {
+    native.session.dispose();
+    native.payload.fill(0);
+  }
+
   /** The payload is handed out only for a first message the guard had not seen. */
-  static #admit(native: NativeSession, fresh: boolean): Responded {
+  static #admit(native: NativeResponded, fresh: boolean): Responded {
     if (fresh !== true) {
-      native.dispose();
+      Session.#discard(native);
       throw new SessionError('this first message was already answered (a replay): its payload is not delivered again', 'ERR_SESSION_REPLAY');
     }
     return Session.#responded(native);
   }
 
-  static #responded(native: NativeSession): Responded {
-    const session = new Session(native);
+  static #responded(native: NativeResponded): Responded {
+    const session = new Session(native.session);
     return {
       session,
-      reply: take(native, 'outgoing'),
+      reply: native.reply,
       peerPublicKey: session.peerPublicKey,
       peerFingerprint: session.peerFingerprint,
-      payload: take(native, 'incoming'),
+      payload: native.payload,
     };
   }
 
@@ -248,8 +253,8 @@ export class Session {
     const o = optionsOf(options);
     const ad = optionalTextOrBytes(o.ad, 'ad') ?? empty;
     const [key, fingerprint] = expectedArgs(o.expectedPeer, 'options.expectedPeer');
-    const native = call(() => binding.Session.accept(id, set, m, ad, key, fingerprint));
-    return { session: new Session(native), plaintext: take(native, 'incoming') };
+    const { session, plaintext } = call(() => binding.Session.accept(id, set, m, ad, key, fingerprint));
+    return { session: new Session(session), plaintext };
   }
 
   /**
@@ -267,7 +272,7 @@ export class Session {
   encrypt(plaintext: TextOrBytes, ad?: TextOrBytes): Uint8Array {
     const p = textOrBytes(plaintext, 'plaintext');
     const a = ad === undefined ? empty : textOrBytes(ad, 'ad');
-    return call(() => this.native.encrypt(p, a));
+    return call(() => this.native.crypt(p, a, true));
   }
 
   /**
@@ -277,12 +282,12 @@ export class Session {
   decrypt(message: Uint8Array, ad?: TextOrBytes): Uint8Array {
     const m = bytes(message, 'message');
     const a = ad === undefined ? empty : textOrBytes(ad, 'ad');
-    return call(() => this.native.decrypt(m, a));
+    return call(() => this.native.crypt(m, a, false));
   }
 
   /**
    * `encrypt` on a worker thread, for large messages (a few ms per MiB).
-   * While it runs, synchronous calls on this session throw `StateError`
+   * While it runs, synchronous calls on this session throw `InvalidStateError`
    * instead of blocking the event loop.
    */
   encryptAsync(plaintext: TextOrBytes, ad?: TextOrBytes): Promise<Uint8Array> {
@@ -314,7 +319,7 @@ export class Session {
     return IdentityKey.fingerprint(this.peerPublicKey);
   }
 
-  /** Wipes every key of the session; later calls throw `StateError`. */
+  /** Wipes every key of the session; later calls throw `InvalidStateError`. */
   dispose(): void {
     this.native.dispose();
   }

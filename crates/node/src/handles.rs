@@ -10,6 +10,8 @@ use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
 use rand::RngCore;
 
+use crate::errors::Failure;
+
 /// Handles are random already, so a multiply spreads them over the table;
 /// SipHash's flooding defence buys nothing here and costs on every call.
 #[derive(Default)]
@@ -54,43 +56,72 @@ impl<T> Handles<T> {
     }
 
     pub fn remove(&self, handle: u64) {
-        self.0
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&handle);
+        self.0.write().unwrap_or_else(PoisonError::into_inner).remove(&handle);
     }
 
-    /// The object behind `handle`, if it is still alive.
-    pub fn get(&self, handle: f64) -> Option<Arc<T>> {
-        self.0
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&(handle as u64))
-            .cloned()
+    /// The object behind `handle`, or `gone` if it is not alive.
+    pub fn get(&self, handle: f64, gone: &'static str) -> Result<Arc<T>, Failure> {
+        let map = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        map.get(&(handle as u64)).cloned().ok_or_else(|| Failure::state(gone))
     }
 }
 
-/// An object of a JavaScript class that is also reachable by handle: it is
-/// registered while alive and unregistered on `dispose()` or drop.
+/// A live object that `dispose()` wipes: every later use fails with the one
+/// invalid-state error, naming the object.
+pub struct Live<T> {
+    inner: Option<T>,
+    disposed: &'static str,
+}
+
+impl<T> Live<T> {
+    /// `disposed`: the message of a use after `dispose()`.
+    pub fn new(value: T, disposed: &'static str) -> Self {
+        Live { inner: Some(value), disposed }
+    }
+
+    pub fn get(&self) -> Result<&T, Failure> {
+        self.inner.as_ref().ok_or_else(|| Failure::state(self.disposed))
+    }
+
+    pub fn get_mut(&mut self) -> Result<&mut T, Failure> {
+        self.inner.as_mut().ok_or_else(|| Failure::state(self.disposed))
+    }
+
+    /// The object, leaving this one disposed.
+    pub fn take(&mut self) -> Result<T, Failure> {
+        self.inner.take().ok_or_else(|| Failure::state(self.disposed))
+    }
+
+    pub fn is_disposed(&self) -> bool {
+        self.inner.is_none()
+    }
+
+    pub fn dispose(&mut self) {
+        self.inner = None;
+    }
+}
+
+/// A `Live` object that is also reachable by handle: registered while alive,
+/// unregistered on `dispose()` or drop.
 pub struct Handled<T: 'static> {
-    inner: Option<Arc<T>>,
+    live: Live<Arc<T>>,
     handle: u64,
     registry: &'static Handles<T>,
 }
 
 impl<T: 'static> Handled<T> {
-    pub fn new(value: T, registry: &'static Handles<T>) -> Self {
+    pub fn new(value: T, registry: &'static Handles<T>, disposed: &'static str) -> Self {
         let inner = Arc::new(value);
         let handle = registry.insert(&inner);
-        Handled {
-            inner: Some(inner),
-            handle,
-            registry,
-        }
+        Handled { live: Live::new(inner, disposed), handle, registry }
     }
 
-    pub fn get(&self) -> Option<&T> {
-        self.inner.as_deref()
+    pub fn get(&self) -> Result<&T, Failure> {
+        self.live.get().map(|a| &**a)
+    }
+
+    pub fn is_disposed(&self) -> bool {
+        self.live.is_disposed()
     }
 
     pub fn handle(&self) -> f64 {
@@ -98,7 +129,7 @@ impl<T: 'static> Handled<T> {
     }
 
     pub fn dispose(&mut self) {
-        self.inner = None;
+        self.live.dispose();
         self.registry.remove(self.handle);
     }
 }
@@ -108,3 +139,57 @@ impl<T: 'static> Drop for Handled<T> {
         self.registry.remove(self.handle);
     }
 }
+
+/// A JavaScript class over a core object that `dispose()` wipes: the struct
+/// (its `inner` is a `Live`), `wrap`, and `dispose()`. Given a registry, the
+/// object is also reachable by handle (`inner` is a `Handled`, with a `handle`
+/// getter). The class's other methods are in `#[napi] impl` blocks of their own.
+macro_rules! live_class {
+    ($class:ident($core:ty, $disposed:expr)) => {
+        #[napi]
+        pub struct $class {
+            inner: $crate::handles::Live<$core>,
+        }
+
+        impl $class {
+            fn wrap(core: $core) -> Self {
+                $class { inner: $crate::handles::Live::new(core, $disposed) }
+            }
+        }
+
+        #[napi]
+        impl $class {
+            #[napi]
+            pub fn dispose(&mut self) {
+                self.inner.dispose();
+            }
+        }
+    };
+    ($class:ident($core:ty, $disposed:expr, $registry:ident)) => {
+        #[napi]
+        pub struct $class {
+            inner: $crate::handles::Handled<$core>,
+        }
+
+        impl $class {
+            fn wrap(core: $core) -> Self {
+                $class { inner: $crate::handles::Handled::new(core, &$registry, $disposed) }
+            }
+        }
+
+        #[napi]
+        impl $class {
+            /// See `handles`.
+            #[napi(getter)]
+            pub fn handle(&self) -> f64 {
+                self.inner.handle()
+            }
+
+            #[napi]
+            pub fn dispose(&mut self) {
+                self.inner.dispose();
+            }
+        }
+    };
+}
+pub(crate) use live_class;

@@ -1,17 +1,18 @@
-//! The napi-rs binding. It converts between JavaScript values and the core's
-//! types, runs slow calls on the libuv pool, and reports core errors as
-//! `[CODE] message`, which the TypeScript layer turns into typed classes.
+//! The napi-rs binding: it converts between JavaScript values and the
+//! cores' types and runs slow calls off the event loop; nothing else. Core
+//! errors cross with their `code` (see `errors`), and every name and limit
+//! JavaScript needs is in `names`.
 #![deny(clippy::all)]
 
-mod convert;
+mod args;
+mod errors;
 mod handles;
+mod names;
 mod opaque;
 mod owned;
 mod password;
 mod pop;
 mod seal;
 mod session;
-mod states;
-mod stream;
 mod vault;
 mod workers;

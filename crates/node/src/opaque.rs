@@ -1,83 +1,136 @@
-//! OPAQUE exports: the server setup and record classes and the flow functions.
+//! OPAQUE: the server setup, the password file, the single-use protocol
+//! states, and the flows. Client finishes run Argon2, so they are `blocking`.
 
-use keyward_opaque::{client, server_login_finish, LoginResult, RegistrationResult};
-use napi::bindgen_prelude::AsyncTask;
-
-use crate::owned::Uint8Array;
-use napi::{Env, Task};
+use keyward_opaque::{client, ClientParams, Identifiers, KeyStretching, ServerParams};
+use keyward_opaque::{Kind, LoginResult, ProtocolState, RegistrationResult};
+use napi::bindgen_prelude::{AsyncTask, Uint8Array};
+use napi::Env;
 use napi_derive::napi;
 use rand_core::OsRng;
 use zeroize::Zeroizing;
 
-use crate::convert::{
-    bytes, guard, secret, secret_out, suite, to_js, ClientParamsInput, OwnedParams,
-    ServerParamsInput,
-};
-use crate::states::{ClientLoginState, ClientRegistrationState, ServerLoginState};
+use crate::errors::{guard, Failure, Result};
+use crate::handles::live_class;
+use crate::names::{KeyStretchingPreset, Suite};
+use crate::owned;
+use crate::workers::{blocking, now, Blocking};
 
-fn disposed() -> napi::Error {
-    to_js(keyward_opaque::Error::InvalidState(
-        "this server setup was disposed",
-    ))
+#[napi(object)]
+pub struct IdentifiersInput {
+    pub client: Option<Uint8Array>,
+    pub server: Option<Uint8Array>,
 }
 
-#[napi]
-pub struct ServerSetup {
-    inner: Option<keyward_opaque::ServerSetup>,
+/// A preset, or all three Argon2id costs.
+#[napi(object)]
+pub struct KeyStretchingInput {
+    pub preset: Option<KeyStretchingPreset>,
+    // Numbers as JavaScript gives them: a u32 here would wrap 2^32 + 1 to 1
+    // before the core could see it. The core checks the range.
+    pub iterations: Option<f64>,
+    pub memory: Option<f64>,
+    pub parallelism: Option<f64>,
 }
+
+/// The client's parameters; the server's are the first two.
+#[napi(object)]
+pub struct ParamsInput {
+    pub identifiers: Option<IdentifiersInput>,
+    pub context: Option<Uint8Array>,
+    pub key_stretching: Option<KeyStretchingInput>,
+    pub server_public_key: Option<Uint8Array>,
+}
+
+/// Parameters copied out of JavaScript so they can cross to a worker thread.
+#[derive(Default)]
+struct Params {
+    client_id: Option<Vec<u8>>,
+    server_id: Option<Vec<u8>>,
+    context: Option<Vec<u8>>,
+    key_stretching: KeyStretching,
+    server_public_key: Option<Vec<u8>>,
+}
+
+fn copy(bytes: &Option<Uint8Array>) -> Option<Vec<u8>> {
+    bytes.as_ref().map(|b| b.to_vec())
+}
+
+impl Params {
+    fn from_js(input: Option<ParamsInput>) -> Result<Params, Failure> {
+        let Some(p) = input else { return Ok(Params::default()) };
+        let ids = p.identifiers.as_ref();
+        let key_stretching = match p.key_stretching {
+            None => KeyStretching::default(),
+            Some(ks) => match (ks.preset, ks.iterations, ks.memory, ks.parallelism) {
+                (Some(preset), None, None, None) => preset.into(),
+                (None, Some(iterations), Some(memory), Some(parallelism)) => {
+                    KeyStretching::custom_from_numbers(iterations, memory, parallelism)?
+                }
+                _ => Err(Failure::argument("key stretching is a preset or all of iterations, memory and parallelism"))?,
+            },
+        };
+        Ok(Params {
+            client_id: ids.and_then(|i| copy(&i.client)),
+            server_id: ids.and_then(|i| copy(&i.server)),
+            context: copy(&p.context),
+            key_stretching,
+            server_public_key: copy(&p.server_public_key),
+        })
+    }
+
+    fn server(&self) -> ServerParams<'_> {
+        let identifiers = Identifiers { client: self.client_id.as_deref(), server: self.server_id.as_deref() };
+        ServerParams { identifiers, context: self.context.as_deref() }
+    }
+
+    fn client(&self) -> ClientParams<'_> {
+        let ServerParams { identifiers, context } = self.server();
+        let (key_stretching, server_public_key) = (self.key_stretching, self.server_public_key.as_deref());
+        ClientParams { identifiers, context, key_stretching, server_public_key }
+    }
+}
+
+live_class!(ServerSetup(keyward_opaque::ServerSetup, "this server setup was disposed"));
 
 #[napi]
 impl ServerSetup {
     #[napi(factory)]
-    pub fn generate(suite_name: Option<String>) -> napi::Result<Self> {
-        let s = suite(suite_name)?;
-        guard(|| keyward_opaque::Result::Ok(keyward_opaque::ServerSetup::generate(s, &mut OsRng)))
-            .map(|inner| Self { inner: Some(inner) })
+    pub fn generate(suite: Option<Suite>) -> Result<Self> {
+        let suite = suite.map_or_else(Default::default, Into::into);
+        let setup = guard(|| Ok::<_, Failure>(keyward_opaque::ServerSetup::generate(suite, &mut OsRng)));
+        setup.map(Self::wrap)
     }
 
     #[napi(factory)]
-    pub fn deserialize(bytes: &[u8]) -> napi::Result<Self> {
-        guard(|| keyward_opaque::ServerSetup::deserialize(bytes)).map(|i| Self { inner: Some(i) })
+    pub fn deserialize(bytes: &[u8]) -> Result<Self> {
+        guard(|| keyward_opaque::ServerSetup::deserialize(bytes)).map(Self::wrap)
     }
 
     #[napi(factory)]
-    pub fn from_raw(suite_name: String, raw: &[u8]) -> napi::Result<Self> {
-        let s = suite(Some(suite_name))?;
-        guard(|| keyward_opaque::ServerSetup::from_raw(s, raw)).map(|i| Self { inner: Some(i) })
-    }
-
-    fn get(&self) -> napi::Result<&keyward_opaque::ServerSetup> {
-        self.inner.as_ref().ok_or_else(disposed)
+    pub fn from_raw(suite: Suite, raw: &[u8]) -> Result<Self> {
+        guard(|| keyward_opaque::ServerSetup::from_raw(suite.into(), raw)).map(Self::wrap)
     }
 
     #[napi]
-    pub fn serialize(&self) -> napi::Result<Uint8Array> {
-        Ok(secret_out(self.get()?.serialize()))
-    }
-
-    #[napi]
-    pub fn serialize_raw(&self) -> napi::Result<Uint8Array> {
-        Ok(secret_out(self.get()?.serialize_raw()))
+    pub fn serialize(&self, raw: bool) -> Result<owned::Uint8Array> {
+        let setup = self.inner.get()?;
+        Ok(if raw { setup.serialize_raw() } else { setup.serialize() }.into())
     }
 
     #[napi(getter)]
-    pub fn public_key(&self) -> napi::Result<Uint8Array> {
-        Ok(bytes(self.get()?.public_key()))
+    pub fn public_key(&self) -> Result<owned::Uint8Array> {
+        Ok(self.inner.get()?.public_key().into())
     }
 
     #[napi(getter)]
-    pub fn suite(&self) -> napi::Result<&'static str> {
-        Ok(self.get()?.suite().name())
+    pub fn suite(&self) -> Result<Suite> {
+        Ok(self.inner.get()?.suite().into())
     }
 
     #[napi]
-    pub fn registration_response(
-        &self,
-        request: &[u8],
-        credential_identifier: &[u8],
-    ) -> napi::Result<Uint8Array> {
-        let setup = self.get()?;
-        guard(|| setup.registration_response(request, credential_identifier)).map(bytes)
+    pub fn registration_response(&self, request: &[u8], id: &[u8]) -> Result<owned::Uint8Array> {
+        let setup = self.inner.get()?;
+        guard(|| setup.registration_response(request, id)).map(Into::into)
     }
 
     #[napi]
@@ -85,38 +138,17 @@ impl ServerSetup {
         &self,
         record: Option<&ServerRegistration>,
         request: &[u8],
-        credential_identifier: &[u8],
-        params: Option<ServerParamsInput>,
-    ) -> napi::Result<ServerLoginStart> {
-        let setup = self.get()?;
-        let params = OwnedParams::server(params);
-        let (response, state) = guard(|| {
-            setup.login_start(
-                &mut OsRng,
-                record.map(|r| &r.inner),
-                request,
-                credential_identifier,
-                &params.as_server(),
-            )
-        })?;
-        Ok(ServerLoginStart {
-            response: bytes(response),
-            state: ServerLoginState { inner: state },
-        })
-    }
-
-    #[napi]
-    pub fn dispose(&mut self) {
-        self.inner = None;
+        id: &[u8],
+        params: Option<ParamsInput>,
+    ) -> Result<ServerLoginStart> {
+        let (setup, params) = (self.inner.get()?, Params::from_js(params)?);
+        let record = record.map(|r| &r.inner);
+        let (response, state) = guard(|| setup.login_start(&mut OsRng, record, request, id, &params.server()))?;
+        Ok(ServerLoginStart { response: response.into(), state: ServerLoginState { inner: state } })
     }
 }
 
-#[napi(object, object_from_js = false)]
-pub struct ServerLoginStart {
-    pub response: Uint8Array,
-    pub state: ServerLoginState,
-}
-
+/// The password file.
 #[napi]
 pub struct ServerRegistration {
     inner: keyward_opaque::ServerRegistration,
@@ -125,250 +157,228 @@ pub struct ServerRegistration {
 #[napi]
 impl ServerRegistration {
     #[napi(factory)]
-    pub fn from_upload(suite_name: String, upload: &[u8]) -> napi::Result<Self> {
-        let s = suite(Some(suite_name))?;
-        guard(|| keyward_opaque::ServerRegistration::from_upload(s, upload))
-            .map(|inner| Self { inner })
+    pub fn from_upload(suite: Suite, upload: &[u8]) -> Result<Self> {
+        let inner = guard(|| keyward_opaque::ServerRegistration::from_upload(suite.into(), upload))?;
+        Ok(Self { inner })
     }
 
     #[napi(factory)]
-    pub fn from_raw(suite_name: String, raw: &[u8]) -> napi::Result<Self> {
-        let s = suite(Some(suite_name))?;
-        guard(|| keyward_opaque::ServerRegistration::from_raw(s, raw)).map(|inner| Self { inner })
+    pub fn from_raw(suite: Suite, raw: &[u8]) -> Result<Self> {
+        let inner = guard(|| keyward_opaque::ServerRegistration::from_raw(suite.into(), raw))?;
+        Ok(Self { inner })
     }
 
     #[napi(factory)]
-    pub fn deserialize(bytes: &[u8]) -> napi::Result<Self> {
+    pub fn deserialize(bytes: &[u8]) -> Result<Self> {
         guard(|| keyward_opaque::ServerRegistration::deserialize(bytes)).map(|inner| Self { inner })
     }
 
     #[napi]
-    pub fn serialize(&self) -> Uint8Array {
-        bytes(self.inner.serialize())
-    }
-
-    #[napi]
-    pub fn serialize_raw(&self) -> Uint8Array {
-        bytes(self.inner.raw().to_vec())
+    pub fn serialize(&self, raw: bool) -> owned::Uint8Array {
+        if raw {
+            self.inner.raw().into()
+        } else {
+            self.inner.serialize().into()
+        }
     }
 
     #[napi(getter)]
-    pub fn suite(&self) -> &'static str {
-        self.inner.suite().name()
+    pub fn suite(&self) -> Suite {
+        self.inner.suite().into()
     }
+}
+
+/// The three single-use states, one class each so a state cannot be passed
+/// to the wrong step.
+macro_rules! state_class {
+    ($class:ident, $kind:expr) => {
+        #[napi]
+        pub struct $class {
+            inner: ProtocolState,
+        }
+
+        #[napi]
+        impl $class {
+            #[napi(factory)]
+            pub fn deserialize(bytes: &[u8]) -> Result<Self> {
+                guard(|| ProtocolState::deserialize($kind, bytes)).map(|inner| Self { inner })
+            }
+
+            #[napi(factory)]
+            pub fn from_raw(suite: Suite, raw: &[u8]) -> Result<Self> {
+                guard(|| ProtocolState::from_raw($kind, suite.into(), raw)).map(|inner| Self { inner })
+            }
+
+            /// Copies the state out. Whoever holds these bytes can finish the flow.
+            #[napi]
+            pub fn serialize(&self, raw: bool) -> Result<owned::Uint8Array> {
+                let state = &self.inner;
+                guard(|| if raw { state.serialize_raw() } else { state.serialize() }).map(Into::into)
+            }
+
+            #[napi(getter)]
+            pub fn suite(&self) -> Suite {
+                self.inner.suite().into()
+            }
+
+            #[napi(getter)]
+            pub fn is_spent(&self) -> bool {
+                self.inner.is_spent()
+            }
+
+            #[napi]
+            pub fn dispose(&mut self) {
+                self.inner.dispose();
+            }
+        }
+    };
+}
+
+state_class!(ClientRegistrationState, Kind::ClientRegistrationState);
+state_class!(ClientLoginState, Kind::ClientLoginState);
+state_class!(ServerLoginState, Kind::ServerLoginState);
+
+#[napi(object, object_from_js = false)]
+pub struct ServerLoginStart {
+    pub response: owned::Uint8Array,
+    pub state: ServerLoginState,
 }
 
 #[napi(object, object_from_js = false)]
 pub struct ClientRegistrationStart {
-    pub request: Uint8Array,
+    pub request: owned::Uint8Array,
     pub state: ClientRegistrationState,
 }
 
 #[napi(object, object_from_js = false)]
 pub struct ClientLoginStart {
-    pub request: Uint8Array,
+    pub request: owned::Uint8Array,
     pub state: ClientLoginState,
 }
 
 #[napi]
-pub fn client_registration_start(
-    suite_name: Option<String>,
-    password: &[u8],
-) -> napi::Result<ClientRegistrationStart> {
-    let s = suite(suite_name)?;
-    let password = secret(password);
-    let (request, state) = guard(|| client::registration_start(s, &mut OsRng, &password))?;
-    Ok(ClientRegistrationStart {
-        request: bytes(request),
-        state: ClientRegistrationState { inner: state },
-    })
+pub fn client_registration_start(suite: Option<Suite>, password: &[u8]) -> Result<ClientRegistrationStart> {
+    let suite = suite.map_or_else(Default::default, Into::into);
+    let (request, inner) = guard(|| client::registration_start(suite, &mut OsRng, password))?;
+    Ok(ClientRegistrationStart { request: request.into(), state: ClientRegistrationState { inner } })
 }
 
 #[napi]
-pub fn client_login_start(
-    suite_name: Option<String>,
-    password: &[u8],
-) -> napi::Result<ClientLoginStart> {
-    let s = suite(suite_name)?;
-    let password = secret(password);
-    let (request, state) = guard(|| client::login_start(s, &mut OsRng, &password))?;
-    Ok(ClientLoginStart {
-        request: bytes(request),
-        state: ClientLoginState { inner: state },
-    })
+pub fn client_login_start(suite: Option<Suite>, password: &[u8]) -> Result<ClientLoginStart> {
+    let suite = suite.map_or_else(Default::default, Into::into);
+    let (request, inner) = guard(|| client::login_start(suite, &mut OsRng, password))?;
+    Ok(ClientLoginStart { request: request.into(), state: ClientLoginState { inner } })
 }
 
 #[napi(object, object_from_js = false)]
 pub struct ClientRegistrationFinish {
-    pub upload: Uint8Array,
-    pub export_key: Uint8Array,
-    pub server_public_key: Uint8Array,
+    pub upload: owned::Uint8Array,
+    pub export_key: owned::Uint8Array,
+    pub server_public_key: owned::Uint8Array,
 }
 
 #[napi(object, object_from_js = false)]
 pub struct ClientLoginFinish {
-    pub finalization: Uint8Array,
-    pub session_key: Uint8Array,
-    pub export_key: Uint8Array,
-    pub server_public_key: Uint8Array,
+    pub finalization: owned::Uint8Array,
+    pub session_key: owned::Uint8Array,
+    pub export_key: owned::Uint8Array,
+    pub server_public_key: owned::Uint8Array,
 }
 
-fn registration_out(r: RegistrationResult) -> ClientRegistrationFinish {
-    ClientRegistrationFinish {
-        upload: bytes(r.upload),
-        export_key: secret_out(r.export_key),
-        server_public_key: bytes(r.server_public_key),
-    }
+type Finish<R> = fn(ProtocolState, &[u8], &[u8], &ClientParams) -> keyward_opaque::Result<R>;
+
+/// A client finish as a job; the state is spent as soon as the call is made.
+fn finish<R: 'static>(
+    state: keyward_opaque::Result<ProtocolState>,
+    password: &[u8],
+    response: &[u8],
+    params: Option<ParamsInput>,
+    run: Finish<R>,
+) -> Result<impl FnOnce() -> Result<R, Failure> + Send + 'static, Failure> {
+    let (state, params) = (state?, Params::from_js(params)?);
+    let (password, response) = (Zeroizing::new(password.to_vec()), response.to_vec());
+    Ok(move || Ok(run(state, &password, &response, &params.client())?))
 }
 
-fn login_out(r: LoginResult) -> ClientLoginFinish {
-    ClientLoginFinish {
-        finalization: bytes(r.finalization),
-        session_key: secret_out(r.session_key),
-        export_key: secret_out(r.export_key),
-        server_public_key: bytes(r.server_public_key),
-    }
+fn registration(
+    state: ProtocolState,
+    password: &[u8],
+    response: &[u8],
+    params: &ClientParams,
+) -> keyward_opaque::Result<ClientRegistrationFinish> {
+    let r: RegistrationResult = client::registration_finish(state, &mut OsRng, password, response, params)?;
+    Ok(ClientRegistrationFinish {
+        upload: r.upload.into(),
+        export_key: r.export_key.into(),
+        server_public_key: r.server_public_key.into(),
+    })
 }
 
-/// Everything a client finish needs, owned, so it can run on a worker thread.
-pub struct ClientFinish {
-    state: Option<keyward_opaque::ProtocolState>,
-    password: Zeroizing<Vec<u8>>,
-    response: Vec<u8>,
-    params: OwnedParams,
+fn login(
+    state: ProtocolState,
+    password: &[u8],
+    response: &[u8],
+    params: &ClientParams,
+) -> keyward_opaque::Result<ClientLoginFinish> {
+    let r: LoginResult = client::login_finish(state, &mut OsRng, password, response, params)?;
+    Ok(ClientLoginFinish {
+        finalization: r.finalization.into(),
+        session_key: r.session_key.into(),
+        export_key: r.export_key.into(),
+        server_public_key: r.server_public_key.into(),
+    })
 }
 
-impl ClientFinish {
-    fn new(
-        state: keyward_opaque::ProtocolState,
-        password: &[u8],
-        response: &[u8],
-        params: Option<ClientParamsInput>,
-    ) -> napi::Result<Self> {
-        Ok(ClientFinish {
-            state: Some(state),
-            password: secret(password),
-            response: response.to_vec(),
-            params: OwnedParams::client(params)?,
-        })
-    }
-
-    fn state(&mut self) -> keyward_opaque::Result<keyward_opaque::ProtocolState> {
-        self.state
-            .take()
-            .ok_or(keyward_opaque::Error::InvalidState("this task already ran"))
-    }
-
-    fn registration(&mut self) -> napi::Result<RegistrationResult> {
-        guard(|| {
-            let state = self.state()?;
-            client::registration_finish(
-                state,
-                &mut OsRng,
-                &self.password,
-                &self.response,
-                &self.params.as_client(),
-            )
-        })
-    }
-
-    fn login(&mut self) -> napi::Result<LoginResult> {
-        guard(|| {
-            let state = self.state()?;
-            client::login_finish(
-                state,
-                &mut OsRng,
-                &self.password,
-                &self.response,
-                &self.params.as_client(),
-            )
-        })
-    }
-}
-
-pub struct RegistrationFinishTask(ClientFinish);
-
-impl Task for RegistrationFinishTask {
-    type Output = RegistrationResult;
-    type JsValue = ClientRegistrationFinish;
-
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        crate::workers::on_workers(|| self.0.registration())
-    }
-
-    fn resolve(&mut self, _: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
-        Ok(registration_out(output))
-    }
-}
-
-pub struct LoginFinishTask(ClientFinish);
-
-impl Task for LoginFinishTask {
-    type Output = LoginResult;
-    type JsValue = ClientLoginFinish;
-
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        crate::workers::on_workers(|| self.0.login())
-    }
-
-    fn resolve(&mut self, _: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
-        Ok(login_out(output))
-    }
-}
-
-/// Runs Argon2 on the libuv pool. The state is spent as soon as this is called.
+/// Runs Argon2 on the low-priority workers.
 #[napi(ts_return_type = "Promise<ClientRegistrationFinish>")]
 pub fn client_registration_finish(
     state: &mut ClientRegistrationState,
     password: &[u8],
     response: &[u8],
-    params: Option<ClientParamsInput>,
-) -> napi::Result<AsyncTask<RegistrationFinishTask>> {
-    let finish = ClientFinish::new(state.take()?, password, response, params)?;
-    Ok(AsyncTask::new(RegistrationFinishTask(finish)))
+    params: Option<ParamsInput>,
+) -> Result<AsyncTask<Blocking<ClientRegistrationFinish>>> {
+    Ok(blocking(true, finish(state.inner.take(), password, response, params, registration)?))
 }
 
 #[napi]
 pub fn client_registration_finish_sync(
+    env: &Env,
     state: &mut ClientRegistrationState,
     password: &[u8],
     response: &[u8],
-    params: Option<ClientParamsInput>,
+    params: Option<ParamsInput>,
 ) -> napi::Result<ClientRegistrationFinish> {
-    let mut finish = ClientFinish::new(state.take()?, password, response, params)?;
-    finish.registration().map(registration_out)
+    now(env, || finish(state.inner.take(), password, response, params, registration)?())
 }
 
-/// Runs Argon2 on the libuv pool. The state is spent as soon as this is called.
+/// Runs Argon2 on the low-priority workers.
 #[napi(ts_return_type = "Promise<ClientLoginFinish>")]
 pub fn client_login_finish(
     state: &mut ClientLoginState,
     password: &[u8],
     response: &[u8],
-    params: Option<ClientParamsInput>,
-) -> napi::Result<AsyncTask<LoginFinishTask>> {
-    let finish = ClientFinish::new(state.take()?, password, response, params)?;
-    Ok(AsyncTask::new(LoginFinishTask(finish)))
+    params: Option<ParamsInput>,
+) -> Result<AsyncTask<Blocking<ClientLoginFinish>>> {
+    Ok(blocking(true, finish(state.inner.take(), password, response, params, login)?))
 }
 
 #[napi]
 pub fn client_login_finish_sync(
+    env: &Env,
     state: &mut ClientLoginState,
     password: &[u8],
     response: &[u8],
-    params: Option<ClientParamsInput>,
+    params: Option<ParamsInput>,
 ) -> napi::Result<ClientLoginFinish> {
-    let mut finish = ClientFinish::new(state.take()?, password, response, params)?;
-    finish.login().map(login_out)
+    now(env, || finish(state.inner.take(), password, response, params, login)?())
 }
 
 #[napi]
-pub fn server_login_finish_native(
+pub fn server_login_finish(
     state: &mut ServerLoginState,
     finalization: &[u8],
-    params: Option<ServerParamsInput>,
-) -> napi::Result<Uint8Array> {
-    let taken = state.take()?;
-    let params = OwnedParams::server(params);
-    guard(|| server_login_finish(taken, finalization, &params.as_server())).map(secret_out)
+    params: Option<ParamsInput>,
+) -> Result<owned::Uint8Array> {
+    let (state, params) = (guard(|| state.inner.take())?, Params::from_js(params)?);
+    guard(|| keyward_opaque::server_login_finish(state, finalization, &params.server())).map(Into::into)
 }

@@ -13,6 +13,8 @@ use napi::bindgen_prelude::{FromNapiValue, ToNapiValue, TypeName, Uint8ArraySlic
 use napi::{sys, Env};
 use zeroize::Zeroizing;
 
+use crate::errors::Failure;
+
 /// A byte string on its way to JavaScript; the Rust copy is wiped once copied.
 pub struct Uint8Array(Zeroizing<Vec<u8>>);
 
@@ -34,13 +36,17 @@ impl From<&[u8]> for Uint8Array {
     }
 }
 
-fn status(code: sys::napi_status, what: &str, len: usize) -> napi::Result<()> {
+impl<const N: usize> From<[u8; N]> for Uint8Array {
+    fn from(bytes: [u8; N]) -> Self {
+        Uint8Array::from(&bytes[..])
+    }
+}
+
+fn status(code: sys::napi_status, what: &str, len: usize) -> Result<(), Failure> {
     if code == sys::Status::napi_ok {
         Ok(())
     } else {
-        Err(napi::Error::from_reason(format!(
-            "[ERR_INTERNAL] could not create {what} of {len} bytes"
-        )))
+        Err(Failure::internal(format!("could not create {what} of {len} bytes")))
     }
 }
 
@@ -52,16 +58,12 @@ fn status(code: sys::napi_status, what: &str, len: usize) -> napi::Result<()> {
 unsafe fn create(
     env: sys::napi_env,
     len: usize,
-    fill: impl FnOnce(&mut [u8]) -> napi::Result<()>,
-) -> napi::Result<sys::napi_value> {
+    fill: impl FnOnce(&mut [u8]) -> Result<(), Failure>,
+) -> Result<sys::napi_value, Failure> {
     let mut data = std::ptr::null_mut();
     let mut buffer = std::ptr::null_mut();
     // SAFETY: a plain N-API call with out-pointers to locals.
-    status(
-        unsafe { sys::napi_create_arraybuffer(env, len, &mut data, &mut buffer) },
-        "an ArrayBuffer",
-        len,
-    )?;
+    status(unsafe { sys::napi_create_arraybuffer(env, len, &mut data, &mut buffer) }, "an ArrayBuffer", len)?;
     let slice: &mut [u8] = if len == 0 || data.is_null() {
         &mut []
     } else {
@@ -73,16 +75,7 @@ unsafe fn create(
     let mut array = std::ptr::null_mut();
     // SAFETY: `buffer` is the ArrayBuffer created above, in this scope.
     status(
-        unsafe {
-            sys::napi_create_typedarray(
-                env,
-                sys::TypedarrayType::uint8_array,
-                len,
-                buffer,
-                0,
-                &mut array,
-            )
-        },
+        unsafe { sys::napi_create_typedarray(env, sys::TypedarrayType::uint8_array, len, buffer, 0, &mut array) },
         "a Uint8Array",
         len,
     )?;
@@ -94,21 +87,24 @@ unsafe fn create(
 pub fn write_with<'e>(
     env: &'e Env,
     len: usize,
-    fill: impl FnOnce(&mut [u8]) -> napi::Result<()>,
-) -> napi::Result<Uint8ArraySlice<'e>> {
+    fill: impl FnOnce(&mut [u8]) -> Result<(), Failure>,
+) -> crate::errors::Result<Uint8ArraySlice<'e>> {
     // SAFETY: `env` is this call's environment, and `create` returns a Uint8Array.
-    unsafe { Uint8ArraySlice::from_napi_value(env.raw(), create(env.raw(), len, fill)?) }
+    let array = unsafe { create(env.raw(), len, fill)? };
+    // SAFETY: as above.
+    unsafe { Uint8ArraySlice::from_napi_value(env.raw(), array) }.map_err(|e| Failure::internal(e.reason).into())
 }
 
 impl ToNapiValue for Uint8Array {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
         // SAFETY: napi-rs calls this with the current call's environment.
-        unsafe {
+        let array = unsafe {
             create(env, val.0.len(), |out| {
                 out.copy_from_slice(&val.0);
                 Ok(())
             })
-        }
+        };
+        array.map_err(|f| napi::Error::from_reason(f.to_string()))
     }
 }
 

@@ -1,145 +1,83 @@
-//! Argon2id password hashing: Promise forms on the libuv pool (the lanes on
-//! the low-priority workers) and `…Sync` twins.
+//! Argon2id password hashing: Promise forms on the low-priority workers and
+//! `…Sync` twins running the same job.
 
 use keyward_seal::password::{self, Binding, PasswordParams};
-use keyward_seal::Error;
 use napi::bindgen_prelude::{AsyncTask, Uint8Array};
-use napi::{Env, Task};
+use napi::Env;
 use napi_derive::napi;
 use rand_core::OsRng;
 use zeroize::Zeroizing;
 
-use crate::convert::{guard, secret, to_js};
-use crate::seal::{clock, millis, whole_u32};
-use crate::workers::on_workers;
+use crate::args::{clock, millis, whole_u32};
+use crate::errors::{guard, Failure, Result};
+use crate::names::PasswordPreset;
+use crate::workers::{blocking, now, Blocking};
 
 #[napi(object)]
+#[derive(Default)]
 pub struct PasswordOptions {
     pub pepper: Option<Uint8Array>,
     pub aad: Option<Uint8Array>,
-    /// `owasp` (default), `rfc9106-low-memory` or `rfc9106-high-memory`.
-    pub preset: Option<String>,
-    /// Costs cross as numbers and are checked (see `seal::whole`), never wrapped.
+    pub preset: Option<PasswordPreset>,
+    /// Costs cross as numbers and are checked (see `args`), never wrapped.
     pub memory: Option<f64>,
     pub iterations: Option<f64>,
     pub parallelism: Option<f64>,
     pub ttl_ms: Option<f64>,
 }
 
-pub fn params_of(o: &PasswordOptions) -> napi::Result<PasswordParams> {
-    match (o.memory, o.iterations, o.parallelism, &o.preset) {
-        (None, None, None, preset) => {
-            guard(|| PasswordParams::preset(preset.as_deref().unwrap_or("owasp")))
-        }
+fn params_of(o: &PasswordOptions) -> Result<PasswordParams, Failure> {
+    match (o.memory, o.iterations, o.parallelism, o.preset) {
+        (None, None, None, preset) => Ok(preset.unwrap_or(PasswordPreset::Owasp).into()),
         (Some(memory), Some(iterations), Some(parallelism), None) => Ok(PasswordParams {
             memory: whole_u32(memory, "memory", 1)?,
             iterations: whole_u32(iterations, "iterations", 1)?,
             parallelism: whole_u32(parallelism, "parallelism", 1)?,
         }),
-        _ => Err(to_js(Error::InvalidArgument(
-            "give either a preset or all of memory, iterations and parallelism".into(),
-        ))),
+        _ => Err(Failure::argument("give either a preset or all of memory, iterations and parallelism")),
     }
 }
 
 /// Everything a hash or verify needs, owned, so it can cross to a worker.
-pub struct PasswordJob {
+struct Job {
     password: Zeroizing<Vec<u8>>,
     pepper: Option<Zeroizing<Vec<u8>>>,
     aad: Option<Vec<u8>>,
     params: PasswordParams,
     ttl_ms: Option<u64>,
     now_ms: u64,
-    hash: String,
 }
 
-impl PasswordJob {
+impl Job {
     fn new(
         password: &[u8],
-        hash: String,
         options: Option<PasswordOptions>,
         now_ms: Option<f64>,
         hashing: bool,
-    ) -> napi::Result<Self> {
-        let options = options.unwrap_or(PasswordOptions {
-            pepper: None,
-            aad: None,
-            preset: None,
-            memory: None,
-            iterations: None,
-            parallelism: None,
-            ttl_ms: None,
-        });
-        Ok(PasswordJob {
-            password: secret(password),
-            pepper: options.pepper.as_ref().map(|p| secret(p)),
-            aad: options.aad.as_ref().map(|a| a.to_vec()),
-            params: if hashing {
-                params_of(&options)?
-            } else {
-                PasswordParams::OWASP
-            },
-            ttl_ms: options.ttl_ms.map(|t| millis(t, "ttl")).transpose()?,
+    ) -> Result<Self, Failure> {
+        let o = options.unwrap_or_default();
+        Ok(Job {
+            password: Zeroizing::new(password.to_vec()),
+            pepper: o.pepper.as_ref().map(|p| Zeroizing::new(p.to_vec())),
+            aad: o.aad.as_ref().map(|a| a.to_vec()),
+            params: if hashing { params_of(&o)? } else { PasswordParams::OWASP },
+            ttl_ms: o.ttl_ms.map(|t| millis(t, "ttl")).transpose()?,
             now_ms: clock(now_ms)?,
-            hash,
         })
     }
 
     fn binding(&self) -> Binding<'_> {
-        Binding {
-            pepper: self.pepper.as_deref().map(Vec::as_slice),
-            aad: self.aad.as_deref(),
-        }
+        Binding { pepper: self.pepper.as_deref().map(Vec::as_slice), aad: self.aad.as_deref() }
     }
 
-    fn hash(&self) -> napi::Result<String> {
-        guard(|| {
-            password::hash_password(
-                &self.password,
-                self.params,
-                &self.binding(),
-                self.now_ms,
-                &mut OsRng,
-            )
-        })
+    fn hash(self) -> Result<String, Failure> {
+        let (params, now) = (self.params, self.now_ms);
+        Ok(password::hash_password(&self.password, params, &self.binding(), now, &mut OsRng)?)
     }
 
-    fn verify(&self) -> napi::Result<bool> {
-        guard(|| {
-            password::verify_password(
-                &self.hash,
-                &self.password,
-                &self.binding(),
-                self.ttl_ms,
-                self.now_ms,
-            )
-        })
-    }
-}
-
-pub struct HashTask(PasswordJob);
-
-impl Task for HashTask {
-    type Output = String;
-    type JsValue = String;
-    fn compute(&mut self) -> napi::Result<String> {
-        on_workers(|| self.0.hash())
-    }
-    fn resolve(&mut self, _: Env, output: String) -> napi::Result<String> {
-        Ok(output)
-    }
-}
-
-pub struct VerifyTask(PasswordJob);
-
-impl Task for VerifyTask {
-    type Output = bool;
-    type JsValue = bool;
-    fn compute(&mut self) -> napi::Result<bool> {
-        on_workers(|| self.0.verify())
-    }
-    fn resolve(&mut self, _: Env, output: bool) -> napi::Result<bool> {
-        Ok(output)
+    fn verify(self, hash: String) -> Result<bool, Failure> {
+        let (ttl, now) = (self.ttl_ms, self.now_ms);
+        Ok(password::verify_password(&hash, &self.password, &self.binding(), ttl, now)?)
     }
 }
 
@@ -148,23 +86,19 @@ pub fn hash_password(
     password: &[u8],
     options: Option<PasswordOptions>,
     now_ms: Option<f64>,
-) -> napi::Result<AsyncTask<HashTask>> {
-    Ok(AsyncTask::new(HashTask(PasswordJob::new(
-        password,
-        String::new(),
-        options,
-        now_ms,
-        true,
-    )?)))
+) -> Result<AsyncTask<Blocking<String>>> {
+    let job = Job::new(password, options, now_ms, true)?;
+    Ok(blocking(true, move || job.hash()))
 }
 
 #[napi]
 pub fn hash_password_sync(
+    env: &Env,
     password: &[u8],
     options: Option<PasswordOptions>,
     now_ms: Option<f64>,
 ) -> napi::Result<String> {
-    PasswordJob::new(password, String::new(), options, now_ms, true)?.hash()
+    now(env, || Job::new(password, options, now_ms, true)?.hash())
 }
 
 #[napi(ts_return_type = "Promise<boolean>")]
@@ -173,27 +107,24 @@ pub fn verify_password(
     password: &[u8],
     options: Option<PasswordOptions>,
     now_ms: Option<f64>,
-) -> napi::Result<AsyncTask<VerifyTask>> {
-    Ok(AsyncTask::new(VerifyTask(PasswordJob::new(
-        password, hash, options, now_ms, false,
-    )?)))
+) -> Result<AsyncTask<Blocking<bool>>> {
+    let job = Job::new(password, options, now_ms, false)?;
+    Ok(blocking(true, move || job.verify(hash)))
 }
 
 #[napi]
 pub fn verify_password_sync(
+    env: &Env,
     hash: String,
     password: &[u8],
     options: Option<PasswordOptions>,
     now_ms: Option<f64>,
 ) -> napi::Result<bool> {
-    PasswordJob::new(password, hash, options, now_ms, false)?.verify()
+    now(env, || Job::new(password, options, now_ms, false)?.verify(hash))
 }
 
 #[napi]
-pub fn needs_rehash(hash: String, options: Option<PasswordOptions>) -> napi::Result<bool> {
-    let params = match &options {
-        Some(o) => params_of(o)?,
-        None => PasswordParams::OWASP,
-    };
+pub fn needs_rehash(hash: String, options: Option<PasswordOptions>) -> Result<bool> {
+    let params = options.as_ref().map_or(Ok(PasswordParams::OWASP), params_of)?;
     guard(|| password::needs_rehash(&hash, params))
 }

@@ -2,43 +2,46 @@
 //! `rekey` and `open` can run on the libuv pool; a call that finds it busy
 //! fails at once rather than blocking the event loop.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use keyward_seal::vault::{Kind, Vault, VaultError};
-use keyward_seal::Error;
+use keyward_seal::vault::{self, Kind, Vault};
 use napi::bindgen_prelude::{AsyncTask, Uint8Array};
-use napi::{Env, Task};
+use napi::Env;
 use napi_derive::napi;
 use rand_core::OsRng;
 
-use crate::convert::{guard, secret_out, to_js, CoreError};
+use crate::args::{clock, whole};
+use crate::errors::{catch, Failure, Result};
+use crate::names::VaultKind;
 use crate::owned;
-use crate::seal::{clock, SecretKey};
+use crate::seal::SecretKey;
+use crate::workers::{blocking, now, Blocking};
 
 type Shared = Arc<Mutex<Option<Vault>>>;
 
-/// The vault's codes: the crate's own plus `ERR_VAULT_INTEGRITY` and
-/// `ERR_VAULT_POISONED` (src/errors.ts maps each to its class).
-impl CoreError for VaultError {
-    fn code(&self) -> &'static str {
-        VaultError::code(self)
-    }
-}
-
-fn copy_key(key: &SecretKey) -> napi::Result<keyward_seal::SecretKey> {
-    let key = key.get()?;
-    guard(|| keyward_seal::SecretKey::from_bytes(key.expose()))
+fn copy_key(key: &SecretKey) -> Result<keyward_seal::SecretKey, Failure> {
+    Ok(keyward_seal::SecretKey::from_bytes(key.get()?.expose())?)
 }
 
 fn path_of(path: Vec<Uint8Array>) -> Vec<Vec<u8>> {
     path.into_iter().map(|p| p.to_vec()).collect()
 }
 
+fn lock(inner: &Shared) -> Result<MutexGuard<'_, Option<Vault>>, Failure> {
+    let busy = "the vault is busy with a save, rekey or open: await it first";
+    inner.try_lock().map_err(|_| Failure::state(busy))
+}
+
+/// Runs `f` on the open vault, as a job or at once.
+fn with<T>(inner: &Shared, f: impl FnOnce(&mut Vault) -> vault::Result<T>) -> Result<T, Failure> {
+    let mut guard = lock(inner)?;
+    let vault = guard.as_mut().ok_or_else(|| Failure::state("this vault was closed or destroyed"))?;
+    catch(|| f(vault))
+}
+
 #[napi(object, object_from_js = false)]
 pub struct VaultValue {
-    /// 0: bytes, 1: JSON text.
-    pub kind: u32,
+    pub kind: VaultKind,
     pub data: owned::Uint8Array,
 }
 
@@ -47,224 +50,104 @@ pub struct VaultStore {
     inner: Shared,
 }
 
-fn lock(inner: &Shared) -> napi::Result<MutexGuard<'_, Option<Vault>>> {
-    inner.try_lock().map_err(|_| {
-        to_js(Error::InvalidState(
-            "the vault is busy with a save, rekey or open: await it first",
-        ))
+fn opening(
+    dir: String,
+    key: &SecretKey,
+    now_ms: Option<f64>,
+) -> Result<impl FnOnce() -> Result<VaultStore, Failure> + Send + 'static, Failure> {
+    let (key, now) = (copy_key(key)?, clock(now_ms)?);
+    Ok(move || {
+        let vault = Vault::open(dir.as_ref(), key, now)?;
+        Ok(VaultStore { inner: Arc::new(Mutex::new(Some(vault))) })
     })
 }
 
-fn with<T>(
+/// A save, or a rekey to `key`, as a job.
+fn commit(
     inner: &Shared,
-    f: impl FnOnce(&mut Vault) -> keyward_seal::vault::Result<T>,
-) -> napi::Result<T> {
-    let mut guard_ = lock(inner)?;
-    let vault = guard_
-        .as_mut()
-        .ok_or_else(|| to_js(Error::InvalidState("this vault was closed or destroyed")))?;
-    guard(|| f(vault))
-}
-
-pub struct OpenTask {
-    dir: PathBuf,
-    key: Option<keyward_seal::SecretKey>,
-    now: u64,
-}
-
-impl Task for OpenTask {
-    type Output = Vault;
-    type JsValue = VaultStore;
-    fn compute(&mut self) -> napi::Result<Vault> {
-        let key = self
-            .key
-            .take()
-            .ok_or_else(|| to_js(Error::InvalidState("this task already ran")))?;
-        guard(|| Vault::open(&self.dir, key, self.now))
-    }
-    fn resolve(&mut self, _: Env, vault: Vault) -> napi::Result<VaultStore> {
-        Ok(VaultStore {
-            inner: Arc::new(Mutex::new(Some(vault))),
-        })
-    }
-}
-
-pub enum Commit {
-    Save,
-    Rekey(Option<keyward_seal::SecretKey>),
-}
-
-pub struct CommitTask {
-    inner: Shared,
-    commit: Commit,
-    now: u64,
-}
-
-impl CommitTask {
-    fn run(&mut self) -> napi::Result<()> {
-        let now = self.now;
-        match &mut self.commit {
-            Commit::Save => with(&self.inner, |v| v.save(now, &mut OsRng)),
-            Commit::Rekey(key) => {
-                let key = key
-                    .take()
-                    .ok_or_else(|| to_js(Error::InvalidState("this task already ran")))?;
-                with(&self.inner, |v| v.rekey(key, now, &mut OsRng))
-            }
-        }
-    }
-}
-
-impl Task for CommitTask {
-    type Output = ();
-    type JsValue = ();
-    fn compute(&mut self) -> napi::Result<()> {
-        self.run()
-    }
-    fn resolve(&mut self, _: Env, _: ()) -> napi::Result<()> {
-        Ok(())
-    }
+    key: Option<&SecretKey>,
+    now_ms: Option<f64>,
+) -> Result<impl FnOnce() -> Result<(), Failure> + Send + 'static, Failure> {
+    let (inner, key, now) = (inner.clone(), key.map(copy_key).transpose()?, clock(now_ms)?);
+    Ok(move || match key {
+        None => with(&inner, |v| v.save(now, &mut OsRng)),
+        Some(key) => with(&inner, |v| v.rekey(key, now, &mut OsRng)),
+    })
 }
 
 #[napi]
 impl VaultStore {
     #[napi(ts_return_type = "Promise<VaultStore>")]
-    pub fn open(
-        dir: String,
-        key: &SecretKey,
-        now_ms: Option<f64>,
-    ) -> napi::Result<AsyncTask<OpenTask>> {
-        Ok(AsyncTask::new(OpenTask {
-            dir: dir.into(),
-            key: Some(copy_key(key)?),
-            now: clock(now_ms)?,
-        }))
-    }
-
-    #[napi(factory)]
-    pub fn open_sync(
-        dir: String,
-        key: &SecretKey,
-        now_ms: Option<f64>,
-    ) -> napi::Result<VaultStore> {
-        let mut task = OpenTask {
-            dir: dir.into(),
-            key: Some(copy_key(key)?),
-            now: clock(now_ms)?,
-        };
-        let vault = task.compute()?;
-        Ok(VaultStore {
-            inner: Arc::new(Mutex::new(Some(vault))),
-        })
+    pub fn open(dir: String, key: &SecretKey, now_ms: Option<f64>) -> Result<AsyncTask<Blocking<VaultStore>>> {
+        Ok(blocking(false, opening(dir, key, now_ms)?))
     }
 
     #[napi]
-    pub fn get(&self, path: Vec<Uint8Array>, tag: &[u8]) -> napi::Result<Option<VaultValue>> {
-        let path = path_of(path);
-        let value = with(&self.inner, |v| v.get(&path, tag))?;
+    pub fn open_sync(env: &Env, dir: String, key: &SecretKey, now_ms: Option<f64>) -> napi::Result<VaultStore> {
+        now(env, || opening(dir, key, now_ms)?())
+    }
+
+    #[napi]
+    pub fn get(&self, path: Vec<Uint8Array>, tag: &[u8]) -> Result<Option<VaultValue>> {
+        let value = with(&self.inner, |v| v.get(&path_of(path), tag))?;
         Ok(value.map(|v| VaultValue {
-            kind: v.kind as u32,
-            data: secret_out(v.data),
+            kind: match v.kind {
+                Kind::Bytes => VaultKind::Bytes,
+                Kind::Json => VaultKind::Json,
+            },
+            data: v.data.into(),
         }))
     }
 
+    /// `kind` is a number, not a `VaultKind`: napi would wrap 2^32 + 1 to 1.
     #[napi]
-    pub fn set(
-        &self,
-        path: Vec<Uint8Array>,
-        tag: &[u8],
-        kind: f64,
-        data: &[u8],
-    ) -> napi::Result<()> {
-        // A number, not `u32`: napi would wrap 2^32 + 1 to 1 (JSON).
-        let kind = match kind {
-            0.0 => Kind::Bytes,
-            1.0 => Kind::Json,
-            _ => {
-                return Err(to_js(Error::InvalidArgument(
-                    "value kind must be 0 (bytes) or 1 (JSON)".into(),
-                )))
-            }
+    pub fn set(&self, path: Vec<Uint8Array>, tag: &[u8], kind: f64, data: &[u8]) -> Result<()> {
+        let kind = match whole(kind, "the value kind", 0, 1)? {
+            0 => Kind::Bytes,
+            _ => Kind::Json,
         };
-        let path = path_of(path);
-        with(&self.inner, |v| v.set(&path, tag, kind, data))
+        Ok(with(&self.inner, |v| v.set(&path_of(path), tag, kind, data))?)
     }
 
     #[napi]
-    pub fn has(&self, path: Vec<Uint8Array>, tag: &[u8]) -> napi::Result<bool> {
-        let path = path_of(path);
-        with(&self.inner, |v| v.has(&path, tag))
+    pub fn has(&self, path: Vec<Uint8Array>, tag: &[u8]) -> Result<bool> {
+        Ok(with(&self.inner, |v| v.has(&path_of(path), tag))?)
     }
 
     #[napi]
-    pub fn delete(&self, path: Vec<Uint8Array>, tag: &[u8]) -> napi::Result<bool> {
-        let path = path_of(path);
-        with(&self.inner, |v| v.delete(&path, tag))
+    pub fn delete(&self, path: Vec<Uint8Array>, tag: &[u8]) -> Result<bool> {
+        Ok(with(&self.inner, |v| v.delete(&path_of(path), tag))?)
     }
 
     #[napi]
-    pub fn tags(&self, path: Vec<Uint8Array>) -> napi::Result<Vec<owned::Uint8Array>> {
-        let path = path_of(path);
-        let tags = with(&self.inner, |v| v.tags(&path))?;
-        Ok(tags.into_iter().map(owned::Uint8Array::from).collect())
+    pub fn tags(&self, path: Vec<Uint8Array>) -> Result<Vec<owned::Uint8Array>> {
+        let tags = with(&self.inner, |v| v.tags(&path_of(path)))?;
+        Ok(tags.into_iter().map(Into::into).collect())
     }
 
     #[napi]
-    pub fn has_changes(&self) -> napi::Result<bool> {
-        with(&self.inner, |v| Ok(v.has_changes()))
+    pub fn has_changes(&self) -> Result<bool> {
+        Ok(with(&self.inner, |v| Ok(v.has_changes()))?)
     }
 
     #[napi]
-    pub fn rollback(&self) -> napi::Result<()> {
-        with(&self.inner, |v| v.rollback())
+    pub fn rollback(&self) -> Result<()> {
+        Ok(with(&self.inner, |v| v.rollback())?)
     }
 
+    /// A save, or with `key` a rekey.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn save(&self, now_ms: Option<f64>) -> napi::Result<AsyncTask<CommitTask>> {
-        Ok(AsyncTask::new(CommitTask {
-            inner: self.inner.clone(),
-            commit: Commit::Save,
-            now: clock(now_ms)?,
-        }))
+    pub fn commit(&self, key: Option<&SecretKey>, now_ms: Option<f64>) -> Result<AsyncTask<Blocking<()>>> {
+        Ok(blocking(false, commit(&self.inner, key, now_ms)?))
     }
 
     #[napi]
-    pub fn save_sync(&self, now_ms: Option<f64>) -> napi::Result<()> {
-        CommitTask {
-            inner: self.inner.clone(),
-            commit: Commit::Save,
-            now: clock(now_ms)?,
-        }
-        .run()
-    }
-
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn rekey(
-        &self,
-        key: &SecretKey,
-        now_ms: Option<f64>,
-    ) -> napi::Result<AsyncTask<CommitTask>> {
-        let commit = Commit::Rekey(Some(copy_key(key)?));
-        Ok(AsyncTask::new(CommitTask {
-            inner: self.inner.clone(),
-            commit,
-            now: clock(now_ms)?,
-        }))
+    pub fn commit_sync(&self, env: &Env, key: Option<&SecretKey>, now_ms: Option<f64>) -> napi::Result<()> {
+        now(env, || commit(&self.inner, key, now_ms)?())
     }
 
     #[napi]
-    pub fn rekey_sync(&self, key: &SecretKey, now_ms: Option<f64>) -> napi::Result<()> {
-        let commit = Commit::Rekey(Some(copy_key(key)?));
-        CommitTask {
-            inner: self.inner.clone(),
-            commit,
-            now: clock(now_ms)?,
-        }
-        .run()
-    }
-
-    #[napi]
-    pub fn destroy(&self) -> napi::Result<()> {
+    pub fn destroy(&self) -> Result<()> {
         with(&self.inner, |v| v.destroy())?;
         *lock(&self.inner)? = None;
         Ok(())
@@ -272,7 +155,7 @@ impl VaultStore {
 
     /// Drops the vault's keys and staged values; unsaved changes are lost.
     #[napi]
-    pub fn close(&self) -> napi::Result<()> {
+    pub fn close(&self) -> Result<()> {
         *lock(&self.inner)? = None;
         Ok(())
     }

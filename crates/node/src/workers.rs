@@ -1,4 +1,5 @@
-//! The threads that run CPU-heavy Promise work (Argon2 above all).
+//! The Promise exports' one task type, and the threads that run CPU-heavy
+//! Promise work (Argon2 above all).
 //!
 //! On a machine with few cores, compute threads at normal priority delay the
 //! Node event loop when it wakes: the scheduler has no idle core to give it.
@@ -9,6 +10,11 @@
 //! value.
 
 use std::sync::Once;
+
+use napi::bindgen_prelude::{AsyncTask, ToNapiValue, TypeName};
+use napi::{Env, Task};
+
+use crate::errors::{catch, Failure};
 
 /// Builds the pool before the first heavy task. Not at module load:
 /// spawning threads while the dynamic loader holds its lock deadlocks.
@@ -39,7 +45,57 @@ fn lower_priority() {}
 /// Runs `f` on the low-priority pool and blocks the calling libuv thread
 /// until it is done, so CPU-heavy work never competes with the event loop at
 /// equal priority.
-pub fn on_workers<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+fn on_workers<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     ensure_workers();
     rayon::scope(|_| f())
+}
+
+type Job<R> = Box<dyn FnOnce() -> Result<R, Failure> + Send>;
+
+/// Every Promise export: a job run off the event loop, whose result is
+/// already its JavaScript value. CPU-heavy jobs (`pooled`) run on the
+/// low-priority workers, short ones on the libuv thread itself.
+pub struct Blocking<R> {
+    job: Option<Job<R>>,
+    pooled: bool,
+    /// Kept for `reject`, which has the `env` to throw it with its fields.
+    failure: Option<Failure>,
+}
+
+pub fn blocking<R>(pooled: bool, job: impl FnOnce() -> Result<R, Failure> + Send + 'static) -> AsyncTask<Blocking<R>>
+where
+    Blocking<R>: Task,
+{
+    AsyncTask::new(Blocking { job: Some(Box::new(job)), pooled, failure: None })
+}
+
+/// The `…Sync` twin of a `blocking` job: the same closure, on the caller's thread.
+pub fn now<R>(env: &Env, job: impl FnOnce() -> Result<R, Failure>) -> napi::Result<R> {
+    catch(job).map_err(|f| f.throw(env))
+}
+
+impl<R: ToNapiValue + TypeName + Send + 'static> Task for Blocking<R> {
+    type Output = R;
+    type JsValue = R;
+
+    fn compute(&mut self) -> napi::Result<R> {
+        let job = self.job.take().ok_or_else(|| Failure::state("this task already ran"));
+        let result = match job {
+            Ok(job) if self.pooled => on_workers(|| catch(job)),
+            Ok(job) => catch(job),
+            Err(f) => Err(f),
+        };
+        result.map_err(|f| {
+            self.failure = Some(f);
+            napi::Error::from_status(napi::Status::GenericFailure)
+        })
+    }
+
+    fn resolve(&mut self, _: Env, value: R) -> napi::Result<R> {
+        Ok(value)
+    }
+
+    fn reject(&mut self, env: Env, error: napi::Error) -> napi::Result<R> {
+        Err(self.failure.take().map_or(error, |f| f.throw(&env)))
+    }
 }

@@ -1,0 +1,46 @@
+/**
+ * Issue 14, item 3: native errors carry their code and fields as properties
+ * (crates/node/src/errors.rs), not inside the message; one invalid-state
+ * class; the literal unions come from the binding's names.
+ */
+import test from 'ava';
+import { InvalidStateError, SecretKey, ServerSetup, StateError, TimestampExpiredError, hashPassword, seal, suites, verifyPassword } from '../src/index';
+import { binding } from '../src/native';
+
+const at = (ms: number) => () => ms;
+
+test('the binding throws code and expiredBy as properties, not in the message (sync and Promise paths)', async (t) => {
+  const key = SecretKey.generate();
+  const box = seal(key, 'v', { clock: at(1_000_000) });
+  const out = new Uint8Array(box.byteLength - binding.BOX_OVERHEAD);
+  const sync = t.throws(() => binding.openBoxInto(key.handle, box, new Uint8Array(0), 60_000, 1_062_500, out)) as Error & { code?: string; expiredBy?: number };
+  t.is(sync.code, 'ERR_TIMESTAMP_EXPIRED');
+  t.is(sync.expiredBy, 2.5);
+  t.notRegex(sync.message, /\[ERR_/);
+
+  const hash = await hashPassword('pw', { params: { memory: 64, iterations: 1, parallelism: 1 }, clock: at(1_000_000) });
+  const pw = Buffer.from('pw');
+  const later = binding.verifyPassword(hash, pw, { ttlMs: 5_000 }, 1_010_000);
+  const rejected = (await t.throwsAsync(later)) as Error & { code?: string; expiredBy?: number };
+  t.is(rejected.code, 'ERR_TIMESTAMP_EXPIRED');
+  t.is(rejected.expiredBy, 5);
+  const typed = await t.throwsAsync(verifyPassword(hash, 'pw', { ttl: 5, clock: at(1_010_000) }), { instanceOf: TimestampExpiredError });
+  t.is(typed?.expiredBy, 5);
+});
+
+test('every disposed object throws one class with one code; StateError is that class', (t) => {
+  t.is(StateError, InvalidStateError);
+  const setup = ServerSetup.generate();
+  setup.dispose();
+  const key = SecretKey.generate();
+  key.dispose();
+  for (const use of [() => setup.publicKey, () => key.exportBytes()]) {
+    t.throws(use, { instanceOf: InvalidStateError, code: 'ERR_INVALID_STATE' } as never);
+  }
+});
+
+test('the suite list is the binding\'s, and each name round-trips through a setup', (t) => {
+  t.deepEqual([...suites], Object.values(binding.Suite));
+  t.is(suites.length, 5);
+  for (const suite of suites) t.is(ServerSetup.generate(suite).suite, suite);
+});
