@@ -40,7 +40,27 @@ pub(crate) fn parse<T, E>(
     decode(bytes).map_err(|e| Error::decoding(what, e))
 }
 
-/// Parses `$bytes` as a `$ty` of exactly its serialized length.
+/// Refuses bytes that decode but are not what the decoded value encodes to.
+/// opaque-ke's NIST-curve points accept SEC1's compact form (tag 0x05, x
+/// only) beside the compressed one, so a P-256 KE1 with its ephemeral key's
+/// tag changed to 0x05 still logged in when the key's y was the smaller
+/// one: one message, two encodings. Found by a round-trip property
+/// (issue 13); `tests/failures.rs` holds it. Constant time: states and
+/// setups hold secrets.
+pub(crate) fn canonical(what: &'static str, bytes: &[u8], mut again: Vec<u8>) -> Result<()> {
+    let same = bool::from(subtle::ConstantTimeEq::ct_eq(bytes, again.as_slice()));
+    again.zeroize();
+    if same {
+        Ok(())
+    } else {
+        Err(Error::Serialization(format!(
+            "{what} is not in its canonical encoding"
+        )))
+    }
+}
+
+/// Parses `$bytes` as a `$ty` of exactly its serialized length, in its one
+/// canonical encoding.
 macro_rules! parse_exact {
     ($what:literal, $bytes:expr, $ty:ty $(,)?) => {
         $crate::ops::parse(
@@ -49,6 +69,9 @@ macro_rules! parse_exact {
             $crate::ops::serialized_len(<$ty>::serialize),
             <$ty>::deserialize,
         )
+        .and_then(|value| {
+            $crate::ops::canonical($what, $bytes, value.serialize().to_vec()).map(|()| value)
+        })
     };
 }
 

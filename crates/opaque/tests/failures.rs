@@ -301,3 +301,61 @@ fn suite_names_parse_and_unknown_names_are_refused() {
         Err(Error::InvalidArgument(_))
     ));
 }
+
+/// SEC1's compact form (tag 0x05, x only) of a NIST-curve point decodes in
+/// opaque-ke, and a P-256 KE1 whose ephemeral key was rewritten that way
+/// still logged in when the key's y was the smaller root (the round-trip
+/// property found it). Every point of every message must be in its one
+/// compressed encoding.
+#[test]
+fn points_in_compact_form_are_refused() {
+    // (suite, length of an element: the tag and x)
+    for (suite, element) in [
+        (Suite::P256Sha256, 33),
+        (Suite::P384Sha384, 49),
+        (Suite::P521Sha512, 67),
+    ] {
+        let (setup, record) = setup_with_alice(suite);
+        let compact = |bytes: &[u8], at: usize| {
+            let mut changed = bytes.to_vec();
+            changed[at] = 0x05;
+            changed
+        };
+        let (request, state) = client::login_start(suite, &mut OsRng, b"correct horse").unwrap();
+        // KE1: blinded element, then a 32-byte nonce, then the ephemeral key.
+        for at in [0, element + 32] {
+            let refused = setup.login_start(
+                &mut OsRng,
+                Some(&record),
+                &compact(&request, at),
+                b"alice",
+                &ServerParams::default(),
+            );
+            assert!(
+                matches!(refused, Err(Error::Serialization(_))),
+                "{suite:?} KE1 byte {at}"
+            );
+        }
+        // KE2 as the client reads it: the evaluated element first.
+        let (response, _) = setup
+            .login_start(
+                &mut OsRng,
+                Some(&record),
+                &request,
+                b"alice",
+                &ServerParams::default(),
+            )
+            .unwrap();
+        let refused = client::login_finish(
+            state,
+            &mut OsRng,
+            b"correct horse",
+            &compact(&response, 0),
+            &fast(),
+        );
+        assert!(
+            matches!(refused, Err(Error::Serialization(_))),
+            "{suite:?} KE2"
+        );
+    }
+}
