@@ -1,8 +1,8 @@
+import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import express from 'express';
-import type { AddressInfo } from 'node:net';
 import { keywardErrorHandler, keywardRouter, requirePop } from '../src/express/index';
-import { MemoryStore, SecretKey, ServerSetup, createAuthService } from '../src/index';
+import { createAuthService, MemoryStore, SecretKey, ServerSetup } from '../src/index';
 import { popOverHttp } from './support/http-attacks';
 
 async function server() {

@@ -1,16 +1,8 @@
 import test from 'ava';
 import Fastify from 'fastify';
-import { keywardAuth } from '../src/fastify/index';
 import { createClient } from '../src/client/index';
-import {
-  AuthError,
-  InvalidLoginError,
-  MemoryStore,
-  PopError,
-  SecretKey,
-  ServerSetup,
-  createAuthService,
-} from '../src/index';
+import { keywardAuth } from '../src/fastify/index';
+import { AuthError, createAuthService, InvalidLoginError, MemoryStore, PopError, SecretKey, ServerSetup } from '../src/index';
 import { fast } from './helpers';
 import { popOverHttp } from './support/http-attacks';
 
@@ -71,7 +63,8 @@ test('login attempts are rate limited per user', async (t) => {
 test('bad bodies: schema, size, base64url, a tampered or replayed login state', async (t) => {
   const { app, baseUrl, service } = await server();
   t.teardown(() => app.close());
-  const post = (path: string, body: unknown) => fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (path: string, body: unknown) =>
+    fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   t.is((await post('/login/start', { username: 'a' })).status, 400);
   t.is((await post('/login/start', { username: 'a', request: 'not base64!' })).status, 400);
   t.is((await post('/login/start', { username: 'a', request: 'A'.repeat(5000) })).status, 413);

@@ -5,7 +5,7 @@
  * per address and per name; registration can be switched off.
  */
 import test from 'ava';
-import { AuthError, OpaqueClient, SecretKey, ServerSetup, createAuthService, type AuthStore, type RateLimitOptions } from '../src/index';
+import { AuthError, type AuthStore, createAuthService, OpaqueClient, type RateLimitOptions, SecretKey, ServerSetup } from '../src/index';
 import { adapters, unique } from './auth-store-adapters';
 import { fast } from './helpers';
 
@@ -13,7 +13,13 @@ const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64url');
 const opaque = new OpaqueClient({ keyStretching: fast });
 
 function service(store: AuthStore, rateLimit?: RateLimitOptions, extra?: { allowRegistration?: boolean; serverSetup?: ServerSetup; sealKey?: SecretKey }) {
-  return createAuthService({ serverSetup: extra?.serverSetup ?? ServerSetup.generate(), sealKey: extra?.sealKey ?? SecretKey.generate(), store, rateLimit, allowRegistration: extra?.allowRegistration });
+  return createAuthService({
+    serverSetup: extra?.serverSetup ?? ServerSetup.generate(),
+    sealKey: extra?.sealKey ?? SecretKey.generate(),
+    store,
+    rateLimit,
+    allowRegistration: extra?.allowRegistration,
+  });
 }
 type Service = ReturnType<typeof service>;
 
@@ -136,7 +142,8 @@ for (const [name, make] of Object.entries(adapters)) {
     const { store, cleanup } = make();
     t.teardown(cleanup);
     const s = service(store, { registerPerAddress: 3, registerPerUser: 2 });
-    const registerStart = (user: string, address: string) => s.registerStart({ username: user, request: b64(opaque.startRegistration('pw').request) }, { address });
+    const registerStart = (user: string, address: string) =>
+      s.registerStart({ username: user, request: b64(opaque.startRegistration('pw').request) }, { address });
     // The OPRF of a name not yet registered, asked for again and again from different addresses.
     const target = unique('future-user');
     await registerStart(target, '198.51.100.1');

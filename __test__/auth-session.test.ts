@@ -3,9 +3,10 @@
  * username, session id and expiry, and never its bearer token or key, in
  * JSON and in `util.inspect`, however deep.
  */
-import test from 'ava';
+
 import { inspect } from 'node:util';
-import { AuthSession, MemoryStore, OpaqueClient, SecretKey, ServerSetup, createAuthService, derivePopKey, signRequest } from '../src/index';
+import test from 'ava';
+import { AuthSession, createAuthService, derivePopKey, MemoryStore, OpaqueClient, SecretKey, ServerSetup, signRequest } from '../src/index';
 import { fast } from './helpers';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64url');

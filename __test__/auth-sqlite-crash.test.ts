@@ -4,12 +4,13 @@
  * every registration it answered. Real processes, real files, the real
  * `keyward/client`.
  */
-import test from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
+
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import test from 'ava';
 import { createClient } from '../src/client/index';
 import { fast } from './helpers';
 

@@ -4,12 +4,13 @@
  * better-sqlite3 is only ever required after checking that it loads (under
  * Node 22 and 24 the installed build, made for Node 20, does not).
  */
-import test from 'ava';
+
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteStore, SqliteUnavailableError } from '../src/index';
+import test from 'ava';
 import { pickSqlite, type SqliteDatabase } from '../src/auth/sqlite-driver';
+import { SqliteStore, SqliteUnavailableError } from '../src/index';
 
 /** Whether the binding works here: better-sqlite3's native part loads on first use, so open one. */
 function loads(name: string): boolean {
@@ -44,7 +45,10 @@ test('both files in WAL mode; close() twice is fine, a closed store says so, not
   await store.close();
   await store.close();
   await t.throwsAsync(store.getPasswordFile('ann'), { code: 'ERR_INVALID_STATE' });
-  t.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.lock')), []);
+  t.deepEqual(
+    readdirSync(dir).filter((f) => f.endsWith('.lock')),
+    [],
+  );
 
   // Read back with the same binding the store chose.
   const { open } = pickSqlite();
@@ -63,7 +67,9 @@ test('no binding at all: a typed error that says what to install', (t) => {
   const missing = () => {
     throw new Error('Cannot find module');
   };
-  const error = t.throws(() => pickSqlite(['node:sqlite', 'better-sqlite3'], { 'node:sqlite': missing, 'better-sqlite3': missing }), { instanceOf: SqliteUnavailableError });
+  const error = t.throws(() => pickSqlite(['node:sqlite', 'better-sqlite3'], { 'node:sqlite': missing, 'better-sqlite3': missing }), {
+    instanceOf: SqliteUnavailableError,
+  });
   t.is(error!.code, 'ERR_SQLITE_UNAVAILABLE');
   t.regex(error!.message, /npm install better-sqlite3/);
 });
@@ -79,7 +85,10 @@ test('an open connection of the caller is used as is and left open', async (t) =
   t.true(await store.createUser('bo', new Uint8Array([5])));
   const limiter = store.limiter({ name: 'mine', points: 1, duration: 60 });
   await limiter.consume('k');
-  const refused = await limiter.consume('k').then(() => undefined, (res: { consumedPoints: number }) => res);
+  const refused = await limiter.consume('k').then(
+    () => undefined,
+    (res: { consumedPoints: number }) => res,
+  );
   t.is(refused?.consumedPoints, 2);
   await store.close();
   t.deepEqual(Array.from(db.prepare('SELECT record FROM users WHERE username = ?').get('bo')!.record as Uint8Array), [5]);

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryStore, PgRedisStore, SqliteStore, type AuthStore } from '../src/index';
+import { type AuthStore, MemoryStore, PgRedisStore, SqliteStore } from '../src/index';
 
 /** A store; `sibling` opens a second one on the same data (another instance), where the store can be shared. */
 export type Made = {

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { createClient } from '../src/client/index';
-import { AuthError, MemoryStore, OpaqueClient, SecretKey, ServerSetup, USERNAME_MAX_BYTES, createAuthService, derivePopKey, signRequest } from '../src/index';
+import { AuthError, createAuthService, derivePopKey, MemoryStore, OpaqueClient, SecretKey, ServerSetup, signRequest, USERNAME_MAX_BYTES } from '../src/index';
 import { startReferenceServer } from '../src/server/reference';
 import { fast } from './helpers';
 
@@ -65,7 +65,9 @@ test('the service: the longest name of any bytes gives a token under the bearer 
   t.is((await service.verify({ method: 'GET', url: '/me', headers })).username, longest);
 
   for (const bad of ['x'.repeat(USERNAME_MAX_BYTES + 1), '', 'a\nb', 'a\u0000', 'a\u007f', 'bad\ud800', '\udc00']) {
-    const error = await t.throwsAsync(service.registerStart({ username: bad, request: b64(opaque.startRegistration('pw').request) }), { instanceOf: AuthError });
+    const error = await t.throwsAsync(service.registerStart({ username: bad, request: b64(opaque.startRegistration('pw').request) }), {
+      instanceOf: AuthError,
+    });
     t.is(error!.code, 'ERR_AUTH_BAD_REQUEST');
     t.false(error!.message.includes(bad.slice(0, 8)) && bad.length > 0, 'the message does not echo the name');
     await t.throwsAsync(service.loginStart({ username: bad, request: b64(login.request) }), { code: 'ERR_AUTH_BAD_REQUEST' });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { SerializationError, constantTimeEqual, decodeBase64Url, encodeBase64Url, InvalidArgumentError } from '../src/index';
+import { constantTimeEqual, decodeBase64Url, encodeBase64Url, InvalidArgumentError, SerializationError } from '../src/index';
 
 test('round trips every length', (t) => {
   for (let n = 0; n < 70; n++) {

@@ -4,7 +4,7 @@
  * and exits with its code, so the next start on the same directory works;
  * secrets from files and standard input; --log-level and --trust-proxy.
  */
-import test from 'ava';
+
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as serenity from '@serenity-kit/opaque';
-import { OpaqueClient, SecretKey, ServerSetup, encodeBase64Url } from '../src/index';
+import test from 'ava';
+import { encodeBase64Url, OpaqueClient, SecretKey, ServerSetup } from '../src/index';
 
 const root = join(__dirname, '..');
 const tsx = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
@@ -123,7 +124,10 @@ Module._resolveFilename = function (request, ...rest) {
 `,
   );
   const run = keyward(['serve', '--data', dir, '--port', '0'], { preload });
-  run.listening.then(() => run.kill('SIGTERM'), () => {}); // fastify was found after all: fail, not hang
+  run.listening.then(
+    () => run.kill('SIGTERM'),
+    () => {},
+  ); // fastify was found after all: fail, not hang
   t.is(await run.code, 1);
   t.regex(run.stderr(), /needs the fastify package: npm install fastify \(ERR_MISSING_PEER_DEPENDENCY\)/);
   t.deepEqual(readdirSync(dir).sort(), ['no-fastify-hooks.mjs', 'no-fastify.mjs'], 'no store or secret was created');
@@ -238,7 +242,8 @@ test('--trust-proxy: with the proxy trusted, the per-address limit counts X-Forw
 test('--no-registration refuses registration with 403; --limit-register-address 1 allows one start per address, then 429 with Retry-After', async (t) => {
   const closed = keyward(['serve', '--data', dataDir(t), '--port', '0', '--no-registration']);
   const body = (name: string) => JSON.stringify({ username: name, request: encodeBase64Url(new OpaqueClient().startRegistration('pw').request) });
-  const post = (url: string, name: string) => fetch(`${url}/register/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(name) });
+  const post = (url: string, name: string) =>
+    fetch(`${url}/register/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(name) });
   try {
     const answer = await post(await closed.listening, 'ann');
     t.is(answer.status, 403);
@@ -282,7 +287,11 @@ test('--cors-origin: a listed origin may send the signature headers and read the
       for (const header of ['authorization', 'content-type', 'x-ts', 'x-nonce', 'x-pop']) t.true(allowed.includes(header), header);
     }
     t.is((await preflight('http://evil.example')).headers.get('access-control-allow-origin'), null);
-    const refused = await fetch(`${url}/api/transfer`, { method: 'POST', headers: { origin: 'http://app.example', 'content-type': 'application/json' }, body: '{}' });
+    const refused = await fetch(`${url}/api/transfer`, {
+      method: 'POST',
+      headers: { origin: 'http://app.example', 'content-type': 'application/json' },
+      body: '{}',
+    });
     t.is(refused.status, 401);
     t.is(refused.headers.get('access-control-allow-origin'), 'http://app.example');
     t.regex(refused.headers.get('access-control-expose-headers') ?? '', /www-authenticate/i);

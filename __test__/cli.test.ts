@@ -1,18 +1,22 @@
-import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import * as serenity from '@serenity-kit/opaque';
+import test from 'ava';
 import { main } from '../src/cli';
 import { UsageError } from '../src/cli/args';
-import { ServerSetup, decodeBase64Url, encodeBase64Url } from '../src/index';
-import * as serenity from '@serenity-kit/opaque';
+import { decodeBase64Url, encodeBase64Url, ServerSetup } from '../src/index';
 
 function run(args: string[]): { code: number; out: string[]; err: string[] } {
   const out: string[] = [];
   const err: string[] = [];
-  const code = main(args, (line) => out.push(line), (line) => err.push(line));
+  const code = main(
+    args,
+    (line) => out.push(line),
+    (line) => err.push(line),
+  );
   if (typeof code !== 'number') throw new Error('only `serve` is asynchronous');
   return { code, out, err };
 }
@@ -127,7 +131,10 @@ test('exit codes: 0 done, 1 the command failed, 2 usage error (with a pointer to
   t.regex(failed.stderr, /^keyward: .*\(ERR_OPAQUE_SIZE\)\n$/);
   const usage = cli(['create-server-setup', '--port', '1']);
   t.is(usage.code, 2);
-  t.is(usage.stderr, "keyward: --port is an option of serve, not of create-server-setup (ERR_INVALID_ARG_VALUE)\nrun 'keyward create-server-setup --help' for usage\n");
+  t.is(
+    usage.stderr,
+    "keyward: --port is an option of serve, not of create-server-setup (ERR_INVALID_ARG_VALUE)\nrun 'keyward create-server-setup --help' for usage\n",
+  );
   t.is(cli(['frobnicate']).code, 2);
   t.is(cli([]).code, 2);
 });

@@ -4,7 +4,7 @@
  * class; the literal unions come from the binding's names.
  */
 import test from 'ava';
-import { InvalidStateError, SecretKey, ServerSetup, StateError, TimestampExpiredError, hashPassword, seal, suites, verifyPassword } from '../src/index';
+import { hashPassword, InvalidStateError, SecretKey, ServerSetup, StateError, seal, suites, TimestampExpiredError, verifyPassword } from '../src/index';
 import { binding } from '../src/native';
 
 const at = (ms: number) => () => ms;
@@ -39,7 +39,7 @@ test('every disposed object throws one class with one code; StateError is that c
   }
 });
 
-test('the suite list is the binding\'s, and each name round-trips through a setup', (t) => {
+test("the suite list is the binding's, and each name round-trips through a setup", (t) => {
   t.deepEqual([...suites], Object.values(binding.Suite));
   t.is(suites.length, 5);
   for (const suite of suites) t.is(ServerSetup.generate(suite).suite, suite);

@@ -3,12 +3,13 @@
  * `Vault#set` and `keepRawBody` check their arguments before reading them,
  * and `secureWipe` refuses shared memory it cannot wipe safely.
  */
-import test from 'ava';
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import test from 'ava';
 import { keepRawBody } from '../src/express/index';
-import { IdentityKey, InvalidArgumentError, PreKeySet, SecretKey, Session, Vault, secureWipe } from '../src/index';
+import { IdentityKey, InvalidArgumentError, PreKeySet, SecretKey, Session, secureWipe, Vault } from '../src/index';
 
 const invalid = { instanceOf: InvalidArgumentError, code: 'ERR_INVALID_ARG_VALUE' };
 const notAnIdentity: unknown[] = [undefined, null, 5, 'identity', {}, { native: {} }, new Uint8Array(32)];

@@ -5,7 +5,7 @@
  * error before anything is allocated or hashed.
  */
 import test from 'ava';
-import { FormatError, InvalidArgumentError, hashPasswordSync, needsRehash, verifyPassword, verifyPasswordSync } from '../src/index';
+import { FormatError, hashPasswordSync, InvalidArgumentError, needsRehash, verifyPassword, verifyPasswordSync } from '../src/index';
 import { binding, call } from '../src/native';
 
 const fast = { memory: 64, iterations: 1, parallelism: 1 };
@@ -29,7 +29,11 @@ test('hashing with costs above the limits is an InvalidArgumentError', (t) => {
     { ...fast, iterations: 65 },
     { ...fast, memory: 1024, parallelism: 17 },
   ]) {
-    const error = t.throws(() => hashPasswordSync('pw', { params }), { instanceOf: InvalidArgumentError, code: 'ERR_INVALID_ARG_VALUE' }, JSON.stringify(params));
+    const error = t.throws(
+      () => hashPasswordSync('pw', { params }),
+      { instanceOf: InvalidArgumentError, code: 'ERR_INVALID_ARG_VALUE' },
+      JSON.stringify(params),
+    );
     t.regex(error?.message ?? '', /maximum/);
   }
 });
@@ -56,7 +60,11 @@ test('binding: key-stretching numbers out of range are refused, not wrapped to 3
   for (const costs of wrapped) {
     const { state, password, response } = registrationUpToFinish();
     const params = { keyStretching: costs };
-    t.throws(() => call(() => binding.clientRegistrationFinishSync(state, password, response, params)), { instanceOf: InvalidArgumentError }, JSON.stringify(costs));
+    t.throws(
+      () => call(() => binding.clientRegistrationFinishSync(state, password, response, params)),
+      { instanceOf: InvalidArgumentError },
+      JSON.stringify(costs),
+    );
   }
   const { state, password, response } = registrationUpToFinish();
   const done = call(() => binding.clientRegistrationFinishSync(state, password, response, { keyStretching: fast }));

@@ -4,7 +4,7 @@
  * returned the MAC subkey itself, so its bytes forged `mac()` tags.
  */
 import test from 'ava';
-import { SecretKey, mac, primitives } from '../src/index';
+import { mac, primitives, SecretKey } from '../src/index';
 
 /** The canonical list encoding of docs/sealed-data.md: a count, then each part with its length (u64 big-endian). */
 function encodeParts(parts: Uint8Array[]): Buffer {

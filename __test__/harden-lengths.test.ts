@@ -4,9 +4,10 @@
  * or fractional numbers into other counts; every such argument is now
  * checked and refused with InvalidArgumentError.
  */
-import test from 'ava';
+
 import { randomBytes } from 'node:crypto';
-import { InvalidArgumentError, SecretKey, createSealStream, primitives } from '../src/index';
+import test from 'ava';
+import { createSealStream, InvalidArgumentError, primitives, SecretKey } from '../src/index';
 import { binding } from '../src/native';
 
 const ikm = randomBytes(32);

@@ -3,8 +3,9 @@
  * fingerprint; a start that learns its peer from the wire checks it against
  * the peer the caller expected.
  */
-import test from 'ava';
+
 import { createHash } from 'node:crypto';
+import test from 'ava';
 import { IdentityKey, InvalidArgumentError, PreKeySet, Session, SessionError } from '../src/index';
 
 const hex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
@@ -39,14 +40,30 @@ test('crafted identity keys are refused wherever a key is taken', (t) => {
   const bundle = PreKeySet.generate(bob, { oneTimePreKeys: 1 }).bundle();
   for (const [what, key] of Object.entries(crafted)) {
     const k = hex(key);
-    t.is(code(() => IdentityKey.fingerprint(k)), 'ERR_INVALID_ARG_VALUE', what);
-    t.is(code(() => Session.initiate(alice, k)), 'ERR_INVALID_ARG_VALUE', what);
-    t.is(code(() => Session.fromBundle(alice, bundle, { expectedPeer: k })), 'ERR_INVALID_ARG_VALUE', what);
+    t.is(
+      code(() => IdentityKey.fingerprint(k)),
+      'ERR_INVALID_ARG_VALUE',
+      what,
+    );
+    t.is(
+      code(() => Session.initiate(alice, k)),
+      'ERR_INVALID_ARG_VALUE',
+      what,
+    );
+    t.is(
+      code(() => Session.fromBundle(alice, bundle, { expectedPeer: k })),
+      'ERR_INVALID_ARG_VALUE',
+      what,
+    );
     t.false(IdentityKey.verify(k, 'm', new Uint8Array(64)), what);
     // In a bundle, a crafted identity field makes the bundle malformed.
     const forged = Uint8Array.from(bundle);
     forged.set(k, 2);
-    t.is(code(() => Session.fromBundle(alice, forged, { trustOnFirstUse: true })), 'ERR_SESSION_FORMAT', what);
+    t.is(
+      code(() => Session.fromBundle(alice, forged, { trustOnFirstUse: true })),
+      'ERR_SESSION_FORMAT',
+      what,
+    );
   }
 });
 
@@ -79,7 +96,9 @@ test('fromBundle needs the expected peer, or an explicit trust on first use', (t
   for (const options of [{}, { expectedPeer: null }, { expectedPeer: undefined }, { trustOnFirstUse: false }]) {
     t.throws(() => Session.fromBundle(alice, bobs.bundle(), options as never), { instanceOf: InvalidArgumentError }, JSON.stringify(options));
   }
-  t.throws(() => Session.fromBundle(alice, bobs.bundle(), { expectedPeer: bob.publicKey, trustOnFirstUse: true } as never), { instanceOf: InvalidArgumentError });
+  t.throws(() => Session.fromBundle(alice, bobs.bundle(), { expectedPeer: bob.publicKey, trustOnFirstUse: true } as never), {
+    instanceOf: InvalidArgumentError,
+  });
   t.throws(() => Session.fromBundle(alice, bobs.bundle(), { expectedPeer: 'not a fingerprint' }), { instanceOf: InvalidArgumentError });
   // A directory serving Mallory's bundle for Bob.
   for (const expectedPeer of [bob.publicKey, bob.fingerprint, bob.fingerprint.toUpperCase()]) {
@@ -106,7 +125,10 @@ test('accept and respond check an expected initiator', (t) => {
   t.is(session.peerFingerprint, mallory.fingerprint);
 
   const { message } = Session.initiate(mallory, bob.publicKey);
-  t.is(code(() => Session.respond(bob, message, { expectedPeer: alice.fingerprint })), 'ERR_SESSION_UNEXPECTED_PEER');
+  t.is(
+    code(() => Session.respond(bob, message, { expectedPeer: alice.fingerprint })),
+    'ERR_SESSION_UNEXPECTED_PEER',
+  );
   const r = Session.respond(bob, message, { expectedPeer: mallory.fingerprint });
   t.is(r.peerFingerprint, mallory.fingerprint);
 });

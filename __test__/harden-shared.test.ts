@@ -6,7 +6,7 @@
  * be tested deterministically.
  */
 import test from 'ava';
-import { SecretKey, open, seal } from '../src/index';
+import { open, SecretKey, seal } from '../src/index';
 import { binding } from '../src/native';
 
 type Fn = (...args: unknown[]) => unknown;
@@ -43,5 +43,8 @@ test('seal and open hand Rust no shared memory, and still round-trip', (t) => {
   const big = sharedCopy(new Uint8Array(100_000).fill(9));
   t.deepEqual(Buffer.from(open(key, sharedCopy(seal(key, big)))), Buffer.from(big));
   t.true(shared.length >= 8);
-  t.deepEqual(shared, shared.map(() => false));
+  t.deepEqual(
+    shared,
+    shared.map(() => false),
+  );
 });

@@ -1,4 +1,4 @@
-import { OpaqueClient, OpaqueServer, ServerSetup, type ClientParams, type KeyStretching, type Suite } from '../src/index';
+import { type ClientParams, type KeyStretching, OpaqueClient, OpaqueServer, ServerSetup, type Suite } from '../src/index';
 
 /** Argon2id at its minimum: for tests about the protocol, not the KSF. */
 export const fast: KeyStretching = { iterations: 1, memory: 64, parallelism: 1 };

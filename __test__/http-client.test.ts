@@ -6,7 +6,7 @@ import test from 'ava';
 import Fastify from 'fastify';
 import { createClient } from '../src/client/index';
 import { keywardAuth, withAuth } from '../src/fastify/index';
-import { InvalidArgumentError, MemoryStore, SecretKey, ServerSetup, createAuthService } from '../src/index';
+import { createAuthService, InvalidArgumentError, MemoryStore, SecretKey, ServerSetup } from '../src/index';
 import { fast } from './helpers';
 
 async function server() {
@@ -16,8 +16,16 @@ async function server() {
   await app.register(keywardAuth, { service, prefix: '/auth' });
   await app.register(
     async (api) => {
-      api.get('/me', { preHandler: app.requirePop }, withAuth(async (request) => ({ user: request.auth.username, url: request.url })));
-      api.post('/transfer', { onRequest: app.requirePop }, withAuth(async (request) => ({ user: request.auth.username, body: request.body })));
+      api.get(
+        '/me',
+        { preHandler: app.requirePop },
+        withAuth(async (request) => ({ user: request.auth.username, url: request.url })),
+      );
+      api.post(
+        '/transfer',
+        { onRequest: app.requirePop },
+        withAuth(async (request) => ({ user: request.auth.username, body: request.body })),
+      );
     },
     { prefix: '/api/v1' },
   );

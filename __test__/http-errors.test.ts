@@ -3,13 +3,14 @@
  * answer (status, `{ error: { code, message } }`, headers) from keyward/fastify
  * and keyward/express, over real HTTP.
  */
+
+import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import express from 'express';
 import Fastify from 'fastify';
-import type { AddressInfo } from 'node:net';
 import { keywardErrorHandler, keywardRouter, requirePop } from '../src/express/index';
 import { keywardAuth } from '../src/fastify/index';
-import { AuthError, MemoryStore, SecretKey, ServerSetup, createAuthService, type AuthService } from '../src/index';
+import { AuthError, type AuthService, createAuthService, MemoryStore, SecretKey, ServerSetup } from '../src/index';
 import { signedUser } from './support/http-attacks';
 
 function service(rateLimit?: { perUser: number }): AuthService {
@@ -81,7 +82,12 @@ test('401 carries WWW-Authenticate with the code; 429 carries Retry-After, from 
     const limited = service({ perUser: 1 });
     const server = await make(limited);
     t.teardown(server.close);
-    const login = (base: string) => fetch(`${base}/login/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bob', request: 'AAAA' }) });
+    const login = (base: string) =>
+      fetch(`${base}/login/start`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'bob', request: 'AAAA' }),
+      });
 
     const failed = await answer(await login(server.base));
     t.is(failed.status, 401, name);

@@ -2,11 +2,12 @@
  * keyward/express inside an application that has its own parsers (or none),
  * limits and mount points, over real HTTP.
  */
+
+import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import express, { type Express } from 'express';
-import type { AddressInfo } from 'node:net';
 import { keepRawBody, keywardErrorHandler, keywardRouter, requirePop, withAuth } from '../src/express/index';
-import { MemoryStore, SecretKey, ServerSetup, createAuthService, type AuthService } from '../src/index';
+import { type AuthService, createAuthService, MemoryStore, SecretKey, ServerSetup } from '../src/index';
 import { addedBodyRefused, bodiesVerify, signedUser } from './support/http-attacks';
 
 async function start(build: (app: Express, service: AuthService) => void) {
@@ -22,14 +23,19 @@ async function start(build: (app: Express, service: AuthService) => void) {
 
 // A hang fails the test instead of stalling it: the bug these tests pin down was requests that never answered.
 const within = () => ({ signal: AbortSignal.timeout(20_000) });
-const postJson = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(20_000) });
+const postJson = (url: string, body: unknown) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(20_000) });
 
 test('express.json() before the router: nothing hangs, auth works, app routes keep their limit; signed bodies it read unkept are refused', async (t) => {
   const { base, close } = await start((app, service) => {
     app.use(express.json({ limit: '1mb' }));
     app.use(keywardRouter({ service, bodyLimit: 4096 }));
     app.post('/api/echo', (req, res) => void res.json({ body: req.body }));
-    app.all('/api/transfer', requirePop(service), withAuth((req, res) => void res.json({ user: req.auth.username })));
+    app.all(
+      '/api/transfer',
+      requirePop(service),
+      withAuth((req, res) => void res.json({ user: req.auth.username })),
+    );
     app.use(keywardErrorHandler());
   });
   t.teardown(close);
@@ -44,7 +50,7 @@ test('express.json() before the router: nothing hangs, auth works, app routes ke
   t.is(bodiless.status, 200, 'a signed request without a body verifies');
   await addedBodyRefused(t, user, '/api/transfer');
   const unkept = await user.client.fetch('/api/transfer', { method: 'POST', body: JSON.stringify({ to: 'bob' }), ...within() });
-  t.is(unkept.status, 401, "refused: express.json() read the bytes and did not keep them");
+  t.is(unkept.status, 401, 'refused: express.json() read the bytes and did not keep them');
   t.regex(unkept.headers.get('www-authenticate') ?? '', /^Bearer realm="keyward"/);
 });
 
@@ -52,8 +58,15 @@ test('no parser in the application: requirePop reads every content type itself, 
   const { base, close } = await start((app, service) => {
     app.use(keywardRouter({ service, bodyLimit: 4096 }));
     app.post('/api/big', express.json({ limit: '1mb' }), (req, res) => void res.json({ size: JSON.stringify(req.body).length }));
-    app.post('/api/transfer', requirePop(service), withAuth((req, res) => void res.json({ user: req.auth.username, body: req.body })));
-    app.get('/api/forgot', withAuth((req, res) => void res.json({ user: req.auth.username })));
+    app.post(
+      '/api/transfer',
+      requirePop(service),
+      withAuth((req, res) => void res.json({ user: req.auth.username, body: req.body })),
+    );
+    app.get(
+      '/api/forgot',
+      withAuth((req, res) => void res.json({ user: req.auth.username })),
+    );
     app.use(keywardErrorHandler());
     app.use((_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => void res.status(500).json({ handledBy: 'app' }));
   });
@@ -66,7 +79,11 @@ test('no parser in the application: requirePop reads every content type itself, 
   const parsed = await user.client.fetch('/api/transfer', { method: 'POST', body: JSON.stringify({ to: 'bob' }), ...within() });
   t.deepEqual(await parsed.json(), { user: user.username, body: { to: 'bob' } }, 'JSON is parsed after it is kept');
   const forgot = await user.client.fetch('/api/forgot', within());
-  t.deepEqual({ status: forgot.status, body: await forgot.json() }, { status: 500, body: { handledBy: 'app' } }, "withAuth without requirePop: an error, and not keyward's to answer");
+  t.deepEqual(
+    { status: forgot.status, body: await forgot.json() },
+    { status: 500, body: { handledBy: 'app' } },
+    "withAuth without requirePop: an error, and not keyward's to answer",
+  );
 });
 
 test("the application's own parsers with verify: keepRawBody: every content type verifies; router under a path", async (t) => {
@@ -76,7 +93,11 @@ test("the application's own parsers with verify: keepRawBody: every content type
     app.use(express.text({ verify: keepRawBody }));
     app.use(express.raw({ verify: keepRawBody }));
     app.use('/auth', keywardRouter({ service }));
-    app.post('/api/v1/transfer', requirePop(service), withAuth((req, res) => void res.json({ user: req.auth.username })));
+    app.post(
+      '/api/v1/transfer',
+      requirePop(service),
+      withAuth((req, res) => void res.json({ user: req.auth.username })),
+    );
     app.use(keywardErrorHandler());
   });
   t.teardown(close);

@@ -2,11 +2,12 @@
  * keyward/fastify inside an application that has its own parsers, limits,
  * prefixes and hooks, over real HTTP.
  */
+
+import { Writable } from 'node:stream';
 import test from 'ava';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Writable } from 'node:stream';
 import { keywardAuth, withAuth } from '../src/fastify/index';
-import { MemoryStore, SecretKey, ServerSetup, createAuthService, type AuthService } from '../src/index';
+import { type AuthService, createAuthService, MemoryStore, SecretKey, ServerSetup } from '../src/index';
 import { addedBodyRefused, bodiesVerify, signedUser } from './support/http-attacks';
 
 async function start(build: (app: FastifyInstance, service: AuthService) => Promise<void> | void, app = Fastify({ bodyLimit: 1024 * 1024 })) {
@@ -26,7 +27,9 @@ function ownParsers(app: FastifyInstance) {
       done(error as Error, undefined);
     }
   });
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) =>
+    done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  );
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 }
 
@@ -37,7 +40,8 @@ test('the prefix applies to the auth routes; the application keeps its JSON pars
     app.post('/api/echo', async (request) => ({ body: request.body }));
   });
   t.teardown(() => app.close());
-  const post = (path: string, body: unknown) => fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (path: string, body: unknown) =>
+    fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   const big = { blob: 'x'.repeat(100_000) };
   const echoed = await post('/api/echo', big);
@@ -80,7 +84,10 @@ test('requirePop as an instance-wide hook verifies bodiless requests and refuses
       scope.get('/api/me', async (request) => ({ user: request.auth?.username }));
       scope.post('/api/transfer', async (request) => ({ user: request.auth?.username }));
     });
-    app.get('/api/forgot', withAuth(async (request) => ({ user: request.auth.username })));
+    app.get(
+      '/api/forgot',
+      withAuth(async (request) => ({ user: request.auth.username })),
+    );
   });
   t.teardown(() => app.close());
   const user = await signedUser(base);
@@ -105,11 +112,15 @@ test('request.auth in JSON and in a log line holds no token and no key', async (
   const { app, base } = await start(
     async (app, service) => {
       await app.register(keywardAuth, { service });
-      app.get('/api/me', { preHandler: app.requirePop }, withAuth(async (request) => {
-        key = Buffer.from(request.auth.popKey.exportBytes()).toString('base64url');
-        request.log.info({ auth: request.auth }, 'signed request');
-        return { json: JSON.stringify(request.auth) };
-      }));
+      app.get(
+        '/api/me',
+        { preHandler: app.requirePop },
+        withAuth(async (request) => {
+          key = Buffer.from(request.auth.popKey.exportBytes()).toString('base64url');
+          request.log.info({ auth: request.auth }, 'signed request');
+          return { json: JSON.stringify(request.auth) };
+        }),
+      );
     },
     Fastify({ logger: { level: 'info', stream } }),
   );
@@ -122,7 +133,10 @@ test('request.auth in JSON and in a log line holds no token and no key', async (
   const hexKey = Buffer.from(key, 'base64url').toString('hex');
   const logLine = lines.find((line) => line.includes('signed request'));
   t.truthy(logLine);
-  for (const [where, text] of [['JSON.stringify(request.auth)', json], ['request.log', logLine!]] as const) {
+  for (const [where, text] of [
+    ['JSON.stringify(request.auth)', json],
+    ['request.log', logLine!],
+  ] as const) {
     t.true(text.includes(user.username), `${where} still says who`);
     t.false(text.includes(token), `${where} holds the bearer token`);
     t.false(text.includes(token.slice(-22)), `${where} holds part of the bearer token`);
@@ -134,7 +148,11 @@ test('the raw-body copy is the bytes as sent: a large multi-byte text body and a
   const { app, base } = await start(async (app, service) => {
     await app.register(keywardAuth, { service });
     // Fastify's own text/plain parser reads a string (the stream gets an encoding).
-    app.post('/api/text', { preHandler: app.requirePop }, withAuth(async (req) => ({ length: (req.body as string).length })));
+    app.post(
+      '/api/text',
+      { preHandler: app.requirePop },
+      withAuth(async (req) => ({ length: (req.body as string).length })),
+    );
   });
   t.teardown(() => app.close());
   const user = await signedUser(base);
@@ -147,6 +165,9 @@ test('the raw-body copy is the bytes as sent: a large multi-byte text body and a
   // The app reads it lossily as text, but the signature covers the bytes sent, and those are what is checked.
   const raw = await user.client.fetch('/api/text', { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, body: invalid });
   t.is(raw.status, 200);
-  const tampered = await user.tampered('/api/text', { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, body: invalid }, (init) => ({ ...init, body: new Uint8Array([...invalid.slice(0, -1), 0xc4]) }));
+  const tampered = await user.tampered('/api/text', { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, body: invalid }, (init) => ({
+    ...init,
+    body: new Uint8Array([...invalid.slice(0, -1), 0xc4]),
+  }));
   t.is(tampered.status, 401);
 });

@@ -3,12 +3,13 @@
  * error handler still answers 401 (Express's default handler reads
  * `status`), and a session over its nonce cap maps to 429 with Retry-After.
  */
+
+import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import express from 'express';
-import type { AddressInfo } from 'node:net';
 import { requirePop } from '../src/express/index';
 import { httpFailure } from '../src/http/errors';
-import { MemoryStore, PopError, SecretKey, ServerSetup, createAuthService } from '../src/index';
+import { createAuthService, MemoryStore, PopError, SecretKey, ServerSetup } from '../src/index';
 
 test('Express without keywardErrorHandler: an unsigned request to a requirePop route is 401, not 500', async (t) => {
   const service = createAuthService({ serverSetup: ServerSetup.generate(), store: new MemoryStore(), sealKey: SecretKey.generate() });
@@ -19,7 +20,11 @@ test('Express without keywardErrorHandler: an unsigned request to a requirePop r
   });
   t.teardown(() => new Promise<void>((r) => listener.close(() => r())));
   const { port } = listener.address() as AddressInfo;
-  const answer = await fetch(`http://127.0.0.1:${port}/api/transfer`, { method: 'POST', headers: { authorization: 'Bearer nobody' }, signal: AbortSignal.timeout(20_000) });
+  const answer = await fetch(`http://127.0.0.1:${port}/api/transfer`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer nobody' },
+    signal: AbortSignal.timeout(20_000),
+  });
   t.is(answer.status, 401);
 });
 

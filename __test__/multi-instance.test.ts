@@ -3,14 +3,15 @@
  * `npm test`), as two instances behind a load balancer would: logins,
  * nonces, logouts and rate limits are shared.
  */
-import test from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
+
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import test from 'ava';
 import { createClient } from '../src/client/index';
-import { OpaqueClient, SecretKey, ServerSetup, encodeBase64Url } from '../src/index';
+import { encodeBase64Url, OpaqueClient, SecretKey, ServerSetup } from '../src/index';
 import { fast } from './helpers';
 
 const root = join(__dirname, '..');

@@ -4,7 +4,7 @@
  * its payload twice. The replay guard refuses the copy.
  */
 import test from 'ava';
-import { IdentityKey, InvalidArgumentError, MemoryReplayGuard, Session, SessionError, type ReplayGuard } from '../src/index';
+import { IdentityKey, InvalidArgumentError, MemoryReplayGuard, type ReplayGuard, Session, SessionError } from '../src/index';
 
 const text = (b: Uint8Array) => Buffer.from(b).toString();
 
@@ -26,7 +26,10 @@ test('the same first message twice: the second is refused and its payload not de
   const { session: alice, message } = firstMessage(bob);
   const r = Session.respond(bob, message);
   t.is(text(r.payload), 'transfer 100');
-  t.is(replayCode(() => Session.respond(bob, message)), 'ERR_SESSION_REPLAY');
+  t.is(
+    replayCode(() => Session.respond(bob, message)),
+    'ERR_SESSION_REPLAY',
+  );
   // The genuine exchange still completes.
   alice.complete(r.reply);
   t.is(text(r.session.decrypt(alice.encrypt('after'))), 'after');
@@ -50,7 +53,10 @@ test('a copy is refused within the window and accepted after it (injected clock)
   const options = { replayGuard: guard, replayWindowMs: 60_000 };
   Session.respond(bob, message, options);
   now += 59_999;
-  t.is(replayCode(() => Session.respond(bob, message, options)), 'ERR_SESSION_REPLAY');
+  t.is(
+    replayCode(() => Session.respond(bob, message, options)),
+    'ERR_SESSION_REPLAY',
+  );
   now += 1;
   t.is(text(Session.respond(bob, message, options).payload), 'transfer 100');
 });
@@ -62,7 +68,10 @@ test('two responders sharing one guard: a message answered by one is refused by 
   const instanceB = { replayGuard: shared };
   const { message } = firstMessage(bob);
   Session.respond(bob, message, instanceA);
-  t.is(replayCode(() => Session.respond(bob, message, instanceB)), 'ERR_SESSION_REPLAY');
+  t.is(
+    replayCode(() => Session.respond(bob, message, instanceB)),
+    'ERR_SESSION_REPLAY',
+  );
 });
 
 test('an asynchronous shared guard (a store) through respondAsync', async (t) => {
@@ -93,7 +102,10 @@ test('a message that does not authenticate never reaches the guard', (t) => {
   const { message } = firstMessage(bob);
   const forged = Uint8Array.from(message);
   forged[forged.length - 1]! ^= 1;
-  t.is(replayCode(() => Session.respond(bob, forged, { replayGuard: guard })), 'ERR_SESSION_HANDSHAKE');
+  t.is(
+    replayCode(() => Session.respond(bob, forged, { replayGuard: guard })),
+    'ERR_SESSION_HANDSHAKE',
+  );
   t.is(guard.size, 0);
   // The honest message with the same ephemeral is still answered.
   t.truthy(Session.respond(bob, message, { replayGuard: guard }).session);

@@ -5,7 +5,10 @@ import {
   InvalidArgumentError,
   InvalidLoginError,
   InvalidStateError,
+  type KeyStretching,
   KeywardError,
+  login as lowLogin,
+  registration as lowRegistration,
   OpaqueClient,
   OpaqueError,
   OpaqueServer,
@@ -14,10 +17,7 @@ import {
   ServerRegistration,
   ServerSetup,
   SizeError,
-  login as lowLogin,
-  registration as lowRegistration,
   suites,
-  type KeyStretching,
 } from '../src/index';
 import { fast, hex, login, register, world } from './helpers';
 
@@ -213,7 +213,9 @@ test('arguments are validated with InvalidArgumentError', async (t) => {
   });
   const reg2 = w.client.startRegistration('pw');
   await t.throwsAsync(
-    w.client.finishRegistration(reg2.state, 'pw', w.server.startRegistration(reg2.request, 'u'), { keyStretching: { iterations: 1, memory: 1, parallelism: 1 } }),
+    w.client.finishRegistration(reg2.state, 'pw', w.server.startRegistration(reg2.request, 'u'), {
+      keyStretching: { iterations: 1, memory: 1, parallelism: 1 },
+    }),
     { instanceOf: InvalidArgumentError },
   );
   t.throws(() => w.client.finishLoginSync(reg.state as never, 'pw', response), { instanceOf: InvalidArgumentError });

@@ -1,12 +1,12 @@
-import test from 'ava';
 import * as nodeRsArgon2 from '@node-rs/argon2';
+import test from 'ava';
 import {
   FormatError,
-  InvalidArgumentError,
-  TimestampExpiredError,
   hashPassword,
   hashPasswordSync,
+  InvalidArgumentError,
   needsRehash,
+  TimestampExpiredError,
   verifyPassword,
   verifyPasswordSync,
 } from '../src/index';

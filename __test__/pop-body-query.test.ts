@@ -3,9 +3,10 @@
  * sent (no reordering of query parameters, no other spelling), and the raw
  * body bytes; a body the verifier was not given is refused, not skipped.
  */
-import test from 'ava';
+
 import { randomBytes } from 'node:crypto';
-import { PopError, PopVerifier, derivePopKey, signRequest, type HeaderBag } from '../src/index';
+import test from 'ava';
+import { derivePopKey, type HeaderBag, PopError, PopVerifier, signRequest } from '../src/index';
 import { popOutcome } from './support/pop-outcome';
 
 const NOW = 1_800_000_000_000;

@@ -4,11 +4,12 @@
  * signer here, and must get the same answer, on both the in-process and a
  * shared replay cache's path.
  */
-import test from 'ava';
+
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidArgumentError, PopVerifier, derivePopKey, signRequest, type ReplayCache } from '../src/index';
+import test from 'ava';
+import { derivePopKey, InvalidArgumentError, PopVerifier, type ReplayCache, signRequest } from '../src/index';
 import { binding } from '../src/native';
 import { popOutcome } from './support/pop-outcome';
 

@@ -1,8 +1,9 @@
 /** A PopKey holds a bearer token and a key handle; printed or serialized it shows only its session id. */
-import test from 'ava';
+
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
-import { PopKey, derivePopKey, signRequest } from '../src/index';
+import test from 'ava';
+import { derivePopKey, PopKey, signRequest } from '../src/index';
 
 const TOKEN = 'sealed.session.token.SECRET-TOKEN-abcdefghijklmnop';
 

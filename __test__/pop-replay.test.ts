@@ -3,9 +3,10 @@
  * MAC verified reach the cache, a full cache never refuses an honest request,
  * and one session can hold only so many live nonces.
  */
-import test from 'ava';
+
 import { randomBytes } from 'node:crypto';
-import { InvalidArgumentError, MemoryReplayCache, PopVerifier, derivePopKey, signRequest, type PopKey, type ReplayCache } from '../src/index';
+import test from 'ava';
+import { derivePopKey, InvalidArgumentError, MemoryReplayCache, type PopKey, PopVerifier, type ReplayCache, signRequest } from '../src/index';
 import { popOutcome } from './support/pop-outcome';
 
 const NOW = 1_800_000_000_000;

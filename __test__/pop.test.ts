@@ -1,15 +1,15 @@
-import test from 'ava';
 import { randomBytes } from 'node:crypto';
+import test from 'ava';
 import {
+  derivePopKey,
   InvalidArgumentError,
   MemoryReplayCache,
   PopError,
+  type PopHeaders,
   PopKey,
   PopVerifier,
-  derivePopKey,
-  signRequest,
-  type PopHeaders,
   type ReplayCache,
+  signRequest,
 } from '../src/index';
 
 const NOW = 1_800_000_000_000;
@@ -91,7 +91,13 @@ test('ERR_POP_BAD_MAC: tampered body, path, method, timestamp, or a token withou
   t.true(await code(t, verify({ ...moved, 'x-ts': String(Number(moved['x-ts']) + 1) }), 'ERR_POP_BAD_MAC'));
   // Someone who stole the bearer token but not the key signs with a key of their own.
   const thief = derivePopKey(randomBytes(64), clientKey.sessionId);
-  t.true(await code(t, verify(signRequest(thief, { method: 'POST', url: '/api/transfer?to=bob&amount=5', body: '{"memo":"rent"}', timestamp: NOW })), 'ERR_POP_BAD_MAC'));
+  t.true(
+    await code(
+      t,
+      verify(signRequest(thief, { method: 'POST', url: '/api/transfer?to=bob&amount=5', body: '{"memo":"rent"}', timestamp: NOW })),
+      'ERR_POP_BAD_MAC',
+    ),
+  );
   t.true(await code(t, verify({ ...sign(), 'x-pop': 'not base64url!' }), 'ERR_POP_BAD_MAC'));
   const { 'x-pop': _, ...withoutMac } = sign();
   t.true(await code(t, verify(withoutMac), 'ERR_POP_BAD_MAC'));

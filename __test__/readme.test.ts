@@ -3,12 +3,13 @@
  * from 'keyward' is saved inside the package (so the import resolves to this
  * package by self-reference) and run in a scratch directory.
  */
-import test from 'ava';
+
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import test from 'ava';
 
 const root = join(__dirname, '..');
 // Resolved here: the examples run in a scratch directory, where a bare 'tsx' would not resolve.

@@ -1,22 +1,22 @@
-import test from 'ava';
 import { createCipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import test from 'ava';
 import {
   DecryptionError,
+  deriveKey,
   InvalidArgumentError,
   InvalidMacError,
   KeywardError,
-  SecretKey,
-  StateError,
-  TimestampExpiredError,
-  deriveKey,
   mac,
   makeToken,
   open,
   openJson,
   primitives,
   readToken,
+  SecretKey,
+  StateError,
   seal,
   sealJson,
+  TimestampExpiredError,
   verifyMac,
 } from '../src/index';
 
@@ -74,7 +74,7 @@ test('JSON and tokens', (t) => {
   const token = makeToken(key, 'session 42', { aad: 'cookie' });
   t.regex(token, /^[A-Za-z0-9_-]+$/);
   t.is(Buffer.from(readToken(key, token, { aad: 'cookie' })).toString(), 'session 42');
-  t.throws(() => readToken(key, token + '!', { aad: 'cookie' }), { instanceOf: DecryptionError });
+  t.throws(() => readToken(key, `${token}!`, { aad: 'cookie' }), { instanceOf: DecryptionError });
   t.throws(() => readToken(key, token.slice(0, -2), { aad: 'cookie' }), { instanceOf: DecryptionError });
   t.throws(() => sealJson(key, undefined), { instanceOf: InvalidArgumentError });
 });

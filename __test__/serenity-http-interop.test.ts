@@ -3,11 +3,12 @@
  * web app would ship) registers and logs in against the keyward server over
  * HTTP, then signs a request with the PoP key derived from its session key.
  */
-import test from 'ava';
+
 import * as serenity from '@serenity-kit/opaque';
+import test from 'ava';
 import Fastify from 'fastify';
 import { keywardAuth } from '../src/fastify/index';
-import { MemoryStore, SecretKey, ServerSetup, createAuthService, decodeBase64Url, derivePopKey, signRequest } from '../src/index';
+import { createAuthService, decodeBase64Url, derivePopKey, MemoryStore, SecretKey, ServerSetup, signRequest } from '../src/index';
 
 test('a @serenity-kit/opaque client registers, logs in and makes a signed request', async (t) => {
   await serenity.ready;

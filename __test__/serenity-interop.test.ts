@@ -3,12 +3,13 @@
  * from npm: setup and registration on one side, login on the other, both ways,
  * for the default preset and a custom one. Keys must be equal.
  */
-import test from 'ava';
+
 import * as serenityR255 from '@serenity-kit/opaque';
 import * as serenityP256 from '@serenity-kit/opaque-p256';
+import test from 'ava';
+import { decodeBase64Url, encodeBase64Url, OpaqueClient, OpaqueServer, ServerRegistration, ServerSetup } from '../src/index';
 import * as keywardR255 from '../src/serenity/index';
 import * as keywardP256 from '../src/serenity/p256';
-import { OpaqueClient, OpaqueServer, ServerRegistration, ServerSetup, decodeBase64Url, encodeBase64Url } from '../src/index';
 
 type Api = Pick<typeof keywardR255, 'client' | 'server' | 'ready'>;
 const custom = { 'argon2id-custom': { iterations: 2, memory: 4096, parallelism: 2 } } as const;
@@ -63,10 +64,24 @@ for (const { name, keyward, serenity } of pairs) {
       const serverSetup = serenity.server.createSetup();
       const password = 'pw';
       const r1 = keyward.client.startRegistration({ password });
-      const { registrationResponse } = serenity.server.createRegistrationResponse({ serverSetup, userIdentifier: 'bob', registrationRequest: r1.registrationRequest });
-      const r2 = await keyward.client.finishRegistrationAsync({ clientRegistrationState: r1.clientRegistrationState, registrationResponse, password, keyStretching: ks });
+      const { registrationResponse } = serenity.server.createRegistrationResponse({
+        serverSetup,
+        userIdentifier: 'bob',
+        registrationRequest: r1.registrationRequest,
+      });
+      const r2 = await keyward.client.finishRegistrationAsync({
+        clientRegistrationState: r1.clientRegistrationState,
+        registrationResponse,
+        password,
+        keyStretching: ks,
+      });
       const l1 = keyward.client.startLogin({ password });
-      const s1 = serenity.server.startLogin({ serverSetup, userIdentifier: 'bob', registrationRecord: r2.registrationRecord, startLoginRequest: l1.startLoginRequest });
+      const s1 = serenity.server.startLogin({
+        serverSetup,
+        userIdentifier: 'bob',
+        registrationRecord: r2.registrationRecord,
+        startLoginRequest: l1.startLoginRequest,
+      });
       const l2 = await keyward.client.finishLoginAsync({ clientLoginState: l1.clientLoginState, loginResponse: s1.loginResponse, password, keyStretching: ks });
       t.truthy(l2);
       t.is(serenity.server.finishLogin({ serverLoginState: s1.serverLoginState, finishLoginRequest: l2!.finishLoginRequest }).sessionKey, l2!.sessionKey);
@@ -76,19 +91,36 @@ for (const { name, keyward, serenity } of pairs) {
   test(`${name}: wrong password gives undefined like serenity; malformed input throws`, (t) => {
     const serverSetup = keyward.server.createSetup();
     const r1 = keyward.client.startRegistration({ password: 'right' });
-    const { registrationResponse } = keyward.server.createRegistrationResponse({ serverSetup, userIdentifier: 'u', registrationRequest: r1.registrationRequest });
+    const { registrationResponse } = keyward.server.createRegistrationResponse({
+      serverSetup,
+      userIdentifier: 'u',
+      registrationRequest: r1.registrationRequest,
+    });
     const ks = custom;
-    const r2 = keyward.client.finishRegistration({ clientRegistrationState: r1.clientRegistrationState, registrationResponse, password: 'right', keyStretching: ks });
+    const r2 = keyward.client.finishRegistration({
+      clientRegistrationState: r1.clientRegistrationState,
+      registrationResponse,
+      password: 'right',
+      keyStretching: ks,
+    });
     for (const api of [keyward, serenity]) {
       const l1 = api.client.startLogin({ password: 'wrong' });
-      const s1 = keyward.server.startLogin({ serverSetup, userIdentifier: 'u', registrationRecord: r2.registrationRecord, startLoginRequest: l1.startLoginRequest });
+      const s1 = keyward.server.startLogin({
+        serverSetup,
+        userIdentifier: 'u',
+        registrationRecord: r2.registrationRecord,
+        startLoginRequest: l1.startLoginRequest,
+      });
       t.is(api.client.finishLogin({ clientLoginState: l1.clientLoginState, loginResponse: s1.loginResponse, password: 'wrong', keyStretching: ks }), undefined);
     }
     // Unknown user: fake record, same shape, login fails on the client.
     const l1 = serenity.client.startLogin({ password: 'right' });
     const s1 = keyward.server.startLogin({ serverSetup, userIdentifier: 'ghost', registrationRecord: null, startLoginRequest: l1.startLoginRequest });
-    t.is(serenity.client.finishLogin({ clientLoginState: l1.clientLoginState, loginResponse: s1.loginResponse, password: 'right', keyStretching: ks }), undefined);
-    t.throws(() => keyward.server.getPublicKey(serverSetup + 'A'));
+    t.is(
+      serenity.client.finishLogin({ clientLoginState: l1.clientLoginState, loginResponse: s1.loginResponse, password: 'right', keyStretching: ks }),
+      undefined,
+    );
+    t.throws(() => keyward.server.getPublicKey(`${serverSetup}A`));
     t.throws(() => keyward.client.finishLogin({ clientLoginState: 'AAAA', loginResponse: s1.loginResponse, password: 'x' }));
   });
 }
@@ -100,7 +132,11 @@ test('keyward core reads serenity setups and records and logs a serenity client 
   const server = new OpaqueServer(setup);
   const r1 = serenityR255.client.startRegistration({ password: 'pw' });
   const response = server.startRegistration(decodeBase64Url(r1.registrationRequest), 'dana');
-  const r2 = serenityR255.client.finishRegistration({ clientRegistrationState: r1.clientRegistrationState, registrationResponse: encodeBase64Url(response), password: 'pw' });
+  const r2 = serenityR255.client.finishRegistration({
+    clientRegistrationState: r1.clientRegistrationState,
+    registrationResponse: encodeBase64Url(response),
+    password: 'pw',
+  });
   const record = ServerRegistration.fromRaw('ristretto255_sha512', decodeBase64Url(r2.registrationRecord));
 
   const client = new OpaqueClient();

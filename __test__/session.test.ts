@@ -1,16 +1,6 @@
-import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import {
-  DecryptionError,
-  IdentityKey,
-  InvalidArgumentError,
-  PreKeySet,
-  Session,
-  SessionError,
-  StateError,
-  constantTimeEqual,
-  secureWipe,
-} from '../src/index';
+import test from 'ava';
+import { constantTimeEqual, DecryptionError, IdentityKey, InvalidArgumentError, PreKeySet, Session, SessionError, StateError, secureWipe } from '../src/index';
 
 const storageKey = randomBytes(32);
 const text = (b: Uint8Array) => Buffer.from(b).toString();

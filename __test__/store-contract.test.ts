@@ -4,8 +4,8 @@
  */
 import test from 'ava';
 import { RateLimiterRes } from 'rate-limiter-flexible';
-import { OpaqueClient, SecretKey, ServerSetup, createAuthService, derivePopKey, signRequest, type AuthStore } from '../src/index';
-import { adapters as stores, unique, type Made } from './auth-store-adapters';
+import { type AuthStore, createAuthService, derivePopKey, OpaqueClient, SecretKey, ServerSetup, signRequest } from '../src/index';
+import { type Made, adapters as stores, unique } from './auth-store-adapters';
 import { fast } from './helpers';
 
 /** A store, and how to let `ms` pass for it: a fake clock where it takes one, real time where the server keeps it. */

@@ -1,16 +1,8 @@
-import test from 'ava';
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  DecryptionError,
-  InvalidArgumentError,
-  SecretKey,
-  createOpenStream,
-  createOpenTransform,
-  createSealStream,
-  createSealTransform,
-} from '../src/index';
+import test from 'ava';
+import { createOpenStream, createOpenTransform, createSealStream, createSealTransform, DecryptionError, InvalidArgumentError, SecretKey } from '../src/index';
 
 async function throughWeb(stream: TransformStream<Uint8Array, Uint8Array>, pieces: Uint8Array[]): Promise<Buffer> {
   const out: Uint8Array[] = [];

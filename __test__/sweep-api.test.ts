@@ -31,7 +31,16 @@ const knownFindings: Record<string, string> = {
 };
 
 /** TypeScript-private or `@internal` constructors: typed code cannot call them. */
-const internal = new Set(['index:new SecretKey', 'index:new PopKey', 'index:PopKey.wrap', 'index:new IdentityKey', 'index:new ServerSetup', 'index:new Session', 'index:new PreKeySet', 'index:fromNative']);
+const internal = new Set([
+  'index:new SecretKey',
+  'index:new PopKey',
+  'index:PopKey.wrap',
+  'index:new IdentityKey',
+  'index:new ServerSetup',
+  'index:new Session',
+  'index:new PreKeySet',
+  'index:fromNative',
+]);
 
 /** Documented plain errors: `TypeError` for a non-service, as their TSDoc says. */
 const documented: Record<string, string[]> = {
@@ -56,9 +65,7 @@ test('every class of every entry point has a recipe for a valid instance', (t) =
   const classes = new Set(targets.filter((x) => x.kind === 'method' || x.kind === 'getter').map((x) => x.className!));
   const missing = [...classes].filter((c) => !(c in instances) && !(c in notInstantiated));
   t.deepEqual(missing, [], 'add an instance recipe in __test__/support/sweep-recipes.ts');
-  const stale = Object.keys({ ...recipes, ...factoryRecipes() }).filter(
-    (id) => !targets.some((x) => x.id === id) && !/\(\)\./.test(id),
-  );
+  const stale = Object.keys({ ...recipes, ...factoryRecipes() }).filter((id) => !targets.some((x) => x.id === id) && !/\(\)\./.test(id));
   t.deepEqual(stale, [], 'recipes for targets that no longer exist');
 });
 

@@ -4,10 +4,11 @@
  * failure at each file step of a commit, is covered by the failpoint loop in
  * crates/seal/src/vault/tests.rs.)
  */
-import test from 'ava';
+
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import test from 'ava';
 import { DecryptionError, SecretKey, Vault, VaultIntegrityError } from '../src/index';
 
 function tempDir(t: { teardown(fn: () => void): void }): string {

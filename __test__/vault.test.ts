@@ -1,8 +1,8 @@
-import test from 'ava';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import test from 'ava';
 import { DecryptionError, InvalidArgumentError, SecretKey, StateError, Vault } from '../src/index';
 
 function tempDir(t: { teardown(fn: () => void): void }): string {

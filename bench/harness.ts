@@ -31,12 +31,7 @@ export async function median(fn: () => unknown | Promise<unknown>, samples: numb
  * the same machine: on a shared box, load that comes and goes otherwise
  * lands on whichever side happened to run at the time.
  */
-export async function paired(
-  a: () => unknown | Promise<unknown>,
-  b: () => unknown | Promise<unknown>,
-  samples: number,
-  batch = 1,
-): Promise<[number, number]> {
+export async function paired(a: () => unknown | Promise<unknown>, b: () => unknown | Promise<unknown>, samples: number, batch = 1): Promise<[number, number]> {
   const warmup = Math.max(3, Math.ceil((samples * batch) / 4));
   for (let i = 0; i < warmup; i++) {
     await a();
@@ -87,7 +82,8 @@ export function spread(values: number[]): Spread {
   return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted[sorted.length - 1], rounds: values };
 }
 
-export const showSpread = (s: Spread, digits = 2) => `${s.median.toFixed(digits)}× (${s.min.toFixed(digits)}–${s.max.toFixed(digits)} over ${s.rounds.length} rounds)`;
+export const showSpread = (s: Spread, digits = 2) =>
+  `${s.median.toFixed(digits)}× (${s.min.toFixed(digits)}–${s.max.toFixed(digits)} over ${s.rounds.length} rounds)`;
 
 /**
  * Runs `a` and `b` in alternating short rounds (the order swapped every
@@ -96,7 +92,12 @@ export const showSpread = (s: Spread, digits = 2) => `${s.median.toFixed(digits)
  * runs alone lets the load of the moment decide; alternating rounds let both
  * sides see the same machine.
  */
-export async function interleaved<T>(rounds: number, a: () => Promise<T>, b: () => Promise<T>, ratio: (a: T, b: T) => number): Promise<{ ratio: Spread; a: T[]; b: T[] }> {
+export async function interleaved<T>(
+  rounds: number,
+  a: () => Promise<T>,
+  b: () => Promise<T>,
+  ratio: (a: T, b: T) => number,
+): Promise<{ ratio: Spread; a: T[]; b: T[] }> {
   const results: { a: T[]; b: T[] } = { a: [], b: [] };
   const ratios: number[] = [];
   for (let r = 0; r < rounds; r++) {

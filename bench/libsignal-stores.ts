@@ -23,17 +23,37 @@ export class Party {
     this.identities = new Identities(this.identity, this.registrationId);
     const { preKeys, signedPreKeys, kyberPreKeys } = this;
     this.preKeyStore = new (class extends signal.PreKeyStore {
-      async savePreKey(id: number, r: signal.PreKeyRecord) { preKeys.set(id, r); }
-      async getPreKey(id: number) { const r = preKeys.get(id); if (!r) throw new Error('no prekey'); return r; }
-      async removePreKey(id: number) { preKeys.delete(id); }
+      async savePreKey(id: number, r: signal.PreKeyRecord) {
+        preKeys.set(id, r);
+      }
+      async getPreKey(id: number) {
+        const r = preKeys.get(id);
+        if (!r) throw new Error('no prekey');
+        return r;
+      }
+      async removePreKey(id: number) {
+        preKeys.delete(id);
+      }
     })();
     this.signedPreKeyStore = new (class extends signal.SignedPreKeyStore {
-      async saveSignedPreKey(id: number, r: signal.SignedPreKeyRecord) { signedPreKeys.set(id, r); }
-      async getSignedPreKey(id: number) { const r = signedPreKeys.get(id); if (!r) throw new Error('no signed prekey'); return r; }
+      async saveSignedPreKey(id: number, r: signal.SignedPreKeyRecord) {
+        signedPreKeys.set(id, r);
+      }
+      async getSignedPreKey(id: number) {
+        const r = signedPreKeys.get(id);
+        if (!r) throw new Error('no signed prekey');
+        return r;
+      }
     })();
     this.kyberPreKeyStore = new (class extends signal.KyberPreKeyStore {
-      async saveKyberPreKey(id: number, r: signal.KyberPreKeyRecord) { kyberPreKeys.set(id, r); }
-      async getKyberPreKey(id: number) { const r = kyberPreKeys.get(id); if (!r) throw new Error('no kyber prekey'); return r; }
+      async saveKyberPreKey(id: number, r: signal.KyberPreKeyRecord) {
+        kyberPreKeys.set(id, r);
+      }
+      async getKyberPreKey(id: number) {
+        const r = kyberPreKeys.get(id);
+        if (!r) throw new Error('no kyber prekey');
+        return r;
+      }
       async markKyberPreKeyUsed() {}
     })();
     const signed = signal.PrivateKey.generate();
@@ -52,28 +72,59 @@ export class Party {
     const signed = this.signedPreKeys.get(1)!;
     const kyber = this.kyberPreKeys.get(1)!;
     return signal.PreKeyBundle.new(
-      this.registrationId, 1, id, pre.getPublicKey(),
-      1, signed.publicKey(), signed.signature(), this.identity.publicKey,
-      1, kyber.publicKey(), kyber.signature(),
+      this.registrationId,
+      1,
+      id,
+      pre.getPublicKey(),
+      1,
+      signed.publicKey(),
+      signed.signature(),
+      this.identity.publicKey,
+      1,
+      kyber.publicKey(),
+      kyber.signature(),
     );
   }
 }
 
 class Sessions extends signal.SessionStore {
   private readonly map = new Map<string, signal.SessionRecord>();
-  clear() { this.map.clear(); }
-  async saveSession(a: signal.ProtocolAddress, r: signal.SessionRecord) { this.map.set(a.toString(), r); }
-  async getSession(a: signal.ProtocolAddress) { return this.map.get(a.toString()) ?? null; }
-  async getExistingSessions(as: signal.ProtocolAddress[]) { return as.map((a) => this.map.get(a.toString())!).filter(Boolean); }
+  clear() {
+    this.map.clear();
+  }
+  async saveSession(a: signal.ProtocolAddress, r: signal.SessionRecord) {
+    this.map.set(a.toString(), r);
+  }
+  async getSession(a: signal.ProtocolAddress) {
+    return this.map.get(a.toString()) ?? null;
+  }
+  async getExistingSessions(as: signal.ProtocolAddress[]) {
+    return as.map((a) => this.map.get(a.toString())!).filter(Boolean);
+  }
 }
 
 class Identities extends signal.IdentityKeyStore {
-  constructor(private readonly pair: signal.IdentityKeyPair, private readonly id: number) { super(); }
-  async getIdentityKey() { return this.pair.privateKey; }
-  async getLocalRegistrationId() { return this.id; }
-  async saveIdentity() { return signal.IdentityChange.NewOrUnchanged; }
-  async isTrustedIdentity() { return true; }
-  async getIdentity() { return null; }
+  constructor(
+    private readonly pair: signal.IdentityKeyPair,
+    private readonly id: number,
+  ) {
+    super();
+  }
+  async getIdentityKey() {
+    return this.pair.privateKey;
+  }
+  async getLocalRegistrationId() {
+    return this.id;
+  }
+  async saveIdentity() {
+    return signal.IdentityChange.NewOrUnchanged;
+  }
+  async isTrustedIdentity() {
+    return true;
+  }
+  async getIdentity() {
+    return null;
+  }
 }
 
 /** Alice encrypts to Bob through libsignal's session API. */
@@ -85,8 +136,14 @@ export async function decrypt(at: Party, from: Party, message: signal.Ciphertext
   const bytes = message.serialize();
   if (message.type() === signal.CiphertextMessageType.PreKey) {
     return signal.signalDecryptPreKey(
-      signal.PreKeySignalMessage.deserialize(bytes), from.address, at.address, at.sessions, at.identities,
-      at.preKeyStore, at.signedPreKeyStore, at.kyberPreKeyStore,
+      signal.PreKeySignalMessage.deserialize(bytes),
+      from.address,
+      at.address,
+      at.sessions,
+      at.identities,
+      at.preKeyStore,
+      at.signedPreKeyStore,
+      at.kyberPreKeyStore,
     );
   }
   return signal.signalDecrypt(signal.SignalMessage.deserialize(bytes), from.address, at.address, at.sessions, at.identities);

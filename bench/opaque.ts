@@ -7,17 +7,9 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as serenityR255 from '@serenity-kit/opaque';
 import * as serenityP256 from '@serenity-kit/opaque-p256';
+import { decodeBase64Url, type KeyStretching, OpaqueClient, OpaqueServer, ServerRegistration, ServerSetup, type Suite } from '../src/index';
 import * as keywardR255 from '../src/serenity/index';
-import {
-  OpaqueClient,
-  OpaqueServer,
-  ServerRegistration,
-  ServerSetup,
-  decodeBase64Url,
-  type KeyStretching,
-  type Suite,
-} from '../src/index';
-import { median, table, type Row } from './harness';
+import { median, type Row, table } from './harness';
 
 type SerenityApi = typeof serenityR255;
 const minimal = { iterations: 1, memory: 8, parallelism: 1 };
@@ -34,10 +26,19 @@ async function checkAgreement() {
   ] as const) {
     const serverSetup = register.server.createSetup();
     const r1 = register.client.startRegistration({ password: 'pw' });
-    const { registrationResponse } = register.server.createRegistrationResponse({ serverSetup, userIdentifier: 'u', registrationRequest: r1.registrationRequest });
+    const { registrationResponse } = register.server.createRegistrationResponse({
+      serverSetup,
+      userIdentifier: 'u',
+      registrationRequest: r1.registrationRequest,
+    });
     const r2 = register.client.finishRegistration({ clientRegistrationState: r1.clientRegistrationState, registrationResponse, password: 'pw' });
     const l1 = loginWith.client.startLogin({ password: 'pw' });
-    const s1 = loginWith.server.startLogin({ serverSetup, userIdentifier: 'u', registrationRecord: r2.registrationRecord, startLoginRequest: l1.startLoginRequest });
+    const s1 = loginWith.server.startLogin({
+      serverSetup,
+      userIdentifier: 'u',
+      registrationRecord: r2.registrationRecord,
+      startLoginRequest: l1.startLoginRequest,
+    });
     const l2 = loginWith.client.finishLogin({ clientLoginState: l1.clientLoginState, loginResponse: s1.loginResponse, password: 'pw' });
     assert(l2 !== undefined, 'login across implementations');
     const s2 = loginWith.server.finishLogin({ serverLoginState: s1.serverLoginState, finishLoginRequest: l2!.finishLoginRequest });
@@ -49,7 +50,11 @@ async function checkAgreement() {
 function fixtures(suite: Suite, serenity: SerenityApi) {
   const serenitySetup = serenity.server.createSetup();
   const r1 = serenity.client.startRegistration({ password: 'pw' });
-  const { registrationResponse } = serenity.server.createRegistrationResponse({ serverSetup: serenitySetup, userIdentifier: 'u', registrationRequest: r1.registrationRequest });
+  const { registrationResponse } = serenity.server.createRegistrationResponse({
+    serverSetup: serenitySetup,
+    userIdentifier: 'u',
+    registrationRequest: r1.registrationRequest,
+  });
   const record = serenity.client.finishRegistration({
     clientRegistrationState: r1.clientRegistrationState,
     registrationResponse,
@@ -66,13 +71,18 @@ function fixtures(suite: Suite, serenity: SerenityApi) {
 async function serverStartLogin(suite: Suite, serenity: SerenityApi, label: string): Promise<Row> {
   const f = fixtures(suite, serenity);
   // keyward's timing includes reading the stored record and copying the state out.
-  const keyward = await median(() => {
-    const { response, state } = f.server.startLogin(ServerRegistration.deserialize(f.recordBytes), f.request, 'u');
-    state.serialize();
-    return response;
-  }, 31, 40);
+  const keyward = await median(
+    () => {
+      const { response, state } = f.server.startLogin(ServerRegistration.deserialize(f.recordBytes), f.request, 'u');
+      state.serialize();
+      return response;
+    },
+    31,
+    40,
+  );
   const anchor = await median(
-    () => serenity.server.startLogin({ serverSetup: f.serenitySetup, userIdentifier: 'u', registrationRecord: f.record, startLoginRequest: f.startLoginRequest }),
+    () =>
+      serenity.server.startLogin({ serverSetup: f.serenitySetup, userIdentifier: 'u', registrationRecord: f.record, startLoginRequest: f.startLoginRequest }),
     31,
     10,
   );
@@ -100,10 +110,19 @@ function fullFlowSerenity(serenity: SerenityApi) {
   const keyStretching = { 'argon2id-custom': minimal } as const;
   return () => {
     const r1 = serenity.client.startRegistration({ password: 'pw' });
-    const { registrationResponse } = serenity.server.createRegistrationResponse({ serverSetup, userIdentifier: 'u', registrationRequest: r1.registrationRequest });
+    const { registrationResponse } = serenity.server.createRegistrationResponse({
+      serverSetup,
+      userIdentifier: 'u',
+      registrationRequest: r1.registrationRequest,
+    });
     const r2 = serenity.client.finishRegistration({ clientRegistrationState: r1.clientRegistrationState, registrationResponse, password: 'pw', keyStretching });
     const l1 = serenity.client.startLogin({ password: 'pw' });
-    const s1 = serenity.server.startLogin({ serverSetup, userIdentifier: 'u', registrationRecord: r2.registrationRecord, startLoginRequest: l1.startLoginRequest });
+    const s1 = serenity.server.startLogin({
+      serverSetup,
+      userIdentifier: 'u',
+      registrationRecord: r2.registrationRecord,
+      startLoginRequest: l1.startLoginRequest,
+    });
     const l2 = serenity.client.finishLogin({ clientLoginState: l1.clientLoginState, loginResponse: s1.loginResponse, password: 'pw', keyStretching });
     serenity.server.finishLogin({ serverLoginState: s1.serverLoginState, finishLoginRequest: l2!.finishLoginRequest });
   };
@@ -113,8 +132,16 @@ function fullFlowSerenity(serenity: SerenityApi) {
 async function finishLoginMemoryConstrained(): Promise<Row> {
   const serverSetup = serenityR255.server.createSetup();
   const r1 = serenityR255.client.startRegistration({ password: 'pw' });
-  const { registrationResponse } = serenityR255.server.createRegistrationResponse({ serverSetup, userIdentifier: 'u', registrationRequest: r1.registrationRequest });
-  const { registrationRecord } = serenityR255.client.finishRegistration({ clientRegistrationState: r1.clientRegistrationState, registrationResponse, password: 'pw' });
+  const { registrationResponse } = serenityR255.server.createRegistrationResponse({
+    serverSetup,
+    userIdentifier: 'u',
+    registrationRequest: r1.registrationRequest,
+  });
+  const { registrationRecord } = serenityR255.client.finishRegistration({
+    clientRegistrationState: r1.clientRegistrationState,
+    registrationResponse,
+    password: 'pw',
+  });
   const server = new OpaqueServer(ServerSetup.fromRaw('ristretto255_sha512', decodeBase64Url(serverSetup)));
   const record = ServerRegistration.fromRaw('ristretto255_sha512', decodeBase64Url(registrationRecord));
   const client = new OpaqueClient();

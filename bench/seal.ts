@@ -10,8 +10,8 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as nodeRsArgon2 from '@node-rs/argon2';
 import sodium from 'sodium-native';
-import { SecretKey, createSealTransform, hashPassword, open, primitives, seal, verifyPassword } from '../src/index';
-import { median, paired, table, type Row } from './harness';
+import { createSealTransform, hashPassword, open, primitives, SecretKey, seal, verifyPassword } from '../src/index';
+import { median, paired, type Row, table } from './harness';
 
 function assert(ok: boolean, what: string): void {
   if (!ok) throw new Error(`bench precondition failed: ${what}`);
@@ -104,7 +104,7 @@ async function streamRow(): Promise<Row> {
     });
     await pipeline(source, createSealTransform(key), new Writable({ write: (_c, _e, done) => done() }));
   }, 5);
-  const mibs = (us: number) => (total / 1048576) / (us / 1e6);
+  const mibs = (us: number) => total / 1048576 / (us / 1e6);
   // Throughputs: the ratio column is keyward-stream / one-shot.
   return { name: 'seal 256 MiB, MiB/s', keyward: mibs(oneShot), anchor: mibs(streamed), unit: 'MiB/s', target: '≥ 0.8×' };
 }

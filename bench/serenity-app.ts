@@ -4,12 +4,13 @@
  * (WASM) as the OPAQUE engine. Only what the benchmark drives is here.
  * Prints `listening on URL` like `keyward serve`.
  */
-import * as serenity from '@serenity-kit/opaque';
-import Fastify from 'fastify';
+
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SecretKey, SqliteStore, encodeBase64Url, sealJson } from '../src/index';
+import * as serenity from '@serenity-kit/opaque';
+import Fastify from 'fastify';
+import { encodeBase64Url, SecretKey, SqliteStore, sealJson } from '../src/index';
 
 async function main() {
   await serenity.ready;

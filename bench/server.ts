@@ -11,27 +11,28 @@
  * the other let the load of the moment decide (two runs a minute apart once
  * gave 1.7× and 7.2×). Not a test.
  */
-import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
+
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as serenity from '@serenity-kit/opaque';
+import autocannon from 'autocannon';
+import { startServices } from '../scripts/services.mjs';
 import { createClient } from '../src/client/index';
 import {
-  MemoryStore,
-  OpaqueClient,
-  SecretKey,
-  ServerSetup,
   createAuthService,
   derivePopKey,
   encodeBase64Url,
-  signRequest,
+  MemoryStore,
+  OpaqueClient,
   type PopHeaders,
+  SecretKey,
+  ServerSetup,
+  signRequest,
 } from '../src/index';
-import { startServices } from '../scripts/services.mjs';
-import { fmt, interleaved, paired, showSpread, spread, type Spread } from './harness';
+import { fmt, interleaved, paired, type Spread, showSpread, spread } from './harness';
 
 const minimal = { iterations: 1, memory: 8, parallelism: 1 };
 const root = join(__dirname, '..');
@@ -66,8 +67,7 @@ const keywardServe = (dir: string, env: Record<string, string> = {}) =>
 /** The load comes from one address and cycles through a few names: no limit may bite. */
 const unlimited = ['limit-user', 'limit-address', 'limit-register-address', 'limit-register-user'].flatMap((name) => [`--${name}`, '1000000000']);
 
-const post = (url: string, body: object) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const post = (url: string, body: object) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 /** Registers `USERS` users through the HTTP API; returns their names. */
 async function register(server: Server, prefix: string): Promise<string[]> {
@@ -133,9 +133,14 @@ async function signedRequests(server: Server): Promise<Load> {
   await client.register('bench-signer', 'pw');
   const opaque = new OpaqueClient({ keyStretching: minimal });
   const start = opaque.startLogin('pw');
-  const started = (await (await post(`${server.url}/login/start`, { username: 'bench-signer', request: encodeBase64Url(start.request) })).json()) as Record<string, string>;
+  const started = (await (await post(`${server.url}/login/start`, { username: 'bench-signer', request: encodeBase64Url(start.request) })).json()) as Record<
+    string,
+    string
+  >;
   const done = opaque.finishLoginSync(start.state, 'pw', Buffer.from(started.response, 'base64url'));
-  const session = (await (await post(`${server.url}/login/finish`, { loginState: started.loginState, finalization: encodeBase64Url(done.finalization) })).json()) as Record<string, string>;
+  const session = (await (
+    await post(`${server.url}/login/finish`, { loginState: started.loginState, finalization: encodeBase64Url(done.finalization) })
+  ).json()) as Record<string, string>;
   const popKey = derivePopKey(done.sessionKey, session.sessionId, { bearer: session.token });
   const body = JSON.stringify({ to: 'bob', amount: 1 });
   return drive(`${server.url}/api/transfer`, (req) => ({
@@ -150,7 +155,14 @@ async function signedRequests(server: Server): Promise<Load> {
  * baseline's input, and a check of the spec against keyward's signatures.
  */
 function canonical(method: string, target: string, ts: string, nonce: string, body: Uint8Array): Buffer {
-  const fields = [Buffer.from('keyward pop request v2'), Buffer.from(method.toUpperCase()), Buffer.from(target), Buffer.from(ts), Buffer.from(nonce), createHash('sha256').update(body).digest()];
+  const fields = [
+    Buffer.from('keyward pop request v2'),
+    Buffer.from(method.toUpperCase()),
+    Buffer.from(target),
+    Buffer.from(ts),
+    Buffer.from(nonce),
+    createHash('sha256').update(body).digest(),
+  ];
   const u64 = (n: number) => {
     const b = Buffer.alloc(8);
     b.writeBigUInt64BE(BigInt(n));
@@ -194,10 +206,16 @@ async function popVerifyRatio(): Promise<PopRatio> {
   // signRequest builds are concatenations, which V8 would flatten (copy) on
   // first use; a server never sees one. Every request has its own nonce.
   const count = (rounds + 2) * batch * 2;
-  const signed = Array.from({ length: count }, () => JSON.parse(JSON.stringify(signRequest(popKey, { method: 'POST', url: '/api/transfer', body }))) as PopHeaders);
+  const signed = Array.from(
+    { length: count },
+    () => JSON.parse(JSON.stringify(signRequest(popKey, { method: 'POST', url: '/api/transfer', body }))) as PopHeaders,
+  );
   // The baseline's input is ready-made: its canonical bytes and its MAC, decoded. It
   // measures the HMAC and the compare alone, the floor under any verifier.
-  const prepared = signed.map((h) => ({ canonical: canonical('POST', '/api/transfer', h['x-ts'], h['x-nonce'], body), mac: Buffer.from(h['x-pop'], 'base64url') }));
+  const prepared = signed.map((h) => ({
+    canonical: canonical('POST', '/api/transfer', h['x-ts'], h['x-nonce'], body),
+    mac: Buffer.from(h['x-pop'], 'base64url'),
+  }));
   const baselineCheck = (p: { canonical: Buffer; mac: Buffer }) => timingSafeEqual(createHmac('sha256', keyBytes).update(p.canonical).digest(), p.mac);
   // Outputs equal first: the baseline accepts every MAC keyward signed (keyward's own acceptance is checked as it runs).
   for (const p of prepared) if (!baselineCheck(p)) throw new Error('the baseline and keyward disagree on the canonical request');
@@ -209,7 +227,7 @@ async function popVerifyRatio(): Promise<PopRatio> {
   const times: [number[], number[]] = [[], []];
   for (let round = 0; round < rounds; round++) {
     const [k, base] = await paired(
-      () => service.verify({ method: 'POST', url: '/api/transfer', headers: signed[i++], body }),  // throws on any refusal
+      () => service.verify({ method: 'POST', url: '/api/transfer', headers: signed[i++], body }), // throws on any refusal
       () => {
         if (!baselineCheck(prepared[j++ % prepared.length])) throw new Error('baseline refused');
       },
@@ -249,7 +267,9 @@ async function main() {
       try {
         const names = await register(server, label.replace(/\W+/g, '').toLowerCase());
         const full = await logins(server, names);
-        rows.push(`| keyward, ${label}: full logins (8 clients, minimal Argon2id) | ${full.perSecond.toFixed(0)} logins/s | | | ${full.failed} of ${names.length} registered users failed to log in | |`);
+        rows.push(
+          `| keyward, ${label}: full logins (8 clients, minimal Argon2id) | ${full.perSecond.toFixed(0)} logins/s | | | ${full.failed} of ${names.length} registered users failed to log in | |`,
+        );
         if (label === 'SQLite') {
           // keyward and the serenity engine side by side, the same load in alternating rounds.
           const anchor = await start(['--import', 'tsx', join(root, 'bench/serenity-app.ts')]);
@@ -283,10 +303,17 @@ async function main() {
   if (comparison !== undefined) {
     const median = (loads: Load[], pick: (l: Load) => number) => spread(loads.map(pick)).median;
     const errors = (loads: Load[]) => loads.reduce((n, l) => n + l.errors, 0);
-    console.log(`\n| POST /login/start, SQLite (${ROUNDS} alternating rounds of ${ROUND_SECONDS} s each, 10 connections) | requests/s (median) | p50 (median) | p99 (median) | errors |`);
+    console.log(
+      `\n| POST /login/start, SQLite (${ROUNDS} alternating rounds of ${ROUND_SECONDS} s each, 10 connections) | requests/s (median) | p50 (median) | p99 (median) | errors |`,
+    );
     console.log('| --- | ---: | ---: | ---: | ---: |');
-    for (const [name, loads] of [['keyward', comparison.keyward], ['@serenity-kit/opaque engine', comparison.serenity]] as const) {
-      console.log(`| ${name} | ${median(loads, (l) => l.rps).toFixed(0)} | ${median(loads, (l) => l.p50).toFixed(1)} ms | ${median(loads, (l) => l.p99).toFixed(1)} ms | ${errors(loads)} |`);
+    for (const [name, loads] of [
+      ['keyward', comparison.keyward],
+      ['@serenity-kit/opaque engine', comparison.serenity],
+    ] as const) {
+      console.log(
+        `| ${name} | ${median(loads, (l) => l.rps).toFixed(0)} | ${median(loads, (l) => l.p50).toFixed(1)} ms | ${median(loads, (l) => l.p99).toFixed(1)} ms | ${errors(loads)} |`,
+      );
     }
     console.log(`\nlogin/start keyward ÷ serenity engine, per round: ${showSpread(comparison.ratio, 1)} (target ≥ 3×)`);
   }

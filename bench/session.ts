@@ -11,8 +11,8 @@ import * as signal from '@signalapp/libsignal-client';
 import Noise from 'noise-handshake';
 import * as noiseCurve from 'noise-handshake/dh';
 import { IdentityKey, NoiseHandshake, PreKeySet, Session, x25519 } from '../src/index';
-import { fmt, paired, table, type Row } from './harness';
-import { Party, decrypt, encrypt } from './libsignal-stores';
+import { fmt, paired, type Row, table } from './harness';
+import { decrypt, encrypt, Party } from './libsignal-stores';
 
 function assert(ok: boolean, what: string): void {
   if (!ok) throw new Error(`bench precondition failed: ${what}`);
@@ -173,15 +173,28 @@ async function main() {
   const [kSession, nFull] = await paired(keywardSessionHandshake, noiseHandshake, SAMPLES, 50);
   rows.push({ name: 'Noise_IK handshake, both sides: Session (BLAKE2s, seeds the ratchet)', keyward: kSession, anchor: nFull, unit: 'µs', target: '≥ 1.3×' });
   const [kRaw, nFull2] = await paired(keywardRawHandshake, noiseHandshake, SAMPLES, 50);
-  rows.push({ name: 'Noise_IK handshake, both sides: NoiseHandshake (BLAKE2b, as noise-handshake)', keyward: kRaw, anchor: nFull2, unit: 'µs', target: '≥ 1.3×' });
+  rows.push({
+    name: 'Noise_IK handshake, both sides: NoiseHandshake (BLAKE2b, as noise-handshake)',
+    keyward: kRaw,
+    anchor: nFull2,
+    unit: 'µs',
+    target: '≥ 1.3×',
+  });
 
   const peer = randomBytes(32);
   const pub = x25519(randomBytes(32), BASE);
-  const [kX, ] = await paired(() => x25519(peer, pub), () => undefined, SAMPLES, 200);
+  const [kX] = await paired(
+    () => x25519(peer, pub),
+    () => undefined,
+    SAMPLES,
+    200,
+  );
 
   console.log(table('operation', 'anchor (libsignal / noise-handshake)', rows));
   console.log('');
-  console.log(`keyward X25519: ${fmt(kX)}; Session handshake = ${(kSession / (8 * kX)).toFixed(2)} × eight X25519, NoiseHandshake = ${(kRaw / (8 * kX)).toFixed(2)} × eight X25519`);
+  console.log(
+    `keyward X25519: ${fmt(kX)}; Session handshake = ${(kSession / (8 * kX)).toFixed(2)} × eight X25519, NoiseHandshake = ${(kRaw / (8 * kX)).toFixed(2)} × eight X25519`,
+  );
   console.log(`messages/s one way: keyward ${(1e6 / kOne).toFixed(0)}, libsignal ${(1e6 / sOne).toFixed(0)}`);
 }
 

@@ -30,7 +30,10 @@ export function e2ePart(say: Say, expect: Expect): void {
   const first = a.encrypt('meet at noon', 'thread 1');
   say('alice', `starts a session from the bundle while bob is offline; first message ${first.length} bytes`);
   const { session: b, plaintext } = Session.accept(bob, prekeys, first, { ad: 'thread 1' });
-  expect(Buffer.from(plaintext).toString() === 'meet at noon', `bob decrypts "${Buffer.from(plaintext).toString()}" from ${Buffer.from(b.peerPublicKey).toString('hex').slice(0, 16)}…`);
+  expect(
+    Buffer.from(plaintext).toString() === 'meet at noon',
+    `bob decrypts "${Buffer.from(plaintext).toString()}" from ${Buffer.from(b.peerPublicKey).toString('hex').slice(0, 16)}…`,
+  );
 
   say('mallory', 'replays the first message to start a second session');
   const reused = codeOf(() => Session.accept(bob, prekeys, first, { ad: 'thread 1' }));
@@ -51,7 +54,10 @@ export function e2ePart(say: Say, expect: Expect): void {
   const storageKey = randomBytes(32);
   const record = b.serialize(storageKey);
   const restored = Session.deserialize(record, storageKey);
-  expect(Buffer.from(restored.decrypt(a.encrypt('after restart', 'thread 1'), 'thread 1')).toString() === 'after restart', `bob persists his session (${record.length}-byte encrypted record), restarts, and keeps talking`);
+  expect(
+    Buffer.from(restored.decrypt(a.encrypt('after restart', 'thread 1'), 'thread 1')).toString() === 'after restart',
+    `bob persists his session (${record.length}-byte encrypted record), restarts, and keeps talking`,
+  );
   for (const s of [a, b, restored]) s.dispose();
   prekeys.dispose();
 }

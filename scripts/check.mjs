@@ -1,6 +1,7 @@
 // `npm test`: formatting, lints, type checks, the Rust tests, the lock check,
 // and the JS tests under every supported Node version (scripts/node-versions.mjs).
 // Runs every step, then fails if any failed, printing one line per step.
+// `npm run lint` (`--lint`) runs the formatting, lint and type-check steps alone.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,9 @@ const root = new URL('..', import.meta.url).pathname;
 
 // npm's own CLI, to run under each Node: set by `npm test`, else found beside `npm` on PATH.
 const npmCli = process.env.npm_execpath ?? realpathSync(spawnSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).stdout.trim());
-const versions = nodeVersions();
+const lintOnly = process.argv.includes('--lint');
+// The other Node versions are fetched once into .node-versions/; the lint run needs none.
+const versions = lintOnly ? [] : nodeVersions();
 
 /**
  * `npm ci` refuses a lock that lacks a platform's optional packages (npm
@@ -23,7 +26,12 @@ function lockStep({ version, node }) {
   const dir = mkdtempSync(join(tmpdir(), 'keyward-lock-'));
   for (const file of ['package.json', 'package-lock.json']) copyFileSync(join(root, file), join(dir, file));
   const cache = join(dir, '.npm-cache');
-  return [`npm ci accepts the lock (Node ${version})`, node, [npmCli, 'ci', '--dry-run', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, env: { npm_config_cache: cache }, cleanup: () => rmSync(dir, { recursive: true, force: true }) }];
+  return [
+    `npm ci accepts the lock (Node ${version})`,
+    node,
+    [npmCli, 'ci', '--dry-run', '--ignore-scripts', '--no-audit', '--no-fund'],
+    { cwd: dir, env: { npm_config_cache: cache }, cleanup: () => rmSync(dir, { recursive: true, force: true }) },
+  ];
 }
 
 /** The ava suite under one Node; its child processes (process.execPath, `node` on PATH) use the same one. */
@@ -34,24 +42,35 @@ const avaStep = ({ version, node }) => [
   { env: { PATH: `${dirname(node)}:${process.env.PATH}` } },
 ];
 
-const steps = [
+/** Formatting, lints and type checks: all of them with `--lint` (CI's lint job), before the tests otherwise. */
+const lintSteps = [
   ['cargo fmt', 'cargo', ['fmt', '--all', '--check']],
   ['cargo clippy (cores)', 'cargo', ['clippy', '--workspace', '--exclude', 'keyward-node', '--all-targets', '--quiet', '--', '-D', 'warnings']],
   // The binding's test target has no napi registrations (it has no Rust tests), so lint its library only.
   ['cargo clippy (binding)', 'cargo', ['clippy', '-p', 'keyward-node', '--quiet', '--', '-D', 'warnings']],
-  ['cargo test', 'cargo', ['test', '--workspace', '--quiet']],
   ['tsc --noEmit', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']],
-  ...versions.map(lockStep),
-  ...versions.map(avaStep),
-  ['npm pack + install without a compiler', 'node', ['scripts/pack-check.mjs']],
-  // Each fuzz target briefly under libFuzzer on its committed corpus (docs/fuzzing.md).
-  ['fuzz (every target, 5 s each)', 'node', ['scripts/fuzz.mjs', '--brief', '5']],
+  ['biome (JS/TS lint and format)', 'npx', ['biome', 'ci', '.']],
 ];
+
+const steps = lintOnly
+  ? lintSteps
+  : [
+      ...lintSteps,
+      ['cargo test', 'cargo', ['test', '--workspace', '--quiet']],
+      ...versions.map(lockStep),
+      ...versions.map(avaStep),
+      ['npm pack + install without a compiler', 'node', ['scripts/pack-check.mjs']],
+      // Each fuzz target briefly under libFuzzer on its committed corpus (docs/fuzzing.md).
+      ['fuzz (every target, 5 s each)', 'node', ['scripts/fuzz.mjs', '--brief', '5']],
+    ];
 
 // The JS tests include store contracts and multi-instance tests against real
 // PostgreSQL and Redis, started here on loopback and stopped after.
-console.log('\n=== PostgreSQL and Redis for the tests ===');
-const services = await startServices();
+let services = { env: {}, stop: async () => {} };
+if (!lintOnly) {
+  console.log('\n=== PostgreSQL and Redis for the tests ===');
+  services = await startServices();
+}
 const results = [];
 try {
   for (const [name, cmd, args, extra] of steps) {
@@ -68,6 +87,6 @@ try {
 console.log('\n=== summary ===');
 for (const [name, ok, secs] of results) console.log(`${ok ? 'ok  ' : 'FAIL'} ${name} (${secs} s)`);
 const failed = results.filter(([, ok]) => !ok).length;
-console.log(`node versions tested: ${versions.map((v) => v.version).join(', ')}`);
+if (!lintOnly) console.log(`node versions tested: ${versions.map((v) => v.version).join(', ')}`);
 console.log(`checks: ${results.length - failed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -67,7 +67,13 @@ function stats(output) {
   const execs = /stat::number_of_executed_units:\s*(\d+)/.exec(output)?.[1];
   const seconds = /Done \d+ runs in (\d+) second/.exec(output)?.[1];
   const status = [...output.matchAll(/#\d+\s+\w+\s+cov: (\d+) ft: (\d+) corp: (\d+)/g)].at(-1);
-  return { execs: Number(execs ?? 0), seconds: Number(seconds ?? 0), cov: Number(status?.[1] ?? 0), features: Number(status?.[2] ?? 0), corpus: Number(status?.[3] ?? 0) };
+  return {
+    execs: Number(execs ?? 0),
+    seconds: Number(seconds ?? 0),
+    cov: Number(status?.[1] ?? 0),
+    features: Number(status?.[2] ?? 0),
+    corpus: Number(status?.[3] ?? 0),
+  };
 }
 
 const all = targets();
@@ -117,6 +123,8 @@ for (const t of chosen) {
 
 console.log('\n| target | result | seconds | execs | execs/s | cov | ft | corpus |\n|---|---|---:|---:|---:|---:|---:|---:|');
 for (const [t, ok, s] of rows) {
-  console.log(`| ${t} | ${ok ? 'no crash' : 'crash'} | ${s.seconds} | ${s.execs} | ${s.seconds ? Math.round(s.execs / s.seconds) : 0} | ${s.cov} | ${s.features} | ${s.corpus} |`);
+  console.log(
+    `| ${t} | ${ok ? 'no crash' : 'crash'} | ${s.seconds} | ${s.execs} | ${s.seconds ? Math.round(s.execs / s.seconds) : 0} | ${s.cov} | ${s.features} | ${s.corpus} |`,
+  );
 }
 process.exit(failed ? 1 : 0);

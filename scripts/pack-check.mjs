@@ -86,9 +86,11 @@ console.log('import ok');
   // fastify (not installed here), which names the package to install.
   const status = (args) => spawnSync(bin, args, { cwd: app, env, encoding: 'utf8' });
   const usage = status(['serve', '--raw']);
-  if (usage.status !== 2 || !usage.stderr.includes('--raw is an option of create-server-setup')) throw new Error(`usage error: ${usage.status} ${usage.stderr}`);
+  if (usage.status !== 2 || !usage.stderr.includes('--raw is an option of create-server-setup'))
+    throw new Error(`usage error: ${usage.status} ${usage.stderr}`);
   const noFastify = status(['serve', '--data', join(work, 'data'), '--port', '0']);
-  if (noFastify.status !== 1 || !noFastify.stderr.includes('npm install fastify')) throw new Error(`serve without fastify: ${noFastify.status} ${noFastify.stderr}`);
+  if (noFastify.status !== 1 || !noFastify.stderr.includes('npm install fastify'))
+    throw new Error(`serve without fastify: ${noFastify.status} ${noFastify.stderr}`);
   console.log('cli ok');
 
   // The public typings resolve from the installed package (tsc from this repo; nothing installed in the app).
@@ -117,7 +119,26 @@ export type Key = SecretKey;
   );
   const tsc = join(root, 'node_modules/typescript/bin/tsc');
   const typecheck = (resolution, module, files) =>
-    sh(process.execPath, [tsc, '--noEmit', '--strict', '--skipLibCheck', '--module', module, '--moduleResolution', resolution, '--types', 'node', '--typeRoots', join(root, 'node_modules/@types'), ...files], app, env);
+    sh(
+      process.execPath,
+      [
+        tsc,
+        '--noEmit',
+        '--strict',
+        '--skipLibCheck',
+        '--module',
+        module,
+        '--moduleResolution',
+        resolution,
+        '--types',
+        'node',
+        '--typeRoots',
+        join(root, 'node_modules/@types'),
+        ...files,
+      ],
+      app,
+      env,
+    );
   typecheck('node16', 'node16', ['typed.ts', 'typed.mts', 'subpaths.ts']);
   typecheck('node10', 'commonjs', ['typed.ts', 'subpaths.ts']);
   typecheck('bundler', 'esnext', ['typed.ts', 'subpaths.ts']);

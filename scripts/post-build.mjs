@@ -7,8 +7,9 @@
 // loaded (no dual-package hazard); the .d.mts files tell TypeScript under
 // node16/nodenext/bundler that the `import` entries are ES modules (without them
 // the .d.ts of the CommonJS build would "masquerade" as the ESM entry's types).
-import { createRequire } from 'node:module';
+
 import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;

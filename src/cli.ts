@@ -7,10 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeBase64Url } from './bytes';
-import { ServerSetup } from './opaque/objects';
-import { isCommand, parseCommand, suiteOption, usage, UsageError } from './cli/args';
+import { isCommand, parseCommand, suiteOption, UsageError, usage } from './cli/args';
 import { readSecretFile, readSetup } from './cli/secrets';
 import { serve } from './cli/serve';
+import { ServerSetup } from './opaque/objects';
 
 /** keyward's version, from the package.json one level above src/ and dist/ alike. */
 function version(): string {
@@ -85,7 +85,11 @@ if (require.main === module) {
   try {
     const result = main(process.argv.slice(2));
     if (typeof result === 'number') process.exitCode = result;
-    else result.then((code) => (process.exitCode = code), (error) => (process.exitCode = report(error)));
+    else
+      result.then(
+        (code) => (process.exitCode = code),
+        (error) => (process.exitCode = report(error)),
+      );
   } catch (error) {
     process.exitCode = report(error);
   }

@@ -82,14 +82,7 @@ export class LibraryError extends OpaqueError {
 }
 
 /** The codes a `PopError` carries. */
-const popCodes = [
-  'ERR_POP_STALE',
-  'ERR_POP_REPLAY',
-  'ERR_POP_BAD_MAC',
-  'ERR_POP_NO_SESSION',
-  'ERR_POP_BODY_MISSING',
-  'ERR_POP_RATE_LIMITED',
-] as const;
+const popCodes = ['ERR_POP_STALE', 'ERR_POP_REPLAY', 'ERR_POP_BAD_MAC', 'ERR_POP_NO_SESSION', 'ERR_POP_BODY_MISSING', 'ERR_POP_RATE_LIMITED'] as const;
 export type PopErrorCode = (typeof popCodes)[number];
 
 /**

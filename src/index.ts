@@ -3,10 +3,11 @@
  * sessions, end-to-end encrypted sessions and sealed data, on a Rust core
  * (docs/opaque.md, docs/pop.md, docs/sessions.md, docs/sealed-data.md).
  */
-export * from './opaque/index';
-export * from './errors';
-export { constantTimeEqual, decodeBase64Url, encodeBase64Url, type TextOrBytes } from './bytes';
-export * from './seal/index';
-export * from './pop/index';
+
 export * from './auth/index';
+export { constantTimeEqual, decodeBase64Url, encodeBase64Url, type TextOrBytes } from './bytes';
+export * from './errors';
+export * from './opaque/index';
+export * from './pop/index';
+export * from './seal/index';
 export * from './session/index';

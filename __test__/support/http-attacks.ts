@@ -2,8 +2,9 @@
  * Every PoP outcome over real HTTP, for any server that mounts the auth
  * routes and a signed `POST /api/transfer` answering `{ user, body }`.
  */
-import type { ExecutionContext } from 'ava';
+
 import { randomBytes } from 'node:crypto';
+import type { ExecutionContext } from 'ava';
 import { createClient } from '../../src/client/index';
 import { derivePopKey, signRequest } from '../../src/index';
 import { fast } from '../helpers';
@@ -105,7 +106,10 @@ export async function bodiesVerify(t: ExecutionContext, user: SignedUser, path: 
     const ok = await user.client.fetch(path, { method: 'POST', headers: { 'content-type': type }, body: body as BodyInit });
     t.is(ok.status, 200, `${path}: a signed ${kind} body verifies`);
     if (ok.status === 200) t.is(((await ok.json()) as { user?: string }).user, user.username);
-    const bad = await user.tampered(path, { method: 'POST', headers: { 'content-type': type }, body: body as BodyInit }, (init) => ({ ...init, body: changed(body) as BodyInit }));
+    const bad = await user.tampered(path, { method: 'POST', headers: { 'content-type': type }, body: body as BodyInit }, (init) => ({
+      ...init,
+      body: changed(body) as BodyInit,
+    }));
     t.deepEqual(await outcome(bad), { status: 401, code: 'ERR_POP_BAD_MAC' }, `${path}: a changed ${kind} body`);
   }
 }

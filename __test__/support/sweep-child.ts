@@ -8,8 +8,8 @@
  */
 import { writeSync } from 'node:fs';
 import { KeywardError } from '../../src/errors';
-import { hugeBuffer, hostileValues, HostileTrapError, MARKER, mutations, textMutations, throwingBag, withThrowingGetter } from './sweep-hostile';
-import { factoryRecipes, instances, makeCtx, notInstantiated, recipes, type Ctx, type Recipe } from './sweep-recipes';
+import { HostileTrapError, hostileValues, hugeBuffer, MARKER, mutations, textMutations, throwingBag, withThrowingGetter } from './sweep-hostile';
+import { type Ctx, factoryRecipes, instances, makeCtx, notInstantiated, type Recipe, recipes } from './sweep-recipes';
 import { enumerate, type Target } from './sweep-targets';
 
 export interface CaseResult {
@@ -115,7 +115,8 @@ function casesOf(t: Target, r: Recipe | undefined, c: Ctx): Case[] {
       if (isBag(probe[i])) {
         for (const field of Object.keys(probe[i] as object)) {
           add(`argument ${i}.${field} = throwing getter`, true, (a) => void (a[i] = withThrowingGetter(a[i] as Record<string, unknown>, field)));
-          for (const h of hostileValues) add(`argument ${i}.${field} = ${h.name}`, trapNames.has(h.name), (a) => void (a[i] = { ...(a[i] as object), [field]: h.make() }));
+          for (const h of hostileValues)
+            add(`argument ${i}.${field} = ${h.name}`, trapNames.has(h.name), (a) => void (a[i] = { ...(a[i] as object), [field]: h.make() }));
           const inner = (probe[i] as Record<string, unknown>)[field];
           if (isBag(inner)) {
             for (const sub of Object.keys(inner)) {
@@ -136,13 +137,9 @@ function casesOf(t: Target, r: Recipe | undefined, c: Ctx): Case[] {
       const valid = probe[at];
       if (valid instanceof Uint8Array) {
         add(`argument ${at} = 64 MiB`, false, (a) => void (a[at] = hugeBuffer()));
-        mutations(valid).forEach((m, j) =>
-          add(`argument ${at} ${m.name}`, false, (a) => void (a[at] = mutations(a[at] as Uint8Array)[j]?.bytes ?? m.bytes)),
-        );
+        mutations(valid).forEach((m, j) => add(`argument ${at} ${m.name}`, false, (a) => void (a[at] = mutations(a[at] as Uint8Array)[j]?.bytes ?? m.bytes)));
       } else if (typeof valid === 'string') {
-        textMutations(valid).forEach((m, j) =>
-          add(`argument ${at} ${m.name}`, false, (a) => void (a[at] = textMutations(a[at] as string)[j]?.text ?? m.text)),
-        );
+        textMutations(valid).forEach((m, j) => add(`argument ${at} ${m.name}`, false, (a) => void (a[at] = textMutations(a[at] as string)[j]?.text ?? m.text)));
       }
     }
   }

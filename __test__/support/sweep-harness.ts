@@ -50,8 +50,7 @@ function runFrom(group: string, first: number, cwd: string): Promise<{ results: 
           const space = line.indexOf(' ', 2);
           started = Number(line.slice(2, space));
           startedWhat = JSON.parse(line.slice(space + 1));
-        }
-        else if (line.startsWith('R ')) {
+        } else if (line.startsWith('R ')) {
           results.push(JSON.parse(line.slice(2)));
           started = undefined;
         } else if (line === 'D') done = true;

@@ -120,7 +120,8 @@ export function textMutations(valid: string): { name: string; text: string }[] {
   const out: { name: string; text: string }[] = [];
   const n = valid.length;
   for (const c of new Set([0, 1, Math.floor(n / 2), n - 1].filter((c) => c >= 0 && c < n))) out.push({ name: `cut to ${c}`, text: valid.slice(0, c) });
-  for (const extra of ['A', '=', '$', '\u0000', 'é', '\ud800', 'AAAA'.repeat(16)]) out.push({ name: `extended by ${JSON.stringify(extra).slice(0, 12)}`, text: valid + extra });
+  for (const extra of ['A', '=', '$', '\u0000', 'é', '\ud800', 'AAAA'.repeat(16)])
+    out.push({ name: `extended by ${JSON.stringify(extra).slice(0, 12)}`, text: valid + extra });
   for (let k = 0; k < 12 && n > 0; k++) {
     const p = Math.floor((k * (n - 1)) / 11);
     const ch = valid[p] === 'A' ? 'B' : 'A';

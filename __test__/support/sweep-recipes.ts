@@ -120,12 +120,26 @@ export async function makeCtx() {
   const ser = (api: Pick<typeof serenity, 'client' | 'server'>) => {
     const serverSetup = api.server.createSetup();
     const rs = api.client.startRegistration({ password: PASSWORD });
-    const { registrationResponse } = api.server.createRegistrationResponse({ serverSetup, userIdentifier: 'alice', registrationRequest: rs.registrationRequest });
+    const { registrationResponse } = api.server.createRegistrationResponse({
+      serverSetup,
+      userIdentifier: 'alice',
+      registrationRequest: rs.registrationRequest,
+    });
     const custom = { 'argon2id-custom': fast } as const;
-    const reg = api.client.finishRegistration({ password: PASSWORD, registrationResponse, clientRegistrationState: rs.clientRegistrationState, keyStretching: custom });
+    const reg = api.client.finishRegistration({
+      password: PASSWORD,
+      registrationResponse,
+      clientRegistrationState: rs.clientRegistrationState,
+      keyStretching: custom,
+    });
     const loginStart = () => {
       const ls = api.client.startLogin({ password: PASSWORD });
-      const answered = api.server.startLogin({ serverSetup, registrationRecord: reg.registrationRecord, startLoginRequest: ls.startLoginRequest, userIdentifier: 'alice' });
+      const answered = api.server.startLogin({
+        serverSetup,
+        registrationRecord: reg.registrationRecord,
+        startLoginRequest: ls.startLoginRequest,
+        userIdentifier: 'alice',
+      });
       return { ...ls, ...answered };
     };
     const loginDone = () => {
@@ -133,16 +147,60 @@ export async function makeCtx() {
       const done = api.client.finishLogin({ clientLoginState: l.clientLoginState, loginResponse: l.loginResponse, password: PASSWORD, keyStretching: custom })!;
       return { ...l, ...done };
     };
-    return { api, serverSetup, rs, registrationResponse, reg, custom, loginStart, loginDone, regStart: () => api.client.startRegistration({ password: PASSWORD }) };
+    return {
+      api,
+      serverSetup,
+      rs,
+      registrationResponse,
+      reg,
+      custom,
+      loginStart,
+      loginDone,
+      regStart: () => api.client.startRegistration({ password: PASSWORD }),
+    };
   };
 
   return {
-    setup, server, client, record, regResponse, reg, loginStarted, loginFinished,
-    secretKey, sessionKey, popKey, box, token, jsonBox, tag, hash, aeadKey, nonce, aeadSealed, sealedStream,
-    storageKey, alice, bob, bobPreKeys, preKeys, bundle, initiated, established, firstMessage,
-    aliceRecord, preKeyRecord, sessionRecord, vault, dir,
-    store, service, serviceLogin, loginState,
-    ristretto: ser(serenity), p256: ser(serenityP256),
+    setup,
+    server,
+    client,
+    record,
+    regResponse,
+    reg,
+    loginStarted,
+    loginFinished,
+    secretKey,
+    sessionKey,
+    popKey,
+    box,
+    token,
+    jsonBox,
+    tag,
+    hash,
+    aeadKey,
+    nonce,
+    aeadSealed,
+    sealedStream,
+    storageKey,
+    alice,
+    bob,
+    bobPreKeys,
+    preKeys,
+    bundle,
+    initiated,
+    established,
+    firstMessage,
+    aliceRecord,
+    preKeyRecord,
+    sessionRecord,
+    vault,
+    dir,
+    store,
+    service,
+    serviceLogin,
+    loginState,
+    ristretto: ser(serenity),
+    p256: ser(serenityP256),
   };
 }
 
@@ -185,19 +243,49 @@ export const recipes: Record<string, Recipe> = {
   'index:decodeBase64Url': { base: () => ['AAEC'], reads: 0 },
   'index:encodeBase64Url': { base: () => [randomBytes(9)] },
 
-  'index:new OpaqueClient': { base: () => [{ suite: 'p256_sha256', keyStretching: fast, identifiers: { client: 'c' }, context: 'x', serverPublicKey: randomBytes(32) }] },
+  'index:new OpaqueClient': {
+    base: () => [{ suite: 'p256_sha256', keyStretching: fast, identifiers: { client: 'c' }, context: 'x', serverPublicKey: randomBytes(32) }],
+  },
   'index:OpaqueClient.verifyServerPublicKey': { base: (c) => [c.setup.publicKey, c.setup.publicKey] },
   'index:OpaqueClient#startRegistration': { base: () => [PASSWORD], secret: [0] },
-  'index:OpaqueClient#finishRegistration': { base: (c) => [c.client.startRegistration(PASSWORD).state, PASSWORD, c.regResponse, opaqueOpts()], secret: [1], reads: 2 },
-  'index:OpaqueClient#finishRegistrationSync': { base: (c) => [c.client.startRegistration(PASSWORD).state, PASSWORD, c.regResponse, opaqueOpts()], secret: [1], reads: 2 },
+  'index:OpaqueClient#finishRegistration': {
+    base: (c) => [c.client.startRegistration(PASSWORD).state, PASSWORD, c.regResponse, opaqueOpts()],
+    secret: [1],
+    reads: 2,
+  },
+  'index:OpaqueClient#finishRegistrationSync': {
+    base: (c) => [c.client.startRegistration(PASSWORD).state, PASSWORD, c.regResponse, opaqueOpts()],
+    secret: [1],
+    reads: 2,
+  },
   'index:OpaqueClient#startLogin': { base: () => [PASSWORD], secret: [0] },
-  'index:OpaqueClient#finishLogin': { base: (c) => { const l = c.loginStarted(); return [l.clientState, PASSWORD, l.response, { keyStretching: fast }]; }, secret: [1], reads: 2 },
-  'index:OpaqueClient#finishLoginSync': { base: (c) => { const l = c.loginStarted(); return [l.clientState, PASSWORD, l.response, { keyStretching: fast }]; }, secret: [1], reads: 2 },
+  'index:OpaqueClient#finishLogin': {
+    base: (c) => {
+      const l = c.loginStarted();
+      return [l.clientState, PASSWORD, l.response, { keyStretching: fast }];
+    },
+    secret: [1],
+    reads: 2,
+  },
+  'index:OpaqueClient#finishLoginSync': {
+    base: (c) => {
+      const l = c.loginStarted();
+      return [l.clientState, PASSWORD, l.response, { keyStretching: fast }];
+    },
+    secret: [1],
+    reads: 2,
+  },
   'index:new OpaqueServer': { base: (c) => [c.setup, { identifiers: { client: 'c' }, context: 'x' }] },
   'index:OpaqueServer#startRegistration': { base: (c) => [c.client.startRegistration(PASSWORD).request, 'alice'], reads: 0 },
   'index:OpaqueServer#finishRegistration': { base: (c) => [c.reg.upload], reads: 0 },
   'index:OpaqueServer#startLogin': { base: (c) => [c.record, c.client.startLogin(PASSWORD).request, 'alice', { context: 'x' }], reads: 1 },
-  'index:OpaqueServer#finishLogin': { base: (c) => { const l = c.loginFinished(); return [l.serverState, l.done.finalization, {}]; }, reads: 1 },
+  'index:OpaqueServer#finishLogin': {
+    base: (c) => {
+      const l = c.loginFinished();
+      return [l.serverState, l.done.finalization, {}];
+    },
+    reads: 1,
+  },
 
   'index:ServerSetup.generate': { base: () => ['p256_sha256'] },
   'index:ServerSetup.deserialize': { base: (c) => [c.setup.serialize()], reads: 0 },
@@ -217,10 +305,27 @@ export const recipes: Record<string, Recipe> = {
   'index:registration.server.start': { base: (c) => [c.setup, c.client.startRegistration(PASSWORD).request, 'alice'] },
   'index:registration.server.finish': { base: (c) => [c.reg.upload, { suite: 'ristretto255_sha512' }] },
   'index:login.client.start': { base: () => [PASSWORD, { suite: 'ristretto255_sha512' }], secret: [0] },
-  'index:login.client.finish': { base: (c) => { const l = c.loginStarted(); return [l.clientState, PASSWORD, l.response, { keyStretching: fast }]; }, secret: [1] },
-  'index:login.client.finishSync': { base: (c) => { const l = c.loginStarted(); return [l.clientState, PASSWORD, l.response, { keyStretching: fast }]; }, secret: [1] },
+  'index:login.client.finish': {
+    base: (c) => {
+      const l = c.loginStarted();
+      return [l.clientState, PASSWORD, l.response, { keyStretching: fast }];
+    },
+    secret: [1],
+  },
+  'index:login.client.finishSync': {
+    base: (c) => {
+      const l = c.loginStarted();
+      return [l.clientState, PASSWORD, l.response, { keyStretching: fast }];
+    },
+    secret: [1],
+  },
   'index:login.server.start': { base: (c) => [c.setup, c.record, c.client.startLogin(PASSWORD).request, 'alice', { context: 'x' }] },
-  'index:login.server.finish': { base: (c) => { const l = c.loginFinished(); return [l.serverState, l.done.finalization, { context: undefined }]; } },
+  'index:login.server.finish': {
+    base: (c) => {
+      const l = c.loginFinished();
+      return [l.serverState, l.done.finalization, { context: undefined }];
+    },
+  },
 
   'index:SecretKey.from': { base: () => [randomBytes(32)], secret: [0] },
   'index:SecretKey#derive': { base: () => ['domain', 'a', 'b'] },
@@ -233,10 +338,28 @@ export const recipes: Record<string, Recipe> = {
   'index:readToken': { base: (c) => [c.secretKey, c.token, { ttl: 60 }], reads: 1 },
   'index:mac': { base: (c) => [c.secretKey, ['a', 'b'], { aad: 'x' }] },
   'index:verifyMac': { base: (c) => [c.secretKey, ['a', 'b'], c.tag, {}], reads: 2 },
-  'index:hashPassword': { base: () => [PASSWORD, { pepper: 'pepper', aad: 'user', params: { memory: 64, iterations: 1, parallelism: 1 }, clock: Date.now }], secret: [0], secretFields: ['pepper'] },
-  'index:hashPasswordSync': { base: () => [PASSWORD, { pepper: 'pepper', aad: 'user', params: { memory: 64, iterations: 1, parallelism: 1 }, clock: Date.now }], secret: [0], secretFields: ['pepper'] },
-  'index:verifyPassword': { base: (c) => [c.hash, PASSWORD, { pepper: 'pepper', aad: undefined, ttl: 1e6, clock: Date.now }], secret: [1], secretFields: ['pepper'], reads: 0 },
-  'index:verifyPasswordSync': { base: (c) => [c.hash, PASSWORD, { pepper: 'pepper', ttl: 1e6, clock: Date.now }], secret: [1], secretFields: ['pepper'], reads: 0 },
+  'index:hashPassword': {
+    base: () => [PASSWORD, { pepper: 'pepper', aad: 'user', params: { memory: 64, iterations: 1, parallelism: 1 }, clock: Date.now }],
+    secret: [0],
+    secretFields: ['pepper'],
+  },
+  'index:hashPasswordSync': {
+    base: () => [PASSWORD, { pepper: 'pepper', aad: 'user', params: { memory: 64, iterations: 1, parallelism: 1 }, clock: Date.now }],
+    secret: [0],
+    secretFields: ['pepper'],
+  },
+  'index:verifyPassword': {
+    base: (c) => [c.hash, PASSWORD, { pepper: 'pepper', aad: undefined, ttl: 1e6, clock: Date.now }],
+    secret: [1],
+    secretFields: ['pepper'],
+    reads: 0,
+  },
+  'index:verifyPasswordSync': {
+    base: (c) => [c.hash, PASSWORD, { pepper: 'pepper', ttl: 1e6, clock: Date.now }],
+    secret: [1],
+    secretFields: ['pepper'],
+    reads: 0,
+  },
   'index:needsRehash': { base: (c) => [c.hash, { memory: 64, iterations: 1, parallelism: 1 }], reads: 0 },
   'index:createSealStream': { base: (c) => [c.secretKey, { aad: 'x', chunkSize: 4096 }] },
   'index:createOpenStream': { base: (c) => [c.secretKey, { aad: 'x' }] },
@@ -290,7 +413,19 @@ export const recipes: Record<string, Recipe> = {
   // Fields only of wrong types: a string would make the store connect somewhere.
   'index:new PgRedisStore': { base: () => [{ postgres: 1, redis: 2 }], noBaseline: true },
   'index:createAuthService': {
-    base: (c) => [{ serverSetup: c.setup, store: new k.MemoryStore(), sealKey: c.secretKey, sessionTtlMs: 1000, loginTtlMs: 1000, rateLimit: { perUser: 3 }, allowRegistration: true, popWindowMs: 1000, clock: Date.now }],
+    base: (c) => [
+      {
+        serverSetup: c.setup,
+        store: new k.MemoryStore(),
+        sealKey: c.secretKey,
+        sessionTtlMs: 1000,
+        loginTtlMs: 1000,
+        rateLimit: { perUser: 3 },
+        allowRegistration: true,
+        popWindowMs: 1000,
+        clock: Date.now,
+      },
+    ],
   },
 
   'index:IdentityKey.fromSeed': { base: () => [randomBytes(32)], secret: [0] },
@@ -326,9 +461,21 @@ export const recipes: Record<string, Recipe> = {
   },
   'index:Session.deserialize': { base: (c) => [c.sessionRecord, c.storageKey], secret: [1], reads: 0 },
   'index:Session#encrypt': { base: () => ['plain', 'ad'] },
-  'index:Session#decrypt': { make: (c) => { const e = c.established(); return { self: e.bob, args: [e.alice.encrypt('to bob', 'ad'), 'ad'] }; }, reads: 0 },
+  'index:Session#decrypt': {
+    make: (c) => {
+      const e = c.established();
+      return { self: e.bob, args: [e.alice.encrypt('to bob', 'ad'), 'ad'] };
+    },
+    reads: 0,
+  },
   'index:Session#encryptAsync': { base: () => ['plain', 'ad'] },
-  'index:Session#decryptAsync': { make: (c) => { const e = c.established(); return { self: e.bob, args: [e.alice.encrypt('to bob')] }; }, reads: 0 },
+  'index:Session#decryptAsync': {
+    make: (c) => {
+      const e = c.established();
+      return { self: e.bob, args: [e.alice.encrypt('to bob')] };
+    },
+    reads: 0,
+  },
   'index:Session#serialize': { base: (c) => [c.storageKey], secret: [0] },
   'index:secureWipe': { base: () => [randomBytes(8)] },
   'index:x25519': { base: () => [randomBytes(32), randomBytes(32)], secret: [0] },
@@ -348,7 +495,16 @@ export const recipes: Record<string, Recipe> = {
   'express:withAuth': { base: () => [() => undefined] },
   'express:keepRawBody': { base: () => [{}, {}, Buffer.from('x')] },
   'fastify:withAuth': { base: () => [() => undefined] },
-  'client:createClient': { base: () => [{ baseUrl: 'http://127.0.0.1:9/api', authBaseUrl: 'http://127.0.0.1:9/auth', keyStretching: fast, fetch: async () => new Response('{}', { status: 400 }) }] },
+  'client:createClient': {
+    base: () => [
+      {
+        baseUrl: 'http://127.0.0.1:9/api',
+        authBaseUrl: 'http://127.0.0.1:9/auth',
+        keyStretching: fast,
+        fetch: async () => new Response('{}', { status: 400 }),
+      },
+    ],
+  },
 };
 
 /** Recipes for the methods of objects a factory returns (the auth service, a client, serenity). */
@@ -362,9 +518,18 @@ export function factoryRecipes(): Record<string, Recipe> {
       fetch: async () => new Response(JSON.stringify({ error: { code: 'ERR_AUTH_BAD_REQUEST', message: 'no' } }), { status: 400 }),
     });
   const out: Record<string, Recipe> = {
-    'index:createAuthService().registerStart': { instance: svc, base: (c) => [{ username: `u${Math.random()}`, request: k.encodeBase64Url(c.client.startRegistration(PASSWORD).request) }, { address: '10.0.0.1' }] },
-    'index:createAuthService().registerFinish': { instance: svc, base: (c) => [{ username: `u${Math.random()}`, upload: k.encodeBase64Url(c.reg.upload) }, '10.0.0.1'] },
-    'index:createAuthService().loginStart': { instance: svc, base: (c) => [{ username: 'alice', request: k.encodeBase64Url(c.client.startLogin(PASSWORD).request) }, '10.0.0.2'] },
+    'index:createAuthService().registerStart': {
+      instance: svc,
+      base: (c) => [{ username: `u${Math.random()}`, request: k.encodeBase64Url(c.client.startRegistration(PASSWORD).request) }, { address: '10.0.0.1' }],
+    },
+    'index:createAuthService().registerFinish': {
+      instance: svc,
+      base: (c) => [{ username: `u${Math.random()}`, upload: k.encodeBase64Url(c.reg.upload) }, '10.0.0.1'],
+    },
+    'index:createAuthService().loginStart': {
+      instance: svc,
+      base: (c) => [{ username: 'alice', request: k.encodeBase64Url(c.client.startLogin(PASSWORD).request) }, '10.0.0.2'],
+    },
     'index:createAuthService().loginFinish': {
       instance: svc,
       base: (c) => [{ loginState: c.loginState, finalization: k.encodeBase64Url(c.loginFinished().done.finalization) }],
@@ -379,29 +544,63 @@ export function factoryRecipes(): Record<string, Recipe> {
     'client:createClient().fetch': { instance: clientOf, base: () => ['/x', { method: 'POST', body: 'b' }], refused: true },
     'client:createClient().logout': { instance: clientOf, base: () => [] },
   };
-  for (const [entry, pick] of [['serenity', (c: Ctx) => c.ristretto], ['p256', (c: Ctx) => c.p256]] as const) {
+  for (const [entry, pick] of [
+    ['serenity', (c: Ctx) => c.ristretto],
+    ['p256', (c: Ctx) => c.p256],
+  ] as const) {
     const api = (c: Ctx) => pick(c).api;
     Object.assign(out, {
       [`${entry}:client.startRegistration`]: { instance: (c: Ctx) => api(c).client, base: () => [{ password: PASSWORD }], secretFields: ['password'] },
       [`${entry}:client.finishRegistration`]: {
         instance: (c: Ctx) => api(c).client,
-        base: (c: Ctx) => { const s = pick(c); const r = s.regStart(); const resp = s.api.server.createRegistrationResponse({ serverSetup: s.serverSetup, userIdentifier: 'a', registrationRequest: r.registrationRequest }); return [{ password: PASSWORD, registrationResponse: resp.registrationResponse, clientRegistrationState: r.clientRegistrationState, keyStretching: s.custom, identifiers: { client: 'c' } }]; },
+        base: (c: Ctx) => {
+          const s = pick(c);
+          const r = s.regStart();
+          const resp = s.api.server.createRegistrationResponse({ serverSetup: s.serverSetup, userIdentifier: 'a', registrationRequest: r.registrationRequest });
+          return [
+            {
+              password: PASSWORD,
+              registrationResponse: resp.registrationResponse,
+              clientRegistrationState: r.clientRegistrationState,
+              keyStretching: s.custom,
+              identifiers: { client: 'c' },
+            },
+          ];
+        },
         secretFields: ['password'],
       },
       [`${entry}:client.finishRegistrationAsync`]: {
         instance: (c: Ctx) => api(c).client,
-        base: (c: Ctx) => { const s = pick(c); const r = s.regStart(); const resp = s.api.server.createRegistrationResponse({ serverSetup: s.serverSetup, userIdentifier: 'a', registrationRequest: r.registrationRequest }); return [{ password: PASSWORD, registrationResponse: resp.registrationResponse, clientRegistrationState: r.clientRegistrationState, keyStretching: s.custom }]; },
+        base: (c: Ctx) => {
+          const s = pick(c);
+          const r = s.regStart();
+          const resp = s.api.server.createRegistrationResponse({ serverSetup: s.serverSetup, userIdentifier: 'a', registrationRequest: r.registrationRequest });
+          return [
+            {
+              password: PASSWORD,
+              registrationResponse: resp.registrationResponse,
+              clientRegistrationState: r.clientRegistrationState,
+              keyStretching: s.custom,
+            },
+          ];
+        },
         secretFields: ['password'],
       },
       [`${entry}:client.startLogin`]: { instance: (c: Ctx) => api(c).client, base: () => [{ password: PASSWORD }], secretFields: ['password'] },
       [`${entry}:client.finishLogin`]: {
         instance: (c: Ctx) => api(c).client,
-        base: (c: Ctx) => { const l = pick(c).loginStart(); return [{ clientLoginState: l.clientLoginState, loginResponse: l.loginResponse, password: PASSWORD, keyStretching: pick(c).custom }]; },
+        base: (c: Ctx) => {
+          const l = pick(c).loginStart();
+          return [{ clientLoginState: l.clientLoginState, loginResponse: l.loginResponse, password: PASSWORD, keyStretching: pick(c).custom }];
+        },
         secretFields: ['password'],
       },
       [`${entry}:client.finishLoginAsync`]: {
         instance: (c: Ctx) => api(c).client,
-        base: (c: Ctx) => { const l = pick(c).loginStart(); return [{ clientLoginState: l.clientLoginState, loginResponse: l.loginResponse, password: PASSWORD, keyStretching: pick(c).custom }]; },
+        base: (c: Ctx) => {
+          const l = pick(c).loginStart();
+          return [{ clientLoginState: l.clientLoginState, loginResponse: l.loginResponse, password: PASSWORD, keyStretching: pick(c).custom }];
+        },
         secretFields: ['password'],
       },
       [`${entry}:server.createSetup`]: { instance: (c: Ctx) => api(c).server, base: () => [] },
@@ -413,12 +612,23 @@ export function factoryRecipes(): Record<string, Recipe> {
       },
       [`${entry}:server.startLogin`]: {
         instance: (c: Ctx) => api(c).server,
-        base: (c: Ctx) => [{ serverSetup: pick(c).serverSetup, registrationRecord: pick(c).reg.registrationRecord, startLoginRequest: pick(c).loginStart().startLoginRequest, userIdentifier: 'alice', identifiers: {} }],
+        base: (c: Ctx) => [
+          {
+            serverSetup: pick(c).serverSetup,
+            registrationRecord: pick(c).reg.registrationRecord,
+            startLoginRequest: pick(c).loginStart().startLoginRequest,
+            userIdentifier: 'alice',
+            identifiers: {},
+          },
+        ],
         secretFields: ['serverSetup'],
       },
       [`${entry}:server.finishLogin`]: {
         instance: (c: Ctx) => api(c).server,
-        base: (c: Ctx) => { const d = pick(c).loginDone(); return [{ serverLoginState: d.serverLoginState, finishLoginRequest: d.finishLoginRequest }]; },
+        base: (c: Ctx) => {
+          const d = pick(c).loginDone();
+          return [{ serverLoginState: d.serverLoginState, finishLoginRequest: d.finishLoginRequest }];
+        },
         secretFields: ['serverLoginState'],
       },
     });

@@ -30,8 +30,7 @@ export interface Target {
   owner?: object;
 }
 
-const isClass = (v: unknown): v is new (...args: unknown[]) => object =>
-  typeof v === 'function' && /^class\b/.test(Function.prototype.toString.call(v));
+const isClass = (v: unknown): v is new (...args: unknown[]) => object => typeof v === 'function' && /^class\b/.test(Function.prototype.toString.call(v));
 
 const stopProtos = new Set<object | null>([Object.prototype, Error.prototype, Function.prototype, Error, null]);
 
@@ -65,7 +64,8 @@ function objectTargets(entry: string, group: string, path: string, value: object
   for (const key of Object.keys(value)) {
     const v = (value as Record<string, unknown>)[key];
     if (typeof v === 'function') out.push({ id: `${entry}:${path}.${key}`, group, kind: 'function', fn: v as never, owner: value });
-    else if (typeof v === 'object' && v !== null && depth < 3 && !(v instanceof Promise)) out.push(...objectTargets(entry, group, `${path}.${key}`, v, depth + 1));
+    else if (typeof v === 'object' && v !== null && depth < 3 && !(v instanceof Promise))
+      out.push(...objectTargets(entry, group, `${path}.${key}`, v, depth + 1));
   }
   return out;
 }

@@ -12,7 +12,7 @@
  * per window. Registration starts are counted per address and per name:
  * each evaluates the OPRF for a name, an oracle on that user's future key.
  */
-import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import { AuthError, InvalidArgumentError } from '../errors';
 import type { AuthStore } from './store';
 

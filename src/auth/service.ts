@@ -14,19 +14,19 @@
 import { randomBytes } from 'node:crypto';
 import { decodeBase64Url, encodeBase64Url } from '../bytes';
 import { AuthError, DecryptionError, InvalidArgumentError, KeywardError, TimestampExpiredError } from '../errors';
-import { OpaqueServer } from '../opaque/server';
 import { ServerLoginState, ServerRegistration, type ServerSetup } from '../opaque/objects';
-import { PopKey, derivePopKey } from '../pop/key';
+import { OpaqueServer } from '../opaque/server';
+import { derivePopKey, PopKey } from '../pop/key';
 import { PopVerifier, type RequestToVerify } from '../pop/verifier';
+import { makeToken, openJson, readToken, sealJson } from '../seal/box';
 import { SecretKey } from '../seal/key';
-import { openJson, sealJson, makeToken, readToken } from '../seal/box';
 import { createRateLimits, type RateLimitOptions } from './rate-limits';
 import { AuthSession, decodeClaims, encodeClaims } from './session';
 import type { AuthStore } from './store';
 import { usernameArg } from './username';
 
-export { AuthSession } from './session';
 export type { RateLimitOptions } from './rate-limits';
+export { AuthSession } from './session';
 
 /** What `createAuthService` needs; the three required objects must be the same on every instance. */
 export interface AuthServiceOptions {
@@ -181,7 +181,10 @@ export function createAuthService(options: AuthServiceOptions) {
       claims.popKey.fill(0);
     }
     const live = new AuthSession(claims.username, sessionId, claims.expiresAt, popKey);
-    if (opened.size >= OPENED_MAX) opened.delete(opened.keys().next().value!);
+    if (opened.size >= OPENED_MAX) {
+      const oldest = opened.keys().next();
+      if (!oldest.done) opened.delete(oldest.value);
+    }
     opened.set(tail(token), { token, session: live });
     return live;
   }

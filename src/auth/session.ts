@@ -5,7 +5,7 @@
  * binary, so its size is fixed plus the name's bytes (src/auth/username.ts).
  */
 import { inspect } from 'node:util';
-import { PopKey } from '../pop/key';
+import type { PopKey } from '../pop/key';
 
 const VERSION = 2;
 const FIXED = 1 + 16 + 32 + 8;

@@ -82,7 +82,10 @@ export function withTransaction(db: SqliteDatabase, afterCommit: () => void = ()
   return {
     prepare(sql: string): SqliteStatement {
       let statement = statements.get(sql);
-      if (statement === undefined) statements.set(sql, (statement = db.prepare(sql)));
+      if (statement === undefined) {
+        statement = db.prepare(sql);
+        statements.set(sql, statement);
+      }
       return statement;
     },
     transaction<A extends unknown[], R>(fn: (...args: A) => R) {

@@ -22,8 +22,8 @@
  */
 import { RateLimiterSQLite } from 'rate-limiter-flexible';
 import { InvalidStateError } from '../errors';
-import { openSqlite, withTransaction, type SqliteBackend, type SqliteDatabase, type SqliteStatement } from './sqlite-driver';
-import { keyArg, limiterArg, msArg, recordArg, type AuthStore, type LimiterOptions } from './store';
+import { openSqlite, type SqliteBackend, type SqliteDatabase, type SqliteStatement, withTransaction } from './sqlite-driver';
+import { type AuthStore, keyArg, type LimiterOptions, limiterArg, msArg, recordArg } from './store';
 
 const BUSY_TIMEOUT_MS = 5000;
 

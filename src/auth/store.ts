@@ -3,7 +3,7 @@
  * rate-limit counters, used nonces and revoked sessions. Nothing here is a
  * password, a password hash or a session key (docs/threat-model.md).
  */
-import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterMemory } from 'rate-limiter-flexible';
 import { InvalidArgumentError } from '../errors';
 import { inProcessReplay, MemoryReplayCache, type ReplayCache } from '../pop/verifier';
 

@@ -13,6 +13,7 @@ import { AuthError } from '../errors';
 export const USERNAME_MAX_BYTES = 255;
 
 // C0 controls and DEL; a lone surrogate (`\p{Cs}` under /u) has no UTF-8 form.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
 const refused = /[\u0000-\u001f\u007f]|\p{Cs}/u;
 
 /** The username, or a 400 `AuthError` naming the rule it breaks (never echoing it). */

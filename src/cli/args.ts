@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { KeywardError } from '../errors';
-import { suites, type Suite } from '../opaque/types';
+import { type Suite, suites } from '../opaque/types';
 
 /** A command line that cannot be run as written: `keyward` exits with code 2. */
 export class UsageError extends KeywardError {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { decodeBase64Url, encodeBase64Url } from '../bytes';
 import { KeywardError } from '../errors';
 import { ServerSetup } from '../opaque/objects';
-import { suites, type Suite } from '../opaque/types';
+import { type Suite, suites } from '../opaque/types';
 
 /**
  * A setup in keyward's form (it names its suite) or raw (the bare opaque-ke

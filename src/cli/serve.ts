@@ -13,7 +13,7 @@ import { decodeBase64Url, encodeBase64Url } from '../bytes';
 import { KeywardError } from '../errors';
 import { ServerSetup } from '../opaque/objects';
 import { SecretKey } from '../seal/key';
-import { loadCors, loadFastify, logLevels, startReferenceServer, type LogLevel } from '../server/reference';
+import { type LogLevel, loadCors, loadFastify, logLevels, startReferenceServer } from '../server/reference';
 import { integerOption, suiteOption, UsageError, type Values } from './args';
 import { decodeSecret, readSetup, secretText } from './secrets';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy';
@@ -50,7 +50,8 @@ function options(values: Values) {
   };
   const corsOrigins = (values['cors-origin'] as unknown as string[] | undefined) ?? [];
   for (const origin of corsOrigins) {
-    if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw usage(`--cors-origin takes an origin such as https://app.example (scheme, host, optional port), got ${JSON.stringify(origin)}`);
+    if (!/^https?:\/\/[^/\s]+$/.test(origin))
+      throw usage(`--cors-origin takes an origin such as https://app.example (scheme, host, optional port), got ${JSON.stringify(origin)}`);
   }
   return {
     dir: str('data') ?? 'keyward-data',
@@ -59,7 +60,7 @@ function options(values: Values) {
     suite: suiteOption(values, 'serve'),
     setupFile: str('setup-file'),
     sealKeyFile: str('seal-key-file'),
-    db: postgres !== undefined ? { postgres, redis: redis! } : undefined,
+    db: postgres !== undefined && redis !== undefined ? { postgres, redis } : undefined,
     rateLimit: Object.fromEntries(Object.entries(rateLimit).filter(([, v]) => v !== undefined)),
     allowRegistration: values['no-registration'] !== true,
     corsOrigins,
@@ -74,7 +75,12 @@ function stopSignal(): { stopped: Promise<NodeJS.Signals>; dispose: () => void }
   const stopped = new Promise<NodeJS.Signals>((resolve) => (handler = resolve));
   const signals = ['SIGINT', 'SIGTERM'] as const;
   for (const s of signals) process.on(s, handler);
-  return { stopped, dispose: () => signals.forEach((s) => process.off(s, handler)) };
+  return {
+    stopped,
+    dispose: () => {
+      for (const s of signals) process.off(s, handler);
+    },
+  };
 }
 
 /** Runs the server; resolves with exit code 0 once a signal stopped it and the store is closed. */

@@ -28,7 +28,7 @@ export function parseTrustProxy(value: string): TrustProxy {
   if (value === 'true') return true;
   if (value === 'false') return false;
   if (/^\d+$/.test(value)) {
-    throw new Error('--trust-proxy takes the proxies\' addresses, not a hop count (Fastify trusts no proxy for a hop count)');
+    throw new Error("--trust-proxy takes the proxies' addresses, not a hop count (Fastify trusts no proxy for a hop count)");
   }
   const list = value.split(',').map((s) => s.trim());
   if (!list.every(isAddressOrRange)) {

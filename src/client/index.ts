@@ -16,8 +16,9 @@
  * The signature covers the target exactly as the request line carries it:
  * the base URL's path, then the path and query given, as `fetch` encodes them.
  */
-import { AuthError, InvalidArgumentError, KeywardError, PopError, type AuthErrorCode, type PopErrorCode } from '../errors';
+
 import { decodeBase64Url, encodeBase64Url } from '../bytes';
+import { AuthError, type AuthErrorCode, InvalidArgumentError, KeywardError, PopError, type PopErrorCode } from '../errors';
 import { OpaqueClient } from '../opaque/client';
 import type { KeyStretching, Suite } from '../opaque/types';
 import { derivePopKey, type PopKey } from '../pop/key';

@@ -28,13 +28,14 @@
  * shape, and `keywardErrorHandler()` does so for `requirePop` on the
  * application's routes (401 with `WWW-Authenticate`, 429 with `Retry-After`).
  */
-import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response, Router } from 'express';
+
 import type { IncomingMessage } from 'node:http';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { AuthService, AuthSession } from '../auth/service';
 import { InvalidArgumentError } from '../errors';
-import { AUTH_BODY_LIMIT, authRoutes, validateBody } from '../http/routes';
-import { httpFailure, type HttpFailure } from '../http/errors';
+import { type HttpFailure, httpFailure } from '../http/errors';
 import { headersShowBody, unreadBody } from '../http/raw-body';
+import { AUTH_BODY_LIMIT, authRoutes, validateBody } from '../http/routes';
 
 declare global {
   // Express's own augmentation point for request properties.
@@ -192,6 +193,8 @@ export type AuthenticatedRequest = Request & { auth: AuthSession };
 export function withAuth(handler: (req: AuthenticatedRequest, res: Response, next: NextFunction) => unknown): RequestHandler {
   return (req, res, next) => {
     if (req.auth === undefined) return next(new Error('keyward: this handler needs requirePop before it'));
+    // Express 5 awaits a returned promise and passes its rejection to `next`.
+    // biome-ignore lint/suspicious/noConfusingVoidType: RequestHandler is typed to return void
     return handler(req as AuthenticatedRequest, res, next) as void;
   };
 }

@@ -36,21 +36,16 @@
  * `WWW-Authenticate`, 429 with `Retry-After`, 400 `ERR_AUTH_BAD_REQUEST` for
  * a body that does not match an auth route.
  */
-import fastifyPlugin from 'fastify-plugin';
+
 import type { Readable } from 'node:stream';
-import type {
-  FastifyInstance,
-  FastifyReply,
-  FastifyRequest,
-  RouteGenericInterface,
-  RouteOptions,
-} from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteGenericInterface, RouteOptions } from 'fastify';
+import fastifyPlugin from 'fastify-plugin';
 import type { AuthService, AuthSession } from '../auth/service';
 import { PopError } from '../errors';
-import { binding } from '../native';
-import { AUTH_BODY_LIMIT, authRoutes, bodySchema, validateBody, type AuthRoute } from '../http/routes';
-import { httpFailure, type HttpFailure } from '../http/errors';
+import { type HttpFailure, httpFailure, popFailure } from '../http/errors';
 import { headersShowBody, unreadBody } from '../http/raw-body';
+import { AUTH_BODY_LIMIT, type AuthRoute, authRoutes, bodySchema, validateBody } from '../http/routes';
+import { binding } from '../native';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -96,7 +91,10 @@ function send(reply: FastifyReply, failure: HttpFailure): FastifyReply {
  * would come back different, and the MAC would refuse that request).
  */
 function captureRawBody(request: FastifyRequest, _reply: FastifyReply, payload: Readable, done: (error: Error | null, payload?: Readable) => void): void {
-  if (!headersShowBody(request.headers)) return done(null, payload);
+  if (!headersShowBody(request.headers)) {
+    done(null, payload);
+    return;
+  }
   const chunks: Buffer[] = [];
   payload.on('data', (chunk: Buffer | string) => {
     chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, (payload.readableEncoding ?? 'utf8') as BufferEncoding) : chunk);
@@ -119,7 +117,7 @@ async function keyward(app: FastifyInstance, options: KeywardFastifyOptions) {
     if (request.auth !== undefined) return;
     const body = (request as WithRaw)[kRawBody];
     if (body === undefined && headersShowBody(request.headers)) {
-      send(reply, httpFailure(unreadBody())!);
+      send(reply, popFailure(unreadBody()));
       return;
     }
     try {
@@ -135,7 +133,7 @@ async function keyward(app: FastifyInstance, options: KeywardFastifyOptions) {
   async function requireBearer(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const authorization = request.headers.authorization;
     if (typeof authorization === 'string' && authorization.startsWith(binding.POP_BEARER_PREFIX)) return;
-    send(reply, httpFailure(new PopError('no bearer session id', 'ERR_POP_NO_SESSION'))!);
+    send(reply, popFailure(new PopError('no bearer session id', 'ERR_POP_NO_SESSION')));
   }
 
   app.decorate('requirePop', requirePop);

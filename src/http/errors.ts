@@ -59,12 +59,15 @@ function bodyFailure(error: unknown): HttpFailure | undefined {
  * keyward's auth routes, where the framework's body errors are keyward's to
  * answer too; on the application's routes only `AuthError`/`PopError` are.
  */
+/** The answer to a refused PoP request: 401 with a challenge, or 429 for a session over its nonce cap. */
+export function popFailure(error: PopError): HttpFailure {
+  // A session over its nonce cap: its nonces expire within two replay windows (a minute by default).
+  if (error.status === 429) return failure(429, error.code, error.message, { 'retry-after': String(DEFAULT_RETRY_AFTER_S) });
+  return failure(401, error.code, error.message, { 'www-authenticate': `${REALM}, error="invalid_token", error_description="${error.code}"` });
+}
+
 export function httpFailure(error: unknown, options?: { ownRoute?: boolean }): HttpFailure | undefined {
-  if (error instanceof PopError) {
-    // A session over its nonce cap: its nonces expire within two replay windows (a minute by default).
-    if (error.status === 429) return failure(429, error.code, error.message, { 'retry-after': String(DEFAULT_RETRY_AFTER_S) });
-    return failure(401, error.code, error.message, { 'www-authenticate': `${REALM}, error="invalid_token", error_description="${error.code}"` });
-  }
+  if (error instanceof PopError) return popFailure(error);
   if (error instanceof AuthError) {
     const headers: Record<string, string> = {};
     if (error.status === 429) headers['retry-after'] = retryAfter(error);

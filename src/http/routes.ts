@@ -4,7 +4,7 @@
  * `keyward/express` both mount this table and validate with
  * {@link validateBody}, so a body one refuses the other refuses alike.
  */
-import { MESSAGE_MAX_CHARS, type AuthService, type AuthSession } from '../auth/service';
+import { type AuthService, type AuthSession, MESSAGE_MAX_CHARS } from '../auth/service';
 import { USERNAME_MAX_BYTES } from '../auth/username';
 import { AuthError } from '../errors';
 
@@ -56,13 +56,14 @@ export const authRoutes: readonly AuthRoute[] = [
     path: '/logout',
     signed: true,
     handle: async (s, _body, c) => {
+      // biome-ignore lint/style/noNonNullAssertion: this route is declared `auth: true`; the adapters verify the session first
       await s.logout(c.auth!);
       return { ok: true };
     },
   },
 ];
 
-const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+const hasOwn = (o: object, k: string) => Object.hasOwn(o, k);
 
 /**
  * The body when it has exactly the route's fields, each a string within
@@ -83,7 +84,12 @@ export function validateBody(route: AuthRoute, body: unknown): Record<string, st
     const spec = fields[key];
     const value = (body as Record<string, unknown>)[key];
     if (!hasOwn(body, key)) throw new AuthError(`missing field "${key}"; expected ${expected.join(', ')}`, 'ERR_AUTH_BAD_REQUEST');
-    if (typeof value !== 'string' || value.length < spec.minLength || value.length > spec.maxLength || (spec.pattern !== undefined && !spec.pattern.test(value))) {
+    if (
+      typeof value !== 'string' ||
+      value.length < spec.minLength ||
+      value.length > spec.maxLength ||
+      (spec.pattern !== undefined && !spec.pattern.test(value))
+    ) {
       throw new AuthError(`"${key}" must be ${spec.what}`, 'ERR_AUTH_BAD_REQUEST');
     }
   }

@@ -42,22 +42,12 @@ export class OpaqueClient {
    * Rejects with `InvalidArgumentError` for bad arguments, `InvalidStateError` for
    * a spent state, `SerializationError`/`SizeError` for a malformed `response`.
    */
-  finishRegistration(
-    state: ClientRegistrationState,
-    password: TextOrBytes,
-    response: Uint8Array,
-    params?: ClientParams,
-  ): Promise<RegistrationResult> {
+  finishRegistration(state: ClientRegistrationState, password: TextOrBytes, response: Uint8Array, params?: ClientParams): Promise<RegistrationResult> {
     return registration.client.finish(state, password, response, merge(this.defaults, params));
   }
 
   /** `finishRegistration` on the calling thread: blocks the event loop for the whole Argon2id run; throws what it rejects with. */
-  finishRegistrationSync(
-    state: ClientRegistrationState,
-    password: TextOrBytes,
-    response: Uint8Array,
-    params?: ClientParams,
-  ): RegistrationResult {
+  finishRegistrationSync(state: ClientRegistrationState, password: TextOrBytes, response: Uint8Array, params?: ClientParams): RegistrationResult {
     return registration.client.finishSync(state, password, response, merge(this.defaults, params));
   }
 

@@ -2,18 +2,12 @@
  * The low-level mirrors of RFC 9807: one function per protocol step, explicit
  * parameter objects. `OpaqueClient`/`OpaqueServer` are built on these.
  */
-import { bytes, textOrBytes, type TextOrBytes } from '../bytes';
+import { bytes, type TextOrBytes, textOrBytes } from '../bytes';
+import { InvalidArgumentError } from '../errors';
 import { binding, call, callAsync } from '../native';
-import {
-  ClientLoginState,
-  ClientRegistrationState,
-  ServerLoginState,
-  ServerRegistration,
-  ServerSetup,
-} from './objects';
+import { ClientLoginState, ClientRegistrationState, ServerLoginState, ServerRegistration, ServerSetup } from './objects';
 import { clientParamsArg, optionsArg, serverParamsArg, suiteArg } from './params';
 import type { ClientParams, ClientStart, LoginResult, RegistrationResult, ServerParams, Suite } from './types';
-import { InvalidArgumentError } from '../errors';
 
 export interface SuiteOption {
   /** `ristretto255_sha512` by default; an unknown name throws `InvalidArgumentError`. */
@@ -54,23 +48,13 @@ export const registration = {
     },
 
     /** Runs Argon2id on the libuv thread pool. */
-    finish(
-      state: ClientRegistrationState,
-      password: TextOrBytes,
-      response: Uint8Array,
-      params?: ClientParams,
-    ): Promise<RegistrationResult> {
+    finish(state: ClientRegistrationState, password: TextOrBytes, response: Uint8Array, params?: ClientParams): Promise<RegistrationResult> {
       const [s, pw, r, p] = finishArgs(state, ClientRegistrationState, 'ClientRegistrationState', password, response, params);
       return callAsync(() => binding.clientRegistrationFinish(s.native, pw, r, p));
     },
 
     /** Blocks the event loop for the whole key stretching. */
-    finishSync(
-      state: ClientRegistrationState,
-      password: TextOrBytes,
-      response: Uint8Array,
-      params?: ClientParams,
-    ): RegistrationResult {
+    finishSync(state: ClientRegistrationState, password: TextOrBytes, response: Uint8Array, params?: ClientParams): RegistrationResult {
       const [s, pw, r, p] = finishArgs(state, ClientRegistrationState, 'ClientRegistrationState', password, response, params);
       return call(() => binding.clientRegistrationFinishSync(s.native, pw, r, p));
     },

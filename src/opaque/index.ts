@@ -1,5 +1,4 @@
 export { OpaqueClient, type OpaqueClientOptions } from './client';
-export { OpaqueServer } from './server';
 export { login, registration, type SuiteOption } from './flows';
 export {
   ClientLoginState,
@@ -8,4 +7,5 @@ export {
   ServerRegistration,
   ServerSetup,
 } from './objects';
+export { OpaqueServer } from './server';
 export * from './types';

@@ -1,9 +1,9 @@
-export { PopKey, derivePopKey } from './key';
-export { signRequest, type PopHeaders, type RequestToSign } from './sign';
+export { derivePopKey, PopKey } from './key';
+export { type PopHeaders, type RequestToSign, signRequest } from './sign';
 export {
+  type HeaderBag,
   MemoryReplayCache,
   PopVerifier,
-  type HeaderBag,
   type PopVerifierOptions,
   type ReplayCache,
   type RequestToVerify,

@@ -3,7 +3,7 @@
  * and the session id; the key bytes stay in Rust.
  */
 import { inspect } from 'node:util';
-import { bytes, textOrBytes, type TextOrBytes } from '../bytes';
+import { bytes, type TextOrBytes, textOrBytes } from '../bytes';
 import { InvalidArgumentError } from '../errors';
 import { binding, call } from '../native';
 
@@ -59,7 +59,11 @@ export class PopKey {
    */
   static fromBytes(key: Uint8Array, sessionId: string, options?: { bearer?: string }): PopKey {
     const k = bytes(key, 'key');
-    return PopKey.wrap(call(() => binding.PopKey.fromBytes(k)), sessionIdArg(sessionId), options?.bearer);
+    return PopKey.wrap(
+      call(() => binding.PopKey.fromBytes(k)),
+      sessionIdArg(sessionId),
+      options?.bearer,
+    );
   }
 
   /** Copies the 32 key bytes out of Rust; only to seal them into a token or store. */
@@ -90,7 +94,11 @@ export function sessionIdArg(sessionId: unknown): string {
 export function derivePopKey(sessionKey: Uint8Array, sessionId: string, options?: { bearer?: string }): PopKey {
   const key = bytes(sessionKey, 'sessionKey');
   const id = sessionIdArg(sessionId);
-  return PopKey.wrap(call(() => binding.PopKey.derive(key, encoder.encode(id))), id, options?.bearer);
+  return PopKey.wrap(
+    call(() => binding.PopKey.derive(key, encoder.encode(id))),
+    id,
+    options?.bearer,
+  );
 }
 
 export function bodyBytes(body: TextOrBytes | undefined | null): Uint8Array {

@@ -1,6 +1,6 @@
 /** Signing a request: the client side of proof-of-possession. */
 import { randomBytes } from 'node:crypto';
-import { type TextOrBytes } from '../bytes';
+import type { TextOrBytes } from '../bytes';
 import { InvalidArgumentError } from '../errors';
 import { binding, call } from '../native';
 import { bodyBytes, PopKey } from './key';

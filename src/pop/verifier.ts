@@ -6,8 +6,8 @@
  * requests nobody signed neither fill the replay cache nor spend a nonce.
  * The headers are parsed by keyward_pop's one grammar, in Rust.
  */
-import { type TextOrBytes } from '../bytes';
-import { InvalidArgumentError, PopError, fromNative, type PopErrorCode } from '../errors';
+import type { TextOrBytes } from '../bytes';
+import { fromNative, InvalidArgumentError, PopError, type PopErrorCode } from '../errors';
 import { binding, call } from '../native';
 import { bodyBytes, type PopKey } from './key';
 import { methodArg, requestTarget } from './sign';

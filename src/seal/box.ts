@@ -2,11 +2,11 @@
  * Sealed boxes (XChaCha20-Poly1305, random nonce, authenticated timestamp)
  * and their JSON and URL-safe token forms.
  */
-import { bytes, decodeBase64Url, encodeBase64Url, textOrBytes, type TextOrBytes } from '../bytes';
+import { bytes, decodeBase64Url, encodeBase64Url, type TextOrBytes, textOrBytes } from '../bytes';
 import { DecryptionError, InvalidArgumentError, SerializationError } from '../errors';
 import { binding, call } from '../native';
 import { keyHandle, type SecretKey } from './key';
-import { aadOf, nowOf, ttlMsOf, type OpenOptions, type SealOptions } from './options';
+import { aadOf, nowOf, type OpenOptions, type SealOptions, ttlMsOf } from './options';
 import { unshared } from './shared';
 
 const OVERHEAD = binding.BOX_OVERHEAD;

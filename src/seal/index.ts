@@ -1,24 +1,24 @@
-export { SecretKey, deriveKey } from './key';
-export { seal, open, sealJson, openJson, makeToken, readToken } from './box';
+export { makeToken, open, openJson, readToken, seal, sealJson } from './box';
+export { deriveKey, SecretKey } from './key';
 export { mac, verifyMac } from './mac';
+export type { Clock, OpenOptions, SealOptions } from './options';
 export {
+  type HashPasswordOptions,
   hashPassword,
   hashPasswordSync,
-  verifyPassword,
-  verifyPasswordSync,
   needsRehash,
-  type HashPasswordOptions,
   type PasswordParams,
   type PasswordPreset,
   type VerifyPasswordOptions,
+  verifyPassword,
+  verifyPasswordSync,
 } from './password';
+export * as primitives from './primitives';
 export {
-  createSealStream,
   createOpenStream,
-  createSealTransform,
   createOpenTransform,
+  createSealStream,
+  createSealTransform,
   type StreamOptions,
 } from './stream';
 export { Vault, type VaultOptions, type VaultValue } from './vault';
-export * as primitives from './primitives';
-export type { Clock, OpenOptions, SealOptions } from './options';

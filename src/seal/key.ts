@@ -2,7 +2,7 @@
  * Secret keys for sealed data. The bytes live in Rust; each purpose (boxes,
  * MACs, streams, vaults) uses its own HKDF-derived subkey of the key.
  */
-import { bytes, textOrBytes, type TextOrBytes } from '../bytes';
+import { bytes, type TextOrBytes, textOrBytes } from '../bytes';
 import { InvalidArgumentError } from '../errors';
 import { binding, call } from '../native';
 

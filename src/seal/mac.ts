@@ -1,5 +1,5 @@
 /** Keyed MACs (HMAC-SHA-512) over a canonical, length-prefixed list of parts. */
-import { textOrBytes, type TextOrBytes } from '../bytes';
+import { type TextOrBytes, textOrBytes } from '../bytes';
 import { InvalidArgumentError } from '../errors';
 import { binding, call } from '../native';
 import { keyArg, type SecretKey } from './key';

@@ -1,6 +1,7 @@
 /** Option checks shared by the sealed-data functions. */
-import { InvalidArgumentError } from '../errors';
+
 import { optionalTextOrBytes, type TextOrBytes } from '../bytes';
+import { InvalidArgumentError } from '../errors';
 
 /** Milliseconds since the Unix epoch; inject one in tests instead of sleeping. */
 export type Clock = () => number;

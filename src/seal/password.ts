@@ -3,11 +3,12 @@
  * associated data are mixed in as Argon2's secret input and never stored; a
  * hash without them verifies in any Argon2 library.
  */
-import { optionalTextOrBytes, textOrBytes, type TextOrBytes } from '../bytes';
-import { InvalidArgumentError } from '../errors';
+
 import type * as Binding from '../../native/binding';
+import { optionalTextOrBytes, type TextOrBytes, textOrBytes } from '../bytes';
+import { InvalidArgumentError } from '../errors';
 import { binding, call, callAsync } from '../native';
-import { nowOf, ttlMsOf, type Clock } from './options';
+import { type Clock, nowOf, ttlMsOf } from './options';
 
 /** Named Argon2id cost sets (see `HashPasswordOptions.preset`). */
 export type PasswordPreset = `${Binding.PasswordPreset}`;

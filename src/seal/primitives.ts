@@ -2,9 +2,10 @@
  * The raw primitives under the sealed-data formats, for interoperating with
  * other systems. Prefer `seal`/`open`: here the caller manages nonces.
  */
+
+import type * as Binding from '../../native/binding';
 import { bytes, optionalTextOrBytes, type TextOrBytes } from '../bytes';
 import { InvalidArgumentError } from '../errors';
-import type * as Binding from '../../native/binding';
 import { binding, call } from '../native';
 
 /** 24-byte (X) or 12-byte nonces; 32-byte keys; 16-byte tags. */

@@ -5,7 +5,7 @@
  * about one chunk whatever the input size.
  */
 import { Transform } from 'node:stream';
-import { type TextOrBytes } from '../bytes';
+import type { TextOrBytes } from '../bytes';
 import { InvalidArgumentError } from '../errors';
 import { binding, call } from '../native';
 import { keyArg, type SecretKey } from './key';

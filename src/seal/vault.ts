@@ -4,11 +4,11 @@
  * forgets them. Values are bytes or JSON. Namespaces nest, each with its own
  * derived key. Format and guarantees: docs/sealed-data.md.
  */
-import { textOrBytes, type TextOrBytes } from '../bytes';
+import { type TextOrBytes, textOrBytes } from '../bytes';
 import { InvalidArgumentError } from '../errors';
 import { binding, call, callAsync } from '../native';
 import { keyArg, type SecretKey } from './key';
-import { nowOf, type Clock } from './options';
+import { type Clock, nowOf } from './options';
 
 type Store = InstanceType<typeof binding.VaultStore>;
 /** What a vault holds: a Uint8Array (stored as bytes, returned as a Uint8Array) or a JSON value (returned as `JSON.parse` gives it). */
@@ -84,7 +84,11 @@ export class Vault {
   static openSync(path: string, key: SecretKey, options?: VaultOptions): Vault {
     const p = pathArg(path);
     const k = keyArg(key);
-    return new Vault(call(() => binding.VaultStore.openSync(p, k, nowOf(options))), [], options);
+    return new Vault(
+      call(() => binding.VaultStore.openSync(p, k, nowOf(options))),
+      [],
+      options,
+    );
   }
 
   /** A nested namespace sharing this vault's staging and saves, with its own derived key. */

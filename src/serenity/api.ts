@@ -6,7 +6,7 @@
  * login fails, as serenity's does; malformed input throws.
  */
 import { decodeBase64Url, encodeBase64Url } from '../bytes';
-import { KeywardError, InvalidArgumentError } from '../errors';
+import { InvalidArgumentError, KeywardError } from '../errors';
 import { login, registration } from '../opaque/flows';
 import { ClientLoginState, ClientRegistrationState, ServerLoginState, ServerRegistration, ServerSetup } from '../opaque/objects';
 import type { ClientParams, KeyStretching, Suite } from '../opaque/types';
@@ -198,13 +198,9 @@ export function serenityApi(suite: Suite) {
     startLogin(params: LoginStartParams): LoginStartResult {
       paramsArg(params);
       const record = params.registrationRecord ? ServerRegistration.fromRaw(suite, unb64(params.registrationRecord)) : null;
-      const { response, state } = login.server.start(
-        setupOf(params.serverSetup),
-        record,
-        unb64(params.startLoginRequest),
-        params.userIdentifier,
-        { identifiers: params.identifiers },
-      );
+      const { response, state } = login.server.start(setupOf(params.serverSetup), record, unb64(params.startLoginRequest), params.userIdentifier, {
+        identifiers: params.identifiers,
+      });
       return { serverLoginState: b64(state.serializeRaw()), loginResponse: b64(response) };
     },
 

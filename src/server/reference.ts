@@ -50,13 +50,15 @@ export interface ReferenceServerOptions {
 }
 
 /** Raised when an optional peer dependency (`fastify`, `@fastify/cors`) is not installed. */
-const missingPeer = (name: string, why: string) => (error: unknown): never => {
-  const e = error as { code?: string; message?: string };
-  if ((e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') && e.message?.includes(name)) {
-    throw new KeywardError(`${why} needs the ${name} package: npm install ${name}`, 'ERR_MISSING_PEER_DEPENDENCY');
-  }
-  throw error;
-};
+const missingPeer =
+  (name: string, why: string) =>
+  (error: unknown): never => {
+    const e = error as { code?: string; message?: string };
+    if ((e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') && e.message?.includes(name)) {
+      throw new KeywardError(`${why} needs the ${name} package: npm install ${name}`, 'ERR_MISSING_PEER_DEPENDENCY');
+    }
+    throw error;
+  };
 
 /**
  * Starts the reference server on `host:port`. Rejects (after closing the
@@ -142,6 +144,7 @@ async function build(options: ReferenceServerOptions): Promise<FastifyInstance> 
     },
     async (request) => {
       const { to, amount } = request.body as { to: string; amount: number };
+      // biome-ignore lint/style/noNonNullAssertion: requirePop ran in preValidation, so auth is set
       return { ok: true, from: request.auth!.username, to, amount };
     },
   );

@@ -3,7 +3,7 @@
  * handshakes derived from it. The seed stays in Rust. Store and compare
  * identities by `fingerprint` (docs/sessions.md).
  */
-import { bytes, textOrBytes, type TextOrBytes } from '../bytes';
+import { bytes, type TextOrBytes, textOrBytes } from '../bytes';
 import { binding, call } from '../native';
 
 type NativeIdentity = InstanceType<typeof binding.IdentityKey>;

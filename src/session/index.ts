@@ -1,21 +1,21 @@
 export { IdentityKey } from './identity';
+export { NoiseHandshake, type NoiseHandshakeOptions, x25519 } from './noise';
 export { PreKeySet, type PreKeySetOptions } from './prekeys';
 export {
-  Session,
-  secureWipe,
+  DEFAULT_HANDSHAKE_REPLAY_WINDOW_MS,
+  DEFAULT_REPLAY_GUARD_MAX_ENTRIES,
+  defaultReplayGuard,
+  MemoryReplayGuard,
+  type MemoryReplayGuardOptions,
+  type ReplayGuard,
+} from './replay';
+export {
   type AcceptOptions,
   type ExpectedPeer,
   type FromBundleOptions,
   type HandshakeOptions,
-  type RespondOptions,
   type Responded,
+  type RespondOptions,
+  Session,
+  secureWipe,
 } from './session';
-export {
-  DEFAULT_HANDSHAKE_REPLAY_WINDOW_MS,
-  DEFAULT_REPLAY_GUARD_MAX_ENTRIES,
-  MemoryReplayGuard,
-  defaultReplayGuard,
-  type MemoryReplayGuardOptions,
-  type ReplayGuard,
-} from './replay';
-export { NoiseHandshake, x25519, type NoiseHandshakeOptions } from './noise';

@@ -3,7 +3,7 @@
  * implementations and protocols: a plain Noise handshake and raw X25519.
  * Prefer `Session`, which adds identities, the ratchet and persistence.
  */
-import { bytes, optionalTextOrBytes, textOrBytes, type TextOrBytes } from '../bytes';
+import { bytes, optionalTextOrBytes, type TextOrBytes, textOrBytes } from '../bytes';
 import { InvalidArgumentError } from '../errors';
 import { binding, call } from '../native';
 

@@ -4,13 +4,13 @@
  * Rust; persist with `serialize(storageKey)` after each call that changes
  * the state (every `encrypt` and `decrypt`).
  */
-import { bytes, optionalTextOrBytes, textOrBytes, type TextOrBytes } from '../bytes';
+import { bytes, optionalTextOrBytes, type TextOrBytes, textOrBytes } from '../bytes';
 import { InvalidArgumentError, SessionError } from '../errors';
 import { binding, call, callAsync } from '../native';
 import { identityOf, optionsOf, preKeySetOf } from './args';
 import { IdentityKey } from './identity';
 import type { PreKeySet } from './prekeys';
-import { replayGuardOf, replayKey, replayWindowOf, type ReplayGuard } from './replay';
+import { type ReplayGuard, replayGuardOf, replayKey, replayWindowOf } from './replay';
 
 type NativeSession = InstanceType<typeof binding.Session>;
 const empty = new Uint8Array(0);
