@@ -7,6 +7,10 @@
 //! so the common sizes never pay for page faults again. Arenas of more than
 //! 128 MiB (the 2 GiB presets) are handed back to the allocator, wiped.
 //!
+//! Costs are checked against `MAX_MEMORY_KIB` (2 GiB), `MAX_ITERATIONS` (64)
+//! and `MAX_PARALLELISM` (16) before anything is allocated, since they may
+//! come from a stored hash or OPAQUE parameters an attacker wrote.
+//!
 //! Lanes run on threads the hasher spawns; they inherit the priority of the
 //! calling thread, which the binding lowers for Promise-returning calls.
 #![forbid(unsafe_code)]

@@ -1,7 +1,11 @@
 //! The napi-rs binding: it converts between JavaScript values and the
 //! cores' types and runs slow calls off the event loop; nothing else. Core
 //! errors cross with their `code` (see `errors`), and every name and limit
-//! JavaScript needs is in `names`.
+//! JavaScript needs is in `names`. `args` checks numbers from JavaScript,
+//! `handles` holds the one wrapper of a disposable object (`live_class!`) and
+//! the hot calls' handles, `workers` the one Promise task type and its
+//! low-priority threads, `owned` results in V8-owned memory; the other
+//! modules expose one core area each.
 #![deny(clippy::all)]
 
 mod args;

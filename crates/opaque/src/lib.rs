@@ -1,8 +1,10 @@
 //! OPAQUE (RFC 9807) for keyward, on opaque-ke.
 //!
-//! Five suites chosen at run time by name, exact-length parsing of every
-//! input, Argon2id key stretching with parallel lanes, single-use protocol
-//! states, and secrets that are wiped when they are no longer needed.
+//! Five suites chosen at run time by name, all named once in `suite.rs` and
+//! dispatched in `ops.rs`; every input parsed at its exact length and only in
+//! its one canonical encoding; Argon2id key stretching with parallel lanes
+//! and bounded costs; single-use protocol states; and secrets that are wiped
+//! when they are no longer needed.
 #![forbid(unsafe_code)]
 
 pub mod client;

@@ -4,7 +4,8 @@
 //! opaque-ke's generic bounds are long typenum expressions; instantiating the
 //! same body per concrete suite with a macro keeps them out of our code. Every
 //! parse checks the exact length first, because opaque-ke accepts trailing
-//! bytes.
+//! bytes, and then that the value encodes back to the same bytes, because
+//! opaque-ke accepts a second encoding of NIST-curve points (`canonical`).
 
 use generic_array::{ArrayLength, GenericArray};
 use zeroize::{Zeroize, Zeroizing};

@@ -1,4 +1,5 @@
-//! Sealed data for keyward, on standard primitives (RustCrypto): AEAD boxes
+//! Sealed data for keyward, on standard primitives (ring's ChaCha20-Poly1305,
+//! AWS-LC's for large boxes, RustCrypto's HKDF, HMAC and STREAM): AEAD boxes
 //! with associated data and a time-to-live, canonical keyed MACs, key
 //! derivation, Argon2id password hashes, STREAM encryption and an encrypted
 //! key-value store. Formats are documented in `docs/sealed-data.md`.
