@@ -185,6 +185,19 @@ fn parse(encoded: &str) -> Result<Parsed> {
     if phc.version != Some(Version::V0x13.into()) {
         return Err(bad("only version 19 (0x13) is accepted"));
     }
+    // The PHC grammar lets a name repeat or be left out (its default then
+    // applies), so `m=8,t=1,t=1` would read as `m=8,t=1,p=1`: two strings
+    // for one hash. Only the form this module writes is read.
+    let names: Vec<String> = phc
+        .params
+        .iter()
+        .map(|(name, _)| name.to_string())
+        .collect();
+    if names != ["m", "t", "p"] {
+        return Err(bad(
+            "the parameters must be m, t and p, once each and in that order",
+        ));
+    }
     let salt = phc.salt.ok_or_else(|| bad("no salt"))?.to_vec();
     let hash = phc.hash.ok_or_else(|| bad("no hash"))?.as_bytes().to_vec();
     let costs = Params::try_from(&phc).map_err(|e| bad(&e.to_string()))?;
@@ -315,6 +328,30 @@ mod tests {
             PasswordParams::preset("fast"),
             Err(Error::InvalidArgument(_))
         ));
+    }
+
+    /// Found by the `phc_strings` property: `p=1` changed to `t=1` still
+    /// verified, since a repeated name was read and a missing one defaulted.
+    #[test]
+    fn parameters_other_than_m_t_p_in_order_are_refused() {
+        let hash = hash_password(b"pw", FAST, &Binding::default(), 0, &mut OsRng).unwrap();
+        assert!(verify_password(&hash, b"pw", &Binding::default(), None, 0).unwrap());
+        for params in [
+            "m=64,t=1,t=1",
+            "m=64,t=1",
+            "m=64,m=64,t=1,p=1",
+            "t=1,m=64,p=1",
+            "m=64,t=1,p=1,keyid=AAAA",
+        ] {
+            let changed = hash.replace("m=64,t=1,p=1", params);
+            assert!(
+                matches!(
+                    verify_password(&changed, b"pw", &Binding::default(), None, 0),
+                    Err(Error::Format(_))
+                ),
+                "{changed}"
+            );
+        }
     }
 
     #[test]
