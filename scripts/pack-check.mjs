@@ -71,6 +71,9 @@ const bob = IdentityKey.generate();
 const prekeys = PreKeySet.generate(bob, { oneTimePreKeys: 1, kem: true });
 const first = Session.fromBundle(IdentityKey.generate(), prekeys.bundle(), { expectedPeer: bob.publicKey }).encrypt('e2e');
 if (new TextDecoder().decode(Session.accept(bob, prekeys, first).plaintext) !== 'e2e') throw new Error('sessions');
+// The browser client loads in Node too (it needs only fetch and WebCrypto); @serenity-kit/opaque is loaded on first use.
+const web = await import('keyward/web');
+if (typeof web.createWebClient !== 'function' || typeof web.InvalidLoginError !== 'function') throw new Error('web subpath');
 console.log('import ok');
 `,
   );
@@ -139,9 +142,14 @@ export type Key = SecretKey;
       app,
       env,
     );
-  typecheck('node16', 'node16', ['typed.ts', 'typed.mts', 'subpaths.ts']);
+  // keyward/web is an ES module only: typed from an ES module (.mts) and by bundlers.
+  writeFileSync(
+    join(app, 'web.mts'),
+    "import { createWebClient, type WebClientOptions } from 'keyward/web';\nconst options: WebClientOptions = { baseUrl: 'https://api.example', persist: true };\nexport const client = createWebClient(options);\n",
+  );
+  typecheck('node16', 'node16', ['typed.ts', 'typed.mts', 'subpaths.ts', 'web.mts']);
   typecheck('node10', 'commonjs', ['typed.ts', 'subpaths.ts']);
-  typecheck('bundler', 'esnext', ['typed.ts', 'subpaths.ts']);
+  typecheck('bundler', 'esnext', ['typed.ts', 'subpaths.ts', 'web.mts']);
   console.log('types ok');
   console.log('pack check: 4 passed, 0 failed');
 } finally {

@@ -9,7 +9,8 @@ import { binding } from '../native';
 export interface HttpFailure {
   status: number;
   headers: Record<string, string>;
-  body: { error: { code: string; message: string } };
+  /** `serverTime` (ms since the epoch) only on `ERR_POP_STALE`, so that a client whose clock is off can measure by how much. */
+  body: { error: { code: string; message: string; serverTime?: number } };
 }
 
 /** `Retry-After` when the service did not say: the shortest window a client should wait. */
@@ -63,7 +64,10 @@ function bodyFailure(error: unknown): HttpFailure | undefined {
 export function popFailure(error: PopError): HttpFailure {
   // A session over its nonce cap: its nonces expire within two replay windows (a minute by default).
   if (error.status === 429) return failure(429, error.code, error.message, { 'retry-after': String(DEFAULT_RETRY_AFTER_S) });
-  return failure(401, error.code, error.message, { 'www-authenticate': `${REALM}, error="invalid_token", error_description="${error.code}"` });
+  const refused = failure(401, error.code, error.message, { 'www-authenticate': `${REALM}, error="invalid_token", error_description="${error.code}"` });
+  // The server's clock is no secret (every response's Date header carries it, to the second).
+  if (error.code === 'ERR_POP_STALE') refused.body.error.serverTime = Date.now();
+  return refused;
 }
 
 export function httpFailure(error: unknown, options?: { ownRoute?: boolean }): HttpFailure | undefined {

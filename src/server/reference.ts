@@ -1,8 +1,12 @@
 /**
  * The reference server behind `keyward serve`: the auth endpoints of
- * `keyward/fastify` and one protected route, `POST /api/transfer`, that only
- * a request signed with the session's key reaches.
+ * `keyward/fastify` and three protected routes that only a request signed
+ * with the session's key reaches: `POST /api/transfer` (a JSON body checked
+ * by a schema), `GET /api/whoami` (echoes the user and the query) and
+ * `POST /api/echo` (JSON, text or bytes: echoes their length and SHA-256, so
+ * a client can see that what it signed is what arrived).
  */
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { RateLimitOptions } from '../auth/rate-limits';
 import { createAuthService } from '../auth/service';
@@ -148,5 +152,24 @@ async function build(options: ReferenceServerOptions): Promise<FastifyInstance> 
       return { ok: true, from: request.auth!.username, to, amount };
     },
   );
+  app.get('/api/whoami', { preHandler: app.requirePop }, async (request) => {
+    // biome-ignore lint/style/noNonNullAssertion: requirePop ran in preHandler, so auth is set
+    return { user: request.auth!.username, query: request.query };
+  });
+  await app.register(async (scope) => {
+    // Every body as the bytes that arrived, whatever its type.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    scope.post('/api/echo', { preHandler: scope.requirePop }, async (request) => {
+      const bytes = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      return {
+        // biome-ignore lint/style/noNonNullAssertion: requirePop ran in preHandler, so auth is set
+        user: request.auth!.username,
+        contentType: request.headers['content-type'] ?? null,
+        length: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+      };
+    });
+  });
   return app;
 }
