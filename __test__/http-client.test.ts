@@ -70,3 +70,38 @@ test('base URLs are checked', (t) => {
   }
   t.throws(() => createClient({ baseUrl: 'https://example.com', authBaseUrl: 'nope' }), { instanceOf: InvalidArgumentError });
 });
+
+test('a server clock ten minutes ahead: the first signed request is refused as stale and signed again once with the server time; later ones need no retry', async (t) => {
+  const service = createAuthService({
+    serverSetup: ServerSetup.generate(),
+    store: new MemoryStore(),
+    sealKey: SecretKey.generate(),
+    clock: () => Date.now() + 10 * 60 * 1000,
+  });
+  const app = Fastify();
+  await app.register(keywardAuth, { service });
+  app.get(
+    '/me',
+    { preHandler: app.requirePop },
+    withAuth(async (request) => ({ user: request.auth.username })),
+  );
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  closers.push(() => app.close());
+  const sent: string[] = [];
+  const client = createClient({
+    baseUrl: base,
+    keyStretching: fast,
+    fetch: (url, init) => {
+      sent.push(String(url));
+      return fetch(url, init);
+    },
+  });
+  await client.register('skewed', 'pw long enough');
+  await client.login('skewed', 'pw long enough');
+  const before = sent.length;
+  const first = await client.fetch('/me');
+  t.is(first.status, 200);
+  t.is(sent.length - before, 2);
+  t.deepEqual(await (await client.fetch('/me')).json(), { user: 'skewed' });
+  t.is(sent.length - before, 3);
+});

@@ -42,10 +42,9 @@ test('PopError status: 429 with Retry-After for a session over its nonce cap, 40
   }
 });
 
-test('a refusal as stale carries the server time (for a client to measure its clock skew); no other refusal does', (t) => {
-  const before = Date.now();
-  const stale = httpFailure(new PopError('refused', 'ERR_POP_STALE'))!;
-  t.true(typeof stale.body.error.serverTime === 'number' && stale.body.error.serverTime >= before && stale.body.error.serverTime <= Date.now());
+test("a refusal as stale carries the verifier's time (for a client to measure its clock skew); no other refusal does", (t) => {
+  const stale = httpFailure(new PopError('refused', 'ERR_POP_STALE', { serverTime: 1_700_000_000_123 }))!;
+  t.is(stale.body.error.serverTime, 1_700_000_000_123);
   for (const code of ['ERR_POP_REPLAY', 'ERR_POP_BAD_MAC', 'ERR_POP_NO_SESSION', 'ERR_POP_BODY_MISSING', 'ERR_POP_RATE_LIMITED'] as const) {
     t.false('serverTime' in httpFailure(new PopError('refused', code))!.body.error, code);
   }

@@ -93,9 +93,12 @@ export type PopErrorCode = (typeof popCodes)[number];
 export class PopError extends KeywardError {
   declare readonly code: PopErrorCode;
   readonly status: 401 | 429;
-  constructor(message: string, code: PopErrorCode) {
+  /** On `ERR_POP_STALE`: the verifier's clock (ms since the epoch), which the refusal tells the client so it can correct its skew. */
+  readonly serverTime?: number;
+  constructor(message: string, code: PopErrorCode, details?: { serverTime?: number }) {
     super(message, code);
     this.status = code === 'ERR_POP_RATE_LIMITED' ? 429 : 401;
+    if (details?.serverTime !== undefined) this.serverTime = details.serverTime;
   }
 }
 

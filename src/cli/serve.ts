@@ -11,6 +11,7 @@ import { SqliteStore } from '../auth/sqlite-store';
 import type { AuthStore } from '../auth/store';
 import { decodeBase64Url, encodeBase64Url } from '../bytes';
 import { KeywardError } from '../errors';
+import { corsOriginsArg } from '../http/cors';
 import { ServerSetup } from '../opaque/objects';
 import { SecretKey } from '../seal/key';
 import { type LogLevel, loadCors, loadFastify, logLevels, startReferenceServer } from '../server/reference';
@@ -50,8 +51,11 @@ function options(values: Values) {
   };
   const corsOrigins = (values['cors-origin'] as unknown as string[] | undefined) ?? [];
   for (const origin of corsOrigins) {
-    if (!/^https?:\/\/[^/\s]+$/.test(origin))
+    try {
+      corsOriginsArg([origin], '--cors-origin');
+    } catch {
       throw usage(`--cors-origin takes an origin such as https://app.example (scheme, host, optional port), got ${JSON.stringify(origin)}`);
+    }
   }
   return {
     dir: str('data') ?? 'keyward-data',

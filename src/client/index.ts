@@ -23,7 +23,7 @@ import { OpaqueClient } from '../opaque/client';
 import type { KeyStretching, Suite } from '../opaque/types';
 import { derivePopKey, type PopKey } from '../pop/key';
 import { signRequest } from '../pop/sign';
-import { baseArg, failure, usernameArg } from './shared';
+import { baseArg, failure, staleServerTime, usernameArg } from './shared';
 
 /** Options of `createClient`. */
 export interface ClientOptions {
@@ -52,6 +52,8 @@ export function createClient(options: ClientOptions) {
   const doFetch = options.fetch ?? globalThis.fetch;
   const opaque = new OpaqueClient({ suite: options.suite, keyStretching: options.keyStretching, serverPublicKey: options.serverPublicKey });
   let session: { popKey: PopKey; username: string; expiresAt: number } | undefined;
+  // Milliseconds to add to this machine's clock, learnt from a refusal as stale.
+  let clockOffset = 0;
 
   async function post<T>(path: string, body: object): Promise<T> {
     const response = await doFetch(`${authBase}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -63,12 +65,14 @@ export function createClient(options: ClientOptions) {
    * A request signed with the session's key, to `baseUrl` + `path` (`/path?query`).
    * Bodies must be strings or bytes (they are signed as sent); a string goes
    * as JSON and bytes as `application/octet-stream` unless `content-type` is set.
+   * A request refused as stale (this machine's clock is off by more than the
+   * server's window) is signed again once with the server's time.
    */
   async function signedFetch(path: string, init: RequestInit = {}): Promise<Response> {
     return signed(base, path, init);
   }
 
-  async function signed(root: string, path: string, init: RequestInit): Promise<Response> {
+  async function signed(root: string, path: string, init: RequestInit, retried = false): Promise<Response> {
     if (session === undefined) throw new PopError('not logged in', 'ERR_POP_NO_SESSION');
     if (typeof path !== 'string' || !path.startsWith('/')) throw new InvalidArgumentError('path must start with /');
     const body = init.body ?? undefined;
@@ -79,13 +83,20 @@ export function createClient(options: ClientOptions) {
     // The URL fetch will send, parsed as fetch parses it: its path and query are the request line's target.
     const url = new URL(`${root}${path}`);
     if (url.hash !== '') throw new InvalidArgumentError('path must not have a fragment');
-    const pop = signRequest(session.popKey, { method, url: `${url.pathname}${url.search}`, body: body as string | Uint8Array | undefined });
+    const target = `${url.pathname}${url.search}`;
+    const pop = signRequest(session.popKey, { method, url: target, body: body as string | Uint8Array | undefined, timestamp: Date.now() + clockOffset });
     const headers = new Headers(init.headers);
     for (const [name, value] of Object.entries(pop)) headers.set(name, value);
     if (body !== undefined && body !== null && !headers.has('content-type')) {
       headers.set('content-type', typeof body === 'string' ? 'application/json' : 'application/octet-stream');
     }
-    return doFetch(url.href, { ...init, method, headers, body: body as BodyInit | undefined });
+    const response = await doFetch(url.href, { ...init, method, headers, body: body as BodyInit | undefined });
+    if (retried) return response;
+    // A refusal as stale carries the server's time: measure the skew once and sign again.
+    const serverTime = await staleServerTime(response);
+    if (serverTime === undefined) return response;
+    clockOffset = serverTime - Date.now();
+    return signed(root, path, init, true);
   }
 
   return {

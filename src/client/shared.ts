@@ -38,3 +38,18 @@ export function baseArg(value: unknown, name: string): string {
   }
   return url.href.replace(/\/+$/, '');
 }
+
+/**
+ * The server's time from a refusal as stale (`ERR_POP_STALE` carries
+ * `serverTime`), or undefined for any other answer. A client whose clock is
+ * off signs again once with the measured offset.
+ */
+export async function staleServerTime(response: Response): Promise<number | undefined> {
+  if (response.status !== 401) return undefined;
+  const refusal = (await response
+    .clone()
+    .json()
+    .catch(() => undefined)) as { error?: { code?: string; serverTime?: unknown } } | undefined;
+  const serverTime = refusal?.error?.serverTime;
+  return refusal?.error?.code === 'ERR_POP_STALE' && typeof serverTime === 'number' && Number.isFinite(serverTime) ? serverTime : undefined;
+}

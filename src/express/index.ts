@@ -33,6 +33,7 @@ import type { IncomingMessage } from 'node:http';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { AuthService, AuthSession } from '../auth/service';
 import { InvalidArgumentError } from '../errors';
+import { corsOptions, corsOriginsArg, missingPeer } from '../http/cors';
 import { type HttpFailure, httpFailure } from '../http/errors';
 import { headersShowBody, unreadBody } from '../http/raw-body';
 import { AUTH_BODY_LIMIT, authRoutes, validateBody } from '../http/routes';
@@ -137,6 +138,26 @@ export function keywardErrorHandler(): ErrorRequestHandler {
     if (failure === undefined || res.headersSent) return next(error);
     send(res, failure);
   };
+}
+
+/**
+ * CORS for pages on `origins` (`keyward/web` on another origin): mount it
+ * first, `app.use(keywardCors(['https://app.example']))`, so that preflights
+ * are answered before any route. Through `cors` (an optional peer
+ * dependency), allowing the headers a signed request sends and exposing
+ * `Retry-After` and `WWW-Authenticate`. Origins other than scheme, host and
+ * optional port throw `InvalidArgumentError`.
+ */
+export function keywardCors(origins: readonly string[]): RequestHandler {
+  const list = corsOriginsArg(origins, 'origins');
+  let cors: typeof import('cors');
+  try {
+    cors = require('cors') as typeof import('cors');
+  } catch (error) {
+    missingPeer('cors', 'keywardCors')(error);
+    throw error;
+  }
+  return cors(corsOptions(list));
 }
 
 /** Options of `keywardRouter`. */

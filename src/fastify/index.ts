@@ -42,6 +42,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteGenericInterfa
 import fastifyPlugin from 'fastify-plugin';
 import type { AuthService, AuthSession } from '../auth/service';
 import { PopError } from '../errors';
+import { corsOptions, corsOriginsArg, loadFastifyCors } from '../http/cors';
 import { type HttpFailure, httpFailure, popFailure } from '../http/errors';
 import { headersShowBody, unreadBody } from '../http/raw-body';
 import { AUTH_BODY_LIMIT, type AuthRoute, authRoutes, bodySchema, validateBody } from '../http/routes';
@@ -66,6 +67,14 @@ export interface KeywardFastifyOptions {
   bodyLimit?: number;
   /** Where the auth routes are mounted (`/auth` → `POST /auth/login/start`); the root by default. */
   prefix?: string;
+  /**
+   * Origins (`https://app.example`) whose pages may call the application
+   * from a browser (`keyward/web`): CORS on every route through
+   * `@fastify/cors` (an optional peer dependency), allowing the headers a
+   * signed request sends and exposing `Retry-After` and `WWW-Authenticate`.
+   * None by default (no CORS headers at all).
+   */
+  corsOrigins?: readonly string[];
 }
 
 /** The raw bytes of a signed request's body, kept by the tee below. */
@@ -112,6 +121,9 @@ async function keyward(app: FastifyInstance, options: KeywardFastifyOptions) {
   const service = options?.service;
   if (typeof service?.verify !== 'function') throw new TypeError('keyward: options.service must be an AuthService (createAuthService)');
   const bodyLimit = options.bodyLimit ?? AUTH_BODY_LIMIT;
+  const corsOrigins = options.corsOrigins === undefined ? [] : corsOriginsArg(options.corsOrigins, 'options.corsOrigins');
+  // On the application (this plugin is not encapsulated), so its own routes answer preflights too.
+  if (corsOrigins.length > 0) await app.register(await loadFastifyCors(), corsOptions(corsOrigins));
 
   async function requirePop(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (request.auth !== undefined) return;
@@ -205,7 +217,7 @@ async function authRoutesPlugin(scope: FastifyInstance, options: { service: Auth
 }
 
 /**
- * The plugin. `app.register(keywardAuth, { service, prefix?, bodyLimit? })`;
+ * The plugin. `app.register(keywardAuth, { service, prefix?, bodyLimit?, corsOrigins? })`;
  * then `app.requirePop` protects the application's routes. Registering it
  * without an auth service as `options.service` fails with a `TypeError`.
  */

@@ -66,7 +66,7 @@ export function popFailure(error: PopError): HttpFailure {
   if (error.status === 429) return failure(429, error.code, error.message, { 'retry-after': String(DEFAULT_RETRY_AFTER_S) });
   const refused = failure(401, error.code, error.message, { 'www-authenticate': `${REALM}, error="invalid_token", error_description="${error.code}"` });
   // The server's clock is no secret (every response's Date header carries it, to the second).
-  if (error.code === 'ERR_POP_STALE') refused.body.error.serverTime = Date.now();
+  if (error.code === 'ERR_POP_STALE' && error.serverTime !== undefined) refused.body.error.serverTime = error.serverTime;
   return refused;
 }
 

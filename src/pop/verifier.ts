@@ -174,10 +174,10 @@ const popError = (message: string, code: PopErrorCode) => new PopError(message, 
 
 const replayed = () => popError('this nonce was already used', 'ERR_POP_REPLAY');
 
-function refusal(outcome: number): PopError {
+function refusal(outcome: number, now: number): PopError {
   switch (outcome) {
     case Outcome.Stale:
-      return popError('the request timestamp is missing or outside the window', 'ERR_POP_STALE');
+      return new PopError('the request timestamp is missing or outside the window', 'ERR_POP_STALE', { serverTime: now });
     case Outcome.BadNonce:
       return popError('missing or malformed nonce', 'ERR_POP_REPLAY');
     case Outcome.Replay:
@@ -247,7 +247,7 @@ export class PopVerifier<S = object> {
     } catch (error) {
       throw fromNative(error);
     }
-    if (outcome !== Outcome.Ok) throw refusal(outcome);
+    if (outcome !== Outcome.Ok) throw refusal(outcome, now ?? this.#clock());
     if (inProcess === undefined) {
       // A cache shared by instances is asked only now that the MAC verified, with the nonce
       // Rust checked. It only has to be unique while its timestamp is acceptable: twice the

@@ -11,8 +11,8 @@ import type { FastifyInstance } from 'fastify';
 import type { RateLimitOptions } from '../auth/rate-limits';
 import { createAuthService } from '../auth/service';
 import type { AuthStore } from '../auth/store';
-import { KeywardError } from '../errors';
 import { keywardAuth } from '../fastify/index';
+import { missingPeer } from '../http/cors';
 import type { ServerSetup } from '../opaque/objects';
 import type { SecretKey } from '../seal/key';
 
@@ -52,17 +52,6 @@ export interface ReferenceServerOptions {
    */
   corsOrigins?: readonly string[];
 }
-
-/** Raised when an optional peer dependency (`fastify`, `@fastify/cors`) is not installed. */
-const missingPeer =
-  (name: string, why: string) =>
-  (error: unknown): never => {
-    const e = error as { code?: string; message?: string };
-    if ((e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') && e.message?.includes(name)) {
-      throw new KeywardError(`${why} needs the ${name} package: npm install ${name}`, 'ERR_MISSING_PEER_DEPENDENCY');
-    }
-    throw error;
-  };
 
 /**
  * Starts the reference server on `host:port`. Rejects (after closing the
@@ -105,15 +94,7 @@ export async function loadFastify(): Promise<typeof import('fastify').default> {
   return Fastify;
 }
 
-/** Loads `@fastify/cors` (an optional peer dependency) the same way, for `corsOrigins`. */
-export async function loadCors(): Promise<typeof import('@fastify/cors').default> {
-  const { default: cors } = await import('@fastify/cors').catch(missingPeer('@fastify/cors', 'CORS (--cors-origin)'));
-  return cors;
-}
-
-/** What a browser's signed request sends, and what a refusal tells it. */
-const CORS_REQUEST_HEADERS = ['authorization', 'content-type', 'x-ts', 'x-nonce', 'x-pop'];
-const CORS_EXPOSED_HEADERS = ['retry-after', 'www-authenticate'];
+export { loadFastifyCors as loadCors } from '../http/cors';
 
 async function build(options: ReferenceServerOptions): Promise<FastifyInstance> {
   const Fastify = await loadFastify();
@@ -126,11 +107,7 @@ async function build(options: ReferenceServerOptions): Promise<FastifyInstance> 
   });
   const logger = options.logLevel !== undefined ? { level: options.logLevel } : (options.logger ?? false);
   const app = Fastify({ logger, bodyLimit: 64 * 1024, trustProxy: options.trustProxy ?? false });
-  if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
-    const cors = await loadCors();
-    await app.register(cors, { origin: [...options.corsOrigins], allowedHeaders: CORS_REQUEST_HEADERS, exposedHeaders: CORS_EXPOSED_HEADERS, maxAge: 600 });
-  }
-  await app.register(keywardAuth, { service });
+  await app.register(keywardAuth, { service, corsOrigins: options.corsOrigins });
   app.get('/health', async () => ({ ok: true }));
   app.post(
     '/api/transfer',

@@ -17,7 +17,7 @@
  */
 
 import type * as Serenity from '@serenity-kit/opaque';
-import { baseArg, failure, usernameArg } from '../client/shared';
+import { baseArg, failure, staleServerTime, usernameArg } from '../client/shared';
 import { InvalidArgumentError, InvalidLoginError, PopError } from '../errors';
 import { decode, encode } from './base64url';
 import { SessionStore, type StoredSession } from './persist';
@@ -114,14 +114,10 @@ export function createWebClient(options: WebClientOptions) {
     if (body.length > 0 && !headers.has('content-type'))
       headers.set('content-type', typeof init.body === 'string' ? 'application/json' : 'application/octet-stream');
     const response = await doFetch(url.href, { ...init, method, headers, body: init.body ?? undefined });
-    if (response.status !== 401 || retried) return response;
+    if (retried) return response;
     // A refusal as stale carries the server's time: measure the skew once and sign again.
-    const refusal = (await response
-      .clone()
-      .json()
-      .catch(() => undefined)) as { error?: { code?: string; serverTime?: unknown } } | undefined;
-    const serverTime = refusal?.error?.serverTime;
-    if (refusal?.error?.code !== 'ERR_POP_STALE' || typeof serverTime !== 'number') return response;
+    const serverTime = await staleServerTime(response);
+    if (serverTime === undefined) return response;
     clockOffset = serverTime - Date.now();
     return send(root, path, init, true);
   }
