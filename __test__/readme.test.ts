@@ -1,5 +1,5 @@
 /**
- * The README's TypeScript examples run as written: each block that imports
+ * The README's and docs/web.md's TypeScript examples run as written: each block that imports
  * from 'keyward' is saved inside the package (so the import resolves to this
  * package by self-reference) and run in a scratch directory.
  */
@@ -14,9 +14,10 @@ import test from 'ava';
 const root = join(__dirname, '..');
 // Resolved here: the examples run in a scratch directory, where a bare 'tsx' would not resolve.
 const tsx = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
-const blocks = [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)]
-  .map((m) => m[1])
-  .filter((code) => /from 'keyward'/.test(code));
+// The README's examples and the web guide's (docs/web.md; its page runs in __test__/web-browser.test.ts).
+const blocks = ['README.md', 'docs/web.md'].flatMap((doc) =>
+  [...readFileSync(join(root, doc), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]).filter((code) => /from 'keyward'/.test(code)),
+);
 
 test('the README has runnable examples', (t) => {
   t.true(blocks.length >= 2);

@@ -56,8 +56,19 @@ test.before(async () => {
     '/': [join(__dirname, 'support/web/index.html'), 'text/html'],
     '/keyward-web.mjs': [join(scratch, 'web/index.mjs'), 'text/javascript'],
     '/serenity.mjs': [join(root, 'node_modules/@serenity-kit/opaque/esm/index.js'), 'text/javascript'],
+    // The paths the guide's page (docs/web.md) names in its import map.
+    '/node_modules/keyward/dist/web/index.mjs': [join(scratch, 'web/index.mjs'), 'text/javascript'],
+    '/node_modules/@serenity-kit/opaque/esm/index.js': [join(root, 'node_modules/@serenity-kit/opaque/esm/index.js'), 'text/javascript'],
   };
   pageServer = createServer((req, res) => {
+    if (req.url === '/guide') {
+      // The guide's login page as written, told where the API is.
+      const guide = /```html\n([\s\S]*?)```/.exec(readFileSync(join(root, 'docs/web.md'), 'utf8'))![1];
+      res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end(guide.replace('<meta charset="utf-8">', `<meta charset="utf-8">\n<meta name="api" content="${api}">`));
+      return;
+    }
     const file = files[req.url ?? ''];
     if (file === undefined) {
       res.writeHead(404).end();
@@ -271,4 +282,28 @@ test('the built module imports nothing but @serenity-kit/opaque: no native code,
   const imports = [...code.matchAll(/\b(?:import|export)\b[^'"]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2]);
   t.deepEqual([...new Set(imports)], ['@serenity-kit/opaque']);
   t.false(/\brequire\s*\(|node:|process\.|Buffer\b/.test(code));
+});
+
+test("the guide's login page (docs/web.md) as written: create an account, stay signed in across a reload, sign out, a wrong password", async (t) => {
+  const context = await browser.newContext();
+  t.teardown(() => context.close());
+  const page = await context.newPage();
+  await page.goto(`${pageOrigin}/guide`);
+  const status = page.locator('#status');
+  await page.fill('input[name=username]', 'guide-user');
+  await page.fill('input[name=password]', 'guide password, long');
+  await page.click('button[value=register]');
+  await t.notThrowsAsync(status.filter({ hasText: 'Signed in as guide-user' }).waitFor());
+  await page.reload();
+  await t.notThrowsAsync(status.filter({ hasText: 'Signed in as guide-user' }).waitFor());
+  t.true(await page.locator('#login').isHidden());
+  await page.click('#logout');
+  await t.notThrowsAsync(status.filter({ hasText: 'Signed out' }).waitFor());
+  await page.reload();
+  await page.waitForSelector('#login:not([hidden])');
+  t.is(await status.textContent(), '');
+  await page.fill('input[name=username]', 'guide-user');
+  await page.fill('input[name=password]', 'not the password');
+  await page.click('button[value=login]');
+  await t.notThrowsAsync(status.filter({ hasText: 'Wrong username or password' }).waitFor());
 });
