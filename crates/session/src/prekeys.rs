@@ -124,8 +124,10 @@ pub struct PreKeySet {
     next_id: u32,
     /// One-time prekeys below this id were already put in a bundle.
     published_below: u32,
-    /// One-time ML-KEM seeds (wiped on drop), ids counted apart from X25519 ones.
-    one_time_kem: BTreeMap<u32, Zeroizing<[u8; 64]>>,
+    /// One-time ML-KEM seeds (wiped on drop), ids counted apart from X25519
+    /// ones. Each in its own heap block, as `KeyPair` secrets: the map moves
+    /// its values when nodes split or merge, and would leave copies behind.
+    one_time_kem: KemSeeds,
     next_kem_id: u32,
     kem_published_below: u32,
 }
@@ -230,7 +232,7 @@ impl PreKeySet {
                 "one-time ML-KEM prekey ids are exhausted",
             ))?;
         let seeds = (0..count)
-            .map(|_| random::<64>())
+            .map(|_| random::<64>().map(Box::new))
             .collect::<Result<Vec<_>>>()?;
         self.one_time_kem
             .extend((self.next_kem_id..last).zip(seeds));
@@ -377,27 +379,41 @@ impl PreKeySet {
         }
     }
 
-    /// Copies of every X25519 secret the set holds, for the zeroization test only.
+    /// Copies of every X25519 secret the set holds, then both halves of each
+    /// one-time ML-KEM seed, for the zeroization and round-trip tests only.
     #[cfg(feature = "testing")]
     pub fn secrets_for_testing(&self) -> Vec<[u8; 32]> {
         let signed = [Some(&self.signed), self.previous.as_ref()]
             .into_iter()
             .flatten()
             .map(|s| &s.key);
-        signed
-            .chain(self.one_time.values())
-            .map(|k| *k.secret_bytes())
-            .collect()
+        let kem_halves = self.one_time_kem.values().flat_map(|seed| {
+            let (a, b) = seed.split_at(32);
+            [a.try_into().unwrap(), b.try_into().unwrap()]
+        });
+        // Sized once: a growing Vec would free copies the zeroize test finds.
+        let mut out = Vec::with_capacity(2 + self.one_time.len() + 2 * self.one_time_kem.len());
+        out.extend(
+            signed
+                .chain(self.one_time.values())
+                .map(|k| *k.secret_bytes())
+                .chain(kem_halves),
+        );
+        out
     }
 
     /// Copies of the one-time ML-KEM seeds, for the round-trip tests only.
     #[cfg(feature = "testing")]
     pub fn kem_seeds_for_testing(&self) -> Vec<(u32, [u8; 64])> {
-        self.one_time_kem.iter().map(|(id, s)| (*id, **s)).collect()
+        self.one_time_kem
+            .iter()
+            .map(|(id, s)| (*id, ***s))
+            .collect()
     }
 
     pub fn serialize(&self, storage_key: &[u8]) -> Result<Vec<u8>> {
-        let mut w = Writer::with_capacity(512 + self.one_time.len() * 36);
+        let mut w =
+            Writer::with_capacity(524 + self.one_time.len() * 36 + self.one_time_kem.len() * 68);
         w.raw(&self.owner);
         for s in [Some(&self.signed), self.previous.as_ref()] {
             w.flag(s.is_some());
@@ -509,7 +525,7 @@ impl PreKeySet {
     }
 }
 
-type KemSeeds = BTreeMap<u32, Zeroizing<[u8; 64]>>;
+type KemSeeds = BTreeMap<u32, Box<Zeroizing<[u8; 64]>>>;
 
 /// A version 2 record's tail: the next one-time ML-KEM id, the published
 /// mark, and the seeds (ascending ids below the next one, as for X25519).
@@ -533,7 +549,7 @@ fn read_one_time_kem(r: &mut Reader) -> Result<(u32, u32, KemSeeds)> {
                 "the prekey set record has an invalid one-time ML-KEM prekey id",
             ));
         }
-        seeds.insert(id, Zeroizing::new(r.array()?));
+        seeds.insert(id, Box::new(Zeroizing::new(r.array()?)));
     }
     Ok((next, published_below, seeds))
 }
