@@ -364,7 +364,8 @@ impl PreKeySet {
     fn one_time_kem_by_id(&self, id: u32) -> Result<Kem> {
         match self.one_time_kem.get(&id) {
             Some(seed) => Ok(kem_from_seed(seed)),
-            None if id < self.next_kem_id => Err(Error::PreKeyReused),
+            // Ids start at 1: 0 was never issued, so it is unknown, not reused.
+            None if id != 0 && id < self.next_kem_id => Err(Error::PreKeyReused),
             None => Err(Error::UnknownPreKey),
         }
     }

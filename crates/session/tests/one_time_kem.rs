@@ -148,6 +148,18 @@ fn an_unknown_one_time_kem_id_is_refused() {
         "ERR_SESSION_UNKNOWN_PREKEY"
     );
     assert_eq!(set.one_time_kem_count(), 1);
+    // Id 0, below every id issued, was never issued either.
+    let public = other.one_time_kem[0].public.clone();
+    let zero = OneTimeKemPreKey {
+        id: 0,
+        signature: one_time_kem::sign(&bob, 0, &public),
+        public,
+    };
+    let m = start(&alice, &mut set, Some(&zero));
+    assert_eq!(
+        code(Session::accept(&bob, &mut set, &m, b"", None)),
+        "ERR_SESSION_UNKNOWN_PREKEY"
+    );
     // A header byte that is neither kind of ML-KEM key.
     let mut bad = start(&alice, &mut set, None);
     bad[KEM_BYTE] = 3;
