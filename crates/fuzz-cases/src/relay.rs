@@ -10,7 +10,7 @@
 //!   encrypted by a raw client, so the reassembly sees any sizes and headers.
 
 use keyward_relay::frame::{Direction, OneTimePrekey, PrekeyUpload, SignedPrekey};
-use keyward_relay::handshake::{identity_x25519_secret, relay_public_key, PROLOGUE, PROTOCOL};
+use keyward_relay::handshake::{relay_public_key, PROLOGUE, PROTOCOL};
 use keyward_relay::limits::{LENGTH_PREFIX, MAX_CHUNK, MAX_NOISE_MESSAGE};
 use keyward_relay::prekeys::verify_upload;
 use keyward_relay::{respond, Body, ErrorCode, Frame, Received, TcpDecoder};
@@ -57,14 +57,13 @@ fn tcp(piece: usize, stream: &[u8]) -> Outcome {
 fn chunks(records: &[u8]) -> Outcome {
     let id = IdentityKey::from_seed(&fixtures::key(8));
     let relay_secret = fixtures::key(9);
-    let secret = identity_x25519_secret(&id);
     let keys = Keys {
-        local_static: Some(&secret[..]),
+        local_static: None,
         remote_static: Some(&relay_public_key(&relay_secret)),
         prologue: PROLOGUE,
         fixed_ephemeral: None,
     };
-    let mut client = Handshake::new(PROTOCOL, true, &keys).expect("handshake");
+    let mut client = Handshake::with_identity(PROTOCOL, true, &id, &keys).expect("handshake");
     let m1 = client
         .write(&[&[1u8][..], &id.public_key()].concat())
         .expect("message 1");

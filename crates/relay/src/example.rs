@@ -11,7 +11,7 @@ use keyward_session::IdentityKey;
 use crate::channel::{Channel, Received};
 use crate::error::ErrorCode;
 use crate::frame::{Body, Frame};
-use crate::handshake::{identity_x25519_secret, relay_public_key, ClientHandshake, Responder};
+use crate::handshake::{relay_public_key, ClientHandshake, Responder};
 use crate::limits::{MAX_BODY, MAX_IN_FLIGHT};
 use crate::transport::{tcp_encode, TcpDecoder};
 
@@ -72,7 +72,11 @@ pub(crate) fn generate() -> String {
     wrap(&mut out, "seed", &alice.export_seed()[..]);
     wrap(&mut out, "ed25519", &alice.public_key());
     wrap(&mut out, "x25519", &alice.x25519_public_key());
-    wrap(&mut out, "x-sec", &identity_x25519_secret(&alice)[..]);
+    // The X25519 secret (the clamped scalar of the seed, RFC 8032), printed
+    // for the independent check; crates/session never exports it, so it is
+    // derived here from the fixed test seed.
+    let x_secret = ed25519_dalek::SigningKey::from_bytes(&seq(0x00)).to_scalar_bytes();
+    wrap(&mut out, "x-sec", &x_secret);
     wrap(&mut out, "relay-s", &relay_secret);
     wrap(&mut out, "relay-p", &relay_public);
     wrap(&mut out, "c-eph", &client_e);

@@ -66,6 +66,16 @@ pub struct OneTimeKemPrekey {
     pub signature: [u8; SIGNATURE_LEN],
 }
 
+impl OneTimeKemPrekey {
+    /// `id ‖ public ‖ signature`: as on the wire, and as
+    /// `Session::from_bundle_with_kem` takes it.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        write_kem_prekey(&mut w, self);
+        w.buf
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PrekeyUpload {
     pub signed: Option<SignedPrekey>,

@@ -5,11 +5,9 @@
 //! other. Message 1 is replayable, so reading it has no effect but a reply:
 //! the channel it yields runs nothing until a frame decrypts (channel.rs).
 
-use ed25519_dalek::SigningKey;
 use keyward_session::identity::PeerIdentity;
 use keyward_session::noise::{Handshake, Keys};
 use keyward_session::IdentityKey;
-use zeroize::Zeroizing;
 
 use crate::channel::{Channel, Role};
 use crate::error::{Error, ErrorCode, Result};
@@ -34,13 +32,6 @@ fn handshake_error(e: keyward_session::Error) -> Error {
     }
 }
 
-/// The X25519 secret of an Ed25519 identity: the clamped scalar of its seed
-/// (RFC 8032), the key crates/session's handshakes use for it.
-pub fn identity_x25519_secret(identity: &IdentityKey) -> Zeroizing<[u8; 32]> {
-    let signing = SigningKey::from_bytes(&identity.export_seed());
-    Zeroizing::new(signing.to_scalar_bytes())
-}
-
 /// The relay's static public key, to publish and pin.
 pub fn relay_public_key(relay_secret: &[u8; 32]) -> [u8; 32] {
     keyward_session::x25519::public_key(relay_secret)
@@ -61,17 +52,14 @@ impl ClientHandshake {
         relay_public: &[u8; 32],
         ephemeral: Option<&[u8]>,
     ) -> Result<(Self, Vec<u8>)> {
-        let secret = identity_x25519_secret(identity);
-        if keyward_session::x25519::public_key(&secret) != identity.x25519_public_key() {
-            return Err(Error::Handshake(
-                "the identity's X25519 form does not match",
-            ));
-        }
-        let mut handshake = Handshake::new(
+        // The static key is the identity's X25519 form, which crates/session
+        // keeps: the seed never leaves it.
+        let mut handshake = Handshake::with_identity(
             PROTOCOL,
             true,
+            identity,
             &Keys {
-                local_static: Some(&secret[..]),
+                local_static: None,
                 remote_static: Some(relay_public),
                 prologue: PROLOGUE,
                 fixed_ephemeral: ephemeral,

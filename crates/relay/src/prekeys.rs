@@ -8,27 +8,31 @@
 //! signature (64) ‖ one-time flag ‖ [one-time id (4) ‖ one-time public (32)]`,
 //! the signature by the owner over `"keyward prekey bundle v1" ‖ owner ‖ …
 //! through the kem fields`. One-time X25519 keys are unsigned (as in X3DH).
-//! One-time ML-KEM keys are not in that format yet: each carries its own
-//! signature over `ONE_TIME_KEM_DOMAIN ‖ owner ‖ id ‖ public` and travels
-//! beside the bundle (docs/relay.md lists the crates/session change).
+//! One-time ML-KEM keys each carry their own signature over
+//! `ONE_TIME_KEM_DOMAIN ‖ owner ‖ id ‖ public`, made and checked by
+//! crates/session (`keyward_session::one_time_kem`), and travel beside the
+//! bundle (`Session::from_bundle_with_kem` takes them).
+//!
+//! A client's upload comes from `PreKeySet::upload` (`From<Upload>` below).
 
-use keyward_session::prekeys::Bundle;
+use keyward_session::one_time_kem;
+use keyward_session::prekeys::{Bundle, Upload};
 use keyward_session::IdentityKey;
 use ml_kem::{EncapsulationKey, MlKem768};
 
-use crate::codec::{Reader, Writer};
+use crate::codec::Writer;
 use crate::error::{Error, ErrorCode, Result};
 use crate::frame::{
     write_signed_part, KemPublic, OneTimeKemPrekey, OneTimePrekey, PrekeyStatus, PrekeyUpload,
     SignedPrekey,
 };
-use crate::limits::{KEM_PUBLIC_LEN, MAX_ONE_TIME_STORED};
+use crate::limits::{KEM_PUBLIC_LEN, MAX_ONE_TIME_PER_UPLOAD, MAX_ONE_TIME_STORED};
 
 /// crates/session's bundle header.
 pub const SESSION_BUNDLE_VERSION: u8 = 1;
 pub const SESSION_BUNDLE_KIND: u8 = 0x20;
 /// What a one-time ML-KEM prekey's signature covers, after this label.
-pub const ONE_TIME_KEM_DOMAIN: &[u8] = b"keyward one-time kem prekey v1";
+pub use keyward_session::one_time_kem::DOMAIN as ONE_TIME_KEM_DOMAIN;
 
 fn bad_signature(detail: &'static str) -> Error {
     Error::refused(ErrorCode::BadSignature, detail)
@@ -36,13 +40,13 @@ fn bad_signature(detail: &'static str) -> Error {
 
 /// The bytes a one-time ML-KEM prekey's signature covers.
 pub fn one_time_kem_message(owner: &[u8; 32], id: u32, public: &[u8; KEM_PUBLIC_LEN]) -> Vec<u8> {
-    [ONE_TIME_KEM_DOMAIN, owner, &id.to_be_bytes(), public].concat()
+    one_time_kem::message(owner, id, public)
 }
 
-/// Signs a one-time ML-KEM prekey (the client side, until crates/session's
-/// `PreKeySet` makes and signs them itself).
+/// Signs a one-time ML-KEM prekey with crates/session's signer: for keys
+/// that do not come from a `PreKeySet` (tests of the relay's checks).
 pub fn sign_one_time_kem(identity: &IdentityKey, id: u32, public: KemPublic) -> OneTimeKemPrekey {
-    let signature = identity.sign(&one_time_kem_message(&identity.public_key(), id, &public));
+    let signature = one_time_kem::sign(identity, id, &public);
     OneTimeKemPrekey {
         id,
         public,
@@ -69,43 +73,63 @@ pub fn compose_bundle(
     w.buf
 }
 
-/// Splits a crates/session bundle (`PreKeySet::bundle()`) into the pieces an
-/// upload carries, after verifying it. Each call of `bundle()` publishes the
-/// next one-time key, so a client collects a batch by calling it repeatedly.
-pub fn split_session_bundle(
-    bundle: &[u8],
-) -> Result<([u8; 32], SignedPrekey, Option<OneTimePrekey>)> {
-    Bundle::parse(bundle).map_err(|_| bad_signature("the session bundle does not verify"))?;
-    let mut r = Reader::new(bundle);
-    let _header: [u8; 2] = r.array()?;
-    let owner = r.array()?;
-    let id = r.u32()?;
-    let public = r.array()?;
-    let kem = if r.flag()? {
-        let kem_id = r.u32()?;
-        let mut key = Box::new([0u8; KEM_PUBLIC_LEN]);
-        key.copy_from_slice(r.take(KEM_PUBLIC_LEN)?);
-        Some((kem_id, key))
-    } else {
-        None
-    };
-    let signature = r.array()?;
-    let one_time = if r.flag()? {
-        Some(OneTimePrekey {
-            id: r.u32()?,
-            public: r.array()?,
-        })
-    } else {
-        None
-    };
-    r.finish()?;
-    let signed = SignedPrekey {
-        id,
-        public,
-        kem,
-        signature,
-    };
-    Ok((owner, signed, one_time))
+/// An upload frame's contents from `PreKeySet::upload()`: its signed
+/// section and every one-time key it had not published. The owner is not
+/// sent: the relay knows it from the handshake. More than
+/// `MAX_ONE_TIME_PER_UPLOAD` keys of a kind go out in several uploads
+/// (`split_upload`).
+impl From<Upload> for PrekeyUpload {
+    fn from(u: Upload) -> Self {
+        PrekeyUpload {
+            signed: Some(SignedPrekey {
+                id: u.signed.id,
+                public: u.signed.public,
+                kem: u.signed.kem,
+                signature: u.signed.signature,
+            }),
+            one_time: u
+                .one_time
+                .into_iter()
+                .map(|(id, public)| OneTimePrekey { id, public })
+                .collect(),
+            one_time_kem: u
+                .one_time_kem
+                .into_iter()
+                .map(|k| OneTimeKemPrekey {
+                    id: k.id,
+                    public: k.public,
+                    signature: k.signature,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `upload` as frames the relay takes: at most `MAX_ONE_TIME_PER_UPLOAD`
+/// one-time keys of each kind per frame, the signed section in the first.
+pub fn split_upload(upload: PrekeyUpload) -> Vec<PrekeyUpload> {
+    let PrekeyUpload {
+        mut signed,
+        one_time,
+        one_time_kem,
+    } = upload;
+    let mut one_time = one_time.into_iter().peekable();
+    let mut one_time_kem = one_time_kem.into_iter().peekable();
+    let mut out = Vec::new();
+    loop {
+        let part = PrekeyUpload {
+            signed: signed.take(),
+            one_time: one_time.by_ref().take(MAX_ONE_TIME_PER_UPLOAD).collect(),
+            one_time_kem: one_time_kem
+                .by_ref()
+                .take(MAX_ONE_TIME_PER_UPLOAD)
+                .collect(),
+        };
+        out.push(part);
+        if one_time.peek().is_none() && one_time_kem.peek().is_none() {
+            return out;
+        }
+    }
 }
 
 /// Every signature and key of an upload from `owner` (the identity the
@@ -117,11 +141,7 @@ pub fn verify_upload(owner: &[u8; 32], upload: &PrekeyUpload) -> Result<()> {
             .map_err(|_| bad_signature("the signed prekey does not verify"))?;
     }
     for k in &upload.one_time_kem {
-        if !keyward_session::verify(
-            owner,
-            &one_time_kem_message(owner, k.id, &k.public),
-            &k.signature,
-        ) {
+        if !one_time_kem::verify(owner, k.id, &k.public, &k.signature) {
             return Err(bad_signature("a one-time ML-KEM prekey does not verify"));
         }
         EncapsulationKey::<MlKem768>::new(&(*k.public).into())

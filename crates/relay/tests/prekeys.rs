@@ -1,15 +1,16 @@
-//! Prekeys through the relay: an upload built from crates/session's
-//! `PreKeySet`, verified as the relay does; the bundle the relay composes
-//! is byte for byte the one the set made, and `Session::from_bundle` and
-//! `Session::accept` run on it; every bad signature and stale id is refused.
+//! Prekeys through the relay: an upload made by crates/session's
+//! `PreKeySet::upload`, verified as the relay does; the bundle the relay
+//! composes is byte for byte the one the set makes, and
+//! `Session::from_bundle_with_kem` and `Session::accept` run on it with the
+//! one-time keys it hands out; every bad signature and stale id is refused.
 
 mod common;
 
 use common::identity;
 use keyward_relay::frame::{OneTimePrekey, PrekeyStatus, PrekeyUpload};
-use keyward_relay::limits::KEM_PUBLIC_LEN;
+use keyward_relay::limits::{KEM_PUBLIC_LEN, MAX_ONE_TIME_PER_UPLOAD};
 use keyward_relay::prekeys::{
-    check_upload_against, compose_bundle, sign_one_time_kem, split_session_bundle, verify_upload,
+    check_upload_against, compose_bundle, sign_one_time_kem, split_upload, verify_upload,
 };
 use keyward_relay::{Body, Frame};
 use keyward_session::{ExpectedPeer, IdentityKey, PreKeySet, Session};
@@ -21,37 +22,20 @@ fn kem_public(seed: u8) -> Box<[u8; KEM_PUBLIC_LEN]> {
     Box::new(bytes.as_slice().try_into().unwrap())
 }
 
-/// Bob's set and the upload a client builds from it today: one `bundle()`
-/// call per one-time key.
-fn bob_upload(bob: &IdentityKey, one_time: u32) -> (PreKeySet, Vec<Vec<u8>>, PrekeyUpload) {
+/// Bob's set with `one_time` keys of each kind, and its upload.
+fn bob_upload(bob: &IdentityKey, one_time: u32) -> (PreKeySet, PrekeyUpload) {
     let mut set = PreKeySet::generate(bob, one_time, true).unwrap();
-    let bundles: Vec<Vec<u8>> = (0..one_time).map(|_| set.bundle()).collect();
-    let mut signed = None;
-    let mut keys = Vec::new();
-    for b in &bundles {
-        let (owner, s, k) = split_session_bundle(b).unwrap();
-        assert_eq!(owner, bob.public_key());
-        signed = Some(s);
-        keys.push(k.expect("a one-time key per bundle"));
-    }
-    let (_, last, none) = split_session_bundle(&set.bundle()).unwrap();
-    assert!(none.is_none(), "the set published all its one-time keys");
-    assert_eq!(signed.as_ref(), Some(&last));
-    let upload = PrekeyUpload {
-        signed,
-        one_time: keys,
-        one_time_kem: vec![
-            sign_one_time_kem(bob, 1, kem_public(1)),
-            sign_one_time_kem(bob, 2, kem_public(2)),
-        ],
-    };
-    (set, bundles, upload)
+    set.add_one_time_kem(one_time).unwrap();
+    let upload = PrekeyUpload::from(set.upload(bob).unwrap());
+    assert_eq!(upload.one_time.len(), one_time as usize);
+    assert_eq!(upload.one_time_kem.len(), one_time as usize);
+    (set, upload)
 }
 
 #[test]
 fn the_relay_composes_the_bundle_the_set_made_and_sessions_start_from_it() {
     let (alice, bob) = (identity(1), identity(2));
-    let (mut set, bundles, upload) = bob_upload(&bob, 3);
+    let (mut set, upload) = bob_upload(&bob, 3);
     // Over the wire and back, then the relay's checks.
     let frame = Frame::new(1, Body::UploadPrekeys(upload));
     let Body::UploadPrekeys(upload) = Frame::decode(&frame.encode().unwrap()).unwrap().body else {
@@ -59,25 +43,35 @@ fn the_relay_composes_the_bundle_the_set_made_and_sessions_start_from_it() {
     };
     verify_upload(&bob.public_key(), &upload).unwrap();
     let signed = upload.signed.as_ref().unwrap();
-    for (key, original) in upload.one_time.iter().zip(&bundles) {
-        assert_eq!(
-            &compose_bundle(&bob.public_key(), signed, Some(key)),
-            original
-        );
-    }
-    // Alice starts from a composed bundle; Bob accepts with his set.
+    // The upload published every one-time key: the set's own bundle now
+    // carries none, and is the relay's last-resort bundle byte for byte.
+    let last_resort = compose_bundle(&bob.public_key(), signed, None);
+    assert_eq!(set.bundle(), last_resort);
+    // Alice starts from a composed bundle and the one-time ML-KEM key the
+    // relay hands out beside it; Bob accepts with his set and consumes both.
     let bundle = compose_bundle(&bob.public_key(), signed, Some(&upload.one_time[1]));
-    let mut a = Session::from_bundle(
+    let kem = upload.one_time_kem[1].to_bytes();
+    let mut a = Session::from_bundle_with_kem(
         &alice,
         &bundle,
+        Some(&kem),
         Some(ExpectedPeer::PublicKey(&bob.public_key())),
     )
     .unwrap();
     let m = a.encrypt(b"hello bob", b"").unwrap();
     let (_, plain) = Session::accept(&bob, &mut set, &m, b"", None).unwrap();
     assert_eq!(&plain[..], b"hello bob");
+    assert_eq!((set.one_time_count(), set.one_time_kem_count()), (2, 2));
+    // A relay handing the same one-time ML-KEM key out twice is caught.
+    let mut again = Session::from_bundle_with_kem(&alice, &last_resort, Some(&kem), None).unwrap();
+    let m = again.encrypt(b"twice", b"").unwrap();
+    assert_eq!(
+        Session::accept(&bob, &mut set, &m, b"", None)
+            .err()
+            .map(|e| e.code()),
+        Some("ERR_SESSION_PREKEY_REUSED")
+    );
     // With no one-time key left: the last-resort bundle still starts a session.
-    let last_resort = compose_bundle(&bob.public_key(), signed, None);
     let mut a = Session::from_bundle(&alice, &last_resort, None).unwrap();
     let m = a.encrypt(b"again", b"").unwrap();
     let (_, plain) = Session::accept(&bob, &mut set, &m, b"", None).unwrap();
@@ -85,9 +79,57 @@ fn the_relay_composes_the_bundle_the_set_made_and_sessions_start_from_it() {
 }
 
 #[test]
+fn a_large_upload_goes_out_in_frames_the_relay_takes() {
+    let bob = identity(2);
+    let n = MAX_ONE_TIME_PER_UPLOAD as u32 * 2 + 1;
+    let mut set = PreKeySet::generate(&bob, n, true).unwrap();
+    set.add_one_time_kem(3).unwrap();
+    let parts = split_upload(set.upload(&bob).unwrap().into());
+    assert_eq!(parts.len(), 3);
+    assert!(parts[0].signed.is_some() && parts[1..].iter().all(|p| p.signed.is_none()));
+    assert_eq!(
+        parts.iter().map(|p| p.one_time.len()).collect::<Vec<_>>(),
+        [100, 100, 1]
+    );
+    assert_eq!(
+        parts
+            .iter()
+            .map(|p| p.one_time_kem.len())
+            .collect::<Vec<_>>(),
+        [3, 0, 0]
+    );
+    let ids: Vec<u32> = parts
+        .iter()
+        .flat_map(|p| &p.one_time)
+        .map(|k| k.id)
+        .collect();
+    assert_eq!(ids, (1..=n).collect::<Vec<_>>());
+    let mut status = PrekeyStatus::default();
+    for part in &parts {
+        verify_upload(&bob.public_key(), part).unwrap();
+        Frame::new(1, Body::UploadPrekeys(part.clone()))
+            .encode()
+            .unwrap();
+        check_upload_against(&status, part).unwrap();
+        // The relay's bookkeeping after it stores the part and hands all out.
+        status.signed_id = 1;
+        status.last_one_time_id = part
+            .one_time
+            .last()
+            .map_or(status.last_one_time_id, |k| k.id);
+        status.last_one_time_kem_id = part
+            .one_time_kem
+            .last()
+            .map_or(status.last_one_time_kem_id, |k| k.id);
+    }
+    // Nothing left: the next upload is the signed section alone.
+    assert_eq!(split_upload(set.upload(&bob).unwrap().into()).len(), 1);
+}
+
+#[test]
 fn every_bad_signature_or_key_is_refused() {
     let bob = identity(2);
-    let (_, _, upload) = bob_upload(&bob, 1);
+    let (_, upload) = bob_upload(&bob, 2);
     let owner = bob.public_key();
     let code = |u: &PrekeyUpload, owner: &[u8; 32]| verify_upload(owner, u).unwrap_err().code();
 
@@ -127,7 +169,7 @@ fn every_bad_signature_or_key_is_refused() {
 #[test]
 fn ids_only_grow_and_the_store_has_room() {
     let bob = identity(2);
-    let (_, _, upload) = bob_upload(&bob, 2);
+    let (_, upload) = bob_upload(&bob, 2);
     let fresh = PrekeyStatus::default();
     check_upload_against(&fresh, &upload).unwrap();
     // One-time keys before any signed prekey.

@@ -10,6 +10,9 @@ pub const MAX_SKIPPED_PER_CHAIN: usize = 2_000;
 pub const MAX_RECEIVE_CHAINS: usize = 5;
 /// One-time prekeys a set may hold.
 pub const MAX_ONE_TIME: usize = 100_000;
+/// One-time ML-KEM-768 prekeys a set may hold (64-byte seeds; each upload
+/// derives and signs a 1184-byte key, so fewer than X25519 ones).
+pub const MAX_ONE_TIME_KEM: usize = 10_000;
 /// The largest application payload a handshake message carries.
 pub const MAX_HANDSHAKE_PAYLOAD: usize = 60_000;
 /// The largest Noise message (the spec's limit).

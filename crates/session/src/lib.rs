@@ -12,6 +12,7 @@ pub mod identity;
 mod kdf;
 pub mod keys;
 pub mod noise;
+pub mod one_time_kem;
 pub mod prekeys;
 pub mod ratchet;
 mod record;
@@ -36,7 +37,7 @@ pub fn wipe(buffer: &mut [u8]) {
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing {
-    pub use crate::record::{KIND_IDENTITY, KIND_PREKEYS, KIND_SESSION};
+    pub use crate::record::{KIND_IDENTITY, KIND_PREKEYS, KIND_SESSION, PREKEYS_VERSION};
 
     pub fn seal_record(kind: u8, key: &[u8], plaintext: &[u8]) -> crate::Result<Vec<u8>> {
         crate::record::seal(kind, key, plaintext)
@@ -44,5 +45,26 @@ pub mod fuzzing {
 
     pub fn open_record(kind: u8, key: &[u8], record: &[u8]) -> crate::Result<Vec<u8>> {
         crate::record::open(kind, "record", key, record).map(|p| p.to_vec())
+    }
+
+    /// `seal_record` at another record version (prekey sets: 1 and 2).
+    pub fn seal_record_version(
+        version: u8,
+        kind: u8,
+        key: &[u8],
+        plaintext: &[u8],
+    ) -> crate::Result<Vec<u8>> {
+        crate::record::seal_version(version, kind, key, plaintext)
+    }
+
+    /// `open_record` for a record of `version`.
+    pub fn open_record_version(
+        version: u8,
+        kind: u8,
+        key: &[u8],
+        record: &[u8],
+    ) -> crate::Result<Vec<u8>> {
+        crate::record::open_versions(&[version], kind, "record", key, record)
+            .map(|(_, p)| p.to_vec())
     }
 }

@@ -10,6 +10,7 @@ use snow::{Builder, HandshakeState, TransportState};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
+use crate::identity::IdentityKey;
 use crate::kdf::derive_key;
 use crate::keys::Secret32;
 
@@ -134,6 +135,31 @@ impl Handshake {
         }
         .map_err(handshake_error)?;
         Ok(Handshake { state })
+    }
+
+    /// `new` with `identity`'s X25519 secret as the local static key, so the
+    /// secret (and the seed it comes from) never leaves this crate.
+    /// `keys.local_static` must be `None`.
+    pub fn with_identity(
+        protocol: &str,
+        initiator: bool,
+        identity: &IdentityKey,
+        keys: &Keys,
+    ) -> Result<Self> {
+        if keys.local_static.is_some() {
+            return Err(Error::InvalidArgument(
+                "with_identity takes its local static key from the identity".into(),
+            ));
+        }
+        let secret = identity.x25519().secret_bytes();
+        Self::new(
+            protocol,
+            initiator,
+            &Keys {
+                local_static: Some(&secret[..]),
+                ..*keys
+            },
+        )
     }
 
     pub fn write(&mut self, payload: &[u8]) -> Result<Vec<u8>> {

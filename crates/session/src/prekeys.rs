@@ -1,6 +1,8 @@
 //! Offline starts (X3DH, with an optional ML-KEM-768 prekey as in PQXDH):
 //! the receiver's `PreKeySet`, the signed `PreKeyBundle` it publishes, and
-//! the key agreement both sides run.
+//! the key agreement both sides run. The ML-KEM key is a one-time one when
+//! the sender has one (signed on its own, `one_time_kem.rs`), else the
+//! last-resort key under the bundle's signature.
 
 use std::collections::BTreeMap;
 
@@ -8,11 +10,14 @@ use ml_kem::{Decapsulate, DecapsulationKey, EncapsulationKey, KeyExport, MlKem76
 use zeroize::Zeroizing;
 
 use crate::codec::{Reader, Writer};
-pub use crate::consts::MAX_ONE_TIME;
+pub use crate::consts::{MAX_ONE_TIME, MAX_ONE_TIME_KEM};
 use crate::error::{Error, Result};
 use crate::identity::{IdentityKey, PeerIdentity};
 use crate::kdf::derive_key;
 use crate::keys::{random, KeyPair, Secret32};
+pub use crate::one_time_kem::{
+    sign as sign_one_time_kem, verify as verify_one_time_kem, OneTimeKemPreKey,
+};
 use crate::record;
 
 pub const VERSION: u8 = 1;
@@ -24,6 +29,12 @@ pub const KEM_CIPHERTEXT_LEN: usize = 1088;
 const SIGNED_DOMAIN: &[u8] = b"keyward prekey bundle v1";
 const X3DH_INFO: &[u8] = b"keyward x3dh v1";
 const PQXDH_INFO: &[u8] = b"keyward pqxdh v1";
+/// The prekey message's ML-KEM byte: no ciphertext, one to the last-resort
+/// key of the signed section, or one to a one-time key (their ids are
+/// counted apart, so the byte says which one the id names).
+const KEM_NONE: u8 = 0;
+const KEM_LAST_RESORT: u8 = 1;
+const KEM_ONE_TIME: u8 = 2;
 
 type Kem = DecapsulationKey<MlKem768>;
 
@@ -46,6 +57,40 @@ impl KemPreKey {
     fn public(&self) -> Vec<u8> {
         self.key.encapsulation_key().to_bytes().to_vec()
     }
+}
+
+/// The decapsulation key of a one-time ML-KEM seed, derived when needed:
+/// a set keeps only the 64-byte seeds (an expanded key is several KiB).
+fn kem_from_seed(seed: &[u8; 64]) -> Kem {
+    Kem::from_seed((*seed).into())
+}
+
+fn kem_public(key: &Kem) -> Box<[u8; KEM_PUBLIC_LEN]> {
+    let bytes = key.encapsulation_key().to_bytes();
+    Box::new(bytes.as_slice().try_into().expect("ML-KEM-768 key length"))
+}
+
+/// The signed section of a bundle as published: what the bundle's signature
+/// covers after the owner's identity key, and the signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedSection {
+    pub id: u32,
+    pub public: [u8; 32],
+    /// The last-resort ML-KEM-768 key, under the same signature.
+    pub kem: Option<(u32, Box<[u8; KEM_PUBLIC_LEN]>)>,
+    pub signature: [u8; 64],
+}
+
+/// Everything a client uploads to a relay (docs/relay.md, "Prekeys"): the
+/// signed section and each one-time key not published before.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upload {
+    pub owner: [u8; 32],
+    pub signed: SignedSection,
+    /// `(id, public)`, ascending ids; unsigned, as in X3DH.
+    pub one_time: Vec<(u32, [u8; 32])>,
+    /// Ascending ids, each signed.
+    pub one_time_kem: Vec<OneTimeKemPreKey>,
 }
 
 /// Freshly generated one-time prekeys, not yet in a set.
@@ -79,6 +124,12 @@ pub struct PreKeySet {
     next_id: u32,
     /// One-time prekeys below this id were already put in a bundle.
     published_below: u32,
+    /// One-time ML-KEM seeds (wiped on drop), ids counted apart from X25519
+    /// ones. Each in its own heap block, as `KeyPair` secrets: the map moves
+    /// its values when nodes split or merge, and would leave copies behind.
+    one_time_kem: KemSeeds,
+    next_kem_id: u32,
+    kem_published_below: u32,
 }
 
 fn signed_part(owner: &[u8; 32], signed: &SignedPreKey, kem: Option<&KemPreKey>) -> Vec<u8> {
@@ -120,6 +171,9 @@ impl PreKeySet {
             one_time: BTreeMap::new(),
             next_id: 1,
             published_below: 1,
+            one_time_kem: BTreeMap::new(),
+            next_kem_id: 1,
+            kem_published_below: 1,
         };
         set.add_one_time(one_time)?;
         Ok(set)
@@ -161,6 +215,82 @@ impl PreKeySet {
         }
         self.next_id = last;
         Ok(())
+    }
+
+    /// Adds `count` one-time ML-KEM-768 prekeys (their seeds; the keys are
+    /// derived and signed when `upload` publishes them).
+    pub fn add_one_time_kem(&mut self, count: u32) -> Result<()> {
+        if self.one_time_kem.len() + count as usize > MAX_ONE_TIME_KEM {
+            return Err(Error::InvalidArgument(format!(
+                "a prekey set holds at most {MAX_ONE_TIME_KEM} one-time ML-KEM prekeys"
+            )));
+        }
+        let last = self
+            .next_kem_id
+            .checked_add(count)
+            .ok_or(Error::InvalidState(
+                "one-time ML-KEM prekey ids are exhausted",
+            ))?;
+        let seeds = (0..count)
+            .map(|_| random::<64>().map(Box::new))
+            .collect::<Result<Vec<_>>>()?;
+        self.one_time_kem
+            .extend((self.next_kem_id..last).zip(seeds));
+        self.next_kem_id = last;
+        Ok(())
+    }
+
+    pub fn one_time_kem_count(&self) -> usize {
+        self.one_time_kem.len()
+    }
+
+    /// One-time ML-KEM prekeys not yet published by `upload`.
+    pub fn unpublished_kem_count(&self) -> usize {
+        self.one_time_kem.range(self.kem_published_below..).count()
+    }
+
+    /// The signed section and every one-time key (X25519 and ML-KEM) never
+    /// published before, which are marked published: a relay hands each out
+    /// once. `identity` (the set's owner) signs the one-time ML-KEM keys.
+    pub fn upload(&mut self, identity: &IdentityKey) -> Result<Upload> {
+        self.check_owner(identity)?;
+        let one_time = self
+            .one_time
+            .range(self.published_below..)
+            .map(|(id, k)| (*id, *k.public()))
+            .collect::<Vec<_>>();
+        let one_time_kem = self
+            .one_time_kem
+            .range(self.kem_published_below..)
+            .map(|(id, seed)| {
+                let public = kem_public(&kem_from_seed(seed));
+                OneTimeKemPreKey {
+                    id: *id,
+                    signature: sign_one_time_kem(identity, *id, &public),
+                    public,
+                }
+            })
+            .collect::<Vec<_>>();
+        self.published_below = self.published_below.max(self.next_id);
+        self.kem_published_below = self.kem_published_below.max(self.next_kem_id);
+        let kem = self.kem.as_ref().map(|k| {
+            let public = k.public();
+            (
+                k.id,
+                Box::new(public.as_slice().try_into().expect("ML-KEM-768 key length")),
+            )
+        });
+        Ok(Upload {
+            owner: self.owner,
+            signed: SignedSection {
+                id: self.signed.id,
+                public: *self.signed.key.public(),
+                kem,
+                signature: self.signature,
+            },
+            one_time,
+            one_time_kem,
+        })
     }
 
     /// A new signed prekey (and KEM prekey, if the set has one); the replaced
@@ -231,27 +361,60 @@ impl PreKeySet {
         })
     }
 
-    pub(crate) fn consume(&mut self, id: Option<u32>) {
-        if let Some(id) = id {
-            self.one_time.remove(&id);
+    fn one_time_kem_by_id(&self, id: u32) -> Result<Kem> {
+        match self.one_time_kem.get(&id) {
+            Some(seed) => Ok(kem_from_seed(seed)),
+            // Ids start at 1: 0 was never issued, so it is unknown, not reused.
+            None if id != 0 && id < self.next_kem_id => Err(Error::PreKeyReused),
+            None => Err(Error::UnknownPreKey),
         }
     }
 
-    /// Copies of every X25519 secret the set holds, for the zeroization test only.
+    /// Removes the one-time keys `header` used (after its message decrypted).
+    pub(crate) fn consume(&mut self, header: &PreKeyHeader) {
+        if let Some(id) = header.one_time_id {
+            self.one_time.remove(&id);
+        }
+        if let Some((KEM_ONE_TIME, id, _)) = header.kem {
+            self.one_time_kem.remove(&id);
+        }
+    }
+
+    /// Copies of every X25519 secret the set holds, then both halves of each
+    /// one-time ML-KEM seed, for the zeroization and round-trip tests only.
     #[cfg(feature = "testing")]
     pub fn secrets_for_testing(&self) -> Vec<[u8; 32]> {
         let signed = [Some(&self.signed), self.previous.as_ref()]
             .into_iter()
             .flatten()
             .map(|s| &s.key);
-        signed
-            .chain(self.one_time.values())
-            .map(|k| *k.secret_bytes())
+        let kem_halves = self.one_time_kem.values().flat_map(|seed| {
+            let (a, b) = seed.split_at(32);
+            [a.try_into().unwrap(), b.try_into().unwrap()]
+        });
+        // Sized once: a growing Vec would free copies the zeroize test finds.
+        let mut out = Vec::with_capacity(2 + self.one_time.len() + 2 * self.one_time_kem.len());
+        out.extend(
+            signed
+                .chain(self.one_time.values())
+                .map(|k| *k.secret_bytes())
+                .chain(kem_halves),
+        );
+        out
+    }
+
+    /// Copies of the one-time ML-KEM seeds, for the round-trip tests only.
+    #[cfg(feature = "testing")]
+    pub fn kem_seeds_for_testing(&self) -> Vec<(u32, [u8; 64])> {
+        self.one_time_kem
+            .iter()
+            .map(|(id, s)| (*id, ***s))
             .collect()
     }
 
     pub fn serialize(&self, storage_key: &[u8]) -> Result<Vec<u8>> {
-        let mut w = Writer::with_capacity(512 + self.one_time.len() * 36);
+        let mut w =
+            Writer::with_capacity(524 + self.one_time.len() * 36 + self.one_time_kem.len() * 68);
         w.raw(&self.owner);
         for s in [Some(&self.signed), self.previous.as_ref()] {
             w.flag(s.is_some());
@@ -272,12 +435,25 @@ impl PreKeySet {
         for (id, k) in &self.one_time {
             w.u32(*id).raw(&k.secret_bytes()[..]);
         }
+        // Version 2: the one-time ML-KEM seeds after everything version 1 held.
+        w.u32(self.next_kem_id)
+            .u32(self.kem_published_below)
+            .u32(self.one_time_kem.len() as u32);
+        for (id, seed) in &self.one_time_kem {
+            w.u32(*id).raw(&seed[..]);
+        }
         let plain = Zeroizing::new(w.buf);
-        record::seal(record::KIND_PREKEYS, storage_key, &plain)
+        record::seal_version(
+            record::PREKEYS_VERSION,
+            record::KIND_PREKEYS,
+            storage_key,
+            &plain,
+        )
     }
 
     pub fn deserialize(bytes: &[u8], storage_key: &[u8]) -> Result<Self> {
-        let plain = record::open(
+        let (version, plain) = record::open_versions(
+            &[record::VERSION, record::PREKEYS_VERSION],
             record::KIND_PREKEYS,
             "prekey set record",
             storage_key,
@@ -327,6 +503,11 @@ impl PreKeySet {
             }
             one_time.insert(id, KeyPair::from_secret(*Zeroizing::new(r.array()?)));
         }
+        let (next_kem_id, kem_published_below, one_time_kem) = if version == record::VERSION {
+            (1, 1, BTreeMap::new())
+        } else {
+            read_one_time_kem(&mut r)?
+        };
         r.finish()?;
         Ok(PreKeySet {
             owner,
@@ -338,8 +519,40 @@ impl PreKeySet {
             one_time,
             next_id,
             published_below,
+            one_time_kem,
+            next_kem_id,
+            kem_published_below,
         })
     }
+}
+
+type KemSeeds = BTreeMap<u32, Box<Zeroizing<[u8; 64]>>>;
+
+/// A version 2 record's tail: the next one-time ML-KEM id, the published
+/// mark, and the seeds (ascending ids below the next one, as for X25519).
+fn read_one_time_kem(r: &mut Reader) -> Result<(u32, u32, KemSeeds)> {
+    let next = r.u32()?;
+    let published_below = r.u32()?;
+    let count = r.u32()? as usize;
+    if count > MAX_ONE_TIME_KEM {
+        return Err(Error::format(
+            "the prekey set record has too many one-time ML-KEM prekeys",
+        ));
+    }
+    let mut seeds = BTreeMap::new();
+    for _ in 0..count {
+        let id = r.u32()?;
+        let ascending = seeds
+            .last_key_value()
+            .is_none_or(|(last, _): (&u32, _)| id > *last);
+        if id >= next || !ascending {
+            return Err(Error::format(
+                "the prekey set record has an invalid one-time ML-KEM prekey id",
+            ));
+        }
+        seeds.insert(id, Box::new(Zeroizing::new(r.array()?)));
+    }
+    Ok((next, published_below, seeds))
 }
 
 /// A parsed, verified bundle.
@@ -349,6 +562,7 @@ pub struct Bundle {
     signed: [u8; 32],
     kem: Option<(u32, Box<EncapsulationKey<MlKem768>>)>,
     one_time: Option<(u32, [u8; 32])>,
+    one_time_kem: Option<(u32, Box<EncapsulationKey<MlKem768>>)>,
 }
 
 impl Bundle {
@@ -386,7 +600,17 @@ impl Bundle {
             signed,
             kem,
             one_time,
+            one_time_kem: None,
         })
+    }
+
+    /// Adds the one-time ML-KEM prekey a relay delivered beside the bundle
+    /// (`id ‖ key ‖ signature`), once its signature verifies as the bundle
+    /// identity's: the start then encapsulates to it, not to the last-resort key.
+    pub fn with_one_time_kem(mut self, encoded: &[u8]) -> Result<Self> {
+        let key = OneTimeKemPreKey::parse(encoded)?;
+        self.one_time_kem = Some((key.id, key.verified(&self.identity)?));
+        Ok(self)
     }
 }
 
@@ -418,11 +642,16 @@ pub fn start(identity: &IdentityKey, bundle: &Bundle) -> Result<Started> {
         Some((_, k)) => Some(ephemeral.dh(k)?),
         None => None,
     };
-    let encapsulated = match &bundle.kem {
-        Some((id, key)) => {
+    let kem = match (&bundle.one_time_kem, &bundle.kem) {
+        (Some((id, key)), _) => Some((KEM_ONE_TIME, *id, key)),
+        (None, Some((id, key))) => Some((KEM_LAST_RESORT, *id, key)),
+        (None, None) => None,
+    };
+    let encapsulated = match kem {
+        Some((which, id, key)) => {
             let m = random::<32>()?;
             let (ct, ss) = key.encapsulate_deterministic(&(*m).into());
-            Some((*id, ct, Zeroizing::new(<[u8; 32]>::from(ss))))
+            Some((which, id, ct, Zeroizing::new(<[u8; 32]>::from(ss))))
         }
         None => None,
     };
@@ -430,7 +659,7 @@ pub fn start(identity: &IdentityKey, bundle: &Bundle) -> Result<Started> {
     if let Some(d) = &dh4 {
         parts.push(&d[..]);
     }
-    if let Some((_, _, ss)) = &encapsulated {
+    if let Some((_, _, _, ss)) = &encapsulated {
         parts.push(&ss[..]);
     }
     let shared = shared_key(&parts, encapsulated.is_some());
@@ -444,10 +673,10 @@ pub fn start(identity: &IdentityKey, bundle: &Bundle) -> Result<Started> {
     if let Some((id, _)) = bundle.one_time {
         w.u32(id);
     }
-    w.flag(encapsulated.is_some());
-    if let Some((id, ct, _)) = &encapsulated {
-        w.u32(*id).raw(ct.as_slice());
-    }
+    match &encapsulated {
+        Some((which, id, ct, _)) => w.u8(*which).u32(*id).raw(ct.as_slice()),
+        None => w.u8(KEM_NONE),
+    };
     Ok(Started {
         shared,
         ephemeral,
@@ -463,7 +692,8 @@ pub struct PreKeyHeader<'a> {
     pub base: [u8; 32],
     signed_id: u32,
     pub one_time_id: Option<u32>,
-    kem: Option<(u32, &'a [u8])>,
+    /// `(KEM_LAST_RESORT or KEM_ONE_TIME, id, ciphertext)`.
+    kem: Option<(u8, u32, &'a [u8])>,
     /// The ratchet message that follows the header.
     pub inner: &'a [u8],
     pub header: &'a [u8],
@@ -477,10 +707,16 @@ impl<'a> PreKeyHeader<'a> {
         let base = r.array()?;
         let signed_id = r.u32()?;
         let one_time_id = if r.flag()? { Some(r.u32()?) } else { None };
-        let kem = if r.flag()? {
-            Some((r.u32()?, r.take(KEM_CIPHERTEXT_LEN)?))
-        } else {
-            None
+        let kem = match r.u8()? {
+            KEM_NONE => None,
+            which @ (KEM_LAST_RESORT | KEM_ONE_TIME) => {
+                Some((which, r.u32()?, r.take(KEM_CIPHERTEXT_LEN)?))
+            }
+            _ => {
+                return Err(Error::format(
+                    "the prekey message has an invalid ML-KEM byte",
+                ))
+            }
         };
         let inner = r.rest();
         let header = &message[..message.len() - inner.len()];
@@ -515,17 +751,24 @@ pub fn accept(
         .one_time_id
         .map(|id| set.one_time_by_id(id))
         .transpose()?;
-    let decapsulated = match &header.kem {
+    let decapsulated = match header.kem {
         None => None,
-        Some((id, ct)) => {
-            let k = [&set.kem, &set.previous_kem]
-                .into_iter()
-                .flatten()
-                .find(|k| k.id == *id)
-                .ok_or(Error::UnknownPreKey)?;
-            let ct: [u8; KEM_CIPHERTEXT_LEN] = (*ct).try_into().expect("length read exactly");
+        Some((which, id, ct)) => {
+            let one_time;
+            let key = if which == KEM_ONE_TIME {
+                one_time = set.one_time_kem_by_id(id)?;
+                &one_time
+            } else {
+                [&set.kem, &set.previous_kem]
+                    .into_iter()
+                    .flatten()
+                    .find(|k| k.id == id)
+                    .map(|k| &*k.key)
+                    .ok_or(Error::UnknownPreKey)?
+            };
+            let ct: [u8; KEM_CIPHERTEXT_LEN] = ct.try_into().expect("length read exactly");
             Some(Zeroizing::new(<[u8; 32]>::from(
-                k.key.decapsulate(&ct.into()),
+                key.decapsulate(&ct.into()),
             )))
         }
     };

@@ -216,9 +216,26 @@ impl Session {
         bundle: &[u8],
         expected_peer: Option<ExpectedPeer>,
     ) -> Result<Session> {
+        Self::from_bundle_with_kem(identity, bundle, None, expected_peer)
+    }
+
+    /// `from_bundle` with the one-time ML-KEM prekey a relay delivered beside
+    /// the bundle (`id ‖ key ‖ signature`, `one_time_kem::OneTimeKemPreKey`):
+    /// its signature must verify as the bundle identity's (`BadSignature`
+    /// otherwise), and the start encapsulates to it instead of the
+    /// last-resort key. `None` is `from_bundle`.
+    pub fn from_bundle_with_kem(
+        identity: &IdentityKey,
+        bundle: &[u8],
+        one_time_kem: Option<&[u8]>,
+        expected_peer: Option<ExpectedPeer>,
+    ) -> Result<Session> {
         let expected = expected_peer.map(ExpectedPeer::resolve).transpose()?;
-        let bundle = Bundle::parse(bundle)?;
+        let mut bundle = Bundle::parse(bundle)?;
         check_peer(expected.as_ref(), &bundle.identity)?;
+        if let Some(k) = one_time_kem {
+            bundle = bundle.with_one_time_kem(k)?;
+        }
         let started = prekeys::start(identity, &bundle)?;
         let (root, chain) = kdf_rk(&started.shared, &started.dh3);
         let local = identity.public_key();
@@ -232,7 +249,8 @@ impl Session {
 
     /// The receiver's side of an offline start: runs the agreement with the
     /// prekeys the message names, decrypts it, and only then consumes the
-    /// one-time prekey. `expected_peer` refuses any other sender, before any
+    /// one-time prekeys (X25519 and ML-KEM; a consumed one named again is
+    /// `PreKeyReused`). `expected_peer` refuses any other sender, before any
     /// work or state change.
     pub fn accept(
         identity: &IdentityKey,
@@ -259,7 +277,7 @@ impl Session {
         );
         let plaintext = session.ratchet.decrypt(&session.prefix, header.inner, ad)?;
         session.incoming_prekey = Some(Sha256::digest(header.header).to_vec());
-        set.consume(header.one_time_id);
+        set.consume(&header);
         Ok((session, plaintext))
     }
 

@@ -53,12 +53,14 @@ proptest! {
     }
 
     #[test]
-    fn prekey_set_records(seed in any::<[u8; 32]>(), one_time in 0u32..3, kem in any::<bool>(), delta in 1u8..) {
+    fn prekey_set_records(seed in any::<[u8; 32]>(), one_time in 0u32..3, kem in any::<bool>(), one_time_kem in 0u32..3, delta in 1u8..) {
         let identity = IdentityKey::from_seed(&seed);
-        let set = PreKeySet::generate(&identity, one_time, kem).unwrap();
+        let mut set = PreKeySet::generate(&identity, one_time, kem).unwrap();
+        set.add_one_time_kem(one_time_kem).unwrap();
         let record = set.serialize(&STORAGE_KEY).unwrap();
         let mut restored = PreKeySet::deserialize(&record, &STORAGE_KEY).unwrap();
         prop_assert_eq!(restored.one_time_count(), set.one_time_count());
+        prop_assert_eq!(restored.one_time_kem_count(), set.one_time_kem_count());
         prop_assert_eq!(restored.secrets_for_testing(), set.secrets_for_testing());
         // The restored set still starts sessions.
         let peer = IdentityKey::from_seed(&[1; 32]);

@@ -117,16 +117,32 @@ fn dropping_a_prekey_set_frees_no_prekey() {
     let mut set = keyward_session::PreKeySet::generate(&bob, 60, true).unwrap();
     set.rotate(&bob).unwrap();
     set.add_one_time(40).unwrap();
-    let secrets = set.secrets_for_testing();
-    let watched = watch(secrets[..SLOTS.min(secrets.len())].to_vec());
+    set.add_one_time_kem(40).unwrap();
+    // The 80 one-time ML-KEM seed halves come last: watch some of each kind,
+    // copying into a buffer that never grows and wiping the other (a freed
+    // copy reused while armed would be found).
+    let mut all = set.secrets_for_testing();
+    let (x25519, kem) = all.split_at(all.len() - 80);
+    let mut secrets = Vec::with_capacity(SLOTS);
+    secrets.extend_from_slice(&x25519[..x25519.len().min(SLOTS / 2)]);
+    secrets.extend_from_slice(&kem[..kem.len().min(SLOTS / 2)]);
+    for k in &mut all {
+        zeroize::Zeroize::zeroize(k);
+    }
+    let watched = watch(secrets);
     let (_, found) = armed(|| {
         set.add_one_time(30).unwrap();
+        set.add_one_time_kem(30).unwrap();
+        set.upload(&bob).unwrap();
         let record = set.serialize(&KEY).unwrap();
         drop(keyward_session::PreKeySet::deserialize(&record, &KEY).unwrap());
         drop(set);
     });
     assert!(watched >= 100);
-    assert_eq!(found, 0, "a freed block still held a prekey");
+    assert_eq!(
+        found, 0,
+        "a freed block still held a prekey or one-time ML-KEM seed"
+    );
 }
 
 /// Issue 13, finding 7: decrypted plaintext used to leave its `Zeroizing`

@@ -3,7 +3,7 @@
 //! and encrypt any bytes, as a hostile or independent client would.
 #![allow(dead_code)]
 
-use keyward_relay::handshake::{identity_x25519_secret, relay_public_key, PROLOGUE, PROTOCOL};
+use keyward_relay::handshake::{relay_public_key, PROLOGUE, PROTOCOL};
 use keyward_relay::{respond, Accepted, Answer};
 use keyward_session::noise::{Handshake, Keys, Transport};
 use keyward_session::IdentityKey;
@@ -24,12 +24,12 @@ pub fn raw_message1(
     relay: &[u8; 32],
     payload: &[u8],
 ) -> (Handshake, Vec<u8>) {
-    let secret = identity_x25519_secret(static_of);
-    let mut h = Handshake::new(
+    let mut h = Handshake::with_identity(
         PROTOCOL,
         true,
+        static_of,
         &Keys {
-            local_static: Some(&secret[..]),
+            local_static: None,
             remote_static: Some(relay),
             prologue: PROLOGUE,
             fixed_ephemeral: None,
