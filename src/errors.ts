@@ -109,6 +109,7 @@ const authStatus = {
   ERR_AUTH_RATE_LIMITED: 429,
   ERR_AUTH_LOGIN_FAILED: 401,
   ERR_AUTH_REGISTRATION_DISABLED: 403,
+  ERR_AUTH_REGISTRATION_REFUSED: 403,
 } as const;
 export type AuthErrorCode = keyof typeof authStatus;
 

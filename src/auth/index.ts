@@ -1,3 +1,4 @@
+export { type AuthEventName, type AuthEvents, type AuthHooks, authEventNames } from './events';
 export { PgRedisStore, type PgRedisStoreOptions } from './pg-redis-store';
 export { type AuthService, type AuthServiceOptions, AuthSession, createAuthService, type RateLimitOptions, type RequestContext } from './service';
 export { SqliteUnavailableError } from './sqlite-driver';

@@ -20,11 +20,13 @@ import { derivePopKey, PopKey } from '../pop/key';
 import { PopVerifier, type RequestToVerify } from '../pop/verifier';
 import { makeToken, openJson, readToken, sealJson } from '../seal/box';
 import { SecretKey } from '../seal/key';
+import { AuthEventEmitter, type AuthEventName, type AuthEvents, type AuthHooks } from './events';
 import { createRateLimits, type RateLimitOptions } from './rate-limits';
 import { AuthSession, decodeClaims, encodeClaims } from './session';
 import type { AuthStore } from './store';
 import { usernameArg } from './username';
 
+export type { AuthEventName, AuthEvents, AuthHooks } from './events';
 export type { RateLimitOptions } from './rate-limits';
 export { AuthSession } from './session';
 
@@ -48,6 +50,10 @@ export interface AuthServiceOptions {
   popWindowMs?: number;
   /** Time source for tokens and PoP, ms since the epoch; `Date.now` by default (rate limiters keep real time). */
   clock?: () => number;
+  /** Hooks that take part in requests (`beforeRegister` may veto a registration). */
+  hooks?: AuthHooks;
+  /** Where what an event listener throws goes; a process warning (`KeywardEventWarning`) by default. */
+  onEventError?: (error: unknown, event: AuthEventName) => void;
 }
 
 /**
@@ -134,9 +140,32 @@ export function createAuthService(options: AuthServiceOptions) {
   const loginKey = options.sealKey.derive('keyward auth', 'login state');
   const sessionKey = options.sealKey.derive('keyward auth', 'session');
   const sealOptions = (aad: string) => ({ aad, clock });
+  const hooks = options.hooks ?? {};
+  if (typeof hooks !== 'object' || (hooks.beforeRegister !== undefined && typeof hooks.beforeRegister !== 'function')) {
+    throw new InvalidArgumentError('options.hooks.beforeRegister must be a function');
+  }
+  if (options.onEventError !== undefined && typeof options.onEventError !== 'function')
+    throw new InvalidArgumentError('options.onEventError must be a function');
+  const events = new AuthEventEmitter(options.onEventError);
 
   function registrationOpen() {
     if (!allowRegistration) throw new AuthError('registration is disabled on this server', 'ERR_AUTH_REGISTRATION_DISABLED');
+  }
+
+  async function registrationAllowed(user: string, address: string | undefined) {
+    if (hooks.beforeRegister !== undefined && (await hooks.beforeRegister({ username: user, address })) === false) {
+      throw new AuthError('this registration was refused', 'ERR_AUTH_REGISTRATION_REFUSED');
+    }
+  }
+
+  /** Reports a refused login as `loginFailed`, then lets the refusal go on. */
+  function failedFor(user: string, address: string | undefined) {
+    return (error: unknown): never => {
+      if (error instanceof AuthError && (error.code === 'ERR_AUTH_LOGIN_FAILED' || error.code === 'ERR_AUTH_RATE_LIMITED')) {
+        events.emit('loginFailed', { username: user, address, code: error.code });
+      }
+      throw error;
+    };
   }
 
   // Opened tokens, so a session's next requests skip the unsealing; bounded, oldest out first.
@@ -213,6 +242,7 @@ export function createAuthService(options: AuthServiceOptions) {
       const user = username(body.username);
       const request = message(body.request, 'request');
       await limits.registrationStarting(user, address);
+      await registrationAllowed(user, address);
       if ((await store.getPasswordFile(user)) !== undefined) {
         throw new AuthError('this username is taken', 'ERR_AUTH_USER_EXISTS');
       }
@@ -221,15 +251,19 @@ export function createAuthService(options: AuthServiceOptions) {
     },
 
     /** Stores the password file built from `upload`; a taken name is a 409 `AuthError` (`ERR_AUTH_USER_EXISTS`). */
-    async registerFinish(body: { username?: unknown; upload?: unknown }, _context?: RequestContext | string) {
+    async registerFinish(body: { username?: unknown; upload?: unknown }, context?: RequestContext | string) {
       bodyArg(body);
       registrationOpen();
+      const address = addressOf(context);
       const user = username(body.username);
       const upload = message(body.upload, 'upload');
       const record = await asLoginFailure(() => opaque.finishRegistration(upload));
+      // Asked again: the start is not bound to the finish, so a refused name could skip it.
+      await registrationAllowed(user, address);
       if (!(await store.createUser(user, record.serialize()))) {
         throw new AuthError('this username is taken', 'ERR_AUTH_USER_EXISTS');
       }
+      events.emit('registered', { username: user, address });
       return { ok: true as const };
     },
 
@@ -244,7 +278,7 @@ export function createAuthService(options: AuthServiceOptions) {
       const address = addressOf(context);
       const user = username(body.username);
       const request = message(body.request, 'request');
-      await limits.loginStarting(user, address);
+      await limits.loginStarting(user, address).catch(failedFor(user, address));
       const file = await store.getPasswordFile(user);
       const record = file === undefined ? null : ServerRegistration.deserialize(file);
       const { response, state } = await asLoginFailure(() => opaque.startLogin(record, request, user));
@@ -275,8 +309,9 @@ export function createAuthService(options: AuthServiceOptions) {
         throw new AuthError('this login was already finished', 'ERR_AUTH_LOGIN_FAILED');
       }
       const state = ServerLoginState.deserialize(decodeBase64Url(pending.s));
-      const { sessionKey: key } = await asLoginFailure(() => opaque.finishLogin(state, finalization));
-      await limits.loginSucceeded(pending.u, pending.a ?? undefined);
+      const address = pending.a ?? undefined;
+      const { sessionKey: key } = await asLoginFailure(() => opaque.finishLogin(state, finalization)).catch(failedFor(pending.u, address));
+      await limits.loginSucceeded(pending.u, address);
       const id = randomBytes(16);
       const sessionId = encodeBase64Url(id);
       const popKey = derivePopKey(key, sessionId);
@@ -286,6 +321,7 @@ export function createAuthService(options: AuthServiceOptions) {
       popKey.dispose();
       const token = makeToken(sessionKey, plain, sealOptions(SESSION_AAD));
       plain.fill(0);
+      events.emit('loggedIn', { username: pending.u, sessionId, expiresAt, address });
       return { sessionId, token, expiresAt };
     },
 
@@ -298,6 +334,16 @@ export function createAuthService(options: AuthServiceOptions) {
     async logout(session: AuthSession) {
       if (!(session instanceof AuthSession)) throw new InvalidArgumentError('session must be an AuthSession (from verify)');
       await store.revoke(session.sessionId, session.expiresAt);
+      events.emit('loggedOut', { username: session.username, sessionId: session.sessionId });
+    },
+
+    /**
+     * Listens to a lifecycle event (`registered`, `loggedIn`, `loginFailed`,
+     * `loggedOut`); returns the function that stops listening. Listeners run
+     * after the request's work and cannot fail it.
+     */
+    on<N extends AuthEventName>(name: N, listener: (event: AuthEvents[N]) => unknown): () => void {
+      return events.on(name, listener);
     },
   };
 }

@@ -178,9 +178,11 @@ async function keyward(app: FastifyInstance, options: KeywardFastifyOptions) {
 /** The auth routes, encapsulated: their parser, limit and error handler touch nothing else. */
 async function authRoutesPlugin(scope: FastifyInstance, options: { service: AuthService; bodyLimit: number }) {
   const { service, bodyLimit } = options;
-  scope.setErrorHandler((error, _request, reply) => {
+  scope.setErrorHandler((error, request, reply) => {
     const failure = httpFailure(error, { ownRoute: true });
     if (failure === undefined) throw error;
+    // Through the application's logger, with the code only (a message may name the user).
+    request.log.info({ keyward: request.routeOptions.url, code: failure.body.error.code }, 'keyward auth request refused');
     return send(reply, failure);
   });
   // The application's JSON parser may be anything; the auth routes read strict JSON.
@@ -211,7 +213,11 @@ async function authRoutesPlugin(scope: FastifyInstance, options: { service: Auth
         ...(schema === undefined ? {} : { schema: { body: schema }, validatorCompiler: validatorFor(route) }),
         ...(route.signed ? { preHandler: scope.requirePop } : {}),
       },
-      async (request) => route.handle(service, request.body as Record<string, string>, { ip: request.ip, auth: request.auth }),
+      async (request) => {
+        const result = await route.handle(service, request.body as Record<string, string>, { ip: request.ip, auth: request.auth });
+        request.log.info({ keyward: route.path }, 'keyward auth request done');
+        return result;
+      },
     );
   }
 }

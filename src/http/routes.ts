@@ -49,7 +49,7 @@ export interface AuthRoute {
 
 export const authRoutes: readonly AuthRoute[] = [
   { path: '/register/start', fields: { username: name, request: b64 }, signed: false, handle: (s, body, c) => s.registerStart(body, { address: c.ip }) },
-  { path: '/register/finish', fields: { username: name, upload: b64 }, signed: false, handle: (s, body) => s.registerFinish(body) },
+  { path: '/register/finish', fields: { username: name, upload: b64 }, signed: false, handle: (s, body, c) => s.registerFinish(body, { address: c.ip }) },
   { path: '/login/start', fields: { username: name, request: b64 }, signed: false, handle: (s, body, c) => s.loginStart(body, { address: c.ip }) },
   { path: '/login/finish', fields: { loginState: b64, finalization: b64 }, signed: false, handle: (s, body) => s.loginFinish(body) },
   {
