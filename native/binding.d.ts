@@ -68,9 +68,9 @@ export declare class PopKey {
 
 export declare class PreKeySet {
   dispose(): void
-  static generate(identity: IdentityKey, oneTime: number, kem: boolean): PreKeySet
-  /** `generate` off the event loop (thousands of prekeys take milliseconds). */
+  /** r" `generate` off the event loop (thousands of prekeys take milliseconds). */
   static generateAsync(identity: IdentityKey, oneTime: number, kem: boolean): Promise<PreKeySet>
+  static generate(identity: IdentityKey, oneTime: number, kem: boolean): PreKeySet
   static deserialize(record: Uint8Array, storageKey: Uint8Array): PreKeySet
   /** Adds a batch from `generateOneTimePreKeys`; the batch is used up. */
   addBatch(batch: OneTimePreKeyBatch): void
@@ -176,6 +176,9 @@ export declare class StreamCipher {
 export declare class VaultStore {
   static open(dir: string, key: SecretKey, nowMs?: number | undefined | null): Promise<VaultStore>
   static openSync(dir: string, key: SecretKey, nowMs?: number | undefined | null): VaultStore
+  /** r" A save, or with `key` a rekey. */
+  commit(key?: SecretKey | undefined | null, nowMs?: number | undefined | null): Promise<void>
+  commitSync(key?: SecretKey | undefined | null, nowMs?: number | undefined | null): void
   get(path: Array<Uint8Array>, tag: Uint8Array): VaultValue | null
   /** `kind` is a number, not a `VaultKind`: napi would wrap 2^32 + 1 to 1. */
   set(path: Array<Uint8Array>, tag: Uint8Array, kind: number, data: Uint8Array): void
@@ -184,9 +187,6 @@ export declare class VaultStore {
   tags(path: Array<Uint8Array>): Array<Uint8Array>
   hasChanges(): boolean
   rollback(): void
-  /** A save, or with `key` a rekey. */
-  commit(key?: SecretKey | undefined | null, nowMs?: number | undefined | null): Promise<void>
-  commitSync(key?: SecretKey | undefined | null, nowMs?: number | undefined | null): void
   destroy(): void
   /** Drops the vault's keys and staged values; unsaved changes are lost. */
   close(): void
@@ -212,7 +212,7 @@ export declare function aeadEncrypt(algorithm: Aead, key: Uint8Array, nonce: Uin
 /** Bytes a sealed box adds to its plaintext. */
 export declare const BOX_OVERHEAD: number
 
-/** Runs Argon2 on the low-priority workers. */
+/** r" Runs Argon2 on the low-priority workers. */
 export declare function clientLoginFinish(state: ClientLoginState, password: Uint8Array, response: Uint8Array, params?: ParamsInput | undefined | null): Promise<ClientLoginFinish>
 
 export interface ClientLoginFinish {
@@ -231,7 +231,7 @@ export interface ClientLoginStart {
   state: ClientLoginState
 }
 
-/** Runs Argon2 on the low-priority workers. */
+/** r" Runs Argon2 on the low-priority workers. */
 export declare function clientRegistrationFinish(state: ClientRegistrationState, password: Uint8Array, response: Uint8Array, params?: ParamsInput | undefined | null): Promise<ClientRegistrationFinish>
 
 export interface ClientRegistrationFinish {
@@ -323,7 +323,7 @@ export interface PasswordOptions {
   pepper?: Uint8Array
   aad?: Uint8Array
   preset?: PasswordPreset
-  /** Costs cross as numbers and are checked (see `args`), never wrapped. */
+  /** Costs cross as numbers, checked by the core, never wrapped. */
   memory?: number
   iterations?: number
   parallelism?: number

@@ -14,11 +14,6 @@ pub fn whole(value: f64, what: &str, min: u64, max: u64) -> Result<u64, Failure>
     }
 }
 
-/// A `u32` argument, refused rather than wrapped when out of range.
-pub fn whole_u32(value: f64, what: &str, min: u32) -> Result<u32, Failure> {
-    whole(value, what, min.into(), u32::MAX.into()).map(|v| v as u32)
-}
-
 /// A whole, non-negative count of milliseconds.
 pub fn millis(value: f64, what: &str) -> Result<u64, Failure> {
     if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= 2f64.powi(53) {

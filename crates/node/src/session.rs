@@ -3,17 +3,17 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 
-use keyward_session::{self as core, prekeys::OneTimeBatch, Initiating};
+use keyward_session::arguments::prekey_count;
+use keyward_session::{self as core, prekeys::OneTimeBatch, ExpectedPeer, Initiating};
 use napi::bindgen_prelude::{AsyncTask, Uint8ArraySlice};
 use napi::Env;
 use napi_derive::napi;
 use zeroize::Zeroizing;
 
-use crate::args::whole_u32;
 use crate::errors::{guard, Failure, Result};
 use crate::handles::{live_class, Handled, Handles, Live};
 use crate::owned;
-use crate::workers::{blocking, now, Blocking};
+use crate::workers::{blocking, now, twins, Blocking};
 
 live_class!(IdentityKey(core::IdentityKey, "this identity key was disposed"));
 
@@ -79,27 +79,6 @@ pub fn identity_verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> b
     core::verify(public_key, message, signature)
 }
 
-/// The expected peer as the TypeScript layer passes it: a public key or a
-/// fingerprint (never both), or neither for trust on first use.
-fn expected<'a>(
-    key: Option<&'a [u8]>,
-    fingerprint: Option<&'a [u8]>,
-) -> Result<Option<core::ExpectedPeer<'a>>, Failure> {
-    match (key, fingerprint) {
-        (None, None) => Ok(None),
-        (Some(k), None) => Ok(Some(core::ExpectedPeer::PublicKey(k))),
-        (None, Some(f)) => Ok(Some(core::ExpectedPeer::Fingerprint(f))),
-        (Some(_), Some(_)) => {
-            Err(Failure::argument("give the expected peer as a public key or a fingerprint, not both"))
-        }
-    }
-}
-
-/// Counts cross as numbers and are refused, not wrapped, out of `u32` range.
-fn count_arg(count: f64) -> Result<u32, Failure> {
-    whole_u32(count, "the prekey count", 0)
-}
-
 /// One-time prekeys generated off the event loop, waiting to join a set.
 #[napi]
 pub struct OneTimePreKeyBatch {
@@ -108,7 +87,7 @@ pub struct OneTimePreKeyBatch {
 
 #[napi(ts_return_type = "Promise<OneTimePreKeyBatch>")]
 pub fn generate_one_time_pre_keys(count: f64) -> Result<AsyncTask<Blocking<OneTimePreKeyBatch>>> {
-    let count = count_arg(count)?;
+    let count = guard(|| prekey_count(count))?;
     Ok(blocking(true, move || {
         let batch = OneTimeBatch::generate(count)?;
         Ok(OneTimePreKeyBatch { inner: Live::new(batch, "this batch was already added") })
@@ -124,24 +103,19 @@ impl PreKeySet {
         one_time: f64,
         with_kem: bool,
     ) -> Result<impl FnOnce() -> Result<Self, Failure> + Send + 'static, Failure> {
-        let (one_time, identity) = (count_arg(one_time)?, identity.inner.get()?.clone());
+        let (one_time, identity) = (prekey_count(one_time)?, identity.inner.get()?.clone());
         Ok(move || Ok(Self::wrap(core::PreKeySet::generate(&identity, one_time, with_kem)?)))
     }
 }
 
+twins!(impl PreKeySet:
+    #[doc = " `generate` off the event loop (thousands of prekeys take milliseconds)."]
+    true, generate_async / (factory) generate
+    (identity: &IdentityKey, one_time: f64, kem: bool) -> "Promise<PreKeySet>" PreKeySet
+    = Self::generating(identity, one_time, kem));
+
 #[napi]
 impl PreKeySet {
-    #[napi(factory)]
-    pub fn generate(env: &Env, identity: &IdentityKey, one_time: f64, kem: bool) -> napi::Result<Self> {
-        now(env, || Self::generating(identity, one_time, kem)?())
-    }
-
-    /// `generate` off the event loop (thousands of prekeys take milliseconds).
-    #[napi(ts_return_type = "Promise<PreKeySet>")]
-    pub fn generate_async(identity: &IdentityKey, one_time: f64, kem: bool) -> Result<AsyncTask<Blocking<PreKeySet>>> {
-        Ok(blocking(true, Self::generating(identity, one_time, kem)?))
-    }
-
     #[napi(factory)]
     pub fn deserialize(record: &[u8], storage_key: &[u8]) -> Result<Self> {
         guard(|| core::PreKeySet::deserialize(record, storage_key)).map(Self::wrap)
@@ -161,7 +135,7 @@ impl PreKeySet {
 
     #[napi]
     pub fn add_one_time(&mut self, count: f64) -> Result<()> {
-        let (count, set) = (count_arg(count)?, self.inner.get_mut()?);
+        let (count, set) = (guard(|| prekey_count(count))?, self.inner.get_mut()?);
         guard(|| set.add_one_time(count))
     }
 
@@ -272,8 +246,8 @@ impl Session {
         expected_fingerprint: Option<&[u8]>,
     ) -> Result<Responded> {
         let identity = identity.inner.get()?;
-        let expected = expected(expected_peer, expected_fingerprint)?;
-        let r = guard(|| core::Session::respond(identity, message, prologue, payload, expected))?;
+        let expected = ExpectedPeer::either(expected_peer, expected_fingerprint);
+        let r = guard(|| core::Session::respond(identity, message, prologue, payload, expected?))?;
         let session = Session::established(r.session);
         Ok(Responded { session, reply: r.reply.into(), payload: r.payload.into() })
     }
@@ -288,8 +262,8 @@ impl Session {
         expected_fingerprint: Option<&[u8]>,
     ) -> Result<Self> {
         let identity = identity.inner.get()?;
-        let expected = expected(expected_peer, expected_fingerprint)?;
-        guard(|| core::Session::from_bundle(identity, bundle, expected)).map(Session::established)
+        let expected = ExpectedPeer::either(expected_peer, expected_fingerprint);
+        guard(|| core::Session::from_bundle(identity, bundle, expected?)).map(Session::established)
     }
 
     #[napi]
@@ -302,8 +276,8 @@ impl Session {
         expected_fingerprint: Option<&[u8]>,
     ) -> Result<Accepted> {
         let (identity, set) = (identity.inner.get()?, prekeys.inner.get_mut()?);
-        let expected = expected(expected_peer, expected_fingerprint)?;
-        let (session, plaintext) = guard(|| core::Session::accept(identity, set, message, ad, expected))?;
+        let expected = ExpectedPeer::either(expected_peer, expected_fingerprint);
+        let (session, plaintext) = guard(|| core::Session::accept(identity, set, message, ad, expected?))?;
         Ok(Accepted { session: Session::established(session), plaintext: plaintext.into() })
     }
 

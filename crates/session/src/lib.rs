@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod aead;
+pub mod arguments;
 mod codec;
 pub mod consts;
 pub mod error;
