@@ -68,7 +68,7 @@ export declare class PopKey {
 
 export declare class PreKeySet {
   dispose(): void
-  /** r" `generate` off the event loop (thousands of prekeys take milliseconds). */
+  /** `generate` off the event loop (thousands of prekeys take milliseconds). */
   static generateAsync(identity: IdentityKey, oneTime: number, kem: boolean): Promise<PreKeySet>
   static generate(identity: IdentityKey, oneTime: number, kem: boolean): PreKeySet
   static deserialize(record: Uint8Array, storageKey: Uint8Array): PreKeySet
@@ -176,7 +176,7 @@ export declare class StreamCipher {
 export declare class VaultStore {
   static open(dir: string, key: SecretKey, nowMs?: number | undefined | null): Promise<VaultStore>
   static openSync(dir: string, key: SecretKey, nowMs?: number | undefined | null): VaultStore
-  /** r" A save, or with `key` a rekey. */
+  /** A save, or with `key` a rekey. */
   commit(key?: SecretKey | undefined | null, nowMs?: number | undefined | null): Promise<void>
   commitSync(key?: SecretKey | undefined | null, nowMs?: number | undefined | null): void
   get(path: Array<Uint8Array>, tag: Uint8Array): VaultValue | null
@@ -198,7 +198,7 @@ export interface Accepted {
   plaintext: Uint8Array
 }
 
-/** r" The AEADs of the raw primitives. */
+/** The AEADs of the raw primitives. */
 export declare enum Aead {
   XChaCha20Poly1305 = 'xchacha20-poly1305',
   ChaCha20Poly1305 = 'chacha20-poly1305',
@@ -212,7 +212,7 @@ export declare function aeadEncrypt(algorithm: Aead, key: Uint8Array, nonce: Uin
 /** Bytes a sealed box adds to its plaintext. */
 export declare const BOX_OVERHEAD: number
 
-/** r" Runs Argon2 on the low-priority workers. */
+/** Runs Argon2 on the low-priority workers. */
 export declare function clientLoginFinish(state: ClientLoginState, password: Uint8Array, response: Uint8Array, params?: ParamsInput | undefined | null): Promise<ClientLoginFinish>
 
 export interface ClientLoginFinish {
@@ -231,7 +231,7 @@ export interface ClientLoginStart {
   state: ClientLoginState
 }
 
-/** r" Runs Argon2 on the low-priority workers. */
+/** Runs Argon2 on the low-priority workers. */
 export declare function clientRegistrationFinish(state: ClientRegistrationState, password: Uint8Array, response: Uint8Array, params?: ParamsInput | undefined | null): Promise<ClientRegistrationFinish>
 
 export interface ClientRegistrationFinish {
@@ -251,7 +251,7 @@ export interface ClientRegistrationStart {
 
 export declare function generateOneTimePreKeys(count: number): Promise<OneTimePreKeyBatch>
 
-/** r" The hashes of HKDF and HMAC. */
+/** The hashes of HKDF and HMAC. */
 export declare enum Hash {
   Sha256 = 'sha256',
   Sha512 = 'sha512',
@@ -292,7 +292,7 @@ export interface KeyStretchingInput {
   parallelism?: number
 }
 
-/** r" The OPAQUE key-stretching presets (keyward_opaque::KeyStretching). */
+/** The OPAQUE key-stretching presets (keyward_opaque::KeyStretching). */
 export declare enum KeyStretchingPreset {
   MemoryConstrained = 'memory-constrained',
   RfcRecommended = 'rfc-recommended',
@@ -369,14 +369,8 @@ export declare enum PopOutcome {
  * caller found, in its order: timestamp within `window_ms` of now, nonce
  * well-formed, the MAC in constant time, and then, when `replay` is a
  * replay cache's handle (0 for none), the nonce recorded under the session.
- *
- * Takes the key's handle, and session id, method, target, `X-TS`, `X-POP`
- * and `X-NONCE` as one string joined by `
-`. Each string argument costs a
- * conversion out of V8, so one string instead of six is what keeps a
- * verification within a few microseconds. The nonce is the rest of the
- * string and may not hold a line break: a line break in any field leaves
- * one in the nonce, so no field can pass for another.
+ * Takes the key's handle, and the header fields as one string (see
+ * `keyward_pop::split_joined`).
  */
 export declare function popVerify(key: number, parts: string, body: Uint8Array, replay: number, windowMs: number, nowMs?: number | undefined | null): PopOutcome
 
@@ -406,7 +400,7 @@ export interface ServerLoginStart {
 /** `crypt` on the libuv pool for the session behind `handle`. */
 export declare function sessionCryptAsync(handle: number, input: Uint8Array, ad: Uint8Array, encrypt: boolean): Promise<Uint8Array>
 
-/** r" The OPAQUE cipher suites (keyward_opaque::Suite); the first is the default. */
+/** The OPAQUE cipher suites (keyward_opaque::Suite); the first is the default. */
 export declare enum Suite {
   Ristretto255Sha512 = 'ristretto255_sha512',
   P256Sha256 = 'p256_sha256',

@@ -373,13 +373,7 @@ pub fn secure_wipe(mut buffer: Uint8ArraySlice) {
 /// small-order public key) is refused.
 #[napi]
 pub fn x25519(secret: &[u8], public: &[u8]) -> Result<owned::Uint8Array> {
-    let pair = |b: &[u8], what: &str| -> Result<[u8; 32], Failure> {
-        let wrong = || Failure::argument(format!("the X25519 {what} is 32 bytes, not {}", b.len()));
-        b.try_into().map_err(|_| wrong())
-    };
-    let secret = Zeroizing::new(pair(secret, "secret key")?);
-    let public = pair(public, "public key")?;
-    guard(|| core::keys::KeyPair::agree(*secret, public)).map(|s| s[..].into())
+    guard(|| core::arguments::agree(secret, public)).map(|s| s[..].into())
 }
 
 // A plain Noise handshake (any pattern snow knows over 25519 and

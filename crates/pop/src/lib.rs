@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 mod headers;
+mod joined;
 mod replay;
 
 use std::borrow::Cow;
@@ -23,6 +24,7 @@ pub use headers::{
     parse_bearer, parse_mac, parse_timestamp, valid_nonce, BEARER_PREFIX, MAC_B64_CHARS,
     MAX_BEARER_BYTES, MAX_TIMESTAMP_MS, NONCE_MAX_BYTES, NONCE_MIN_BYTES,
 };
+pub use joined::{split_joined, Joined};
 pub use replay::{ReplayCache, DEFAULT_MAX_PER_SCOPE};
 
 use hkdf::Hkdf;

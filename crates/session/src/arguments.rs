@@ -2,8 +2,11 @@
 //! numbers, optional fields): checked here, once, so every caller refuses the
 //! same inputs with the same error.
 
+use zeroize::Zeroizing;
+
 use crate::error::{Error, Result};
 use crate::identity::ExpectedPeer;
+use crate::keys::{KeyPair, Secret32};
 
 impl<'a> ExpectedPeer<'a> {
     /// The expected peer from two optional fields: a public key or a
@@ -39,6 +42,19 @@ pub fn prekey_count(value: f64) -> Result<u32> {
     }
 }
 
+/// X25519 of a secret and a public key given as byte strings of any length:
+/// each must be 32 bytes (the length is named, never the secret's bytes),
+/// and an all-zero result (a small-order public key) is refused.
+pub fn agree(secret: &[u8], public: &[u8]) -> Result<Secret32> {
+    let pair = |b: &[u8], what: &str| -> Result<[u8; 32]> {
+        b.try_into().map_err(|_| {
+            Error::InvalidArgument(format!("the X25519 {what} is 32 bytes, not {}", b.len()))
+        })
+    };
+    let secret = Zeroizing::new(pair(secret, "secret key")?);
+    KeyPair::agree(*secret, pair(public, "public key")?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,6 +69,26 @@ mod tests {
         assert!(matches!(by_print, Some(ExpectedPeer::Fingerprint(f)) if f == print));
         let both = ExpectedPeer::either(Some(key), Some(print));
         assert!(matches!(both, Err(Error::InvalidArgument(why)) if why.ends_with("not both")));
+    }
+
+    #[test]
+    fn agreement_takes_32_byte_keys_and_refuses_the_rest() {
+        let (a, b) = ([1u8; 32], [2u8; 32]);
+        let a_pub = *KeyPair::from_secret(a).public();
+        let b_pub = *KeyPair::from_secret(b).public();
+        assert_eq!(*agree(&a, &b_pub).unwrap(), *agree(&b, &a_pub).unwrap());
+        let short = agree(&a[..31], &b_pub);
+        assert!(
+            matches!(short, Err(Error::InvalidArgument(why)) if why == "the X25519 secret key is 32 bytes, not 31")
+        );
+        let long = agree(&a, &[0; 33]);
+        assert!(
+            matches!(long, Err(Error::InvalidArgument(why)) if why == "the X25519 public key is 32 bytes, not 33")
+        );
+        assert!(
+            agree(&a, &[0; 32]).is_err(),
+            "the all-zero result of a small-order key"
+        );
     }
 
     #[test]
