@@ -151,7 +151,10 @@ export declare class Session {
   static fromBundle(identity: IdentityKey, bundle: Uint8Array, expectedPeer?: Uint8Array | undefined | null, expectedFingerprint?: Uint8Array | undefined | null): Session
   static accept(identity: IdentityKey, prekeys: PreKeySet, message: Uint8Array, ad: Uint8Array, expectedPeer?: Uint8Array | undefined | null, expectedFingerprint?: Uint8Array | undefined | null): Accepted
   static deserialize(record: Uint8Array, storageKey: Uint8Array): Session
-  /** Reads the reply; returns the responder's payload. */
+  /**
+   * Reads the reply; returns the responder's payload. A failure leaves
+   * the session disposed (see `Lifecycle::complete`).
+   */
   complete(reply: Uint8Array): Uint8Array
   /** For `sessionCryptAsync`; 0 until the handshake is complete. */
   get handle(): number

@@ -1,7 +1,8 @@
 //! Numbers from JavaScript. Sizes, counts and times cross as `f64` and are
-//! checked here: napi's own `u32` conversion wraps modulo 2^32 (2^32 + 32
-//! became 32) and turns NaN, negative and fractional numbers into some other
-//! count without a word.
+//! checked here, or by the core whose limit they meet (Argon2 costs, prekey
+//! counts, stream chunk sizes): napi's own `u32` conversion wraps modulo 2^32
+//! (2^32 + 32 became 32) and turns NaN, negative and fractional numbers into
+//! some other count without a word.
 
 use crate::errors::Failure;
 

@@ -4,7 +4,8 @@
 use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 
 use keyward_session::arguments::prekey_count;
-use keyward_session::{self as core, prekeys::OneTimeBatch, ExpectedPeer, Initiating};
+use keyward_session::lifecycle::{Lifecycle, DISPOSED};
+use keyward_session::{self as core, prekeys::OneTimeBatch, ExpectedPeer};
 use napi::bindgen_prelude::{AsyncTask, Uint8ArraySlice};
 use napi::Env;
 use napi_derive::napi;
@@ -166,35 +167,25 @@ impl PreKeySet {
 /// object, so a pending call holds no borrow of it (`dispose()` still works;
 /// the call finishes on its own reference, which then wipes the state).
 static SESSIONS: Handles<Mutex<core::Session>> = Handles::new();
-const DISPOSED: &str = "this session was disposed";
-
-enum State {
-    Initiating(Box<Initiating>),
-    Established(Handled<Mutex<core::Session>>),
-    Disposed,
-}
 
 #[napi]
 pub struct Session {
-    state: State,
+    state: Lifecycle<Handled<Mutex<core::Session>>>,
+}
+
+fn kept(session: core::Session) -> Handled<Mutex<core::Session>> {
+    Handled::new(Mutex::new(session), &SESSIONS, DISPOSED)
 }
 
 impl Session {
     fn established(session: core::Session) -> Self {
-        Session { state: State::Established(Handled::new(Mutex::new(session), &SESSIONS, DISPOSED)) }
+        Session { state: Lifecycle::Established(kept(session)) }
     }
 
     /// The session for a synchronous call; refused (not waited for) while an
     /// async call holds it, so the event loop never blocks.
     fn lock(&self) -> Result<MutexGuard<'_, core::Session>, Failure> {
-        let shared = match &self.state {
-            State::Established(s) => s.get()?,
-            State::Initiating(_) => {
-                return Err(Failure::state("the handshake is not complete: call complete(reply) first"))
-            }
-            State::Disposed => return Err(Failure::state(DISPOSED)),
-        };
-        match shared.try_lock() {
+        match self.state.established()?.get()?.try_lock() {
             Ok(guard) => Ok(guard),
             Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
             Err(TryLockError::WouldBlock) => {
@@ -232,7 +223,7 @@ impl Session {
     pub fn initiate(identity: &IdentityKey, peer: &[u8], prologue: &[u8], payload: &[u8]) -> Result<Initiated> {
         let identity = identity.inner.get()?;
         let (initiating, message) = guard(|| core::Session::initiate(identity, peer, prologue, payload))?;
-        let session = Session { state: State::Initiating(Box::new(initiating)) };
+        let session = Session { state: Lifecycle::Initiating(Box::new(initiating)) };
         Ok(Initiated { session, message: message.into() })
     }
 
@@ -286,27 +277,17 @@ impl Session {
         guard(|| core::Session::deserialize(record, storage_key)).map(Session::established)
     }
 
-    /// Reads the reply; returns the responder's payload.
+    /// Reads the reply; returns the responder's payload. A failure leaves
+    /// the session disposed (see `Lifecycle::complete`).
     #[napi]
     pub fn complete(&mut self, reply: &[u8]) -> Result<owned::Uint8Array> {
-        // A handshake whose reply failed cannot be retried (snow's state is
-        // spent), so the session is left disposed on error.
-        let State::Initiating(initiating) = std::mem::replace(&mut self.state, State::Disposed) else {
-            let wrong = "complete() belongs to an initiator waiting for its reply";
-            return Err(Failure::state(wrong).into());
-        };
-        let (session, payload) = guard(|| initiating.complete(reply))?;
-        *self = Session::established(session);
-        Ok(payload.into())
+        guard(|| self.state.complete(reply, kept)).map(Into::into)
     }
 
     /// For `sessionCryptAsync`; 0 until the handshake is complete.
     #[napi(getter)]
     pub fn handle(&self) -> f64 {
-        match &self.state {
-            State::Established(s) => s.handle(),
-            _ => 0.0,
-        }
+        self.state.established().map_or(0.0, |s| s.handle())
     }
 
     /// Encrypts `input`, or decrypts it unless `encrypt`.
@@ -329,12 +310,12 @@ impl Session {
 
     #[napi(getter)]
     pub fn established_state(&self) -> bool {
-        matches!(self.state, State::Established(_))
+        matches!(self.state, Lifecycle::Established(_))
     }
 
     #[napi]
     pub fn dispose(&mut self) {
-        self.state = State::Disposed;
+        self.state.dispose();
     }
 }
 

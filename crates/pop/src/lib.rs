@@ -7,7 +7,8 @@
 //! case, the request target exactly as sent, the timestamp in milliseconds
 //! (decimal), the nonce, and SHA-256 of the raw body bytes.
 //!
-//! This crate owns the bytes, the header grammar (`headers`), the MAC, the
+//! This crate owns the bytes, the header grammar (`headers`; `joined` for
+//! the fields as the one string a binding passes), the MAC, the
 //! server's checks in their order (`PopKey::verify_request`: timestamp, nonce
 //! form, MAC, and only then the nonce is recorded) and the in-process replay
 //! cache (`replay`). The caller finds the session and passes the clock.

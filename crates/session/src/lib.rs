@@ -12,6 +12,7 @@ pub mod error;
 pub mod identity;
 mod kdf;
 pub mod keys;
+pub mod lifecycle;
 pub mod noise;
 pub mod prekeys;
 pub mod ratchet;
