@@ -68,9 +68,9 @@ export declare class PopKey {
 
 export declare class PreKeySet {
   dispose(): void
-  static generate(identity: IdentityKey, oneTime: number, kem: boolean): PreKeySet
   /** `generate` off the event loop (thousands of prekeys take milliseconds). */
   static generateAsync(identity: IdentityKey, oneTime: number, kem: boolean): Promise<PreKeySet>
+  static generate(identity: IdentityKey, oneTime: number, kem: boolean): PreKeySet
   static deserialize(record: Uint8Array, storageKey: Uint8Array): PreKeySet
   /** Adds a batch from `generateOneTimePreKeys`; the batch is used up. */
   addBatch(batch: OneTimePreKeyBatch): void
@@ -151,7 +151,10 @@ export declare class Session {
   static fromBundle(identity: IdentityKey, bundle: Uint8Array, expectedPeer?: Uint8Array | undefined | null, expectedFingerprint?: Uint8Array | undefined | null): Session
   static accept(identity: IdentityKey, prekeys: PreKeySet, message: Uint8Array, ad: Uint8Array, expectedPeer?: Uint8Array | undefined | null, expectedFingerprint?: Uint8Array | undefined | null): Accepted
   static deserialize(record: Uint8Array, storageKey: Uint8Array): Session
-  /** Reads the reply; returns the responder's payload. */
+  /**
+   * Reads the reply; returns the responder's payload. A failure leaves
+   * the session disposed (see `Lifecycle::complete`).
+   */
   complete(reply: Uint8Array): Uint8Array
   /** For `sessionCryptAsync`; 0 until the handshake is complete. */
   get handle(): number
@@ -176,6 +179,9 @@ export declare class StreamCipher {
 export declare class VaultStore {
   static open(dir: string, key: SecretKey, nowMs?: number | undefined | null): Promise<VaultStore>
   static openSync(dir: string, key: SecretKey, nowMs?: number | undefined | null): VaultStore
+  /** A save, or with `key` a rekey. */
+  commit(key?: SecretKey | undefined | null, nowMs?: number | undefined | null): Promise<void>
+  commitSync(key?: SecretKey | undefined | null, nowMs?: number | undefined | null): void
   get(path: Array<Uint8Array>, tag: Uint8Array): VaultValue | null
   /** `kind` is a number, not a `VaultKind`: napi would wrap 2^32 + 1 to 1. */
   set(path: Array<Uint8Array>, tag: Uint8Array, kind: number, data: Uint8Array): void
@@ -184,9 +190,6 @@ export declare class VaultStore {
   tags(path: Array<Uint8Array>): Array<Uint8Array>
   hasChanges(): boolean
   rollback(): void
-  /** A save, or with `key` a rekey. */
-  commit(key?: SecretKey | undefined | null, nowMs?: number | undefined | null): Promise<void>
-  commitSync(key?: SecretKey | undefined | null, nowMs?: number | undefined | null): void
   destroy(): void
   /** Drops the vault's keys and staged values; unsaved changes are lost. */
   close(): void
@@ -198,7 +201,7 @@ export interface Accepted {
   plaintext: Uint8Array
 }
 
-/** r" The AEADs of the raw primitives. */
+/** The AEADs of the raw primitives. */
 export declare enum Aead {
   XChaCha20Poly1305 = 'xchacha20-poly1305',
   ChaCha20Poly1305 = 'chacha20-poly1305',
@@ -251,7 +254,7 @@ export interface ClientRegistrationStart {
 
 export declare function generateOneTimePreKeys(count: number): Promise<OneTimePreKeyBatch>
 
-/** r" The hashes of HKDF and HMAC. */
+/** The hashes of HKDF and HMAC. */
 export declare enum Hash {
   Sha256 = 'sha256',
   Sha512 = 'sha512',
@@ -292,7 +295,7 @@ export interface KeyStretchingInput {
   parallelism?: number
 }
 
-/** r" The OPAQUE key-stretching presets (keyward_opaque::KeyStretching). */
+/** The OPAQUE key-stretching presets (keyward_opaque::KeyStretching). */
 export declare enum KeyStretchingPreset {
   MemoryConstrained = 'memory-constrained',
   RfcRecommended = 'rfc-recommended',
@@ -323,7 +326,7 @@ export interface PasswordOptions {
   pepper?: Uint8Array
   aad?: Uint8Array
   preset?: PasswordPreset
-  /** Costs cross as numbers and are checked (see `args`), never wrapped. */
+  /** Costs cross as numbers, checked by the core, never wrapped. */
   memory?: number
   iterations?: number
   parallelism?: number
@@ -369,14 +372,8 @@ export declare enum PopOutcome {
  * caller found, in its order: timestamp within `window_ms` of now, nonce
  * well-formed, the MAC in constant time, and then, when `replay` is a
  * replay cache's handle (0 for none), the nonce recorded under the session.
- *
- * Takes the key's handle, and session id, method, target, `X-TS`, `X-POP`
- * and `X-NONCE` as one string joined by `
-`. Each string argument costs a
- * conversion out of V8, so one string instead of six is what keeps a
- * verification within a few microseconds. The nonce is the rest of the
- * string and may not hold a line break: a line break in any field leaves
- * one in the nonce, so no field can pass for another.
+ * Takes the key's handle, and the header fields as one string (see
+ * `keyward_pop::split_joined`).
  */
 export declare function popVerify(key: number, parts: string, body: Uint8Array, replay: number, windowMs: number, nowMs?: number | undefined | null): PopOutcome
 
@@ -406,7 +403,7 @@ export interface ServerLoginStart {
 /** `crypt` on the libuv pool for the session behind `handle`. */
 export declare function sessionCryptAsync(handle: number, input: Uint8Array, ad: Uint8Array, encrypt: boolean): Promise<Uint8Array>
 
-/** r" The OPAQUE cipher suites (keyward_opaque::Suite); the first is the default. */
+/** The OPAQUE cipher suites (keyward_opaque::Suite); the first is the default. */
 export declare enum Suite {
   Ristretto255Sha512 = 'ristretto255_sha512',
   P256Sha256 = 'p256_sha256',

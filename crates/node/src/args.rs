@@ -1,7 +1,8 @@
 //! Numbers from JavaScript. Sizes, counts and times cross as `f64` and are
-//! checked here: napi's own `u32` conversion wraps modulo 2^32 (2^32 + 32
-//! became 32) and turns NaN, negative and fractional numbers into some other
-//! count without a word.
+//! checked here, or by the core whose limit they meet (Argon2 costs, prekey
+//! counts, stream chunk sizes): napi's own `u32` conversion wraps modulo 2^32
+//! (2^32 + 32 became 32) and turns NaN, negative and fractional numbers into
+//! some other count without a word.
 
 use crate::errors::Failure;
 
@@ -12,11 +13,6 @@ pub fn whole(value: f64, what: &str, min: u64, max: u64) -> Result<u64, Failure>
     } else {
         Err(Failure::argument(format!("{what} must be a whole number from {min} to {max}, got {value}")))
     }
-}
-
-/// A `u32` argument, refused rather than wrapped when out of range.
-pub fn whole_u32(value: f64, what: &str, min: u32) -> Result<u32, Failure> {
-    whole(value, what, min.into(), u32::MAX.into()).map(|v| v as u32)
 }
 
 /// A whole, non-negative count of milliseconds.

@@ -3,9 +3,11 @@
 //! errors cross with their `code` (see `errors`), and every name and limit
 //! JavaScript needs is in `names`. `args` checks numbers from JavaScript,
 //! `handles` holds the one wrapper of a disposable object (`live_class!`) and
-//! the hot calls' handles, `workers` the one Promise task type and its
-//! low-priority threads, `owned` results in V8-owned memory; the other
-//! modules expose one core area each.
+//! the hot calls' handles, `workers` the one Promise task type, its
+//! low-priority threads and `twins!` (a Promise export and its `…Sync` twin
+//! over one job), `owned` results in V8-owned memory; the other modules
+//! expose one core area each. Rules about arguments (presets or numbers, an
+//! expected peer, counts, key lengths) live in the cores, not here.
 #![deny(clippy::all)]
 
 mod args;

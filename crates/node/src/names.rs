@@ -6,7 +6,8 @@
 use keyward_seal::password::PasswordParams;
 use napi_derive::napi;
 
-/// A JavaScript string enum mirroring a core enum of the same variants.
+/// A JavaScript string enum mirroring a core enum of the same variants. Docs
+/// are written `#[doc = "…"]`, as for `workers::twins!`.
 macro_rules! mirror {
     ($(#[$doc:meta])* $js:ident => $core:ty { $($variant:ident = $name:literal,)* }) => {
         $(#[$doc])*
@@ -23,7 +24,7 @@ macro_rules! mirror {
 }
 
 mirror!(
-    /// The OPAQUE cipher suites (keyward_opaque::Suite); the first is the default.
+    #[doc = " The OPAQUE cipher suites (keyward_opaque::Suite); the first is the default."]
     Suite => keyward_opaque::Suite {
         Ristretto255Sha512 = "ristretto255_sha512",
         P256Sha256 = "p256_sha256",
@@ -47,7 +48,7 @@ impl From<keyward_opaque::Suite> for Suite {
 }
 
 mirror!(
-    /// The OPAQUE key-stretching presets (keyward_opaque::KeyStretching).
+    #[doc = " The OPAQUE key-stretching presets (keyward_opaque::KeyStretching)."]
     KeyStretchingPreset => keyward_opaque::KeyStretching {
         MemoryConstrained = "memory-constrained",
         RfcRecommended = "rfc-recommended",
@@ -55,7 +56,7 @@ mirror!(
 );
 
 mirror!(
-    /// The AEADs of the raw primitives.
+    #[doc = " The AEADs of the raw primitives."]
     Aead => keyward_seal::primitives::Aead {
         XChaCha20Poly1305 = "xchacha20-poly1305",
         ChaCha20Poly1305 = "chacha20-poly1305",
@@ -63,7 +64,7 @@ mirror!(
 );
 
 mirror!(
-    /// The hashes of HKDF and HMAC.
+    #[doc = " The hashes of HKDF and HMAC."]
     Hash => keyward_seal::primitives::Hash {
         Sha256 = "sha256",
         Sha512 = "sha512",

@@ -1,7 +1,7 @@
 //! OPAQUE: the server setup, the password file, the single-use protocol
 //! states, and the flows. Client finishes run Argon2, so they are `blocking`.
 
-use keyward_opaque::{client, ClientParams, Identifiers, KeyStretching, ServerParams};
+use keyward_opaque::{client, ClientParams, KeyStretching, OwnedParams};
 use keyward_opaque::{Kind, LoginResult, ProtocolState, RegistrationResult};
 use napi::bindgen_prelude::{AsyncTask, Uint8Array};
 use napi::Env;
@@ -13,7 +13,7 @@ use crate::errors::{guard, Failure, Result};
 use crate::handles::live_class;
 use crate::names::{KeyStretchingPreset, Suite};
 use crate::owned;
-use crate::workers::{blocking, now, Blocking};
+use crate::workers::{blocking, now, twins, Blocking};
 
 #[napi(object)]
 pub struct IdentifiersInput {
@@ -41,53 +41,25 @@ pub struct ParamsInput {
     pub server_public_key: Option<Uint8Array>,
 }
 
-/// Parameters copied out of JavaScript so they can cross to a worker thread.
-#[derive(Default)]
-struct Params {
-    client_id: Option<Vec<u8>>,
-    server_id: Option<Vec<u8>>,
-    context: Option<Vec<u8>>,
-    key_stretching: KeyStretching,
-    server_public_key: Option<Vec<u8>>,
-}
-
 fn copy(bytes: &Option<Uint8Array>) -> Option<Vec<u8>> {
     bytes.as_ref().map(|b| b.to_vec())
 }
 
-impl Params {
-    fn from_js(input: Option<ParamsInput>) -> Result<Params, Failure> {
-        let Some(p) = input else { return Ok(Params::default()) };
-        let ids = p.identifiers.as_ref();
-        let key_stretching = match p.key_stretching {
-            None => KeyStretching::default(),
-            Some(ks) => match (ks.preset, ks.iterations, ks.memory, ks.parallelism) {
-                (Some(preset), None, None, None) => preset.into(),
-                (None, Some(iterations), Some(memory), Some(parallelism)) => {
-                    KeyStretching::custom_from_numbers(iterations, memory, parallelism)?
-                }
-                _ => Err(Failure::argument("key stretching is a preset or all of iterations, memory and parallelism"))?,
-            },
-        };
-        Ok(Params {
-            client_id: ids.and_then(|i| copy(&i.client)),
-            server_id: ids.and_then(|i| copy(&i.server)),
-            context: copy(&p.context),
-            key_stretching,
-            server_public_key: copy(&p.server_public_key),
-        })
-    }
-
-    fn server(&self) -> ServerParams<'_> {
-        let identifiers = Identifiers { client: self.client_id.as_deref(), server: self.server_id.as_deref() };
-        ServerParams { identifiers, context: self.context.as_deref() }
-    }
-
-    fn client(&self) -> ClientParams<'_> {
-        let ServerParams { identifiers, context } = self.server();
-        let (key_stretching, server_public_key) = (self.key_stretching, self.server_public_key.as_deref());
-        ClientParams { identifiers, context, key_stretching, server_public_key }
-    }
+/// The parameters copied out of JavaScript, so they can cross to a worker.
+fn owned_params(input: Option<ParamsInput>) -> Result<OwnedParams, Failure> {
+    let Some(p) = input else { return Ok(OwnedParams::default()) };
+    let (ids, ks) = (p.identifiers.as_ref(), p.key_stretching);
+    let key_stretching = match ks {
+        None => KeyStretching::default(),
+        Some(k) => KeyStretching::preset_or_numbers(k.preset.map(Into::into), k.iterations, k.memory, k.parallelism)?,
+    };
+    Ok(OwnedParams {
+        client_id: ids.and_then(|i| copy(&i.client)),
+        server_id: ids.and_then(|i| copy(&i.server)),
+        context: copy(&p.context),
+        key_stretching,
+        server_public_key: copy(&p.server_public_key),
+    })
 }
 
 live_class!(ServerSetup(keyward_opaque::ServerSetup, "this server setup was disposed"));
@@ -141,7 +113,7 @@ impl ServerSetup {
         id: &[u8],
         params: Option<ParamsInput>,
     ) -> Result<ServerLoginStart> {
-        let (setup, params) = (self.inner.get()?, Params::from_js(params)?);
+        let (setup, params) = (self.inner.get()?, owned_params(params)?);
         let record = record.map(|r| &r.inner);
         let (response, state) = guard(|| setup.login_start(&mut OsRng, record, request, id, &params.server()))?;
         Ok(ServerLoginStart { response: response.into(), state: ServerLoginState { inner: state } })
@@ -295,7 +267,7 @@ fn finish<R: 'static>(
     params: Option<ParamsInput>,
     run: Finish<R>,
 ) -> Result<impl FnOnce() -> Result<R, Failure> + Send + 'static, Failure> {
-    let (state, params) = (state?, Params::from_js(params)?);
+    let (state, params) = (state?, owned_params(params)?);
     let (password, response) = (Zeroizing::new(password.to_vec()), response.to_vec());
     Ok(move || Ok(run(state, &password, &response, &params.client())?))
 }
@@ -329,49 +301,21 @@ fn login(
     })
 }
 
-/// Runs Argon2 on the low-priority workers.
-#[napi(ts_return_type = "Promise<ClientRegistrationFinish>")]
-pub fn client_registration_finish(
-    state: &mut ClientRegistrationState,
-    password: &[u8],
-    response: &[u8],
-    params: Option<ParamsInput>,
-) -> Result<AsyncTask<Blocking<ClientRegistrationFinish>>> {
-    Ok(blocking(true, finish(state.inner.take(), password, response, params, registration)?))
-}
+twins!(
+    #[doc = " Runs Argon2 on the low-priority workers."]
+    true, client_registration_finish / client_registration_finish_sync
+    (state: &mut ClientRegistrationState, password: &[u8], response: &[u8], params: Option<ParamsInput>)
+    -> "Promise<ClientRegistrationFinish>" ClientRegistrationFinish
+    = finish(state.inner.take(), password, response, params, registration)
+);
 
-#[napi]
-pub fn client_registration_finish_sync(
-    env: &Env,
-    state: &mut ClientRegistrationState,
-    password: &[u8],
-    response: &[u8],
-    params: Option<ParamsInput>,
-) -> napi::Result<ClientRegistrationFinish> {
-    now(env, || finish(state.inner.take(), password, response, params, registration)?())
-}
-
-/// Runs Argon2 on the low-priority workers.
-#[napi(ts_return_type = "Promise<ClientLoginFinish>")]
-pub fn client_login_finish(
-    state: &mut ClientLoginState,
-    password: &[u8],
-    response: &[u8],
-    params: Option<ParamsInput>,
-) -> Result<AsyncTask<Blocking<ClientLoginFinish>>> {
-    Ok(blocking(true, finish(state.inner.take(), password, response, params, login)?))
-}
-
-#[napi]
-pub fn client_login_finish_sync(
-    env: &Env,
-    state: &mut ClientLoginState,
-    password: &[u8],
-    response: &[u8],
-    params: Option<ParamsInput>,
-) -> napi::Result<ClientLoginFinish> {
-    now(env, || finish(state.inner.take(), password, response, params, login)?())
-}
+twins!(
+    #[doc = " Runs Argon2 on the low-priority workers."]
+    true, client_login_finish / client_login_finish_sync
+    (state: &mut ClientLoginState, password: &[u8], response: &[u8], params: Option<ParamsInput>)
+    -> "Promise<ClientLoginFinish>" ClientLoginFinish
+    = finish(state.inner.take(), password, response, params, login)
+);
 
 #[napi]
 pub fn server_login_finish(
@@ -379,6 +323,6 @@ pub fn server_login_finish(
     finalization: &[u8],
     params: Option<ParamsInput>,
 ) -> Result<owned::Uint8Array> {
-    let (state, params) = (guard(|| state.inner.take())?, Params::from_js(params)?);
+    let (state, params) = (guard(|| state.inner.take())?, owned_params(params)?);
     guard(|| keyward_opaque::server_login_finish(state, finalization, &params.server())).map(Into::into)
 }

@@ -8,10 +8,10 @@ use napi_derive::napi;
 use rand_core::OsRng;
 use zeroize::Zeroizing;
 
-use crate::args::{clock, millis, whole_u32};
+use crate::args::{clock, millis};
 use crate::errors::{guard, Failure, Result};
 use crate::names::PasswordPreset;
-use crate::workers::{blocking, now, Blocking};
+use crate::workers::{blocking, now, twins, Blocking};
 
 #[napi(object)]
 #[derive(Default)]
@@ -19,7 +19,7 @@ pub struct PasswordOptions {
     pub pepper: Option<Uint8Array>,
     pub aad: Option<Uint8Array>,
     pub preset: Option<PasswordPreset>,
-    /// Costs cross as numbers and are checked (see `args`), never wrapped.
+    /// Costs cross as numbers, checked by the core, never wrapped.
     pub memory: Option<f64>,
     pub iterations: Option<f64>,
     pub parallelism: Option<f64>,
@@ -27,15 +27,8 @@ pub struct PasswordOptions {
 }
 
 fn params_of(o: &PasswordOptions) -> Result<PasswordParams, Failure> {
-    match (o.memory, o.iterations, o.parallelism, o.preset) {
-        (None, None, None, preset) => Ok(preset.unwrap_or(PasswordPreset::Owasp).into()),
-        (Some(memory), Some(iterations), Some(parallelism), None) => Ok(PasswordParams {
-            memory: whole_u32(memory, "memory", 1)?,
-            iterations: whole_u32(iterations, "iterations", 1)?,
-            parallelism: whole_u32(parallelism, "parallelism", 1)?,
-        }),
-        _ => Err(Failure::argument("give either a preset or all of memory, iterations and parallelism")),
-    }
+    let preset = o.preset.map(PasswordParams::from);
+    Ok(PasswordParams::preset_or_numbers(preset, o.memory, o.iterations, o.parallelism)?)
 }
 
 /// Everything a hash or verify needs, owned, so it can cross to a worker.
@@ -81,47 +74,13 @@ impl Job {
     }
 }
 
-#[napi(ts_return_type = "Promise<string>")]
-pub fn hash_password(
-    password: &[u8],
-    options: Option<PasswordOptions>,
-    now_ms: Option<f64>,
-) -> Result<AsyncTask<Blocking<String>>> {
-    let job = Job::new(password, options, now_ms, true)?;
-    Ok(blocking(true, move || job.hash()))
-}
+twins!(true, hash_password / hash_password_sync
+    (password: &[u8], options: Option<PasswordOptions>, now_ms: Option<f64>) -> "Promise<string>" String
+    = Job::new(password, options, now_ms, true).map(|job| move || job.hash()));
 
-#[napi]
-pub fn hash_password_sync(
-    env: &Env,
-    password: &[u8],
-    options: Option<PasswordOptions>,
-    now_ms: Option<f64>,
-) -> napi::Result<String> {
-    now(env, || Job::new(password, options, now_ms, true)?.hash())
-}
-
-#[napi(ts_return_type = "Promise<boolean>")]
-pub fn verify_password(
-    hash: String,
-    password: &[u8],
-    options: Option<PasswordOptions>,
-    now_ms: Option<f64>,
-) -> Result<AsyncTask<Blocking<bool>>> {
-    let job = Job::new(password, options, now_ms, false)?;
-    Ok(blocking(true, move || job.verify(hash)))
-}
-
-#[napi]
-pub fn verify_password_sync(
-    env: &Env,
-    hash: String,
-    password: &[u8],
-    options: Option<PasswordOptions>,
-    now_ms: Option<f64>,
-) -> napi::Result<bool> {
-    now(env, || Job::new(password, options, now_ms, false)?.verify(hash))
-}
+twins!(true, verify_password / verify_password_sync
+    (hash: String, password: &[u8], options: Option<PasswordOptions>, now_ms: Option<f64>) -> "Promise<boolean>" bool
+    = Job::new(password, options, now_ms, false).map(|job| move || job.verify(hash)));
 
 #[napi]
 pub fn needs_rehash(hash: String, options: Option<PasswordOptions>) -> Result<bool> {

@@ -101,13 +101,8 @@ impl ReplayCache {
 /// caller found, in its order: timestamp within `window_ms` of now, nonce
 /// well-formed, the MAC in constant time, and then, when `replay` is a
 /// replay cache's handle (0 for none), the nonce recorded under the session.
-///
-/// Takes the key's handle, and session id, method, target, `X-TS`, `X-POP`
-/// and `X-NONCE` as one string joined by `\n`. Each string argument costs a
-/// conversion out of V8, so one string instead of six is what keeps a
-/// verification within a few microseconds. The nonce is the rest of the
-/// string and may not hold a line break: a line break in any field leaves
-/// one in the nonce, so no field can pass for another.
+/// Takes the key's handle, and the header fields as one string (see
+/// `keyward_pop::split_joined`).
 #[napi]
 pub fn pop_verify(
     key: f64,
@@ -119,23 +114,15 @@ pub fn pop_verify(
 ) -> Result<PopOutcome> {
     let key = KEYS.get(key, KEY_DISPOSED)?;
     let (window_ms, now_ms) = (millis(window_ms, "windowMs")?, clock(now_ms)?);
-    let mut split = parts.splitn(6, '\n');
-    let mut next = || split.next();
-    let (Some(scope), Some(method), Some(target), Some(ts), Some(mac), Some(nonce)) =
-        (next(), next(), next(), next(), next(), next())
-    else {
-        return Ok(PopOutcome::BadMac);
+    let verified = match keyward_pop::split_joined(&parts, body) {
+        Err(e) => Err(e),
+        Ok(joined) => {
+            let cache = if replay == 0.0 { None } else { Some(REPLAY.get(replay, "no such replay cache")?) };
+            let replay = cache.as_deref().map(|c| (c, joined.scope.as_bytes()));
+            key.verify_request(&joined.request, joined.tag(), Checks { now_ms, window_ms, replay })
+        }
     };
-    let Some(timestamp_ms) = keyward_pop::parse_timestamp(ts) else {
-        return Ok(PopOutcome::Stale);
-    };
-    let request = Request { method, target, timestamp_ms, nonce: nonce.as_bytes(), body };
-    // Not a MAC's text: an empty tag, which never matches.
-    let tag = keyward_pop::parse_mac(mac);
-    let tag = tag.as_ref().map_or(&[][..], |t| &t[..]);
-    let cache = if replay == 0.0 { None } else { Some(REPLAY.get(replay, "no such replay cache")?) };
-    let replay = cache.as_deref().map(|c| (c, scope.as_bytes()));
-    Ok(match key.verify_request(&request, tag, Checks { now_ms, window_ms, replay }) {
+    Ok(match verified {
         Ok(()) => PopOutcome::Ok,
         Err(PopError::Stale) => PopOutcome::Stale,
         Err(PopError::BadNonce) => PopOutcome::BadNonce,

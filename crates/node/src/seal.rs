@@ -194,12 +194,8 @@ impl StreamCipher {
     pub fn new(key: &SecretKey, aad: &[u8], seal: bool, chunk_size: Option<f64>) -> Result<Self> {
         let key = key.get()?;
         let inner = if seal {
-            let (min, max) = (stream::MIN_CHUNK as u64, stream::MAX_CHUNK as u64);
-            let chunk = match chunk_size {
-                None => stream::DEFAULT_CHUNK,
-                Some(c) => whole(c, "chunkSize", min, max)? as usize,
-            };
-            Cipher::Seal(guard(|| stream::StreamSealer::new(key, aad, chunk, &mut OsRng))?)
+            let chunk = stream::chunk_size(chunk_size);
+            Cipher::Seal(guard(|| stream::StreamSealer::new(key, aad, chunk?, &mut OsRng))?)
         } else {
             Cipher::Open(stream::StreamOpener::new(key, aad))
         };

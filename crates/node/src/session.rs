@@ -3,17 +3,18 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 
-use keyward_session::{self as core, prekeys::OneTimeBatch, Initiating};
+use keyward_session::arguments::prekey_count;
+use keyward_session::lifecycle::{Lifecycle, DISPOSED};
+use keyward_session::{self as core, prekeys::OneTimeBatch, ExpectedPeer};
 use napi::bindgen_prelude::{AsyncTask, Uint8ArraySlice};
 use napi::Env;
 use napi_derive::napi;
 use zeroize::Zeroizing;
 
-use crate::args::whole_u32;
 use crate::errors::{guard, Failure, Result};
 use crate::handles::{live_class, Handled, Handles, Live};
 use crate::owned;
-use crate::workers::{blocking, now, Blocking};
+use crate::workers::{blocking, now, twins, Blocking};
 
 live_class!(IdentityKey(core::IdentityKey, "this identity key was disposed"));
 
@@ -79,27 +80,6 @@ pub fn identity_verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> b
     core::verify(public_key, message, signature)
 }
 
-/// The expected peer as the TypeScript layer passes it: a public key or a
-/// fingerprint (never both), or neither for trust on first use.
-fn expected<'a>(
-    key: Option<&'a [u8]>,
-    fingerprint: Option<&'a [u8]>,
-) -> Result<Option<core::ExpectedPeer<'a>>, Failure> {
-    match (key, fingerprint) {
-        (None, None) => Ok(None),
-        (Some(k), None) => Ok(Some(core::ExpectedPeer::PublicKey(k))),
-        (None, Some(f)) => Ok(Some(core::ExpectedPeer::Fingerprint(f))),
-        (Some(_), Some(_)) => {
-            Err(Failure::argument("give the expected peer as a public key or a fingerprint, not both"))
-        }
-    }
-}
-
-/// Counts cross as numbers and are refused, not wrapped, out of `u32` range.
-fn count_arg(count: f64) -> Result<u32, Failure> {
-    whole_u32(count, "the prekey count", 0)
-}
-
 /// One-time prekeys generated off the event loop, waiting to join a set.
 #[napi]
 pub struct OneTimePreKeyBatch {
@@ -108,7 +88,7 @@ pub struct OneTimePreKeyBatch {
 
 #[napi(ts_return_type = "Promise<OneTimePreKeyBatch>")]
 pub fn generate_one_time_pre_keys(count: f64) -> Result<AsyncTask<Blocking<OneTimePreKeyBatch>>> {
-    let count = count_arg(count)?;
+    let count = guard(|| prekey_count(count))?;
     Ok(blocking(true, move || {
         let batch = OneTimeBatch::generate(count)?;
         Ok(OneTimePreKeyBatch { inner: Live::new(batch, "this batch was already added") })
@@ -124,24 +104,19 @@ impl PreKeySet {
         one_time: f64,
         with_kem: bool,
     ) -> Result<impl FnOnce() -> Result<Self, Failure> + Send + 'static, Failure> {
-        let (one_time, identity) = (count_arg(one_time)?, identity.inner.get()?.clone());
+        let (one_time, identity) = (prekey_count(one_time)?, identity.inner.get()?.clone());
         Ok(move || Ok(Self::wrap(core::PreKeySet::generate(&identity, one_time, with_kem)?)))
     }
 }
 
+twins!(impl PreKeySet:
+    #[doc = " `generate` off the event loop (thousands of prekeys take milliseconds)."]
+    true, generate_async / (factory) generate
+    (identity: &IdentityKey, one_time: f64, kem: bool) -> "Promise<PreKeySet>" PreKeySet
+    = Self::generating(identity, one_time, kem));
+
 #[napi]
 impl PreKeySet {
-    #[napi(factory)]
-    pub fn generate(env: &Env, identity: &IdentityKey, one_time: f64, kem: bool) -> napi::Result<Self> {
-        now(env, || Self::generating(identity, one_time, kem)?())
-    }
-
-    /// `generate` off the event loop (thousands of prekeys take milliseconds).
-    #[napi(ts_return_type = "Promise<PreKeySet>")]
-    pub fn generate_async(identity: &IdentityKey, one_time: f64, kem: bool) -> Result<AsyncTask<Blocking<PreKeySet>>> {
-        Ok(blocking(true, Self::generating(identity, one_time, kem)?))
-    }
-
     #[napi(factory)]
     pub fn deserialize(record: &[u8], storage_key: &[u8]) -> Result<Self> {
         guard(|| core::PreKeySet::deserialize(record, storage_key)).map(Self::wrap)
@@ -161,7 +136,7 @@ impl PreKeySet {
 
     #[napi]
     pub fn add_one_time(&mut self, count: f64) -> Result<()> {
-        let (count, set) = (count_arg(count)?, self.inner.get_mut()?);
+        let (count, set) = (guard(|| prekey_count(count))?, self.inner.get_mut()?);
         guard(|| set.add_one_time(count))
     }
 
@@ -192,35 +167,25 @@ impl PreKeySet {
 /// object, so a pending call holds no borrow of it (`dispose()` still works;
 /// the call finishes on its own reference, which then wipes the state).
 static SESSIONS: Handles<Mutex<core::Session>> = Handles::new();
-const DISPOSED: &str = "this session was disposed";
-
-enum State {
-    Initiating(Box<Initiating>),
-    Established(Handled<Mutex<core::Session>>),
-    Disposed,
-}
 
 #[napi]
 pub struct Session {
-    state: State,
+    state: Lifecycle<Handled<Mutex<core::Session>>>,
+}
+
+fn kept(session: core::Session) -> Handled<Mutex<core::Session>> {
+    Handled::new(Mutex::new(session), &SESSIONS, DISPOSED)
 }
 
 impl Session {
     fn established(session: core::Session) -> Self {
-        Session { state: State::Established(Handled::new(Mutex::new(session), &SESSIONS, DISPOSED)) }
+        Session { state: Lifecycle::Established(kept(session)) }
     }
 
     /// The session for a synchronous call; refused (not waited for) while an
     /// async call holds it, so the event loop never blocks.
     fn lock(&self) -> Result<MutexGuard<'_, core::Session>, Failure> {
-        let shared = match &self.state {
-            State::Established(s) => s.get()?,
-            State::Initiating(_) => {
-                return Err(Failure::state("the handshake is not complete: call complete(reply) first"))
-            }
-            State::Disposed => return Err(Failure::state(DISPOSED)),
-        };
-        match shared.try_lock() {
+        match self.state.established()?.get()?.try_lock() {
             Ok(guard) => Ok(guard),
             Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
             Err(TryLockError::WouldBlock) => {
@@ -258,7 +223,7 @@ impl Session {
     pub fn initiate(identity: &IdentityKey, peer: &[u8], prologue: &[u8], payload: &[u8]) -> Result<Initiated> {
         let identity = identity.inner.get()?;
         let (initiating, message) = guard(|| core::Session::initiate(identity, peer, prologue, payload))?;
-        let session = Session { state: State::Initiating(Box::new(initiating)) };
+        let session = Session { state: Lifecycle::Initiating(Box::new(initiating)) };
         Ok(Initiated { session, message: message.into() })
     }
 
@@ -272,8 +237,8 @@ impl Session {
         expected_fingerprint: Option<&[u8]>,
     ) -> Result<Responded> {
         let identity = identity.inner.get()?;
-        let expected = expected(expected_peer, expected_fingerprint)?;
-        let r = guard(|| core::Session::respond(identity, message, prologue, payload, expected))?;
+        let expected = ExpectedPeer::either(expected_peer, expected_fingerprint);
+        let r = guard(|| core::Session::respond(identity, message, prologue, payload, expected?))?;
         let session = Session::established(r.session);
         Ok(Responded { session, reply: r.reply.into(), payload: r.payload.into() })
     }
@@ -288,8 +253,8 @@ impl Session {
         expected_fingerprint: Option<&[u8]>,
     ) -> Result<Self> {
         let identity = identity.inner.get()?;
-        let expected = expected(expected_peer, expected_fingerprint)?;
-        guard(|| core::Session::from_bundle(identity, bundle, expected)).map(Session::established)
+        let expected = ExpectedPeer::either(expected_peer, expected_fingerprint);
+        guard(|| core::Session::from_bundle(identity, bundle, expected?)).map(Session::established)
     }
 
     #[napi]
@@ -302,8 +267,8 @@ impl Session {
         expected_fingerprint: Option<&[u8]>,
     ) -> Result<Accepted> {
         let (identity, set) = (identity.inner.get()?, prekeys.inner.get_mut()?);
-        let expected = expected(expected_peer, expected_fingerprint)?;
-        let (session, plaintext) = guard(|| core::Session::accept(identity, set, message, ad, expected))?;
+        let expected = ExpectedPeer::either(expected_peer, expected_fingerprint);
+        let (session, plaintext) = guard(|| core::Session::accept(identity, set, message, ad, expected?))?;
         Ok(Accepted { session: Session::established(session), plaintext: plaintext.into() })
     }
 
@@ -312,27 +277,17 @@ impl Session {
         guard(|| core::Session::deserialize(record, storage_key)).map(Session::established)
     }
 
-    /// Reads the reply; returns the responder's payload.
+    /// Reads the reply; returns the responder's payload. A failure leaves
+    /// the session disposed (see `Lifecycle::complete`).
     #[napi]
     pub fn complete(&mut self, reply: &[u8]) -> Result<owned::Uint8Array> {
-        // A handshake whose reply failed cannot be retried (snow's state is
-        // spent), so the session is left disposed on error.
-        let State::Initiating(initiating) = std::mem::replace(&mut self.state, State::Disposed) else {
-            let wrong = "complete() belongs to an initiator waiting for its reply";
-            return Err(Failure::state(wrong).into());
-        };
-        let (session, payload) = guard(|| initiating.complete(reply))?;
-        *self = Session::established(session);
-        Ok(payload.into())
+        guard(|| self.state.complete(reply, kept)).map(Into::into)
     }
 
     /// For `sessionCryptAsync`; 0 until the handshake is complete.
     #[napi(getter)]
     pub fn handle(&self) -> f64 {
-        match &self.state {
-            State::Established(s) => s.handle(),
-            _ => 0.0,
-        }
+        self.state.established().map_or(0.0, |s| s.handle())
     }
 
     /// Encrypts `input`, or decrypts it unless `encrypt`.
@@ -355,12 +310,12 @@ impl Session {
 
     #[napi(getter)]
     pub fn established_state(&self) -> bool {
-        matches!(self.state, State::Established(_))
+        matches!(self.state, Lifecycle::Established(_))
     }
 
     #[napi]
     pub fn dispose(&mut self) {
-        self.state = State::Disposed;
+        self.state.dispose();
     }
 }
 
@@ -399,13 +354,7 @@ pub fn secure_wipe(mut buffer: Uint8ArraySlice) {
 /// small-order public key) is refused.
 #[napi]
 pub fn x25519(secret: &[u8], public: &[u8]) -> Result<owned::Uint8Array> {
-    let pair = |b: &[u8], what: &str| -> Result<[u8; 32], Failure> {
-        let wrong = || Failure::argument(format!("the X25519 {what} is 32 bytes, not {}", b.len()));
-        b.try_into().map_err(|_| wrong())
-    };
-    let secret = Zeroizing::new(pair(secret, "secret key")?);
-    let public = pair(public, "public key")?;
-    guard(|| core::keys::KeyPair::agree(*secret, public)).map(|s| s[..].into())
+    guard(|| core::arguments::agree(secret, public)).map(|s| s[..].into())
 }
 
 // A plain Noise handshake (any pattern snow knows over 25519 and

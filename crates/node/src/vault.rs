@@ -15,7 +15,7 @@ use crate::errors::{catch, Failure, Result};
 use crate::names::VaultKind;
 use crate::owned;
 use crate::seal::SecretKey;
-use crate::workers::{blocking, now, Blocking};
+use crate::workers::{blocking, now, twins, Blocking};
 
 type Shared = Arc<Mutex<Option<Vault>>>;
 
@@ -75,18 +75,18 @@ fn commit(
     })
 }
 
+twins!(impl VaultStore: false, open / open_sync
+    (dir: String, key: &SecretKey, now_ms: Option<f64>) -> "Promise<VaultStore>" VaultStore
+    = opening(dir, key, now_ms));
+
+twins!(impl VaultStore:
+    #[doc = " A save, or with `key` a rekey."]
+    false, commit / commit_sync
+    (&self, key: Option<&SecretKey>, now_ms: Option<f64>) -> "Promise<void>" ()
+    = commit(&self.inner, key, now_ms));
+
 #[napi]
 impl VaultStore {
-    #[napi(ts_return_type = "Promise<VaultStore>")]
-    pub fn open(dir: String, key: &SecretKey, now_ms: Option<f64>) -> Result<AsyncTask<Blocking<VaultStore>>> {
-        Ok(blocking(false, opening(dir, key, now_ms)?))
-    }
-
-    #[napi]
-    pub fn open_sync(env: &Env, dir: String, key: &SecretKey, now_ms: Option<f64>) -> napi::Result<VaultStore> {
-        now(env, || opening(dir, key, now_ms)?())
-    }
-
     #[napi]
     pub fn get(&self, path: Vec<Uint8Array>, tag: &[u8]) -> Result<Option<VaultValue>> {
         let value = with(&self.inner, |v| v.get(&path_of(path), tag))?;
@@ -133,17 +133,6 @@ impl VaultStore {
     #[napi]
     pub fn rollback(&self) -> Result<()> {
         Ok(with(&self.inner, |v| v.rollback())?)
-    }
-
-    /// A save, or with `key` a rekey.
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn commit(&self, key: Option<&SecretKey>, now_ms: Option<f64>) -> Result<AsyncTask<Blocking<()>>> {
-        Ok(blocking(false, commit(&self.inner, key, now_ms)?))
-    }
-
-    #[napi]
-    pub fn commit_sync(&self, env: &Env, key: Option<&SecretKey>, now_ms: Option<f64>) -> napi::Result<()> {
-        now(env, || commit(&self.inner, key, now_ms)?())
     }
 
     #[napi]

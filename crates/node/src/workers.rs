@@ -99,3 +99,44 @@ impl<R: ToNapiValue + TypeName + Send + 'static> Task for Blocking<R> {
         Err(self.failure.take().map_or(error, |f| f.throw(&env)))
     }
 }
+
+/// A Promise export and its `…Sync` twin over one job. `$job` runs on the
+/// calling thread in both (argument checks, copies out of JavaScript) and
+/// gives the closure that does the work: `blocking` runs that off the event
+/// loop (on the low-priority workers when `$pooled`), `now` at once. With
+/// `impl Class`, the pair are static methods of the class (`&self` ones with
+/// `&self` first); `(factory)` before the sync name makes it `#[napi(factory)]`.
+/// Docs are written `#[doc = "…"]`: a `///` comment passed through a macro
+/// reaches napi-rs as a raw string, which its typings would print as `r"…`.
+macro_rules! twins {
+    ($(#[$doc:meta])* $pooled:literal, $promise:ident / $(($($attr:tt)*))? $sync:ident
+        ($($arg:ident: $ty:ty),*) -> $ts:tt $out:ty = $job:expr) => {
+        $(#[$doc])*
+        #[napi(ts_return_type = $ts)]
+        pub fn $promise($($arg: $ty),*) -> Result<AsyncTask<Blocking<$out>>> {
+            Ok(blocking($pooled, $job?))
+        }
+
+        #[napi $(($($attr)*))?]
+        pub fn $sync(env: &Env, $($arg: $ty),*) -> napi::Result<$out> {
+            now(env, || $job?())
+        }
+    };
+    (impl $class:ident: $(#[$doc:meta])* $pooled:literal, $promise:ident / $(($($attr:tt)*))? $sync:ident
+        ($(&$this:ident,)? $($arg:ident: $ty:ty),*) -> $ts:tt $out:ty = $job:expr) => {
+        #[napi]
+        impl $class {
+            $(#[$doc])*
+            #[napi(ts_return_type = $ts)]
+            pub fn $promise($(&$this,)? $($arg: $ty),*) -> Result<AsyncTask<Blocking<$out>>> {
+                Ok(blocking($pooled, $job?))
+            }
+
+            #[napi $(($($attr)*))?]
+            pub fn $sync($(&$this,)? env: &Env, $($arg: $ty),*) -> napi::Result<$out> {
+                now(env, || $job?())
+            }
+        }
+    };
+}
+pub(crate) use twins;

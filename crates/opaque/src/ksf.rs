@@ -71,6 +71,24 @@ impl KeyStretching {
         Ok(custom)
     }
 
+    /// Key stretching as an options object gives it: a preset, or all three
+    /// costs as numbers (see `custom_from_numbers`): never a mix, and never
+    /// nothing (an absent options object is the default, an empty one a mistake).
+    pub fn preset_or_numbers(
+        preset: Option<KeyStretching>,
+        iterations: Option<f64>,
+        memory: Option<f64>,
+        parallelism: Option<f64>,
+    ) -> Result<Self> {
+        match (preset, iterations, memory, parallelism) {
+            (Some(preset), None, None, None) => Ok(preset),
+            (None, Some(t), Some(m), Some(p)) => KeyStretching::custom_from_numbers(t, m, p),
+            _ => Err(Error::InvalidArgument(
+                "key stretching is a preset or all of iterations, memory and parallelism".into(),
+            )),
+        }
+    }
+
     /// Builds the KSF, rejecting parameters Argon2 does not accept.
     pub(crate) fn build(&self) -> Result<Ksf> {
         let Some((t, m, p)) = self.argon2_params() else {
@@ -121,6 +139,30 @@ impl opaque_ke::ksf::Ksf for Ksf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_preset_or_all_three_numbers_never_a_mix() {
+        let rfc = Some(KeyStretching::RfcRecommended);
+        let pick = KeyStretching::preset_or_numbers;
+        assert_eq!(
+            pick(rfc, None, None, None),
+            Ok(KeyStretching::RfcRecommended)
+        );
+        assert_eq!(
+            pick(None, Some(2.0), Some(64.0), Some(1.0)),
+            KeyStretching::custom_from_numbers(2.0, 64.0, 1.0)
+        );
+        for mix in [
+            pick(None, None, None, None),
+            pick(rfc, Some(2.0), None, None),
+            pick(None, Some(2.0), Some(64.0), None),
+            pick(rfc, Some(2.0), Some(64.0), Some(1.0)),
+        ] {
+            assert!(
+                matches!(mix, Err(Error::InvalidArgument(why)) if why.contains("preset or all"))
+            );
+        }
+    }
 
     #[test]
     fn numbers_out_of_range_are_refused_not_wrapped() {

@@ -23,7 +23,7 @@ pub use envelope::Kind;
 pub use error::{Error, Result};
 pub use ksf::KeyStretching;
 pub use ops::{LoginResult, RegistrationResult};
-pub use params::{ClientParams, Identifiers, ServerParams};
+pub use params::{ClientParams, Identifiers, OwnedParams, ServerParams};
 pub use record::ServerRegistration;
 pub use setup::{server_login_finish, ServerSetup};
 pub use state::ProtocolState;

@@ -76,3 +76,69 @@ impl ServerParams<'_> {
         check_field("context", self.context)
     }
 }
+
+/// Client or server parameters that own their bytes, so that they can cross
+/// to another thread (a binding's worker) before the call borrows them.
+#[derive(Debug, Clone, Default)]
+pub struct OwnedParams {
+    pub client_id: Option<Vec<u8>>,
+    pub server_id: Option<Vec<u8>>,
+    pub context: Option<Vec<u8>>,
+    pub key_stretching: KeyStretching,
+    pub server_public_key: Option<Vec<u8>>,
+}
+
+impl OwnedParams {
+    /// The server's view: identifiers and context.
+    pub fn server(&self) -> ServerParams<'_> {
+        let identifiers = Identifiers {
+            client: self.client_id.as_deref(),
+            server: self.server_id.as_deref(),
+        };
+        ServerParams {
+            identifiers,
+            context: self.context.as_deref(),
+        }
+    }
+
+    /// The client's view: the server's, plus key stretching and the pin.
+    pub fn client(&self) -> ClientParams<'_> {
+        let ServerParams {
+            identifiers,
+            context,
+        } = self.server();
+        ClientParams {
+            identifiers,
+            context,
+            key_stretching: self.key_stretching,
+            server_public_key: self.server_public_key.as_deref(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owned_params_lend_every_field_to_both_views() {
+        let owned = OwnedParams {
+            client_id: Some(b"alice".to_vec()),
+            server_id: Some(b"server".to_vec()),
+            context: Some(b"ctx".to_vec()),
+            key_stretching: KeyStretching::RfcRecommended,
+            server_public_key: Some(vec![7; 32]),
+        };
+        let client = owned.client();
+        assert_eq!(client.identifiers.client, Some(&b"alice"[..]));
+        assert_eq!(client.identifiers.server, Some(&b"server"[..]));
+        assert_eq!(client.context, Some(&b"ctx"[..]));
+        assert_eq!(client.key_stretching, KeyStretching::RfcRecommended);
+        assert_eq!(client.server_public_key, Some(&[7u8; 32][..]));
+        let server = owned.server();
+        assert_eq!(server.identifiers.client, Some(&b"alice"[..]));
+        assert_eq!(server.identifiers.server, Some(&b"server"[..]));
+        assert_eq!(server.context, Some(&b"ctx"[..]));
+        assert!(OwnedParams::default().client().context.is_none());
+    }
+}

@@ -7,13 +7,15 @@
 //! case, the request target exactly as sent, the timestamp in milliseconds
 //! (decimal), the nonce, and SHA-256 of the raw body bytes.
 //!
-//! This crate owns the bytes, the header grammar (`headers`), the MAC, the
+//! This crate owns the bytes, the header grammar (`headers`; `joined` for
+//! the fields as the one string a binding passes), the MAC, the
 //! server's checks in their order (`PopKey::verify_request`: timestamp, nonce
 //! form, MAC, and only then the nonce is recorded) and the in-process replay
 //! cache (`replay`). The caller finds the session and passes the clock.
 #![forbid(unsafe_code)]
 
 mod headers;
+mod joined;
 mod replay;
 
 use std::borrow::Cow;
@@ -23,6 +25,7 @@ pub use headers::{
     parse_bearer, parse_mac, parse_timestamp, valid_nonce, BEARER_PREFIX, MAC_B64_CHARS,
     MAX_BEARER_BYTES, MAX_TIMESTAMP_MS, NONCE_MAX_BYTES, NONCE_MIN_BYTES,
 };
+pub use joined::{split_joined, Joined};
 pub use replay::{ReplayCache, DEFAULT_MAX_PER_SCOPE};
 
 use hkdf::Hkdf;

@@ -64,6 +64,41 @@ impl PasswordParams {
         }
     }
 
+    /// Costs as an options object gives them: a preset (none is `OWASP`), or
+    /// all three costs as numbers (JavaScript's or JSON's `f64`), never a mix.
+    /// Each number must be a whole number from 1 to 2^32 − 1: nothing is
+    /// truncated or wrapped (2^32 + 1 is not 1). Argon2's own limits are
+    /// checked where the costs are used.
+    pub fn preset_or_numbers(
+        preset: Option<Self>,
+        memory: Option<f64>,
+        iterations: Option<f64>,
+        parallelism: Option<f64>,
+    ) -> Result<Self> {
+        let whole = |v: f64, what: &str| -> Result<u32> {
+            if v.fract() == 0.0 && (1.0..=f64::from(u32::MAX)).contains(&v) {
+                // In range and whole, so the cast is exact.
+                Ok(v as u32)
+            } else {
+                Err(Error::InvalidArgument(format!(
+                    "{what} must be a whole number from 1 to {}, got {v}",
+                    u32::MAX
+                )))
+            }
+        };
+        match (memory, iterations, parallelism, preset) {
+            (None, None, None, preset) => Ok(preset.unwrap_or(Self::OWASP)),
+            (Some(m), Some(t), Some(p), None) => Ok(Self {
+                memory: whole(m, "memory")?,
+                iterations: whole(t, "iterations")?,
+                parallelism: whole(p, "parallelism")?,
+            }),
+            _ => Err(Error::InvalidArgument(
+                "give either a preset or all of memory, iterations and parallelism".into(),
+            )),
+        }
+    }
+
     fn costs(&self) -> Costs {
         Costs {
             memory_kib: self.memory,
@@ -268,6 +303,43 @@ mod tests {
         iterations: 1,
         parallelism: 1,
     };
+
+    #[test]
+    fn a_preset_or_all_three_whole_numbers_never_a_mix() {
+        let pick = PasswordParams::preset_or_numbers;
+        let high = Some(PasswordParams::RFC9106_HIGH_MEMORY);
+        assert_eq!(pick(None, None, None, None), Ok(PasswordParams::OWASP));
+        assert_eq!(
+            pick(high, None, None, None),
+            Ok(PasswordParams::RFC9106_HIGH_MEMORY)
+        );
+        assert_eq!(pick(None, Some(64.0), Some(1.0), Some(1.0)), Ok(FAST));
+        let mixes = [
+            pick(high, Some(64.0), Some(1.0), Some(1.0)),
+            pick(None, Some(64.0), None, Some(1.0)),
+        ];
+        for mix in mixes {
+            assert!(
+                matches!(mix, Err(Error::InvalidArgument(why)) if why.starts_with("give either"))
+            );
+        }
+        let two_32 = 4_294_967_296.0;
+        for bad in [
+            0.0,
+            -1.0,
+            1.5,
+            f64::NAN,
+            f64::INFINITY,
+            two_32,
+            two_32 + 1.0,
+        ] {
+            let refused = pick(None, Some(bad), Some(1.0), Some(1.0));
+            assert!(
+                matches!(&refused, Err(Error::InvalidArgument(why)) if why.starts_with("memory must be a whole number from 1 to 4294967295")),
+                "{bad}: {refused:?}"
+            );
+        }
+    }
 
     #[test]
     fn round_trip_and_bindings() {

@@ -39,6 +39,23 @@ fn check_chunk(chunk: usize) -> Result<()> {
     }
 }
 
+/// A sealer's chunk size as a number from JavaScript or JSON (`f64`), or
+/// `DEFAULT_CHUNK` for none: a whole number from `MIN_CHUNK` to `MAX_CHUNK`,
+/// refused rather than truncated or wrapped.
+pub fn chunk_size(value: Option<f64>) -> Result<usize> {
+    let Some(v) = value else {
+        return Ok(DEFAULT_CHUNK);
+    };
+    if v.fract() == 0.0 && (MIN_CHUNK as f64..=MAX_CHUNK as f64).contains(&v) {
+        // In range and whole, so the cast is exact.
+        Ok(v as usize)
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "chunkSize must be a whole number from {MIN_CHUNK} to {MAX_CHUNK}, got {v}"
+        )))
+    }
+}
+
 fn chunk_aad(header: &[u8], aad: &[u8]) -> Vec<u8> {
     [header, aad].concat()
 }
@@ -279,6 +296,29 @@ impl StreamOpener {
 mod tests {
     use super::*;
     use rand_core::OsRng;
+
+    #[test]
+    fn chunk_sizes_are_whole_numbers_in_range_or_the_default() {
+        assert_eq!(chunk_size(None), Ok(DEFAULT_CHUNK));
+        assert_eq!(chunk_size(Some(MIN_CHUNK as f64)), Ok(MIN_CHUNK));
+        assert_eq!(chunk_size(Some(MAX_CHUNK as f64)), Ok(MAX_CHUNK));
+        let two_32 = 4_294_967_296.0;
+        for bad in [
+            0.0,
+            1023.0,
+            1024.5,
+            f64::NAN,
+            f64::INFINITY,
+            MAX_CHUNK as f64 + 1.0,
+            two_32 + 1024.0,
+        ] {
+            let refused = chunk_size(Some(bad));
+            assert!(
+                matches!(&refused, Err(Error::InvalidArgument(why)) if why.starts_with("chunkSize must be a whole number from 1024 to 16777216")),
+                "{bad}: {refused:?}"
+            );
+        }
+    }
 
     fn seal_all(key: &SecretKey, data: &[u8], pieces: usize) -> Vec<u8> {
         let mut sealer = StreamSealer::new(key, b"aad", MIN_CHUNK, &mut OsRng).unwrap();

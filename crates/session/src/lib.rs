@@ -5,12 +5,14 @@
 #![forbid(unsafe_code)]
 
 mod aead;
+pub mod arguments;
 mod codec;
 pub mod consts;
 pub mod error;
 pub mod identity;
 mod kdf;
 pub mod keys;
+pub mod lifecycle;
 pub mod noise;
 pub mod one_time_kem;
 pub mod prekeys;
