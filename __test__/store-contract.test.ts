@@ -46,6 +46,17 @@ for (const [name, make] of Object.entries(adapters)) {
     t.deepEqual(Array.from((await store.getPasswordFile(alice))!), [1, 2, 3]);
   });
 
+  test(`${name}: a password file is replaced for an existing user only`, async (t) => {
+    const { store, cleanup } = make();
+    t.teardown(cleanup);
+    const bob = unique('bob');
+    t.false(await store.setPasswordFile!(bob, new Uint8Array([1])));
+    t.is(await store.getPasswordFile(bob), undefined);
+    t.true(await store.createUser(bob, new Uint8Array([1, 2])));
+    t.true(await store.setPasswordFile!(bob, new Uint8Array([3, 4, 5])));
+    t.deepEqual(Array.from((await store.getPasswordFile(bob))!), [3, 4, 5]);
+  });
+
   test(`${name}: nonces and revocations expire`, async (t) => {
     const { store, advance, cleanup } = make();
     t.teardown(cleanup);

@@ -307,3 +307,23 @@ test("the guide's login page (docs/web.md) as written: create an account, stay s
   await page.click('button[value=login]');
   await t.notThrowsAsync(status.filter({ hasText: 'Wrong username or password' }).waitFor());
 });
+
+test('changePassword from the browser: the old password stops working, the new one works', async (t) => {
+  const page = await openPage(t);
+  const result = await inPage<Record<string, unknown>>(
+    page,
+    `
+    await client.register('web-gail', 'gail old password');
+    await client.login('web-gail', 'gail old password');
+    const out = {};
+    try { await client.changePassword('not it', 'gail new password'); } catch (e) { out.wrongCurrent = e.code; }
+    await client.changePassword('gail old password', 'gail new password');
+    await client.logout();
+    try { await client.login('web-gail', 'gail old password'); } catch (e) { out.oldPassword = e.code; }
+    await client.login('web-gail', 'gail new password');
+    out.me = (await (await client.fetch('/api/whoami')).json()).user;
+    return out;
+    `,
+  );
+  t.deepEqual(result, { wrongCurrent: 'ERR_OPAQUE_INVALID_LOGIN', oldPassword: 'ERR_OPAQUE_INVALID_LOGIN', me: 'web-gail' });
+});

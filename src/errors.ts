@@ -110,6 +110,8 @@ const authStatus = {
   ERR_AUTH_LOGIN_FAILED: 401,
   ERR_AUTH_REGISTRATION_DISABLED: 403,
   ERR_AUTH_REGISTRATION_REFUSED: 403,
+  ERR_AUTH_REAUTHENTICATE: 403,
+  ERR_AUTH_UNSUPPORTED: 501,
 } as const;
 export type AuthErrorCode = keyof typeof authStatus;
 

@@ -24,10 +24,12 @@ export interface AuthEvents {
   loginFailed: { username: string; address?: string; code: AuthErrorCode };
   /** A session was revoked by its own signed logout. */
   loggedOut: { username: string; sessionId: string };
+  /** A user's password file was replaced through a fresh session (`sessionId`). */
+  passwordChanged: { username: string; sessionId: string; address?: string };
 }
 
 export type AuthEventName = keyof AuthEvents;
-export const authEventNames: readonly AuthEventName[] = ['registered', 'loggedIn', 'loginFailed', 'loggedOut'];
+export const authEventNames: readonly AuthEventName[] = ['registered', 'loggedIn', 'loginFailed', 'loggedOut', 'passwordChanged'];
 
 /** Hooks that take part in a request; unlike events, they can change its outcome. */
 export interface AuthHooks {

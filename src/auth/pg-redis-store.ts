@@ -80,6 +80,12 @@ export class PgRedisStore implements AuthStore {
     return result.rowCount === 1;
   }
 
+  async setPasswordFile(username: string, passwordFile: Uint8Array) {
+    await this.#ready;
+    const result = await this.#pg.query('UPDATE keyward_users SET record = $2 WHERE username = $1', [username, Buffer.from(passwordFile)]);
+    return result.rowCount === 1;
+  }
+
   limiter(options: LimiterOptions) {
     return new RateLimiterRedis({
       storeClient: this.#redis,

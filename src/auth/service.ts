@@ -48,6 +48,12 @@ export interface AuthServiceOptions {
   allowRegistration?: boolean;
   /** PoP timestamp window; 30 s by default. */
   popWindowMs?: number;
+  /**
+   * How recent a session must be to change its user's password: the client
+   * logs in again with the current password first, so that a stolen live
+   * session cannot lock its owner out. 5 minutes by default.
+   */
+  passwordChangeWindowMs?: number;
   /** Time source for tokens and PoP, ms since the epoch; `Date.now` by default (rate limiters keep real time). */
   clock?: () => number;
   /** Hooks that take part in requests (`beforeRegister` may veto a registration). */
@@ -127,7 +133,7 @@ export function createAuthService(options: AuthServiceOptions) {
     throw new InvalidArgumentError('options.store must be an AuthStore');
   }
   if (options.clock !== undefined && typeof options.clock !== 'function') throw new InvalidArgumentError('options.clock must be a function');
-  for (const name of ['sessionTtlMs', 'loginTtlMs'] as const) {
+  for (const name of ['sessionTtlMs', 'loginTtlMs', 'passwordChangeWindowMs'] as const) {
     const ms = options[name];
     if (ms !== undefined && (!Number.isSafeInteger(ms) || ms <= 0)) throw new InvalidArgumentError(`options.${name} must be whole ms > 0`);
   }
@@ -140,6 +146,7 @@ export function createAuthService(options: AuthServiceOptions) {
   const loginKey = options.sealKey.derive('keyward auth', 'login state');
   const sessionKey = options.sealKey.derive('keyward auth', 'session');
   const sealOptions = (aad: string) => ({ aad, clock });
+  const passwordChangeWindow = options.passwordChangeWindowMs ?? 300_000;
   const hooks = options.hooks ?? {};
   if (typeof hooks !== 'object' || (hooks.beforeRegister !== undefined && typeof hooks.beforeRegister !== 'function')) {
     throw new InvalidArgumentError('options.hooks.beforeRegister must be a function');
@@ -156,6 +163,17 @@ export function createAuthService(options: AuthServiceOptions) {
     if (hooks.beforeRegister !== undefined && (await hooks.beforeRegister({ username: user, address })) === false) {
       throw new AuthError('this registration was refused', 'ERR_AUTH_REGISTRATION_REFUSED');
     }
+  }
+
+  /** A session logged in within the password-change window, of a store that can replace password files. */
+  function freshSession(session: unknown): AuthSession {
+    if (!(session instanceof AuthSession)) throw new InvalidArgumentError('session must be an AuthSession (from verify)');
+    if (typeof store.setPasswordFile !== 'function') throw new AuthError('this store cannot change passwords (no setPasswordFile)', 'ERR_AUTH_UNSUPPORTED');
+    // Every session lives sessionTtl from its login.
+    if (clock() - (session.expiresAt - sessionTtl) > passwordChangeWindow) {
+      throw new AuthError('log in again with the current password to change it', 'ERR_AUTH_REAUTHENTICATE');
+    }
+    return session;
   }
 
   /** Reports a refused login as `loginFailed`, then lets the refusal go on. */
@@ -338,8 +356,39 @@ export function createAuthService(options: AuthServiceOptions) {
     },
 
     /**
+     * Starts a password change for a verified session that logged in within
+     * `passwordChangeWindowMs` (else 403 `ERR_AUTH_REAUTHENTICATE`): the
+     * OPAQUE registration response for the session's own user.
+     */
+    async passwordChangeStart(session: AuthSession, body: { request?: unknown }) {
+      const fresh = freshSession(session);
+      bodyArg(body);
+      const request = message(body.request, 'request');
+      const response = await asLoginFailure(() => opaque.startRegistration(request, fresh.username));
+      return { response: encodeBase64Url(response) };
+    },
+
+    /**
+     * Replaces the user's password file with the one built from `upload`.
+     * The sessions already issued stay valid until they expire or log out.
+     */
+    async passwordChangeFinish(session: AuthSession, body: { upload?: unknown }, context?: RequestContext | string) {
+      const fresh = freshSession(session);
+      bodyArg(body);
+      const address = addressOf(context);
+      const upload = message(body.upload, 'upload');
+      const record = await asLoginFailure(() => opaque.finishRegistration(upload));
+      // biome-ignore lint/style/noNonNullAssertion: freshSession checked that the store has it
+      if (!(await store.setPasswordFile!(fresh.username, record.serialize()))) {
+        throw new AuthError('this user no longer exists', 'ERR_AUTH_LOGIN_FAILED');
+      }
+      events.emit('passwordChanged', { username: fresh.username, sessionId: fresh.sessionId, address });
+      return { ok: true as const };
+    },
+
+    /**
      * Listens to a lifecycle event (`registered`, `loggedIn`, `loginFailed`,
-     * `loggedOut`); returns the function that stops listening. Listeners run
+     * `loggedOut`, `passwordChanged`); returns the function that stops listening. Listeners run
      * after the request's work and cannot fail it.
      */
     on<N extends AuthEventName>(name: N, listener: (event: AuthEvents[N]) => unknown): () => void {

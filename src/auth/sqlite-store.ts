@@ -132,6 +132,12 @@ export class SqliteStore implements AuthStore {
     return Number(this.#sql(this.#users, 'INSERT OR IGNORE INTO users (username, record) VALUES (?, ?)').run(username, passwordFile).changes) === 1;
   }
 
+  async setPasswordFile(username: string, passwordFile: Uint8Array) {
+    keyArg(username, 'username');
+    recordArg(passwordFile);
+    return Number(this.#sql(this.#users, 'UPDATE users SET record = ? WHERE username = ?').run(passwordFile, username).changes) === 1;
+  }
+
   /**
    * Counters in the ephemeral file through rate-limiter-flexible's own SQLite
    * limiter, so processes sharing the files share them. Its expiries follow

@@ -53,6 +53,12 @@ export interface AuthStore extends ReplayCache {
   /** Stores a new user's password file; false if the name is taken (atomically). */
   createUser(username: string, passwordFile: Uint8Array): Promise<boolean>;
   /**
+   * Replaces an existing user's password file (a password change); false if
+   * there is no such user. Optional for stores written before password
+   * changes: without it, changing a password fails with `ERR_AUTH_UNSUPPORTED`.
+   */
+  setPasswordFile?(username: string, passwordFile: Uint8Array): Promise<boolean>;
+  /**
    * A rate limiter whose counters live where the store keeps state, so
    * every instance sharing the store shares them. Called once per set, at
    * service creation.
@@ -87,6 +93,14 @@ export class MemoryStore implements AuthStore {
     const record = recordArg(passwordFile);
     if (this.#users.has(username)) return false;
     // A detached view is empty, and Uint8Array.from refuses it.
+    this.#users.set(username, record.byteLength === 0 ? new Uint8Array(0) : Uint8Array.from(record));
+    return true;
+  }
+
+  async setPasswordFile(username: string, passwordFile: Uint8Array) {
+    keyArg(username, 'username');
+    const record = recordArg(passwordFile);
+    if (!this.#users.has(username)) return false;
     this.#users.set(username, record.byteLength === 0 ? new Uint8Array(0) : Uint8Array.from(record));
     return true;
   }

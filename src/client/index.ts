@@ -99,6 +99,13 @@ export function createClient(options: ClientOptions) {
     return signed(root, path, init, true);
   }
 
+  /** A signed JSON POST to one of keyward's own routes; a refusal rejects with its code. */
+  async function signedJson<T>(path: string, body: object): Promise<T> {
+    const response = await signed(authBase, path, { method: 'POST', body: JSON.stringify(body) });
+    if (!response.ok) throw await failure(response);
+    return (await response.json()) as T;
+  }
+
   return {
     /** Registers a new user; a taken name rejects with `AuthError` `ERR_AUTH_USER_EXISTS`. */
     async register(username: string, password: string): Promise<void> {
@@ -126,6 +133,21 @@ export function createClient(options: ClientOptions) {
     },
 
     fetch: signedFetch,
+
+    /**
+     * Changes the logged-in user's password: logs in again with the current
+     * one (the server wants a fresh session for this), then registers the new
+     * one over signed requests. A wrong current password rejects with
+     * `InvalidLoginError` and changes nothing; the session stays logged in.
+     */
+    async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+      if (session === undefined) throw new PopError('not logged in', 'ERR_POP_NO_SESSION');
+      await this.login(session.username, currentPassword);
+      const start = opaque.startRegistration(newPassword);
+      const started = await signedJson<{ response: string }>('/password/start', { request: encodeBase64Url(start.request) });
+      const done = await opaque.finishRegistration(start.state, newPassword, decodeBase64Url(started.response));
+      await signedJson('/password/finish', { upload: encodeBase64Url(done.upload) });
+    },
 
     /** Revokes the session on the server and forgets its key; does nothing when not logged in. */
     async logout(): Promise<void> {

@@ -53,6 +53,20 @@ export const authRoutes: readonly AuthRoute[] = [
   { path: '/login/start', fields: { username: name, request: b64 }, signed: false, handle: (s, body, c) => s.loginStart(body, { address: c.ip }) },
   { path: '/login/finish', fields: { loginState: b64, finalization: b64 }, signed: false, handle: (s, body) => s.loginFinish(body) },
   {
+    path: '/password/start',
+    fields: { request: b64 },
+    signed: true,
+    // biome-ignore lint/style/noNonNullAssertion: a signed route; the adapters verify the session first
+    handle: (s, body, c) => s.passwordChangeStart(c.auth!, body),
+  },
+  {
+    path: '/password/finish',
+    fields: { upload: b64 },
+    signed: true,
+    // biome-ignore lint/style/noNonNullAssertion: a signed route; the adapters verify the session first
+    handle: (s, body, c) => s.passwordChangeFinish(c.auth!, body, { address: c.ip }),
+  },
+  {
     path: '/logout',
     signed: true,
     handle: async (s, _body, c) => {

@@ -135,6 +135,13 @@ export function createWebClient(options: WebClientOptions) {
     return send(base, path, init, false);
   }
 
+  /** A signed JSON POST to one of keyward's own routes; a refusal rejects with its code. */
+  async function signedJson<T>(path: string, body: object): Promise<T> {
+    const response = await send(authBase, path, { method: 'POST', body: JSON.stringify(body) }, false);
+    if (!response.ok) throw await failure(response);
+    return (await response.json()) as T;
+  }
+
   return {
     /** Registers a new user; a taken name rejects with `AuthError` `ERR_AUTH_USER_EXISTS`. */
     async register(username: string, password: string): Promise<void> {
@@ -189,6 +196,28 @@ export function createWebClient(options: WebClientOptions) {
     },
 
     fetch: signedFetch,
+
+    /**
+     * Changes the logged-in user's password: logs in again with the current
+     * one (the server wants a fresh session for this), then registers the new
+     * one over signed requests. A wrong current password rejects with
+     * `InvalidLoginError` and changes nothing.
+     */
+    async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+      if (session === undefined) throw new PopError('not logged in', 'ERR_POP_NO_SESSION');
+      await this.login(session.username, currentPassword);
+      const { client } = await serenity();
+      const start = client.startRegistration({ password: newPassword });
+      const started = await signedJson<{ response: string }>('/password/start', { request: start.registrationRequest });
+      const done = client.finishRegistration({
+        clientRegistrationState: start.clientRegistrationState,
+        registrationResponse: started.response,
+        password: newPassword,
+        keyStretching,
+      });
+      checkServerKey(done.serverStaticPublicKey);
+      await signedJson('/password/finish', { upload: done.registrationRecord });
+    },
 
     /** Revokes the session on the server and forgets its key (in IndexedDB too); does nothing when not logged in. */
     async logout(): Promise<void> {

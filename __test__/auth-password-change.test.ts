@@ -1,0 +1,116 @@
+/**
+ * Changing a password while logged in, through real HTTP on both adapters and
+ * with memory and SQLite stores: the old password stops working, the new one
+ * works, a wrong current password changes nothing, a session older than the
+ * window must log in again, and a store without setPasswordFile says so.
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import express from 'express';
+import Fastify from 'fastify';
+import { createClient } from '../src/client/index';
+import { keywardErrorHandler, keywardRouter } from '../src/express/index';
+import { keywardAuth } from '../src/fastify/index';
+import {
+  type AuthEvents,
+  type AuthService,
+  type AuthStore,
+  createAuthService,
+  InvalidLoginError,
+  MemoryStore,
+  SecretKey,
+  ServerSetup,
+  SqliteStore,
+} from '../src/index';
+import { fast } from './helpers';
+
+type Mount = (t: import('ava').ExecutionContext, service: AuthService) => Promise<string>;
+
+const mounts: Record<string, Mount> = {
+  fastify: async (t, service) => {
+    const app = Fastify();
+    await app.register(keywardAuth, { service, prefix: '/auth' });
+    t.teardown(() => app.close());
+    return `${await app.listen({ host: '127.0.0.1', port: 0 })}/auth`;
+  },
+  express: async (t, service) => {
+    const app = express();
+    app.use('/auth', keywardRouter({ service }));
+    app.use(keywardErrorHandler());
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth`;
+  },
+};
+
+const stores: Record<string, (t: import('ava').ExecutionContext) => AuthStore> = {
+  memory: () => new MemoryStore(),
+  sqlite: (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'keyward-pw-'));
+    const store = new SqliteStore(join(dir, 'auth.db'));
+    t.teardown(async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    return store;
+  },
+};
+
+for (const [mountName, mount] of Object.entries(mounts)) {
+  for (const [storeName, makeStore] of Object.entries(stores)) {
+    test(`${mountName} + ${storeName}: the new password works, the old one no longer does; other sessions stay`, async (t) => {
+      let now = Date.now();
+      const service = createAuthService({ serverSetup: ServerSetup.generate(), store: makeStore(t), sealKey: SecretKey.generate(), clock: () => now });
+      const changed: AuthEvents['passwordChanged'][] = [];
+      service.on('passwordChanged', (event) => changed.push(event));
+      const base = await mount(t, service);
+      const client = () => createClient({ baseUrl: base, keyStretching: fast });
+
+      const alice = client();
+      await alice.register('alice', 'old password long');
+      await alice.login('alice', 'old password long');
+      const laptop = client();
+      await laptop.login('alice', 'old password long');
+
+      // A wrong current password: refused before anything is sent, nothing changes.
+      await t.throwsAsync(alice.changePassword('not the password', 'new password long'), { instanceOf: InvalidLoginError });
+      await t.notThrowsAsync(client().login('alice', 'old password long'));
+
+      await alice.changePassword('old password long', 'new password long');
+      await t.throwsAsync(client().login('alice', 'old password long'), { instanceOf: InvalidLoginError });
+      await t.notThrowsAsync(client().login('alice', 'new password long'));
+      t.true(alice.loggedIn);
+      // Sessions issued before the change live on until they expire or log out.
+      t.is((await laptop.fetch('/logout', { method: 'POST' })).status, 200);
+      await new Promise((resolve) => setImmediate(resolve));
+      t.is(changed.length, 1);
+      t.is(changed[0].username, 'alice');
+
+      // A session older than the window must log in again: the raw route says so.
+      now += 10 * 60 * 1000;
+      const stale = await alice.fetch('/password/start', { method: 'POST', body: JSON.stringify({ request: 'AAAA' }) });
+      t.is(stale.status, 403);
+      t.is(((await stale.json()) as { error: { code: string } }).error.code, 'ERR_AUTH_REAUTHENTICATE');
+      // Unsigned, the route is out of reach.
+      const unsigned = await fetch(`${base}/password/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"request":"AAAA"}' });
+      t.is(unsigned.status, 401);
+    });
+  }
+}
+
+test('a store without setPasswordFile: 501 ERR_AUTH_UNSUPPORTED, and the password is unchanged', async (t) => {
+  const store = new MemoryStore();
+  Object.defineProperty(store, 'setPasswordFile', { value: undefined });
+  const service = createAuthService({ serverSetup: ServerSetup.generate(), store, sealKey: SecretKey.generate() });
+  const base = await mounts.fastify(t, service);
+  const c = createClient({ baseUrl: base, keyStretching: fast });
+  await c.register('bo', 'bo password long');
+  await c.login('bo', 'bo password long');
+  await t.throwsAsync(c.changePassword('bo password long', 'another password'), { code: 'ERR_AUTH_UNSUPPORTED' });
+  await t.notThrowsAsync(createClient({ baseUrl: base, keyStretching: fast }).login('bo', 'bo password long'));
+});
