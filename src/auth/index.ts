@@ -1,5 +1,5 @@
 export { type AuthEventName, type AuthEvents, type AuthHooks, authEventNames } from './events';
-export { PgRedisStore, type PgRedisStoreOptions } from './pg-redis-store';
+export { type PgPool, PgRedisStore, type PgRedisStoreOptions, type RedisClient } from './pg-redis-store';
 export { type AuthService, type AuthServiceOptions, AuthSession, createAuthService, type RateLimitOptions, type RequestContext } from './service';
 export { SqliteUnavailableError } from './sqlite-driver';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite-store';

@@ -8,54 +8,74 @@
  */
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { InvalidArgumentError } from '../errors';
+import { migratePostgres } from './migrations';
 import type { AuthStore, LimiterOptions } from './store';
 
-interface Pool {
+/** What the store uses of a `pg` Pool. */
+export interface PgPool {
   query(sql: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
+  connect(): Promise<{ query(sql: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>; release(): void }>;
   end(): Promise<void>;
 }
 
-interface Redis {
-  set(key: string, value: string, ...args: (string | number)[]): Promise<'OK' | null>;
+/** What the store uses of an ioredis client. */
+export interface RedisClient {
+  set(key: string, value: string, ...args: unknown[]): Promise<unknown>;
   exists(key: string): Promise<number>;
   quit(): Promise<unknown>;
 }
 
 /** Connection settings of `PgRedisStore`. */
 export interface PgRedisStoreOptions {
-  /** A PostgreSQL connection string. */
-  postgres: string;
-  /** A Redis URL. */
-  redis: string;
+  /** A PostgreSQL connection string, or the application's own `pg` Pool (which `close()` then leaves open). */
+  postgres: string | PgPool;
+  /** A Redis URL, or the application's own ioredis client (which `close()` then leaves open). */
+  redis: string | RedisClient;
   /** Prefix of every Redis key; `keyward:` by default. */
   prefix?: string;
 }
 
 /** An `AuthStore` for several instances: password files in PostgreSQL, everything that expires in Redis. */
 export class PgRedisStore implements AuthStore {
-  readonly #pg: Pool;
-  readonly #redis: Redis;
+  readonly #pg: PgPool;
+  readonly #redis: RedisClient;
+  readonly #ownsPg: boolean;
+  readonly #ownsRedis: boolean;
   readonly #prefix: string;
   readonly #ready: Promise<unknown>;
 
-  /** Connects lazily; needs the optional peers `pg` and `ioredis` installed. */
+  /**
+   * Connects lazily (or uses the clients given); needs the optional peers `pg`
+   * and `ioredis` installed for connection strings. The PostgreSQL schema is
+   * migrated on first use (src/auth/migrations.ts).
+   */
   constructor(options: PgRedisStoreOptions) {
     // Checked before anything connects: a wrong type would otherwise surface inside pg or ioredis.
-    if (typeof options?.postgres !== 'string' || typeof options.redis !== 'string') {
-      throw new InvalidArgumentError('options.postgres and options.redis must be connection strings');
+    const pgGiven = typeof options?.postgres === 'object' && options.postgres !== null;
+    const redisGiven = typeof options?.redis === 'object' && options.redis !== null;
+    if (!(typeof options?.postgres === 'string' || (pgGiven && typeof (options.postgres as PgPool).connect === 'function'))) {
+      throw new InvalidArgumentError('options.postgres must be a connection string or a pg Pool');
+    }
+    if (!(typeof options.redis === 'string' || (redisGiven && typeof (options.redis as RedisClient).set === 'function'))) {
+      throw new InvalidArgumentError('options.redis must be a Redis URL or an ioredis client');
     }
     if (options.prefix !== undefined && typeof options.prefix !== 'string') throw new InvalidArgumentError('options.prefix must be a string');
-    const { Pool: PgPool } = require('pg') as { Pool: new (config: { connectionString: string; max?: number }) => Pool };
-    const IORedis = require('ioredis') as new (url: string, options?: object) => Redis;
-    this.#pg = new PgPool({ connectionString: options.postgres, max: 10 });
-    this.#redis = new IORedis(options.redis, { maxRetriesPerRequest: 3 });
+    if (typeof options.postgres === 'string') {
+      const { Pool } = require('pg') as { Pool: new (config: { connectionString: string; max?: number }) => PgPool };
+      this.#pg = new Pool({ connectionString: options.postgres, max: 10 });
+    } else {
+      this.#pg = options.postgres;
+    }
+    if (typeof options.redis === 'string') {
+      const IORedis = require('ioredis') as new (url: string, options?: object) => RedisClient;
+      this.#redis = new IORedis(options.redis, { maxRetriesPerRequest: 3 });
+    } else {
+      this.#redis = options.redis;
+    }
+    this.#ownsPg = !pgGiven;
+    this.#ownsRedis = !redisGiven;
     this.#prefix = options.prefix ?? 'keyward:';
-    // Instances starting together would race on CREATE TABLE IF NOT EXISTS; a transaction-scoped
-    // advisory lock makes them take turns.
-    this.#ready = this.#pg.query(
-      `BEGIN; SELECT pg_advisory_xact_lock(7210611);
-       CREATE TABLE IF NOT EXISTS keyward_users (username TEXT PRIMARY KEY, record BYTEA NOT NULL); COMMIT;`,
-    );
+    this.#ready = migratePostgres(this.#pg);
     // Reported by the first call that needs the table, not as an unhandled rejection.
     this.#ready.catch(() => {});
   }
@@ -107,7 +127,8 @@ export class PgRedisStore implements AuthStore {
     return (await this.#redis.exists(`${this.#prefix}revoked:${sessionId}`)) === 1;
   }
 
+  /** Closes the connections this store opened; clients the application passed in stay open. */
   async close() {
-    await Promise.allSettled([this.#pg.end(), this.#redis.quit()]);
+    await Promise.allSettled([this.#ownsPg ? this.#pg.end() : undefined, this.#ownsRedis ? this.#redis.quit() : undefined]);
   }
 }

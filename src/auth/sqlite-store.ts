@@ -22,6 +22,7 @@
  */
 import { RateLimiterSQLite } from 'rate-limiter-flexible';
 import { InvalidStateError } from '../errors';
+import { migrateSqlite } from './migrations';
 import { openSqlite, type SqliteBackend, type SqliteDatabase, type SqliteStatement, withTransaction } from './sqlite-driver';
 import { type AuthStore, keyArg, type LimiterOptions, limiterArg, msArg, recordArg } from './store';
 
@@ -31,16 +32,12 @@ const durable = `
   PRAGMA journal_mode = WAL;
   PRAGMA synchronous = FULL;
   PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};
-  CREATE TABLE IF NOT EXISTS users (username TEXT PRIMARY KEY, record BLOB NOT NULL);
 `;
 
 const ephemeral = `
   PRAGMA journal_mode = WAL;
   PRAGMA synchronous = NORMAL;
   PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};
-  DROP TABLE IF EXISTS hits;
-  CREATE TABLE IF NOT EXISTS nonces (key TEXT PRIMARY KEY, until INTEGER NOT NULL);
-  CREATE TABLE IF NOT EXISTS revoked (session_id TEXT PRIMARY KEY, until INTEGER NOT NULL);
 `;
 
 /** The table RateLimiterSQLite expects (its own schema, created here so it need not create it asynchronously). */
@@ -71,7 +68,9 @@ export class SqliteStore implements AuthStore {
    * `node:sqlite` DatabaseSync) and keeps every table in it: its journal mode
    * and synchronous setting stay the caller's, and `close()` leaves it open.
    * Throws `SqliteUnavailableError` when this Node has neither binding, and
-   * `TypeError` when `path` is neither a string nor a connection.
+   * `TypeError` when `path` is neither a string nor a connection. The schema
+   * is migrated on open (src/auth/migrations.ts); a database a newer keyward
+   * migrated is refused with `InvalidStateError`.
    */
   constructor(path: string | SqliteDatabase, options?: SqliteStoreOptions) {
     if (typeof path === 'string') {
@@ -80,6 +79,7 @@ export class SqliteStore implements AuthStore {
       this.#users = main.db;
       try {
         this.#users.exec(durable);
+        migrateSqlite(this.#users, 'users');
         this.#eph = openSqlite(`${path}-ephemeral`).db;
       } catch (error) {
         this.#users.close();
@@ -93,10 +93,12 @@ export class SqliteStore implements AuthStore {
       this.backend = 'external';
       this.#users = this.#eph = path;
       this.#owned = false;
-      this.#users.exec(`CREATE TABLE IF NOT EXISTS users (username TEXT PRIMARY KEY, record BLOB NOT NULL)`);
+      migrateSqlite(this.#users, 'users');
     }
     try {
-      this.#eph.exec(this.#owned ? ephemeral : ephemeral.replace(/PRAGMA [^;]*;/g, ''));
+      // A caller's connection keeps its own settings.
+      if (this.#owned) this.#eph.exec(ephemeral);
+      migrateSqlite(this.#eph, 'ephemeral');
     } catch (error) {
       this.#closeOwned();
       throw error;
