@@ -57,6 +57,44 @@ for (const [name, make] of Object.entries(adapters)) {
     t.deepEqual(Array.from((await store.getPasswordFile(bob))!), [3, 4, 5]);
   });
 
+  test(`${name}: session records are listed per user, newest first, until they expire or are revoked; deleting a user removes its records`, async (t) => {
+    const { store, cleanup } = make();
+    t.teardown(cleanup);
+    const [cara, dan] = [unique('cara'), unique('dan')];
+    const now = Date.now();
+    const record = (sessionId: string, username: string, createdAt: number, expiresAt: number, extra = {}) =>
+      store.recordSession!({ sessionId, username, createdAt, expiresAt, lastSeenAt: createdAt, ...extra });
+    t.true(await store.createUser(cara, new Uint8Array([1])));
+    await record(`${cara}-1`, cara, now - 2000, now + 60_000, { address: '10.0.0.1', userAgent: 'laptop' });
+    await record(`${cara}-2`, cara, now - 1000, now + 60_000);
+    await record(`${cara}-old`, cara, now - 9000, now - 1);
+    await record(`${dan}-1`, dan, now, now + 60_000);
+    t.deepEqual(await store.listSessions!(cara, now), [
+      { sessionId: `${cara}-2`, username: cara, createdAt: now - 1000, expiresAt: now + 60_000, lastSeenAt: now - 1000 },
+      {
+        sessionId: `${cara}-1`,
+        username: cara,
+        createdAt: now - 2000,
+        expiresAt: now + 60_000,
+        lastSeenAt: now - 2000,
+        address: '10.0.0.1',
+        userAgent: 'laptop',
+      },
+    ]);
+    await store.touchSession!(`${cara}-1`, now + 5);
+    t.is((await store.listSessions!(cara, now)).find((s) => s.sessionId === `${cara}-1`)!.lastSeenAt, now + 5);
+    await store.revoke(`${cara}-2`, now + 60_000);
+    t.deepEqual(
+      (await store.listSessions!(cara, now)).map((s) => s.sessionId),
+      [`${cara}-1`],
+    );
+    t.true(await store.deleteUser!(cara));
+    t.false(await store.deleteUser!(cara));
+    t.is(await store.getPasswordFile(cara), undefined);
+    t.deepEqual(await store.listSessions!(cara, now), []);
+    t.is((await store.listSessions!(dan, now)).length, 1);
+  });
+
   test(`${name}: nonces and revocations expire`, async (t) => {
     const { store, advance, cleanup } = make();
     t.teardown(cleanup);

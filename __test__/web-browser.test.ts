@@ -327,3 +327,23 @@ test('changePassword from the browser: the old password stops working, the new o
   );
   t.deepEqual(result, { wrongCurrent: 'ERR_OPAQUE_INVALID_LOGIN', oldPassword: 'ERR_OPAQUE_INVALID_LOGIN', me: 'web-gail' });
 });
+
+test('account calls from the browser: list sessions (with the browser user agent), log out everywhere, delete the account', async (t) => {
+  const page = await openPage(t);
+  const result = await inPage<Record<string, unknown>>(
+    page,
+    `
+    await client.register('web-hal', 'hal password ok');
+    await client.login('web-hal', 'hal password ok');
+    const sessions = await client.listSessions();
+    const out = { count: sessions.length, current: sessions[0].current, agent: sessions[0].userAgent.includes('Chrome') };
+    await client.logoutEverywhere();
+    out.afterEverywhere = client.loggedIn;
+    await client.login('web-hal', 'hal password ok');
+    await client.deleteAccount('hal password ok');
+    try { await client.login('web-hal', 'hal password ok'); } catch (e) { out.afterDelete = e.code; }
+    return out;
+    `,
+  );
+  t.deepEqual(result, { count: 1, current: true, agent: true, afterEverywhere: false, afterDelete: 'ERR_OPAQUE_INVALID_LOGIN' });
+});

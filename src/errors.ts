@@ -112,6 +112,7 @@ const authStatus = {
   ERR_AUTH_REGISTRATION_REFUSED: 403,
   ERR_AUTH_REAUTHENTICATE: 403,
   ERR_AUTH_UNSUPPORTED: 501,
+  ERR_AUTH_UNKNOWN_SESSION: 404,
 } as const;
 export type AuthErrorCode = keyof typeof authStatus;
 

@@ -26,10 +26,12 @@ export interface AuthEvents {
   loggedOut: { username: string; sessionId: string };
   /** A user's password file was replaced through a fresh session (`sessionId`). */
   passwordChanged: { username: string; sessionId: string; address?: string };
+  /** A user deleted their account (its sessions revoked, its records gone). */
+  accountDeleted: { username: string; address?: string };
 }
 
 export type AuthEventName = keyof AuthEvents;
-export const authEventNames: readonly AuthEventName[] = ['registered', 'loggedIn', 'loginFailed', 'loggedOut', 'passwordChanged'];
+export const authEventNames: readonly AuthEventName[] = ['registered', 'loggedIn', 'loginFailed', 'loggedOut', 'passwordChanged', 'accountDeleted'];
 
 /** Hooks that take part in a request; unlike events, they can change its outcome. */
 export interface AuthHooks {

@@ -16,7 +16,13 @@ import type { SqliteDatabase } from './sqlite-driver';
 /** The parts of a store's schema and their migrations, oldest first (index + 1 is the version). */
 export const migrations = {
   /** SQLite, the durable file: password files. Version 1 is the table earlier builds created, so their files open as version 1. */
-  users: ['CREATE TABLE IF NOT EXISTS users (username TEXT PRIMARY KEY, record BLOB NOT NULL)'],
+  users: [
+    'CREATE TABLE IF NOT EXISTS users (username TEXT PRIMARY KEY, record BLOB NOT NULL)',
+    // 2: the sessions a user can list and revoke.
+    `CREATE TABLE sessions (session_id TEXT PRIMARY KEY, username TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+       last_seen_at INTEGER NOT NULL, address TEXT, user_agent TEXT);
+     CREATE INDEX sessions_by_user ON sessions (username, expires_at)`,
+  ],
   /** SQLite, the ephemeral file: used nonces and revocations (`hits` was the counters' table before rate-limiter-flexible). */
   ephemeral: [
     `DROP TABLE IF EXISTS hits;
@@ -24,7 +30,13 @@ export const migrations = {
      CREATE TABLE IF NOT EXISTS revoked (session_id TEXT PRIMARY KEY, until INTEGER NOT NULL)`,
   ],
   /** PostgreSQL: password files. */
-  postgres: ['CREATE TABLE IF NOT EXISTS keyward_users (username TEXT PRIMARY KEY, record BYTEA NOT NULL)'],
+  postgres: [
+    'CREATE TABLE IF NOT EXISTS keyward_users (username TEXT PRIMARY KEY, record BYTEA NOT NULL)',
+    // 2: the sessions a user can list and revoke.
+    `CREATE TABLE keyward_sessions (session_id TEXT PRIMARY KEY, username TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,
+       last_seen_at BIGINT NOT NULL, address TEXT, user_agent TEXT);
+     CREATE INDEX keyward_sessions_by_user ON keyward_sessions (username, expires_at)`,
+  ],
 } as const;
 
 export type SchemaPart = keyof typeof migrations;

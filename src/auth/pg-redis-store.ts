@@ -9,7 +9,7 @@
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { InvalidArgumentError } from '../errors';
 import { migratePostgres } from './migrations';
-import type { AuthStore, LimiterOptions } from './store';
+import { type AuthStore, type LimiterOptions, type SessionRecord, sessionRow } from './store';
 
 /** What the store uses of a `pg` Pool. */
 export interface PgPool {
@@ -106,6 +106,33 @@ export class PgRedisStore implements AuthStore {
     return result.rowCount === 1;
   }
 
+  async recordSession(s: SessionRecord) {
+    await this.#ready;
+    await this.#pg.query(
+      `INSERT INTO keyward_sessions VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (session_id) DO UPDATE SET last_seen_at = excluded.last_seen_at, expires_at = excluded.expires_at`,
+      [s.sessionId, s.username, s.createdAt, s.expiresAt, s.lastSeenAt, s.address ?? null, s.userAgent ?? null],
+    );
+  }
+
+  async listSessions(username: string, nowMs: number) {
+    await this.#ready;
+    const { rows } = await this.#pg.query('SELECT * FROM keyward_sessions WHERE username = $1 AND expires_at > $2 ORDER BY created_at DESC', [username, nowMs]);
+    return rows.map(sessionRow);
+  }
+
+  async touchSession(sessionId: string, atMs: number) {
+    await this.#ready;
+    await this.#pg.query('UPDATE keyward_sessions SET last_seen_at = $2 WHERE session_id = $1', [sessionId, atMs]);
+  }
+
+  async deleteUser(username: string) {
+    await this.#ready;
+    await this.#pg.query('DELETE FROM keyward_sessions WHERE username = $1', [username]);
+    const result = await this.#pg.query('DELETE FROM keyward_users WHERE username = $1', [username]);
+    return result.rowCount === 1;
+  }
+
   limiter(options: LimiterOptions) {
     return new RateLimiterRedis({
       storeClient: this.#redis,
@@ -121,6 +148,8 @@ export class PgRedisStore implements AuthStore {
 
   async revoke(sessionId: string, untilMs: number) {
     await this.#redis.set(`${this.#prefix}revoked:${sessionId}`, '1', 'PXAT', Math.max(untilMs, Date.now() + 1));
+    await this.#ready;
+    await this.#pg.query('DELETE FROM keyward_sessions WHERE session_id = $1', [sessionId]);
   }
 
   async isRevoked(sessionId: string) {

@@ -69,6 +69,8 @@ export interface AuthServiceOptions {
  */
 export interface RequestContext {
   address?: string;
+  /** The request's User-Agent, kept (at most 256 characters) with the session a login opens. */
+  userAgent?: string;
 }
 
 /** The context argument: `{ address }`, or the address alone (the form the adapters first used). */
@@ -165,13 +167,39 @@ export function createAuthService(options: AuthServiceOptions) {
     }
   }
 
-  /** A session logged in within the password-change window, of a store that can replace password files. */
-  function freshSession(session: unknown): AuthSession {
+  function sessionArg(session: unknown): AuthSession {
     if (!(session instanceof AuthSession)) throw new InvalidArgumentError('session must be an AuthSession (from verify)');
-    if (typeof store.setPasswordFile !== 'function') throw new AuthError('this store cannot change passwords (no setPasswordFile)', 'ERR_AUTH_UNSUPPORTED');
+    return session;
+  }
+
+  /** The store's session bookkeeping, or 501 for a store without it. */
+  function accounts() {
+    const { recordSession, listSessions, deleteUser } = store;
+    if (typeof recordSession !== 'function' || typeof listSessions !== 'function' || typeof deleteUser !== 'function') {
+      throw new AuthError('this store keeps no session records (recordSession, listSessions, deleteUser)', 'ERR_AUTH_UNSUPPORTED');
+    }
+    return { list: (user: string) => listSessions.call(store, user, clock()), deleteUser: (user: string) => deleteUser.call(store, user) };
+  }
+
+  /** Revokes every listed session of `user` and `current`, each until it would have expired. */
+  async function revokeAll(user: string, current: AuthSession) {
+    const listed = await accounts().list(user);
+    await Promise.all(listed.filter((s) => s.sessionId !== current.sessionId).map((s) => store.revoke(s.sessionId, s.expiresAt)));
+    await store.revoke(current.sessionId, current.expiresAt);
+    return listed.length;
+  }
+
+  /** A session logged in within the password-change window, of a store that can replace password files. */
+  function freshSession(session: unknown, needs: 'password' | 'account'): AuthSession {
+    sessionArg(session);
+    if (needs === 'password' && typeof store.setPasswordFile !== 'function') {
+      throw new AuthError('this store cannot change passwords (no setPasswordFile)', 'ERR_AUTH_UNSUPPORTED');
+    }
+    if (needs === 'account') accounts();
+    if (!(session instanceof AuthSession)) throw new InvalidArgumentError('session must be an AuthSession (from verify)');
     // Every session lives sessionTtl from its login.
     if (clock() - (session.expiresAt - sessionTtl) > passwordChangeWindow) {
-      throw new AuthError('log in again with the current password to change it', 'ERR_AUTH_REAUTHENTICATE');
+      throw new AuthError('log in again with the current password first', 'ERR_AUTH_REAUTHENTICATE');
     }
     return session;
   }
@@ -191,7 +219,16 @@ export function createAuthService(options: AuthServiceOptions) {
   // token's tail (the box's authentication tag): hashing a 200-character
   // token on every request costs more than the MAC check; the whole token is
   // then compared, so a forged tail is only a cache miss.
-  const opened = new Map<string, { token: string; session: AuthSession }>();
+  const opened = new Map<string, { token: string; session: AuthSession; touchedAt: number }>();
+  // Last-seen times reach the store at most this often per session and process.
+  const TOUCH_EVERY_MS = 60_000;
+  function touch(entry: { session: AuthSession; touchedAt: number }, now: number) {
+    if (typeof store.touchSession !== 'function' || now - entry.touchedAt < TOUCH_EVERY_MS) return;
+    entry.touchedAt = now;
+    store.touchSession(entry.session.sessionId, now).catch((error: unknown) => {
+      process.emitWarning(`keyward could not record a session's last use: ${error instanceof Error ? error.message : String(error)}`, 'KeywardStoreWarning');
+    });
+  }
   const OPENED_MAX = 10_000;
   const tail = (token: string) => token.slice(-TOKEN_TAIL);
 
@@ -200,7 +237,9 @@ export function createAuthService(options: AuthServiceOptions) {
     const entry = opened.get(tail(token));
     if (entry === undefined || entry.token !== token) return openToken(token);
     const known = entry.session;
-    if (known.expiresAt <= clock()) return undefined;
+    const now = clock();
+    if (known.expiresAt <= now) return undefined;
+    touch(entry, now);
     const revoked = store.isRevoked(known.sessionId);
     if (typeof revoked === 'boolean') return revoked ? undefined : known;
     return revoked.then((r) => (r ? undefined : known));
@@ -232,7 +271,9 @@ export function createAuthService(options: AuthServiceOptions) {
       const oldest = opened.keys().next();
       if (!oldest.done) opened.delete(oldest.value);
     }
-    opened.set(tail(token), { token, session: live });
+    const entry = { token, session: live, touchedAt: -Infinity };
+    opened.set(tail(token), entry);
+    touch(entry, clock());
     return live;
   }
 
@@ -310,7 +351,7 @@ export function createAuthService(options: AuthServiceOptions) {
     },
 
     /** The address the login started from (in its sealed state) is the one whose failure count it clears. */
-    async loginFinish(body: { loginState?: unknown; finalization?: unknown }, _context?: RequestContext | string) {
+    async loginFinish(body: { loginState?: unknown; finalization?: unknown }, context?: RequestContext | string) {
       bodyArg(body);
       const finalization = message(body.finalization, 'finalization');
       let pending: { u: string; a: string | null; s: string; n: string };
@@ -339,6 +380,11 @@ export function createAuthService(options: AuthServiceOptions) {
       popKey.dispose();
       const token = makeToken(sessionKey, plain, sealOptions(SESSION_AAD));
       plain.fill(0);
+      if (typeof store.recordSession === 'function') {
+        const userAgent = typeof context === 'object' && typeof context?.userAgent === 'string' ? context.userAgent.slice(0, 256) : undefined;
+        const now = clock();
+        await store.recordSession({ sessionId, username: pending.u, createdAt: now, expiresAt, lastSeenAt: now, address, userAgent });
+      }
       events.emit('loggedIn', { username: pending.u, sessionId, expiresAt, address });
       return { sessionId, token, expiresAt };
     },
@@ -361,7 +407,7 @@ export function createAuthService(options: AuthServiceOptions) {
      * OPAQUE registration response for the session's own user.
      */
     async passwordChangeStart(session: AuthSession, body: { request?: unknown }) {
-      const fresh = freshSession(session);
+      const fresh = freshSession(session, 'password');
       bodyArg(body);
       const request = message(body.request, 'request');
       const response = await asLoginFailure(() => opaque.startRegistration(request, fresh.username));
@@ -373,7 +419,7 @@ export function createAuthService(options: AuthServiceOptions) {
      * The sessions already issued stay valid until they expire or log out.
      */
     async passwordChangeFinish(session: AuthSession, body: { upload?: unknown }, context?: RequestContext | string) {
-      const fresh = freshSession(session);
+      const fresh = freshSession(session, 'password');
       bodyArg(body);
       const address = addressOf(context);
       const upload = message(body.upload, 'upload');
@@ -386,9 +432,50 @@ export function createAuthService(options: AuthServiceOptions) {
       return { ok: true as const };
     },
 
+    /** The user's live sessions, newest first, the caller's marked `current`; 501 for a store without session records. */
+    async listSessions(session: AuthSession) {
+      const current = sessionArg(session);
+      const sessions = await accounts().list(current.username);
+      return { sessions: sessions.map((s) => ({ ...s, current: s.sessionId === current.sessionId })) };
+    },
+
+    /** Revokes one of the user's own sessions (404 `ERR_AUTH_UNKNOWN_SESSION` for any other id). */
+    async revokeSession(session: AuthSession, body: { sessionId?: unknown }) {
+      const current = sessionArg(session);
+      bodyArg(body);
+      const target = (await accounts().list(current.username)).find((s) => s.sessionId === body.sessionId);
+      if (target === undefined) throw new AuthError('no such session of this user', 'ERR_AUTH_UNKNOWN_SESSION');
+      await store.revoke(target.sessionId, target.expiresAt);
+      events.emit('loggedOut', { username: current.username, sessionId: target.sessionId });
+      return { ok: true as const };
+    },
+
+    /** Logs the user out everywhere: every listed session and the caller's. */
+    async logoutEverywhere(session: AuthSession) {
+      const current = sessionArg(session);
+      const revoked = await revokeAll(current.username, current);
+      events.emit('loggedOut', { username: current.username, sessionId: current.sessionId });
+      return { ok: true as const, revoked: Math.max(revoked, 1) };
+    },
+
+    /**
+     * Deletes the account of a session that logged in within
+     * `passwordChangeWindowMs` (else 403 `ERR_AUTH_REAUTHENTICATE`): its
+     * sessions are revoked, then its password file and session records go.
+     * The name may then be registered again.
+     */
+    async deleteAccount(session: AuthSession, context?: RequestContext | string) {
+      const current = freshSession(session, 'account');
+      const address = addressOf(context);
+      await revokeAll(current.username, current);
+      await accounts().deleteUser(current.username);
+      events.emit('accountDeleted', { username: current.username, address });
+      return { ok: true as const };
+    },
+
     /**
      * Listens to a lifecycle event (`registered`, `loggedIn`, `loginFailed`,
-     * `loggedOut`, `passwordChanged`); returns the function that stops listening. Listeners run
+     * `loggedOut`, `passwordChanged`, `accountDeleted`); returns the function that stops listening. Listeners run
      * after the request's work and cannot fail it.
      */
     on<N extends AuthEventName>(name: N, listener: (event: AuthEvents[N]) => unknown): () => void {

@@ -11,6 +11,7 @@ import { KeywardError } from '../errors';
 export interface SqliteStatement {
   run(...params: unknown[]): { changes: number | bigint };
   get(...params: unknown[]): Record<string, unknown> | undefined;
+  all(...params: unknown[]): Record<string, unknown>[];
 }
 
 /** A connection: the calls both bindings spell the same way. */

@@ -24,7 +24,7 @@ import { RateLimiterSQLite } from 'rate-limiter-flexible';
 import { InvalidStateError } from '../errors';
 import { migrateSqlite } from './migrations';
 import { openSqlite, type SqliteBackend, type SqliteDatabase, type SqliteStatement, withTransaction } from './sqlite-driver';
-import { type AuthStore, keyArg, type LimiterOptions, limiterArg, msArg, recordArg } from './store';
+import { type AuthStore, keyArg, type LimiterOptions, limiterArg, msArg, recordArg, type SessionRecord, sessionRow } from './store';
 
 const BUSY_TIMEOUT_MS = 5000;
 
@@ -140,6 +140,38 @@ export class SqliteStore implements AuthStore {
     return Number(this.#sql(this.#users, 'UPDATE users SET record = ? WHERE username = ?').run(passwordFile, username).changes) === 1;
   }
 
+  async recordSession(s: SessionRecord) {
+    keyArg(s?.sessionId, 'sessionId');
+    this.#sql(this.#users, 'INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+      s.sessionId,
+      keyArg(s.username, 'username'),
+      msArg(s.createdAt, 'createdAt'),
+      msArg(s.expiresAt, 'expiresAt'),
+      msArg(s.lastSeenAt, 'lastSeenAt'),
+      s.address ?? null,
+      s.userAgent ?? null,
+    );
+  }
+
+  async listSessions(username: string, nowMs: number) {
+    keyArg(username, 'username');
+    const rows = this.#sql(this.#users, 'SELECT * FROM sessions WHERE username = ? AND expires_at > ? ORDER BY created_at DESC').all(
+      username,
+      msArg(nowMs, 'nowMs'),
+    );
+    return rows.map(sessionRow);
+  }
+
+  async touchSession(sessionId: string, atMs: number) {
+    this.#sql(this.#users, 'UPDATE sessions SET last_seen_at = ? WHERE session_id = ?').run(msArg(atMs, 'atMs'), keyArg(sessionId, 'sessionId'));
+  }
+
+  async deleteUser(username: string) {
+    keyArg(username, 'username');
+    this.#sql(this.#users, 'DELETE FROM sessions WHERE username = ?').run(username);
+    return Number(this.#sql(this.#users, 'DELETE FROM users WHERE username = ?').run(username).changes) === 1;
+  }
+
   /**
    * Counters in the ephemeral file through rate-limiter-flexible's own SQLite
    * limiter, so processes sharing the files share them. Its expiries follow
@@ -176,6 +208,7 @@ export class SqliteStore implements AuthStore {
     keyArg(sessionId, 'sessionId');
     msArg(untilMs, 'untilMs');
     this.#sql(this.#eph, 'INSERT OR REPLACE INTO revoked (session_id, until) VALUES (?, ?)').run(sessionId, untilMs);
+    this.#sql(this.#users, 'DELETE FROM sessions WHERE session_id = ?').run(sessionId);
   }
 
   /** Answers synchronously: the verifier then skips a turn of the event loop. */

@@ -37,6 +37,34 @@ export function limiterArg(options: unknown): LimiterOptions {
   return o;
 }
 
+/** A session as the account routes show it. No key, no token. */
+export interface SessionRecord {
+  sessionId: string;
+  username: string;
+  /** ms since the epoch, for all three. */
+  createdAt: number;
+  expiresAt: number;
+  lastSeenAt: number;
+  /** The client address the login started from, when the framework reported one. */
+  address?: string;
+  /** The User-Agent the login finished with, when there was one (at most 256 characters kept). */
+  userAgent?: string;
+}
+
+/** A `sessions` row (either store's) as a `SessionRecord`. */
+export function sessionRow(row: Record<string, unknown>): SessionRecord {
+  const record: SessionRecord = {
+    sessionId: String(row.session_id),
+    username: String(row.username),
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+    lastSeenAt: Number(row.last_seen_at),
+  };
+  if (row.address !== null && row.address !== undefined) record.address = String(row.address);
+  if (row.user_agent !== null && row.user_agent !== undefined) record.userAgent = String(row.user_agent);
+  return record;
+}
+
 /** One set of rate counters (rate-limiter-flexible's terms). */
 export interface LimiterOptions {
   /** Names the set: `[a-z_]+`; two sets never share a key. */
@@ -64,6 +92,18 @@ export interface AuthStore extends ReplayCache {
    * service creation.
    */
   limiter(options: LimiterOptions): RateLimiterAbstract;
+  /**
+   * Session bookkeeping for the account routes (list, revoke, log out
+   * everywhere, delete the account). Optional for stores written before
+   * them: without these, those routes answer 501 `ERR_AUTH_UNSUPPORTED`.
+   */
+  recordSession?(session: SessionRecord): Promise<void>;
+  /** The user's sessions that have not expired (at `nowMs`) or been revoked, newest first. */
+  listSessions?(username: string, nowMs: number): Promise<SessionRecord[]>;
+  /** When a session was last used; called at most once a minute per session and process. */
+  touchSession?(sessionId: string, atMs: number): Promise<void>;
+  /** Removes the user's password file and session records; false if there was no such user. Revoke the sessions first. */
+  deleteUser?(username: string): Promise<boolean>;
   /** Marks a session revoked until it would have expired anyway. */
   revoke(sessionId: string, untilMs: number): Promise<void>;
   /** May answer synchronously (a memory store does): the verifier awaits only promises. */
@@ -75,6 +115,7 @@ export interface AuthStore extends ReplayCache {
 export class MemoryStore implements AuthStore {
   readonly #users = new Map<string, Uint8Array>();
   readonly #revoked = new Map<string, number>();
+  readonly #sessions = new Map<string, SessionRecord>();
   readonly #replay: MemoryReplayCache;
   readonly #clock: () => number;
 
@@ -105,6 +146,29 @@ export class MemoryStore implements AuthStore {
     return true;
   }
 
+  async recordSession(session: SessionRecord) {
+    this.#sessions.set(keyArg(session?.sessionId, 'sessionId'), { ...session });
+  }
+
+  async listSessions(username: string, nowMs: number) {
+    keyArg(username, 'username');
+    return [...this.#sessions.values()]
+      .filter((s) => s.username === username && s.expiresAt > nowMs)
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .map((s) => ({ ...s }));
+  }
+
+  async touchSession(sessionId: string, atMs: number) {
+    const session = this.#sessions.get(keyArg(sessionId, 'sessionId'));
+    if (session !== undefined) session.lastSeenAt = msArg(atMs, 'atMs');
+  }
+
+  async deleteUser(username: string) {
+    keyArg(username, 'username');
+    for (const [id, s] of this.#sessions) if (s.username === username) this.#sessions.delete(id);
+    return this.#users.delete(username);
+  }
+
   limiter(options: LimiterOptions) {
     limiterArg(options);
     return new RateLimiterMemory({ keyPrefix: options.name, points: options.points, duration: options.duration });
@@ -112,6 +176,7 @@ export class MemoryStore implements AuthStore {
 
   async revoke(sessionId: string, untilMs: number) {
     this.#revoked.set(keyArg(sessionId, 'sessionId'), msArg(untilMs, 'untilMs'));
+    this.#sessions.delete(sessionId);
   }
 
   isRevoked(sessionId: string) {

@@ -23,7 +23,7 @@ import { OpaqueClient } from '../opaque/client';
 import type { KeyStretching, Suite } from '../opaque/types';
 import { derivePopKey, type PopKey } from '../pop/key';
 import { signRequest } from '../pop/sign';
-import { baseArg, failure, staleServerTime, usernameArg } from './shared';
+import { baseArg, failure, type SessionInfo, staleServerTime, usernameArg } from './shared';
 
 /** Options of `createClient`. */
 export interface ClientOptions {
@@ -99,9 +99,14 @@ export function createClient(options: ClientOptions) {
     return signed(root, path, init, true);
   }
 
+  function forget() {
+    session?.popKey.dispose();
+    session = undefined;
+  }
+
   /** A signed JSON POST to one of keyward's own routes; a refusal rejects with its code. */
-  async function signedJson<T>(path: string, body: object): Promise<T> {
-    const response = await signed(authBase, path, { method: 'POST', body: JSON.stringify(body) });
+  async function signedJson<T>(path: string, body?: object): Promise<T> {
+    const response = await signed(authBase, path, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body) });
     if (!response.ok) throw await failure(response);
     return (await response.json()) as T;
   }
@@ -149,6 +154,34 @@ export function createClient(options: ClientOptions) {
       await signedJson('/password/finish', { upload: encodeBase64Url(done.upload) });
     },
 
+    /** The user's live sessions (created, last seen, expiry, address, user agent), the current one marked. */
+    async listSessions(): Promise<SessionInfo[]> {
+      return (await signedJson<{ sessions: SessionInfo[] }>('/sessions/list')).sessions;
+    },
+
+    /** Revokes one of the user's sessions (another device's, from `listSessions`). */
+    async revokeSession(sessionId: string): Promise<void> {
+      if (typeof sessionId !== 'string') throw new InvalidArgumentError('sessionId must be a string');
+      await signedJson('/sessions/revoke', { sessionId });
+    },
+
+    /** Logs out everywhere: every session of the user, this one included. */
+    async logoutEverywhere(): Promise<void> {
+      await signedJson('/sessions/revoke-all');
+      forget();
+    },
+
+    /**
+     * Deletes the account: logs in again with the current password (the
+     * server wants a fresh session), then deletes; every session ends.
+     */
+    async deleteAccount(currentPassword: string): Promise<void> {
+      if (session === undefined) throw new PopError('not logged in', 'ERR_POP_NO_SESSION');
+      await this.login(session.username, currentPassword);
+      await signedJson('/account/delete');
+      forget();
+    },
+
     /** Revokes the session on the server and forgets its key; does nothing when not logged in. */
     async logout(): Promise<void> {
       if (session === undefined) return;
@@ -171,3 +204,5 @@ export function createClient(options: ClientOptions) {
 }
 
 export type KeywardClient = ReturnType<typeof createClient>;
+
+export type { SessionInfo } from './shared';

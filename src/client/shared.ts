@@ -53,3 +53,16 @@ export async function staleServerTime(response: Response): Promise<number | unde
   const serverTime = refusal?.error?.serverTime;
   return refusal?.error?.code === 'ERR_POP_STALE' && typeof serverTime === 'number' && Number.isFinite(serverTime) ? serverTime : undefined;
 }
+
+/** A session as `listSessions` shows it: no key, no token. Times are ms since the epoch. */
+export interface SessionInfo {
+  sessionId: string;
+  username: string;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  address?: string;
+  userAgent?: string;
+  /** True for the session making the call. */
+  current: boolean;
+}

@@ -192,7 +192,7 @@ export function keywardRouter(options: KeywardRouterOptions): Router {
       } catch (error) {
         return next(error);
       }
-      route.handle(service, body, { ip: req.ip, auth: req.auth }).then((result) => void res.json(result), next);
+      route.handle(service, body, { ip: req.ip, userAgent: req.get('user-agent'), auth: req.auth }).then((result) => void res.json(result), next);
     });
   }
   // Errors of these routes only: Express hands a router's error handlers the errors of its own layers.

@@ -214,7 +214,11 @@ async function authRoutesPlugin(scope: FastifyInstance, options: { service: Auth
         ...(route.signed ? { preHandler: scope.requirePop } : {}),
       },
       async (request) => {
-        const result = await route.handle(service, request.body as Record<string, string>, { ip: request.ip, auth: request.auth });
+        const result = await route.handle(service, request.body as Record<string, string>, {
+          ip: request.ip,
+          userAgent: request.headers['user-agent'],
+          auth: request.auth,
+        });
         request.log.info({ keyward: route.path }, 'keyward auth request done');
         return result;
       },

@@ -26,6 +26,9 @@ const b64: FieldSpec = {
 // Characters here, never more than bytes: the service checks the byte limit itself (usernameArg).
 const name: FieldSpec = { minLength: 1, maxLength: USERNAME_MAX_BYTES, what: `a string of 1–${USERNAME_MAX_BYTES} characters` };
 
+// A session id: 16 random bytes, base64url.
+const sid: FieldSpec = { minLength: 22, maxLength: 22, pattern: /^[A-Za-z0-9_-]{22}$/, what: 'a session id (22 base64url characters)' };
+
 /** Largest auth-route body accepted by default, in bytes (the largest OPAQUE message is far smaller). */
 export const AUTH_BODY_LIMIT = 64 * 1024;
 
@@ -33,6 +36,8 @@ export const AUTH_BODY_LIMIT = 64 * 1024;
 export interface RouteContext {
   /** The client address as the framework reports it (its proxy settings apply). */
   ip?: string;
+  /** The request's User-Agent header. */
+  userAgent?: string;
   /** The verified session, on signed routes. */
   auth?: AuthSession;
 }
@@ -47,31 +52,43 @@ export interface AuthRoute {
   handle(service: AuthService, body: Record<string, string>, context: RouteContext): Promise<object>;
 }
 
+/** The verified session of a signed route (the adapters verify it before the handler runs). */
+function authOf(context: RouteContext): AuthSession {
+  if (context.auth === undefined) throw new Error('keyward: a signed route ran without a verified session');
+  return context.auth;
+}
+
 export const authRoutes: readonly AuthRoute[] = [
   { path: '/register/start', fields: { username: name, request: b64 }, signed: false, handle: (s, body, c) => s.registerStart(body, { address: c.ip }) },
   { path: '/register/finish', fields: { username: name, upload: b64 }, signed: false, handle: (s, body, c) => s.registerFinish(body, { address: c.ip }) },
   { path: '/login/start', fields: { username: name, request: b64 }, signed: false, handle: (s, body, c) => s.loginStart(body, { address: c.ip }) },
-  { path: '/login/finish', fields: { loginState: b64, finalization: b64 }, signed: false, handle: (s, body) => s.loginFinish(body) },
+  {
+    path: '/login/finish',
+    fields: { loginState: b64, finalization: b64 },
+    signed: false,
+    handle: (s, body, c) => s.loginFinish(body, { address: c.ip, userAgent: c.userAgent }),
+  },
   {
     path: '/password/start',
     fields: { request: b64 },
     signed: true,
-    // biome-ignore lint/style/noNonNullAssertion: a signed route; the adapters verify the session first
-    handle: (s, body, c) => s.passwordChangeStart(c.auth!, body),
+    handle: (s, body, c) => s.passwordChangeStart(authOf(c), body),
   },
   {
     path: '/password/finish',
     fields: { upload: b64 },
     signed: true,
-    // biome-ignore lint/style/noNonNullAssertion: a signed route; the adapters verify the session first
-    handle: (s, body, c) => s.passwordChangeFinish(c.auth!, body, { address: c.ip }),
+    handle: (s, body, c) => s.passwordChangeFinish(authOf(c), body, { address: c.ip }),
   },
+  { path: '/sessions/list', signed: true, handle: (s, _body, c) => s.listSessions(authOf(c)) },
+  { path: '/sessions/revoke', fields: { sessionId: sid }, signed: true, handle: (s, body, c) => s.revokeSession(authOf(c), body) },
+  { path: '/sessions/revoke-all', signed: true, handle: (s, _body, c) => s.logoutEverywhere(authOf(c)) },
+  { path: '/account/delete', signed: true, handle: (s, _body, c) => s.deleteAccount(authOf(c), { address: c.ip }) },
   {
     path: '/logout',
     signed: true,
     handle: async (s, _body, c) => {
-      // biome-ignore lint/style/noNonNullAssertion: this route is declared `auth: true`; the adapters verify the session first
-      await s.logout(c.auth!);
+      await s.logout(authOf(c));
       return { ok: true };
     },
   },

@@ -17,7 +17,7 @@
  */
 
 import type * as Serenity from '@serenity-kit/opaque';
-import { baseArg, failure, staleServerTime, usernameArg } from '../client/shared';
+import { baseArg, failure, type SessionInfo, staleServerTime, usernameArg } from '../client/shared';
 import { InvalidArgumentError, InvalidLoginError, PopError } from '../errors';
 import { decode, encode } from './base64url';
 import { SessionStore, type StoredSession } from './persist';
@@ -135,9 +135,14 @@ export function createWebClient(options: WebClientOptions) {
     return send(base, path, init, false);
   }
 
+  async function forget() {
+    session = undefined;
+    await store?.remove();
+  }
+
   /** A signed JSON POST to one of keyward's own routes; a refusal rejects with its code. */
-  async function signedJson<T>(path: string, body: object): Promise<T> {
-    const response = await send(authBase, path, { method: 'POST', body: JSON.stringify(body) }, false);
+  async function signedJson<T>(path: string, body?: object): Promise<T> {
+    const response = await send(authBase, path, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body) }, false);
     if (!response.ok) throw await failure(response);
     return (await response.json()) as T;
   }
@@ -219,6 +224,31 @@ export function createWebClient(options: WebClientOptions) {
       await signedJson('/password/finish', { upload: done.registrationRecord });
     },
 
+    /** The user's live sessions (created, last seen, expiry, address, user agent), the current one marked. */
+    async listSessions(): Promise<SessionInfo[]> {
+      return (await signedJson<{ sessions: SessionInfo[] }>('/sessions/list')).sessions;
+    },
+
+    /** Revokes one of the user's sessions (another device's, from `listSessions`). */
+    async revokeSession(sessionId: string): Promise<void> {
+      if (typeof sessionId !== 'string') throw new InvalidArgumentError('sessionId must be a string');
+      await signedJson('/sessions/revoke', { sessionId });
+    },
+
+    /** Logs out everywhere: every session of the user, this one included (and IndexedDB's record). */
+    async logoutEverywhere(): Promise<void> {
+      await signedJson('/sessions/revoke-all');
+      await forget();
+    },
+
+    /** Deletes the account: logs in again with the current password (the server wants a fresh session), then deletes. */
+    async deleteAccount(currentPassword: string): Promise<void> {
+      if (session === undefined) throw new PopError('not logged in', 'ERR_POP_NO_SESSION');
+      await this.login(session.username, currentPassword);
+      await signedJson('/account/delete');
+      await forget();
+    },
+
     /** Revokes the session on the server and forgets its key (in IndexedDB too); does nothing when not logged in. */
     async logout(): Promise<void> {
       if (session === undefined) return;
@@ -246,4 +276,5 @@ export function createWebClient(options: WebClientOptions) {
 }
 
 export type KeywardWebClient = ReturnType<typeof createWebClient>;
+export type { SessionInfo } from '../client/shared';
 export { AuthError, InvalidArgumentError, InvalidLoginError, KeywardError, PopError } from '../errors';
