@@ -113,6 +113,7 @@ const authStatus = {
   ERR_AUTH_REAUTHENTICATE: 403,
   ERR_AUTH_UNSUPPORTED: 501,
   ERR_AUTH_UNKNOWN_SESSION: 404,
+  ERR_AUTH_RESET_GRANT: 401,
 } as const;
 export type AuthErrorCode = keyof typeof authStatus;
 

@@ -26,12 +26,22 @@ export interface AuthEvents {
   loggedOut: { username: string; sessionId: string };
   /** A user's password file was replaced through a fresh session (`sessionId`). */
   passwordChanged: { username: string; sessionId: string; address?: string };
+  /** A password was replaced through a reset grant; every session of the user was revoked. */
+  passwordReset: { username: string; address?: string };
   /** A user deleted their account (its sessions revoked, its records gone). */
   accountDeleted: { username: string; address?: string };
 }
 
 export type AuthEventName = keyof AuthEvents;
-export const authEventNames: readonly AuthEventName[] = ['registered', 'loggedIn', 'loginFailed', 'loggedOut', 'passwordChanged', 'accountDeleted'];
+export const authEventNames: readonly AuthEventName[] = [
+  'registered',
+  'loggedIn',
+  'loginFailed',
+  'loggedOut',
+  'passwordChanged',
+  'passwordReset',
+  'accountDeleted',
+];
 
 /** Hooks that take part in a request; unlike events, they can change its outcome. */
 export interface AuthHooks {

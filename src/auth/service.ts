@@ -147,6 +147,8 @@ export function createAuthService(options: AuthServiceOptions) {
   const allowRegistration = options.allowRegistration ?? true;
   const loginKey = options.sealKey.derive('keyward auth', 'login state');
   const sessionKey = options.sealKey.derive('keyward auth', 'session');
+  const resetKey = options.sealKey.derive('keyward auth', 'reset grant');
+  const RESET_AAD = 'keyward reset grant v1';
   const sealOptions = (aad: string) => ({ aad, clock });
   const passwordChangeWindow = options.passwordChangeWindowMs ?? 300_000;
   const hooks = options.hooks ?? {};
@@ -202,6 +204,20 @@ export function createAuthService(options: AuthServiceOptions) {
       throw new AuthError('log in again with the current password first', 'ERR_AUTH_REAUTHENTICATE');
     }
     return session;
+  }
+
+  /** A reset grant that opens, is ours and has not expired; 401 `ERR_AUTH_RESET_GRANT` otherwise. */
+  function openGrant(value: unknown): { u: string; n: string; e: number } {
+    const refused = () => new AuthError('the reset grant is invalid, expired or used', 'ERR_AUTH_RESET_GRANT');
+    if (typeof value !== 'string' || value.length > MESSAGE_MAX_CHARS) throw refused();
+    let grant: { u?: unknown; n?: unknown; e?: unknown };
+    try {
+      grant = JSON.parse(new TextDecoder().decode(readToken(resetKey, value, sealOptions(RESET_AAD))));
+    } catch {
+      throw refused();
+    }
+    if (typeof grant.u !== 'string' || typeof grant.n !== 'string' || typeof grant.e !== 'number' || grant.e <= clock()) throw refused();
+    return grant as { u: string; n: string; e: number };
   }
 
   /** Reports a refused login as `loginFailed`, then lets the refusal go on. */
@@ -429,6 +445,54 @@ export function createAuthService(options: AuthServiceOptions) {
         throw new AuthError('this user no longer exists', 'ERR_AUTH_LOGIN_FAILED');
       }
       events.emit('passwordChanged', { username: fresh.username, sessionId: fresh.sessionId, address });
+      return { ok: true as const };
+    },
+
+    /**
+     * A password-reset grant for `username`, for the application to send
+     * after its own verification (an e-mail link, a support call): a sealed
+     * token naming the user, good for `ttlMs` (30 minutes by default) and one
+     * use, at `POST /reset/start` and `/reset/finish` (`resetPassword` on
+     * both clients). Resolves to undefined for an unknown user, so the
+     * application can answer the same either way. Needs `setPasswordFile`.
+     */
+    async createResetGrant(user: string, grantOptions?: { ttlMs?: number }): Promise<string | undefined> {
+      const name = username(user);
+      const ttl = grantOptions?.ttlMs ?? 30 * 60_000;
+      if (!Number.isSafeInteger(ttl) || ttl <= 0 || ttl > 7 * 24 * 3_600_000) throw new InvalidArgumentError('ttlMs must be whole ms > 0, at most 7 days');
+      if (typeof store.setPasswordFile !== 'function') throw new AuthError('this store cannot change passwords (no setPasswordFile)', 'ERR_AUTH_UNSUPPORTED');
+      if ((await store.getPasswordFile(name)) === undefined) return undefined;
+      const grant = { u: name, n: randomBytes(16).toString('base64url'), e: clock() + ttl };
+      return makeToken(resetKey, JSON.stringify(grant), sealOptions(RESET_AAD));
+    },
+
+    /** The OPAQUE registration response for the user a reset grant names; the grant is checked, not spent. */
+    async resetStart(body: { grant?: unknown; request?: unknown }) {
+      bodyArg(body);
+      const grant = openGrant(body.grant);
+      const request = message(body.request, 'request');
+      const response = await asLoginFailure(() => opaque.startRegistration(request, grant.u));
+      return { response: encodeBase64Url(response) };
+    },
+
+    /** Spends the grant, replaces the password file, and revokes every session of the user. */
+    async resetFinish(body: { grant?: unknown; upload?: unknown }, context?: RequestContext | string) {
+      bodyArg(body);
+      const address = addressOf(context);
+      const grant = openGrant(body.grant);
+      const upload = message(body.upload, 'upload');
+      const record = await asLoginFailure(() => opaque.finishRegistration(upload));
+      // One use: the nonce is remembered for as long as the grant could still open.
+      if (!(await store.add(`reset:${grant.n}`, Math.max(1, grant.e - clock())))) {
+        throw new AuthError('this reset grant was already used', 'ERR_AUTH_RESET_GRANT');
+      }
+      // biome-ignore lint/style/noNonNullAssertion: createResetGrant checked that the store has it
+      if (!(await store.setPasswordFile!(grant.u, record.serialize()))) throw new AuthError('this user no longer exists', 'ERR_AUTH_RESET_GRANT');
+      if (typeof store.listSessions === 'function') {
+        const sessions = await store.listSessions(grant.u, clock());
+        await Promise.all(sessions.map((s) => store.revoke(s.sessionId, s.expiresAt)));
+      }
+      events.emit('passwordReset', { username: grant.u, address });
       return { ok: true as const };
     },
 

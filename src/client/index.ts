@@ -121,6 +121,19 @@ export function createClient(options: ClientOptions) {
       await post('/register/finish', { username, upload: encodeBase64Url(done.upload) });
     },
 
+    /**
+     * Sets a new password with a reset grant the application sent (see
+     * `createResetGrant`); no login needed. Every session of the user ends.
+     * A used, expired or altered grant rejects with `AuthError` `ERR_AUTH_RESET_GRANT`.
+     */
+    async resetPassword(grant: string, newPassword: string): Promise<void> {
+      if (typeof grant !== 'string') throw new InvalidArgumentError('grant must be a string');
+      const start = opaque.startRegistration(newPassword);
+      const { response } = await post<{ response: string }>('/reset/start', { grant, request: encodeBase64Url(start.request) });
+      const done = await opaque.finishRegistration(start.state, newPassword, decodeBase64Url(response));
+      await post('/reset/finish', { grant, upload: encodeBase64Url(done.upload) });
+    },
+
     /** Throws `InvalidLoginError` for a wrong password or unknown user (the server cannot tell them apart). */
     async login(username: string, password: string): Promise<{ expiresAt: number }> {
       usernameArg(username);

@@ -29,6 +29,9 @@ const name: FieldSpec = { minLength: 1, maxLength: USERNAME_MAX_BYTES, what: `a 
 // A session id: 16 random bytes, base64url.
 const sid: FieldSpec = { minLength: 22, maxLength: 22, pattern: /^[A-Za-z0-9_-]{22}$/, what: 'a session id (22 base64url characters)' };
 
+// A reset grant: a sealed token (base64url), far shorter than a protocol message.
+const grantField: FieldSpec = { ...b64, what: 'a reset grant' };
+
 /** Largest auth-route body accepted by default, in bytes (the largest OPAQUE message is far smaller). */
 export const AUTH_BODY_LIMIT = 64 * 1024;
 
@@ -80,6 +83,8 @@ export const authRoutes: readonly AuthRoute[] = [
     signed: true,
     handle: (s, body, c) => s.passwordChangeFinish(authOf(c), body, { address: c.ip }),
   },
+  { path: '/reset/start', fields: { grant: grantField, request: b64 }, signed: false, handle: (s, body) => s.resetStart(body) },
+  { path: '/reset/finish', fields: { grant: grantField, upload: b64 }, signed: false, handle: (s, body, c) => s.resetFinish(body, { address: c.ip }) },
   { path: '/sessions/list', signed: true, handle: (s, _body, c) => s.listSessions(authOf(c)) },
   { path: '/sessions/revoke', fields: { sessionId: sid }, signed: true, handle: (s, body, c) => s.revokeSession(authOf(c), body) },
   { path: '/sessions/revoke-all', signed: true, handle: (s, _body, c) => s.logoutEverywhere(authOf(c)) },

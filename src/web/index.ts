@@ -164,6 +164,27 @@ export function createWebClient(options: WebClientOptions) {
       await post('/register/finish', { username, upload: done.registrationRecord });
     },
 
+    /**
+     * Sets a new password with a reset grant the application sent (from the
+     * server's `createResetGrant`, usually in a link); no login needed. Every
+     * session of the user ends. A used, expired or altered grant rejects with
+     * `AuthError` `ERR_AUTH_RESET_GRANT`.
+     */
+    async resetPassword(grant: string, newPassword: string): Promise<void> {
+      if (typeof grant !== 'string') throw new InvalidArgumentError('grant must be a string');
+      const { client } = await serenity();
+      const start = client.startRegistration({ password: newPassword });
+      const { response } = await post<{ response: string }>('/reset/start', { grant, request: start.registrationRequest });
+      const done = client.finishRegistration({
+        clientRegistrationState: start.clientRegistrationState,
+        registrationResponse: response,
+        password: newPassword,
+        keyStretching,
+      });
+      checkServerKey(done.serverStaticPublicKey);
+      await post('/reset/finish', { grant, upload: done.registrationRecord });
+    },
+
     /** Throws `InvalidLoginError` for a wrong password or unknown user (the server cannot tell them apart). */
     async login(username: string, password: string): Promise<{ expiresAt: number }> {
       usernameArg(username);
