@@ -38,8 +38,10 @@ export interface AuthServiceOptions {
   store: AuthStore;
   /** Seals login states and session tokens. Every instance must use the same one. */
   sealKey: SecretKey;
-  /** Session lifetime; 1 hour by default. */
+  /** Session lifetime; 1 hour by default. A refresh (`POST /sessions/refresh`) extends it by as much again. */
   sessionTtlMs?: number;
+  /** The most a session lives from its login, refreshes included; 30 days by default. Then the user logs in again. */
+  maxSessionMs?: number;
   /** Time allowed between login start and finish; 60 s by default. */
   loginTtlMs?: number;
   /** Limits on failed logins and registration starts (src/auth/rate-limits.ts, docs/threat-model.md). */
@@ -85,8 +87,8 @@ function addressOf(context: RequestContext | string | undefined): string | undef
   return address;
 }
 
-/** Binds session tokens to their format (src/auth/session.ts); v1 was JSON claims. */
-const SESSION_AAD = 'keyward session v2';
+/** Binds session tokens to their format (src/auth/session.ts); v1 was JSON claims, v2 had no login time. */
+const SESSION_AAD = 'keyward session v3';
 
 /** Characters of a session token that key the cache of opened tokens: its last 16 bytes or so, the tag. */
 const TOKEN_TAIL = 22;
@@ -135,7 +137,7 @@ export function createAuthService(options: AuthServiceOptions) {
     throw new InvalidArgumentError('options.store must be an AuthStore');
   }
   if (options.clock !== undefined && typeof options.clock !== 'function') throw new InvalidArgumentError('options.clock must be a function');
-  for (const name of ['sessionTtlMs', 'loginTtlMs', 'passwordChangeWindowMs'] as const) {
+  for (const name of ['sessionTtlMs', 'loginTtlMs', 'passwordChangeWindowMs', 'maxSessionMs'] as const) {
     const ms = options[name];
     if (ms !== undefined && (!Number.isSafeInteger(ms) || ms <= 0)) throw new InvalidArgumentError(`options.${name} must be whole ms > 0`);
   }
@@ -151,6 +153,20 @@ export function createAuthService(options: AuthServiceOptions) {
   const RESET_AAD = 'keyward reset grant v1';
   const sealOptions = (aad: string) => ({ aad, clock });
   const passwordChangeWindow = options.passwordChangeWindowMs ?? 300_000;
+  const maxSession = options.maxSessionMs ?? 30 * 24 * 3_600_000;
+
+  // A refresh can carry a session to maxSession from its login, so a revocation lasts that long.
+  const revokeUntil = (session: { createdAt: number }) => session.createdAt + maxSession;
+
+  /** A sealed session token for these claims. */
+  function sessionToken(id: Uint8Array, popKey: PopKey, expiresAt: number, createdAt: number, user: string): string {
+    const plain = encodeClaims({ sessionId: id, popKey: popKey.exportBytes(), expiresAt, createdAt, username: user });
+    try {
+      return makeToken(sessionKey, plain, sealOptions(SESSION_AAD));
+    } finally {
+      plain.fill(0);
+    }
+  }
   const hooks = options.hooks ?? {};
   if (typeof hooks !== 'object' || (hooks.beforeRegister !== undefined && typeof hooks.beforeRegister !== 'function')) {
     throw new InvalidArgumentError('options.hooks.beforeRegister must be a function');
@@ -186,8 +202,8 @@ export function createAuthService(options: AuthServiceOptions) {
   /** Revokes every listed session of `user` and `current`, each until it would have expired. */
   async function revokeAll(user: string, current: AuthSession) {
     const listed = await accounts().list(user);
-    await Promise.all(listed.filter((s) => s.sessionId !== current.sessionId).map((s) => store.revoke(s.sessionId, s.expiresAt)));
-    await store.revoke(current.sessionId, current.expiresAt);
+    await Promise.all(listed.filter((s) => s.sessionId !== current.sessionId).map((s) => store.revoke(s.sessionId, revokeUntil(s))));
+    await store.revoke(current.sessionId, revokeUntil(current));
     return listed.length;
   }
 
@@ -199,8 +215,7 @@ export function createAuthService(options: AuthServiceOptions) {
     }
     if (needs === 'account') accounts();
     if (!(session instanceof AuthSession)) throw new InvalidArgumentError('session must be an AuthSession (from verify)');
-    // Every session lives sessionTtl from its login.
-    if (clock() - (session.expiresAt - sessionTtl) > passwordChangeWindow) {
+    if (clock() - session.createdAt > passwordChangeWindow) {
       throw new AuthError('log in again with the current password first', 'ERR_AUTH_REAUTHENTICATE');
     }
     return session;
@@ -282,7 +297,7 @@ export function createAuthService(options: AuthServiceOptions) {
       // fromBytes copied the key into Rust.
       claims.popKey.fill(0);
     }
-    const live = new AuthSession(claims.username, sessionId, claims.expiresAt, popKey);
+    const live = new AuthSession(claims.username, sessionId, claims.expiresAt, popKey, claims.createdAt);
     if (opened.size >= OPENED_MAX) {
       const oldest = opened.keys().next();
       if (!oldest.done) opened.delete(oldest.value);
@@ -391,15 +406,13 @@ export function createAuthService(options: AuthServiceOptions) {
       const sessionId = encodeBase64Url(id);
       const popKey = derivePopKey(key, sessionId);
       key.fill(0);
-      const expiresAt = clock() + sessionTtl;
-      const plain = encodeClaims({ sessionId: id, popKey: popKey.exportBytes(), expiresAt, username: pending.u });
+      const createdAt = clock();
+      const expiresAt = Math.min(createdAt + sessionTtl, createdAt + maxSession);
+      const token = sessionToken(id, popKey, expiresAt, createdAt, pending.u);
       popKey.dispose();
-      const token = makeToken(sessionKey, plain, sealOptions(SESSION_AAD));
-      plain.fill(0);
       if (typeof store.recordSession === 'function') {
         const userAgent = typeof context === 'object' && typeof context?.userAgent === 'string' ? context.userAgent.slice(0, 256) : undefined;
-        const now = clock();
-        await store.recordSession({ sessionId, username: pending.u, createdAt: now, expiresAt, lastSeenAt: now, address, userAgent });
+        await store.recordSession({ sessionId, username: pending.u, createdAt, expiresAt, lastSeenAt: createdAt, address, userAgent });
       }
       events.emit('loggedIn', { username: pending.u, sessionId, expiresAt, address });
       return { sessionId, token, expiresAt };
@@ -413,7 +426,7 @@ export function createAuthService(options: AuthServiceOptions) {
     /** Revokes a verified session everywhere the store is shared. */
     async logout(session: AuthSession) {
       if (!(session instanceof AuthSession)) throw new InvalidArgumentError('session must be an AuthSession (from verify)');
-      await store.revoke(session.sessionId, session.expiresAt);
+      await store.revoke(session.sessionId, revokeUntil(session));
       events.emit('loggedOut', { username: session.username, sessionId: session.sessionId });
     },
 
@@ -490,10 +503,37 @@ export function createAuthService(options: AuthServiceOptions) {
       if (!(await store.setPasswordFile!(grant.u, record.serialize()))) throw new AuthError('this user no longer exists', 'ERR_AUTH_RESET_GRANT');
       if (typeof store.listSessions === 'function') {
         const sessions = await store.listSessions(grant.u, clock());
-        await Promise.all(sessions.map((s) => store.revoke(s.sessionId, s.expiresAt)));
+        await Promise.all(sessions.map((s) => store.revoke(s.sessionId, revokeUntil(s))));
       }
       events.emit('passwordReset', { username: grant.u, address });
       return { ok: true as const };
+    },
+
+    /**
+     * A new token for the same session (same id and key; the client keeps
+     * its key and swaps its bearer), living `sessionTtlMs` from now but never
+     * past `maxSessionMs` from the login. No password needed; the session
+     * must be live and signed for. The old token stays valid to its own expiry.
+     */
+    async refresh(session: AuthSession) {
+      const current = sessionArg(session);
+      const now = clock();
+      if (now >= current.createdAt + maxSession) throw new AuthError('this session has reached its longest life; log in again', 'ERR_AUTH_REAUTHENTICATE');
+      const expiresAt = Math.max(current.expiresAt, Math.min(now + sessionTtl, current.createdAt + maxSession));
+      const token = sessionToken(decodeBase64Url(current.sessionId), current.popKey, expiresAt, current.createdAt, current.username);
+      if (typeof store.recordSession === 'function') {
+        const record = (await store.listSessions?.(current.username, now))?.find((s) => s.sessionId === current.sessionId);
+        await store.recordSession({
+          sessionId: current.sessionId,
+          username: current.username,
+          createdAt: current.createdAt,
+          expiresAt,
+          lastSeenAt: now,
+          address: record?.address,
+          userAgent: record?.userAgent,
+        });
+      }
+      return { sessionId: current.sessionId, token, expiresAt };
     },
 
     /** The user's live sessions, newest first, the caller's marked `current`; 501 for a store without session records. */
@@ -509,7 +549,7 @@ export function createAuthService(options: AuthServiceOptions) {
       bodyArg(body);
       const target = (await accounts().list(current.username)).find((s) => s.sessionId === body.sessionId);
       if (target === undefined) throw new AuthError('no such session of this user', 'ERR_AUTH_UNKNOWN_SESSION');
-      await store.revoke(target.sessionId, target.expiresAt);
+      await store.revoke(target.sessionId, revokeUntil(target));
       events.emit('loggedOut', { username: current.username, sessionId: target.sessionId });
       return { ok: true as const };
     },

@@ -1,14 +1,15 @@
 /**
  * The verified session (what the adapters put on `request.auth`) and the
  * session token that carries it. The token is a sealed box of
- * `version (1) | session id (16) | PoP key (32) | expiry ms (8, big-endian) | username (UTF-8)`:
+ * `version (1) | session id (16) | PoP key (32) | expiry ms (8) | login ms (8) | username (UTF-8)`
+ * (integers big-endian; version 3 added the login time, which bounds refreshes):
  * binary, so its size is fixed plus the name's bytes (src/auth/username.ts).
  */
 import { inspect } from 'node:util';
 import type { PopKey } from '../pop/key';
 
-const VERSION = 2;
-const FIXED = 1 + 16 + 32 + 8;
+const VERSION = 3;
+const FIXED = 1 + 16 + 32 + 8 + 8;
 
 /**
  * A live, verified session. Its PoP key (which holds the bearer token) is
@@ -23,13 +24,16 @@ export class AuthSession {
   readonly sessionId: string;
   /** Milliseconds since the epoch. */
   readonly expiresAt: number;
+  /** When the login finished (ms since the epoch); refreshes keep it. */
+  readonly createdAt: number;
   readonly #popKey: PopKey;
 
   /** @internal Made by the auth service from a session token. */
-  constructor(username: string, sessionId: string, expiresAt: number, popKey: PopKey) {
+  constructor(username: string, sessionId: string, expiresAt: number, popKey: PopKey, createdAt: number) {
     this.username = username;
     this.sessionId = sessionId;
     this.expiresAt = expiresAt;
+    this.createdAt = createdAt;
     this.#popKey = popKey;
   }
 
@@ -52,6 +56,8 @@ export interface SessionClaims {
   sessionId: Uint8Array;
   popKey: Uint8Array;
   expiresAt: number;
+  /** When the login that opened the session finished; refreshes keep it. */
+  createdAt: number;
   username: string;
 }
 
@@ -63,6 +69,7 @@ export function encodeClaims(claims: SessionClaims): Uint8Array {
   out.set(claims.sessionId, 1);
   out.set(claims.popKey, 17);
   out.writeBigUInt64BE(BigInt(claims.expiresAt), 49);
+  out.writeBigUInt64BE(BigInt(claims.createdAt), 57);
   out.set(name, FIXED);
   return out;
 }
@@ -76,6 +83,7 @@ export function decodeClaims(plain: Uint8Array): SessionClaims | undefined {
     sessionId: Uint8Array.from(b.subarray(1, 17)),
     popKey: Uint8Array.from(b.subarray(17, 49)),
     expiresAt: Number(b.readBigUInt64BE(49)),
+    createdAt: Number(b.readBigUInt64BE(57)),
     username: b.subarray(FIXED).toString('utf8'),
   };
 }

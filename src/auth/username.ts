@@ -3,8 +3,8 @@
  * name travels inside the sealed session token, and the token must stay a
  * bearer the PoP layer accepts (`PopKey` takes at most 512 characters; the
  * verifier reads at most 4096). A session token is a sealed box of
- * 57 + n bytes (src/auth/session.ts) plus 49 of sealing, in base64url:
- * ceil((106 + n) × 4 / 3) characters, 482 for the longest name (255 bytes).
+ * 65 + n bytes (src/auth/session.ts) plus 49 of sealing, in base64url:
+ * ceil((114 + n) × 4 / 3) characters, 492 for the longest name (255 bytes).
  * 255 bytes is 255 ASCII, 127 Cyrillic or 85 CJK characters.
  */
 import { AuthError } from '../errors';

@@ -21,7 +21,7 @@ import { decodeBase64Url, encodeBase64Url } from '../bytes';
 import { InvalidArgumentError, PopError } from '../errors';
 import { OpaqueClient } from '../opaque/client';
 import type { KeyStretching, Suite } from '../opaque/types';
-import { derivePopKey, type PopKey } from '../pop/key';
+import { derivePopKey, PopKey } from '../pop/key';
 import { signRequest } from '../pop/sign';
 import { baseArg, failure, type SessionInfo, staleServerTime, usernameArg } from './shared';
 
@@ -165,6 +165,26 @@ export function createClient(options: ClientOptions) {
       const started = await signedJson<{ response: string }>('/password/start', { request: encodeBase64Url(start.request) });
       const done = await opaque.finishRegistration(start.state, newPassword, decodeBase64Url(started.response));
       await signedJson('/password/finish', { upload: encodeBase64Url(done.upload) });
+    },
+
+    /**
+     * Extends the session without the password: a new token for the same
+     * key, living the server's session time from now, up to its maximum from
+     * the login (then `AuthError` `ERR_AUTH_REAUTHENTICATE`: log in again).
+     */
+    async refresh(): Promise<{ expiresAt: number }> {
+      const next = await signedJson<{ sessionId: string; token: string; expiresAt: number }>('/sessions/refresh');
+      // biome-ignore lint/style/noNonNullAssertion: signedJson refused the call if there were no session
+      const current = session!;
+      const key = current.popKey.exportBytes();
+      try {
+        const popKey = PopKey.fromBytes(key, next.sessionId, { bearer: next.token });
+        current.popKey.dispose();
+        session = { ...current, popKey, expiresAt: next.expiresAt };
+      } finally {
+        key.fill(0);
+      }
+      return { expiresAt: next.expiresAt };
     },
 
     /** The user's live sessions (created, last seen, expiry, address, user agent), the current one marked. */

@@ -85,6 +85,7 @@ export const authRoutes: readonly AuthRoute[] = [
   },
   { path: '/reset/start', fields: { grant: grantField, request: b64 }, signed: false, handle: (s, body) => s.resetStart(body) },
   { path: '/reset/finish', fields: { grant: grantField, upload: b64 }, signed: false, handle: (s, body, c) => s.resetFinish(body, { address: c.ip }) },
+  { path: '/sessions/refresh', signed: true, handle: (s, _body, c) => s.refresh(authOf(c)) },
   { path: '/sessions/list', signed: true, handle: (s, _body, c) => s.listSessions(authOf(c)) },
   { path: '/sessions/revoke', fields: { sessionId: sid }, signed: true, handle: (s, body, c) => s.revokeSession(authOf(c), body) },
   { path: '/sessions/revoke-all', signed: true, handle: (s, _body, c) => s.logoutEverywhere(authOf(c)) },

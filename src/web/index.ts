@@ -245,6 +245,21 @@ export function createWebClient(options: WebClientOptions) {
       await signedJson('/password/finish', { upload: done.registrationRecord });
     },
 
+    /**
+     * Extends the session without the password: a new token for the same
+     * key (kept in IndexedDB with `persist`), living the server's session
+     * time from now, up to its maximum from the login (then `AuthError`
+     * `ERR_AUTH_REAUTHENTICATE`: log in again).
+     */
+    async refresh(): Promise<{ expiresAt: number }> {
+      const next = await signedJson<{ token: string; expiresAt: number }>('/sessions/refresh');
+      if (session !== undefined) {
+        session = { ...session, bearer: next.token, expiresAt: next.expiresAt };
+        await store?.save(session);
+      }
+      return { expiresAt: next.expiresAt };
+    },
+
     /** The user's live sessions (created, last seen, expiry, address, user agent), the current one marked. */
     async listSessions(): Promise<SessionInfo[]> {
       return (await signedJson<{ sessions: SessionInfo[] }>('/sessions/list')).sessions;

@@ -1,0 +1,102 @@
+/**
+ * Refreshing a session without the password, through real HTTP: the token is
+ * renewed for the same key, up to the absolute maximum from the login; a
+ * logout after a refresh ends the old token too.
+ */
+
+import test from 'ava';
+import Fastify from 'fastify';
+import { createClient } from '../src/client/index';
+import { keywardAuth } from '../src/fastify/index';
+import { createAuthService, SecretKey, ServerSetup } from '../src/index';
+import { adapters } from './auth-store-adapters';
+import { fast } from './helpers';
+
+for (const storeName of ['memory', 'sqlite', 'postgres+redis']) {
+  test(`${storeName}: refresh renews the session up to maxSessionMs from the login; logout ends every token of it`, async (t) => {
+    const start = Date.now();
+    let now = start;
+    const { store, cleanup } = adapters[storeName](() => now);
+    t.teardown(cleanup);
+    const service = createAuthService({
+      serverSetup: ServerSetup.generate(),
+      store,
+      sealKey: SecretKey.generate(),
+      clock: () => now,
+      sessionTtlMs: 60_000,
+      maxSessionMs: 150_000,
+    });
+    const app = Fastify();
+    await app.register(keywardAuth, { service });
+    app.get('/me', { preHandler: app.requirePop }, async () => ({ ok: true }));
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    t.teardown(() => app.close());
+    const c = createClient({ baseUrl: base, keyStretching: fast });
+    const user = `refresh-${storeName.replace(/[^a-z]/g, '')}`;
+    await c.register(user, 'refresh password');
+    const { expiresAt: first } = await c.login(user, 'refresh password');
+    t.is(first, start + 60_000);
+    const firstToken = c.bearerToken!;
+
+    now = start + 50_000;
+    t.deepEqual(await c.refresh(), { expiresAt: start + 110_000 });
+    t.not(c.bearerToken, firstToken);
+    t.is((await c.listSessions())[0].expiresAt, start + 110_000);
+    now = start + 100_000; // past the first token's expiry
+    t.is((await c.fetch('/me')).status, 200);
+
+    // Never past maxSessionMs from the login, however often refreshed.
+    t.deepEqual(await c.refresh(), { expiresAt: start + 150_000 });
+    now = start + 149_000;
+    t.is((await c.fetch('/me')).status, 200);
+    now = start + 150_001;
+    t.is((await c.fetch('/me')).status, 401);
+    await t.throwsAsync(c.refresh(), { code: 'ERR_POP_NO_SESSION' });
+  });
+}
+
+test('a logout after a refresh ends the tokens from before it too', async (t) => {
+  const { store, cleanup } = adapters.memory();
+  t.teardown(cleanup);
+  const service = createAuthService({ serverSetup: ServerSetup.generate(), store, sealKey: SecretKey.generate() });
+  const app = Fastify();
+  await app.register(keywardAuth, { service });
+  app.get('/me', { preHandler: app.requirePop }, async () => ({ ok: true }));
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  t.teardown(() => app.close());
+  const c = createClient({ baseUrl: base, keyStretching: fast });
+  await c.register('twice', 'twice password');
+  await c.login('twice', 'twice password');
+  const session = (await c.listSessions())[0];
+  const before = c.bearerToken!;
+  await c.refresh();
+  await c.logout();
+  // The old token, signed with the same key, names the revoked session.
+  const verify = service.verify({ method: 'GET', url: '/me', headers: { authorization: `Bearer ${before}` } });
+  await t.throwsAsync(verify, { code: 'ERR_POP_NO_SESSION' });
+  t.is(session.username, 'twice');
+});
+
+test('keyward/web refreshes too (its code under Node 20), keeping its key', async (t) => {
+  const { createWebClient } = await import('../src/web/index');
+  const service = createAuthService({
+    serverSetup: ServerSetup.generate(),
+    store: adapters.memory().store,
+    sealKey: SecretKey.generate(),
+    sessionTtlMs: 60_000,
+  });
+  const app = Fastify();
+  await app.register(keywardAuth, { service });
+  app.get('/me', { preHandler: app.requirePop }, async () => ({ ok: true }));
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  t.teardown(() => app.close());
+  const web = createWebClient({ baseUrl: base });
+  await web.register('webrefresh', 'web refresh password');
+  const { expiresAt } = await web.login('webrefresh', 'web refresh password');
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const before = web.bearerToken;
+  const refreshed = await web.refresh();
+  t.true(refreshed.expiresAt > expiresAt);
+  t.not(web.bearerToken, before);
+  t.is((await web.fetch('/me')).status, 200);
+});
