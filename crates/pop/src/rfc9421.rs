@@ -32,8 +32,9 @@ pub const LABEL: &str = "pop";
 pub const ALG: &str = "hmac-sha256";
 /// The largest `created`, in seconds: `X-TS`'s limit (2^53 − 1 ms), in whole seconds.
 pub const MAX_CREATED_S: u64 = MAX_TIMESTAMP_MS / 1000;
-/// The longest `keyid` (a session id) and the longest field value this profile reads.
-pub const MAX_KEYID_BYTES: usize = 256;
+/// The longest `keyid`: a session id is at most 512 characters (src/pop/key.ts).
+pub const MAX_KEYID_BYTES: usize = 512;
+/// The longest field value this profile reads.
 pub const MAX_FIELD_BYTES: usize = 8192;
 
 const METHOD: &str = "@method";
@@ -395,6 +396,16 @@ impl PopKey {
             .verify_slice(&tag)
             .map_err(|_| Error::BadMac)?;
         checks.record(p.nonce.as_bytes())
+    }
+}
+
+/// The nonce a `Signature-Input` names, for a caller that keeps the replay
+/// cache itself (shared by instances): ask it only once `verify_rfc9421`
+/// returned `Ok` for these fields, so the nonce is one it checked.
+pub fn signed_nonce(signature_input: &str) -> Option<String> {
+    match only_member(signature_input, LABEL).ok()? {
+        ListEntry::InnerList(list) => params(&list.params).ok().map(|p| p.nonce),
+        ListEntry::Item(_) => None,
     }
 }
 
