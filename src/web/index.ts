@@ -177,8 +177,10 @@ export function createWebClient(options: WebClientOptions) {
       const sessionKey = decode(done.sessionKey);
       const key = await derivePopKey(sessionKey, finished.sessionId);
       sessionKey.fill(0);
-      session = { key, bearer: finished.token, username, expiresAt: finished.expiresAt, sessionId: finished.sessionId };
-      await store?.save(session);
+      const saved: StoredSession = { key, bearer: finished.token, username, expiresAt: finished.expiresAt };
+      session = { ...saved, sessionId: finished.sessionId };
+      // The id is kept in IndexedDB only when the RFC 9421 form needs it (as keyid) after a reload.
+      await store?.save(form === 'rfc9421' ? session : saved);
       return { expiresAt: finished.expiresAt };
     },
 
