@@ -51,7 +51,8 @@ test('the web client signs with RFC 9421 when asked, and a server that takes onl
   const me = await web.fetch('/me?q=1');
   t.is(me.status, 200);
   t.deepEqual(await me.json(), { user: 'alice' });
-  const transfer = await web.fetch('/transfer', { method: 'POST', body: '{"to":"bob"}' });
+  // A lower-case method is signed as fetch sends it.
+  const transfer = await web.fetch('/transfer', { method: 'post', body: '{"to":"bob"}' });
   t.deepEqual(await transfer.json(), { user: 'alice', body: { to: 'bob' } });
   t.regex(inputs.at(-2) ?? '', /^pop=\("@method" "@target-uri"\);created=\d+;keyid="[^"]+";nonce="[^"]+";alg="hmac-sha256"$/);
   t.regex(inputs.at(-1) ?? '', /^pop=\("@method" "@target-uri" "content-digest"\);/);

@@ -87,7 +87,8 @@ export function createClient(options: ClientOptions) {
     if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) {
       throw new InvalidArgumentError('a signed request body must be a string or a Uint8Array');
     }
-    const method = init.method ?? 'GET';
+    // fetch upper-cases these six and sends others as given (Fetch, "normalize a method"): sign what goes out.
+    const method = normalizeMethod(init.method ?? 'GET');
     // The URL fetch will send, parsed as fetch parses it: its path and query are the request line's target.
     const url = new URL(`${root}${path}`);
     if (url.hash !== '') throw new InvalidArgumentError('path must not have a fragment');
@@ -161,3 +162,8 @@ export function createClient(options: ClientOptions) {
 }
 
 export type KeywardClient = ReturnType<typeof createClient>;
+
+/** A method as fetch sends it: DELETE, GET, HEAD, OPTIONS, POST and PUT in upper case, any other as given. */
+function normalizeMethod(method: string): string {
+  return /^(delete|get|head|options|post|put)$/i.test(method) ? method.toUpperCase() : method;
+}

@@ -109,7 +109,8 @@ export function createWebClient(options: WebClientOptions) {
     if (session === undefined) throw new PopError('not logged in', 'ERR_POP_NO_SESSION');
     const url = new URL(`${root}${path}`);
     const body = bodyArg(init.body);
-    const method = init.method ?? 'GET';
+    // fetch upper-cases these six and sends others as given (Fetch, "normalize a method"): sign what goes out.
+    const method = normalizeMethod(init.method ?? 'GET');
     const timestamp = Date.now() + clockOffset;
     let pop: Record<string, string>;
     if (form === 'rfc9421') {
@@ -229,3 +230,8 @@ export function createWebClient(options: WebClientOptions) {
 
 export type KeywardWebClient = ReturnType<typeof createWebClient>;
 export { AuthError, InvalidArgumentError, InvalidLoginError, KeywardError, PopError } from '../errors';
+
+/** A method as fetch sends it: DELETE, GET, HEAD, OPTIONS, POST and PUT in upper case, any other as given. */
+function normalizeMethod(method: string): string {
+  return /^(delete|get|head|options|post|put)$/i.test(method) ? method.toUpperCase() : method;
+}
