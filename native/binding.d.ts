@@ -62,6 +62,11 @@ export declare class PopKey {
   static derive(sessionKey: Uint8Array, sessionId: Uint8Array): PopKey
   static fromBytes(bytes: Uint8Array): PopKey
   sign(method: string, target: string, timestampMs: number, nonce: Uint8Array, body: Uint8Array): Uint8Array
+  /**
+   * The RFC 9421 fields of a request (keyward_pop::rfc9421): `path_and_query`
+   * signs `@path` and `@query` instead of `@target-uri` (`origin` + `target`).
+   */
+  signRfc9421(method: string, origin: string, target: string, body: Uint8Array, keyId: string, createdS: number, nonce: string, pathAndQuery: boolean): Rfc9421Fields
   /** Copies the key out, for sealing it into a session token. */
   exportBytes(): Uint8Array
 }
@@ -365,6 +370,8 @@ export declare enum PopOutcome {
   Replay = 3,
   BadMac = 4,
   RateLimited = 5,
+  /** An RFC 9421 signature whose `keyid` is not the session's id. */
+  NoSession = 6,
 }
 
 /**
@@ -377,11 +384,31 @@ export declare enum PopOutcome {
  */
 export declare function popVerify(key: number, parts: string, body: Uint8Array, replay: number, windowMs: number, nowMs?: number | undefined | null): PopOutcome
 
+/**
+ * The checks of `PopKey::verify_rfc9421` on a request whose session the
+ * caller found (its id is `session_id`); otherwise as `pop_verify`. The
+ * fields are `None` when absent.
+ */
+export declare function popVerifyRfc9421(key: number, sessionId: string, method: string, origin: string, target: string, body: Uint8Array, signatureInput: string | undefined | null, signature: string | undefined | null, contentDigest: string | undefined | null, replay: number, windowMs: number, nowMs?: number | undefined | null): Rfc9421Verified
+
 export interface Responded {
   session: Session
   reply: Uint8Array
   /** The initiator's handshake payload. */
   payload: Uint8Array
+}
+
+/** `Signature-Input`, `Signature` and, with a body, `Content-Digest`. */
+export interface Rfc9421Fields {
+  signatureInput: string
+  signature: string
+  contentDigest?: string
+}
+
+/** What `pop_verify_rfc9421` found, and on `Ok` the nonce it checked. */
+export interface Rfc9421Verified {
+  outcome: PopOutcome
+  nonce?: string
 }
 
 /**

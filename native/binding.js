@@ -883,6 +883,7 @@ module.exports.POP_NONCE_MAX_BYTES = nativeBinding.POP_NONCE_MAX_BYTES
 module.exports.POP_NONCE_MIN_BYTES = nativeBinding.POP_NONCE_MIN_BYTES
 module.exports.PopOutcome = nativeBinding.PopOutcome
 module.exports.popVerify = nativeBinding.popVerify
+module.exports.popVerifyRfc9421 = nativeBinding.popVerifyRfc9421
 module.exports.sealBoxInto = nativeBinding.sealBoxInto
 module.exports.secureWipe = nativeBinding.secureWipe
 module.exports.serverLoginFinish = nativeBinding.serverLoginFinish

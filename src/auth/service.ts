@@ -17,7 +17,7 @@ import { AuthError, DecryptionError, InvalidArgumentError, KeywardError, Timesta
 import { ServerLoginState, ServerRegistration, type ServerSetup } from '../opaque/objects';
 import { OpaqueServer } from '../opaque/server';
 import { derivePopKey, PopKey } from '../pop/key';
-import { PopVerifier, type RequestToVerify } from '../pop/verifier';
+import { PopVerifier, type PopVerifierOptions, type RequestToVerify } from '../pop/verifier';
 import { makeToken, openJson, readToken, sealJson } from '../seal/box';
 import { SecretKey } from '../seal/key';
 import { AuthEventEmitter, type AuthEventName, type AuthEvents, type AuthHooks } from './events';
@@ -56,6 +56,13 @@ export interface AuthServiceOptions {
    * session cannot lock its owner out. 5 minutes by default.
    */
   passwordChangeWindowMs?: number;
+  /**
+   * The signed-request forms accepted: `'keyward'` (`X-TS`/`X-NONCE`/`X-POP`) and `'rfc9421'`
+   * (HTTP Message Signatures, docs/pop.md); both by default. `['rfc9421']` turns the old form off.
+   */
+  popForms?: PopVerifierOptions<AuthSession>['forms'];
+  /** The origin clients address this server by, for RFC 9421 `@target-uri` signatures (see `PopVerifierOptions.origin`). */
+  popOrigin?: PopVerifierOptions<AuthSession>['origin'];
   /** Time source for tokens and PoP, ms since the epoch; `Date.now` by default (rate limiters keep real time). */
   clock?: () => number;
   /** Hooks that take part in requests (`beforeRegister` may veto a registration). */
@@ -313,6 +320,8 @@ export function createAuthService(options: AuthServiceOptions) {
     replayCache: store,
     windowMs: options.popWindowMs,
     clock,
+    forms: options.popForms,
+    origin: options.popOrigin,
   });
 
   return {

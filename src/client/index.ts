@@ -22,7 +22,7 @@ import { InvalidArgumentError, PopError } from '../errors';
 import { OpaqueClient } from '../opaque/client';
 import type { KeyStretching, Suite } from '../opaque/types';
 import { derivePopKey, PopKey } from '../pop/key';
-import { signRequest } from '../pop/sign';
+import { signRequest, signRequestRfc9421 } from '../pop/sign';
 import { baseArg, failure, type SessionInfo, staleServerTime, usernameArg } from './shared';
 
 /** Options of `createClient`. */
@@ -39,6 +39,12 @@ export interface ClientOptions {
   serverPublicKey?: Uint8Array;
   /** The `fetch` to use; `globalThis.fetch` by default. */
   fetch?: typeof globalThis.fetch;
+  /**
+   * How requests are signed: `'keyward'` (`X-TS`/`X-NONCE`/`X-POP`, the default) or `'rfc9421'`
+   * (HTTP Message Signatures over `@method`, `@target-uri` and, with a body, `content-digest`;
+   * docs/pop.md "RFC 9421 profile").
+   */
+  signature?: 'keyward' | 'rfc9421';
 }
 
 /**
@@ -50,6 +56,8 @@ export function createClient(options: ClientOptions) {
   const base = baseArg(options?.baseUrl, 'baseUrl');
   const authBase = options.authBaseUrl === undefined ? base : baseArg(options.authBaseUrl, 'authBaseUrl');
   const doFetch = options.fetch ?? globalThis.fetch;
+  const form = options.signature ?? 'keyward';
+  if (form !== 'keyward' && form !== 'rfc9421') throw new InvalidArgumentError("signature must be 'keyward' or 'rfc9421'");
   const opaque = new OpaqueClient({ suite: options.suite, keyStretching: options.keyStretching, serverPublicKey: options.serverPublicKey });
   let session: { popKey: PopKey; username: string; expiresAt: number } | undefined;
   // Milliseconds to add to this machine's clock, learnt from a refusal as stale.
@@ -79,14 +87,19 @@ export function createClient(options: ClientOptions) {
     if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) {
       throw new InvalidArgumentError('a signed request body must be a string or a Uint8Array');
     }
-    const method = init.method ?? 'GET';
+    // fetch upper-cases these six and sends others as given (Fetch, "normalize a method"): sign what goes out.
+    const method = normalizeMethod(init.method ?? 'GET');
     // The URL fetch will send, parsed as fetch parses it: its path and query are the request line's target.
     const url = new URL(`${root}${path}`);
     if (url.hash !== '') throw new InvalidArgumentError('path must not have a fragment');
     const target = `${url.pathname}${url.search}`;
-    const pop = signRequest(session.popKey, { method, url: target, body: body as string | Uint8Array | undefined, timestamp: Date.now() + clockOffset });
+    const toSign = { method, body: body as string | Uint8Array | undefined, timestamp: Date.now() + clockOffset };
+    const pop =
+      form === 'rfc9421'
+        ? signRequestRfc9421(session.popKey, { ...toSign, url: `${url.origin}${target}`, components: 'target-uri' })
+        : signRequest(session.popKey, { ...toSign, url: target });
     const headers = new Headers(init.headers);
-    for (const [name, value] of Object.entries(pop)) headers.set(name, value);
+    for (const [name, value] of Object.entries(pop)) if (value !== undefined) headers.set(name, value);
     if (body !== undefined && body !== null && !headers.has('content-type')) {
       headers.set('content-type', typeof body === 'string' ? 'application/json' : 'application/octet-stream');
     }
@@ -239,3 +252,8 @@ export function createClient(options: ClientOptions) {
 export type KeywardClient = ReturnType<typeof createClient>;
 
 export type { SessionInfo } from './shared';
+
+/** A method as fetch sends it: DELETE, GET, HEAD, OPTIONS, POST and PUT in upper case, any other as given. */
+function normalizeMethod(method: string): string {
+  return /^(delete|get|head|options|post|put)$/i.test(method) ? method.toUpperCase() : method;
+}

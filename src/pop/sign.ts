@@ -84,3 +84,59 @@ export function signRequest(popKey: PopKey, request: RequestToSign): PopHeaders 
     'x-pop': Buffer.from(mac.buffer, mac.byteOffset, mac.byteLength).toString('base64url'),
   };
 }
+
+/** What `signRequestRfc9421` signs: `signRequest`'s request, and how it names the target. */
+export interface RequestToSignRfc9421 extends Omit<RequestToSign, 'timestamp'> {
+  /**
+   * `'target-uri'` signs `@target-uri` (the URL's origin, path and query; `url` must then be a
+   * full URL); `'path-query'` signs `@path` and `@query` only, for a server behind a proxy that
+   * rewrites the scheme or host. `'target-uri'` for a full URL, `'path-query'` for a target, by default.
+   */
+  components?: 'target-uri' | 'path-query';
+  /** ms since the epoch; now by default. Sent as `created`, in whole seconds. */
+  timestamp?: number;
+}
+
+// A type alias, not an interface, so that it is assignable to a plain header record.
+/** The headers of an RFC 9421 signed request (docs/pop.md, "RFC 9421 profile"). */
+export type Rfc9421Headers = {
+  authorization: string;
+  'signature-input': string;
+  signature: string;
+  /** Only when the request has a body (which the signature then covers). */
+  'content-digest'?: string;
+};
+
+/**
+ * The headers that prove possession of `popKey` in keyward's RFC 9421 profile
+ * (docs/pop.md): one `pop` signature, `hmac-sha256`, `keyid` the session id,
+ * `created` and `nonce`, over `@method`, the target and, with a body,
+ * `content-digest`. Signed in Rust (crates/pop/src/rfc9421.rs), which refuses
+ * what the verifier would refuse: `InvalidArgumentError` for a bad nonce,
+ * timestamp, or a method or URL that is not printable ASCII.
+ */
+export function signRequestRfc9421(popKey: PopKey, request: RequestToSignRfc9421): Rfc9421Headers {
+  if (!(popKey instanceof PopKey)) throw new InvalidArgumentError('popKey must be a PopKey');
+  if (typeof request !== 'object' || request === null) throw new InvalidArgumentError('request must be an object');
+  const method = methodArg(request.method);
+  const target = requestTarget(request.url);
+  const absolute = !request.url.startsWith('/');
+  const components = request.components ?? (absolute ? 'target-uri' : 'path-query');
+  if (components !== 'target-uri' && components !== 'path-query') throw new InvalidArgumentError("components must be 'target-uri' or 'path-query'");
+  if (components === 'target-uri' && !absolute) throw new InvalidArgumentError("components 'target-uri' needs a full URL");
+  const origin = absolute ? new URL(request.url).origin : '';
+  const timestamp = request.timestamp ?? Date.now();
+  if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < 0) throw new InvalidArgumentError('timestamp must be whole ms ≥ 0');
+  const nonce = request.nonce ?? randomBytes(16).toString('base64url');
+  if (typeof nonce !== 'string') throw new InvalidArgumentError('nonce must be a string');
+  const body = bodyBytes(request.body);
+  const created = Math.floor(timestamp / 1000);
+  const fields = call(() => popKey.native.signRfc9421(method, origin, target, body, popKey.sessionId, created, nonce, components === 'path-query'));
+  const headers: Rfc9421Headers = {
+    authorization: `${binding.POP_BEARER_PREFIX}${popKey.bearer}`,
+    'signature-input': fields.signatureInput,
+    signature: fields.signature,
+  };
+  if (fields.contentDigest !== undefined && fields.contentDigest !== null) headers['content-digest'] = fields.contentDigest;
+  return headers;
+}

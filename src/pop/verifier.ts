@@ -100,7 +100,11 @@ export interface RequestToVerify {
   method: string;
   /** The request target exactly as received (`/path?query`, not re-encoded or reordered), or a full URL. */
   url: string;
-  /** Must hold `authorization`, `x-ts`, `x-nonce` and `x-pop`; a repeated one counts as absent. */
+  /**
+   * Must hold `authorization`, and `x-ts`, `x-nonce` and `x-pop` (keyward's form) or
+   * `signature-input`, `signature` and, with a body, `content-digest` (RFC 9421); a repeated
+   * one counts as absent.
+   */
   headers: HeaderBag;
   /**
    * The exact raw body bytes as received, whatever the content type (not a
@@ -124,7 +128,23 @@ export interface PopVerifierOptions<S> {
   windowMs?: number;
   /** Time source, ms since the epoch; `Date.now` by default. */
   clock?: () => number;
+  /**
+   * The signature forms accepted: `'keyward'` (`X-TS`/`X-NONCE`/`X-POP`) and `'rfc9421'`
+   * (HTTP Message Signatures, docs/pop.md "RFC 9421 profile"); both by default. A request
+   * in a form left out is refused with `ERR_POP_BAD_MAC`.
+   */
+  forms?: readonly PopSignatureForm[];
+  /**
+   * The origin (`https://api.example.com`) clients address this server by, which an RFC 9421
+   * signature over `@target-uri` covers; or a function of the request that returns it (e.g.
+   * from a `host` header a trusted proxy sets). By default the origin of `request.url` when it
+   * is a full URL; otherwise none, and only `@path`/`@query` signatures can verify.
+   */
+  origin?: string | ((request: RequestToVerify) => string | undefined);
 }
+
+/** A form of signed request: keyward's headers, or keyward's RFC 9421 profile. */
+export type PopSignatureForm = 'keyward' | 'rfc9421';
 
 /** A header's single value; a repeated header (an array) counts as absent. */
 const single = (value: string | string[] | undefined) => (typeof value === 'string' ? value : undefined);
@@ -142,6 +162,23 @@ function popHeaders(headers: HeaderBag) {
   }
   const h = headers as Record<string, string | string[] | undefined>;
   return { authorization: single(h.authorization), ts: single(h['x-ts']), nonce: single(h['x-nonce']), mac: single(h['x-pop']) };
+}
+
+/** The RFC 9421 fields, read only when `signature-input` or `signature` is present. */
+function rfc9421Fields(headers: HeaderBag) {
+  if (typeof (headers as Headers).get === 'function') {
+    const h = headers as Headers;
+    const value = (name: string) => h.get(name) ?? undefined;
+    return { input: value('signature-input'), signature: value('signature'), digest: value('content-digest') };
+  }
+  const h = headers as Record<string, string | string[] | undefined>;
+  return { input: single(h['signature-input']), signature: single(h.signature), digest: single(h['content-digest']) };
+}
+
+function hasRfc9421(headers: HeaderBag): boolean {
+  if (typeof (headers as Headers).get === 'function') return (headers as Headers).has('signature-input') || (headers as Headers).has('signature');
+  const h = headers as Record<string, unknown>;
+  return h['signature-input'] !== undefined || h.signature !== undefined;
 }
 
 /** Whether the headers announce a body: `content-length` other than 0, or any `transfer-encoding`. */
@@ -184,6 +221,8 @@ function refusal(outcome: number, now: number): PopError {
       return replayed();
     case Outcome.RateLimited:
       return popError('this session has too many requests within the replay window; retry later', 'ERR_POP_RATE_LIMITED');
+    case Outcome.NoSession:
+      return popError("the signature's keyid is not this session", 'ERR_POP_NO_SESSION');
     default:
       return popError('the request signature does not match', 'ERR_POP_BAD_MAC');
   }
@@ -200,8 +239,15 @@ export class PopVerifier<S = object> {
   readonly #inProcess: number | undefined;
   readonly #window: number;
   readonly #clock: () => number;
+  readonly #keyward: boolean;
+  readonly #rfc9421: boolean;
+  readonly #origin: PopVerifierOptions<S>['origin'];
 
-  /** A missing `lookup` or a `windowMs` that is not whole ms > 0 throws `InvalidArgumentError`. */
+  /**
+   * A missing `lookup`, a `windowMs` that is not whole ms > 0, `forms` that is not a non-empty
+   * list of `'keyward'`/`'rfc9421'`, or an `origin` that is neither a string nor a function
+   * throws `InvalidArgumentError`.
+   */
   constructor(options: PopVerifierOptions<S>) {
     if (typeof options?.lookup !== 'function') throw new InvalidArgumentError('options.lookup must be a function');
     this.#lookup = options.lookup;
@@ -210,6 +256,16 @@ export class PopVerifier<S = object> {
     this.#clock = options.clock ?? Date.now;
     this.#replay = options.replayCache ?? new MemoryReplayCache({ clock: this.#clock });
     this.#inProcess = (this.#replay as Partial<Record<typeof inProcessReplay, number>>)[inProcessReplay];
+    const forms = options.forms ?? ['keyward', 'rfc9421'];
+    if (!Array.isArray(forms) || forms.length === 0 || forms.some((f) => f !== 'keyward' && f !== 'rfc9421')) {
+      throw new InvalidArgumentError("options.forms must be a non-empty list of 'keyward' and 'rfc9421'");
+    }
+    this.#keyward = forms.includes('keyward');
+    this.#rfc9421 = forms.includes('rfc9421');
+    if (options.origin !== undefined && typeof options.origin !== 'string' && typeof options.origin !== 'function') {
+      throw new InvalidArgumentError('options.origin must be a string or a function');
+    }
+    this.#origin = options.origin;
   }
 
   /**
@@ -223,6 +279,10 @@ export class PopVerifier<S = object> {
     if ((rawBody === undefined || rawBody === null) && announcesBody(request.headers)) {
       throw popError('the request has a body but none was passed to verify: pass its raw bytes', 'ERR_POP_BODY_MISSING');
     }
+    const rfc9421 = hasRfc9421(request.headers);
+    if (rfc9421 ? !this.#rfc9421 : !this.#keyward) {
+      throw popError(rfc9421 ? 'RFC 9421 signatures are not accepted here' : 'X-POP signatures are not accepted here: sign with RFC 9421', 'ERR_POP_BAD_MAC');
+    }
     const { authorization, ts, nonce, mac } = popHeaders(request.headers);
     // The bearer may be a session id or a sealed session token; the key's session id is the truth.
     // Its form is checked by whoever looks it up (a token must open); here only its place.
@@ -235,6 +295,10 @@ export class PopVerifier<S = object> {
     const sessionId = session.popKey.sessionId;
     const inProcess = this.#inProcess;
     const now = inProcess === undefined || this.#clock !== Date.now ? this.#clock() : undefined;
+    if (rfc9421) {
+      await this.#verifyRfc9421(request, session.popKey, rawBody, now);
+      return (session as { sessionId?: string }).sessionId === sessionId ? (session as S & { popKey: PopKey; sessionId: string }) : { ...session, sessionId };
+    }
     // Time, nonce form and MAC are checked in Rust (keyward_pop's verify_request), in that
     // order, and with an in-process cache the nonce is recorded there after the MAC. The
     // nonce goes last: a line break in any field then shows in it, which it may not hold.
@@ -256,5 +320,47 @@ export class PopVerifier<S = object> {
       if (!(isPromise(fresh) ? await fresh : fresh)) throw replayed();
     }
     return (session as { sessionId?: string }).sessionId === sessionId ? (session as S & { popKey: PopKey; sessionId: string }) : { ...session, sessionId };
+  }
+
+  /** The RFC 9421 checks (crates/pop/src/rfc9421.rs), in Rust, then a shared cache as for `X-POP`. */
+  async #verifyRfc9421(request: RequestToVerify, popKey: PopKey, rawBody: TextOrBytes | null | undefined, now: number | undefined): Promise<void> {
+    const { input, signature, digest } = rfc9421Fields(request.headers);
+    const method = methodArg(request.method);
+    const target = requestTarget(request.url);
+    const origin = this.#originOf(request);
+    const inProcess = this.#inProcess;
+    const result = call(() =>
+      binding.popVerifyRfc9421(
+        popKey.handle,
+        popKey.sessionId,
+        method,
+        origin,
+        target,
+        bodyBytes(rawBody),
+        input,
+        signature,
+        digest,
+        inProcess ?? 0,
+        this.#window,
+        now,
+      ),
+    );
+    if (result.outcome !== Outcome.Ok) throw refusal(result.outcome, now ?? this.#clock());
+    if (inProcess === undefined) {
+      const fresh = this.#replay.add(`${popKey.sessionId}:${result.nonce ?? ''}`, 2 * this.#window);
+      if (!(isPromise(fresh) ? await fresh : fresh)) throw replayed();
+    }
+  }
+
+  #originOf(request: RequestToVerify): string {
+    const option = this.#origin;
+    const origin = typeof option === 'function' ? option(request) : option;
+    if (typeof origin === 'string') return origin;
+    if (request.url.startsWith('/')) return '';
+    try {
+      return new URL(request.url).origin;
+    } catch {
+      return '';
+    }
   }
 }

@@ -21,7 +21,7 @@ import { baseArg, failure, type SessionInfo, staleServerTime, usernameArg } from
 import { InvalidArgumentError, InvalidLoginError, PopError } from '../errors';
 import { decode, encode } from './base64url';
 import { SessionStore, type StoredSession } from './persist';
-import { derivePopKey, signHeaders } from './pop';
+import { derivePopKey, signHeaders, signRfc9421Headers } from './pop';
 
 /** Argon2id costs; must match what the user registered with. */
 export type WebKeyStretching = 'memory-constrained' | 'rfc-recommended' | { 'argon2id-custom': { iterations: number; memory: number; parallelism: number } };
@@ -42,6 +42,12 @@ export interface WebClientOptions {
   fetch?: typeof globalThis.fetch;
   /** How to load `@serenity-kit/opaque`; a dynamic `import()` of it by default. */
   loadOpaque?: () => Promise<typeof Serenity>;
+  /**
+   * How requests are signed: `'keyward'` (`X-TS`/`X-NONCE`/`X-POP`, the default) or `'rfc9421'`
+   * (HTTP Message Signatures over `@method`, `@target-uri` and, with a body, `content-digest`;
+   * docs/pop.md "RFC 9421 profile").
+   */
+  signature?: 'keyward' | 'rfc9421';
 }
 
 const utf8 = new TextEncoder();
@@ -66,13 +72,16 @@ export function createWebClient(options: WebClientOptions) {
   const authBase = options.authBaseUrl === undefined ? base : baseArg(options.authBaseUrl, 'authBaseUrl');
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const keyStretching = options.keyStretching ?? 'memory-constrained';
+  const form = options.signature ?? 'keyward';
+  if (form !== 'keyward' && form !== 'rfc9421') throw new InvalidArgumentError("signature must be 'keyward' or 'rfc9421'");
   const expectedServerKey =
     typeof options.serverPublicKey === 'string' || options.serverPublicKey === undefined ? options.serverPublicKey : encode(options.serverPublicKey);
   const persist = options.persist ?? false;
   const store = persist === false ? undefined : new SessionStore(persist === true ? 'keyward' : persist.database, authBase);
   const loadOpaque = options.loadOpaque ?? (() => import('@serenity-kit/opaque'));
   let opaque: Promise<typeof Serenity> | undefined;
-  let session: StoredSession | undefined;
+  // The session id is the RFC 9421 keyid; a session saved before it was kept has none.
+  let session: (StoredSession & { sessionId?: string }) | undefined;
   // Milliseconds to add to this machine's clock, learnt from a refusal as stale.
   let clockOffset = 0;
 
@@ -100,15 +109,16 @@ export function createWebClient(options: WebClientOptions) {
     if (session === undefined) throw new PopError('not logged in', 'ERR_POP_NO_SESSION');
     const url = new URL(`${root}${path}`);
     const body = bodyArg(init.body);
-    const method = init.method ?? 'GET';
-    const pop = await signHeaders({
-      key: session.key,
-      bearer: session.bearer,
-      method,
-      target: `${url.pathname}${url.search}`,
-      body,
-      timestamp: Date.now() + clockOffset,
-    });
+    // fetch upper-cases these six and sends others as given (Fetch, "normalize a method"): sign what goes out.
+    const method = normalizeMethod(init.method ?? 'GET');
+    const timestamp = Date.now() + clockOffset;
+    let pop: Record<string, string>;
+    if (form === 'rfc9421') {
+      if (session.sessionId === undefined) throw new PopError('this restored session has no session id to sign with: log in again', 'ERR_POP_NO_SESSION');
+      pop = await signRfc9421Headers({ key: session.key, bearer: session.bearer, keyId: session.sessionId, method, url, body, timestamp });
+    } else {
+      pop = await signHeaders({ key: session.key, bearer: session.bearer, method, target: `${url.pathname}${url.search}`, body, timestamp });
+    }
     const headers = new Headers(init.headers);
     for (const [name, value] of Object.entries(pop)) headers.set(name, value);
     if (body.length > 0 && !headers.has('content-type'))
@@ -201,8 +211,10 @@ export function createWebClient(options: WebClientOptions) {
       const sessionKey = decode(done.sessionKey);
       const key = await derivePopKey(sessionKey, finished.sessionId);
       sessionKey.fill(0);
-      session = { key, bearer: finished.token, username, expiresAt: finished.expiresAt };
-      await store?.save(session);
+      const saved: StoredSession = { key, bearer: finished.token, username, expiresAt: finished.expiresAt };
+      session = { ...saved, sessionId: finished.sessionId };
+      // The id is kept in IndexedDB only when the RFC 9421 form needs it (as keyid) after a reload.
+      await store?.save(form === 'rfc9421' ? session : saved);
       return { expiresAt: finished.expiresAt };
     },
 
@@ -314,3 +326,8 @@ export function createWebClient(options: WebClientOptions) {
 export type KeywardWebClient = ReturnType<typeof createWebClient>;
 export type { SessionInfo } from '../client/shared';
 export { AuthError, InvalidArgumentError, InvalidLoginError, KeywardError, PopError } from '../errors';
+
+/** A method as fetch sends it: DELETE, GET, HEAD, OPTIONS, POST and PUT in upper case, any other as given. */
+function normalizeMethod(method: string): string {
+  return /^(delete|get|head|options|post|put)$/i.test(method) ? method.toUpperCase() : method;
+}

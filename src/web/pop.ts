@@ -48,15 +48,80 @@ export interface SignInput {
   target: string;
   body: Uint8Array;
   timestamp: number;
+  /** A fresh 16-byte nonce (base64url) by default; for test vectors only. */
+  nonce?: string;
 }
 
 /** The four headers of a signed request (docs/pop.md), with a fresh 16-byte nonce. */
 export async function signHeaders(input: SignInput): Promise<Record<string, string>> {
   if (!methodPattern.test(input.method)) throw new InvalidArgumentError('method must be an HTTP method name');
   const timestamp = String(Math.floor(input.timestamp));
-  const nonce = encode(crypto.getRandomValues(new Uint8Array(16)));
+  const nonce = input.nonce ?? encode(crypto.getRandomValues(new Uint8Array(16)));
   const bodyHash = new Uint8Array(await crypto.subtle.digest('SHA-256', input.body as BufferSource));
   const fields = [REQUEST_DOMAIN, utf8.encode(input.method.toUpperCase()), utf8.encode(input.target), utf8.encode(timestamp), utf8.encode(nonce), bodyHash];
   const mac = new Uint8Array(await crypto.subtle.sign('HMAC', input.key, canonical(fields) as BufferSource));
   return { authorization: `${BEARER_PREFIX}${input.bearer}`, 'x-ts': timestamp, 'x-nonce': nonce, 'x-pop': encode(mac) };
+}
+
+/** What one RFC 9421 signed request needs. `url` is the full URL as fetch sends it. */
+export interface SignRfc9421Input {
+  key: CryptoKey;
+  bearer: string;
+  /** The session id: the signature's `keyid`. */
+  keyId: string;
+  method: string;
+  url: URL;
+  body: Uint8Array;
+  /** ms since the epoch; sent as `created`, in whole seconds. */
+  timestamp: number;
+  /** `@path` and `@query` instead of `@target-uri`; false by default. */
+  pathAndQuery?: boolean;
+  /** A fresh 16-byte nonce (base64url) by default; for test vectors only. */
+  nonce?: string;
+}
+
+const printable = /^[\x20-\x7e]*$/;
+const visible = /^[\x21-\x7e]{8,128}$/;
+
+/** An RFC 8941 sf-string: printable ASCII, with `"` and `\` escaped. */
+function sfString(text: string): string {
+  if (!printable.test(text)) throw new InvalidArgumentError('a signature parameter must be printable ASCII');
+  return `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** Standard base64 with padding, as an RFC 8941 byte sequence carries it. */
+function base64(bytes: Uint8Array): string {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+/**
+ * The headers of keyward's RFC 9421 profile (docs/pop.md, "RFC 9421 profile"), byte for byte
+ * what `crates/pop/src/rfc9421.rs` makes: one `pop` signature, `hmac-sha256` under the PoP key,
+ * over `@method`, `@target-uri` (or `@path` and `@query`) and, with a body, `content-digest`.
+ */
+export async function signRfc9421Headers(input: SignRfc9421Input): Promise<Record<string, string>> {
+  if (!methodPattern.test(input.method)) throw new InvalidArgumentError('method must be an HTTP method name');
+  const nonce = input.nonce ?? encode(crypto.getRandomValues(new Uint8Array(16)));
+  if (!visible.test(nonce)) throw new InvalidArgumentError('the nonce must be 8–128 bytes of visible ASCII');
+  const target = `${input.url.pathname}${input.url.search}`;
+  const query = input.url.search === '' ? '?' : input.url.search;
+  const lines: [string, string][] = [['@method', input.method]];
+  if (input.pathAndQuery === true) lines.push(['@path', input.url.pathname || '/'], ['@query', query]);
+  else lines.push(['@target-uri', `${input.url.origin}${target}`]);
+  const headers: Record<string, string> = { authorization: `${BEARER_PREFIX}${input.bearer}` };
+  if (input.body.length > 0) {
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', input.body as BufferSource));
+    headers['content-digest'] = `sha-256=:${base64(digest)}:`;
+    lines.push(['content-digest', headers['content-digest']]);
+  }
+  for (const [, value] of lines) if (!printable.test(value)) throw new InvalidArgumentError('the method and URL must be printable ASCII');
+  const created = Math.floor(input.timestamp / 1000);
+  const params = `(${lines.map(([name]) => `"${name}"`).join(' ')});created=${created};keyid=${sfString(input.keyId)};nonce=${sfString(nonce)};alg="hmac-sha256"`;
+  const base = `${lines.map(([name, value]) => `"${name}": ${value}\n`).join('')}"@signature-params": ${params}`;
+  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', input.key, utf8.encode(base) as BufferSource));
+  headers['signature-input'] = `pop=${params}`;
+  headers.signature = `pop=:${base64(mac)}:`;
+  return headers;
 }

@@ -110,6 +110,8 @@ pub enum PopOutcome {
     Replay = 3,
     BadMac = 4,
     RateLimited = 5,
+    /// An RFC 9421 signature whose `keyid` is not the session's id.
+    NoSession = 6,
 }
 
 /// Bytes a sealed box adds to its plaintext.

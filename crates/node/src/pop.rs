@@ -3,6 +3,7 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use keyward_pop::rfc9421::{Message, Received, SignParams, Target, MAX_CREATED_S};
 use keyward_pop::{Checks, Error as PopError, PopKey as CoreKey, ReplayCache as CoreReplay, Request};
 use napi_derive::napi;
 
@@ -45,11 +46,47 @@ impl PopKey {
         guard(|| key.sign(&request)).map(Into::into)
     }
 
+    /// The RFC 9421 fields of a request (keyward_pop::rfc9421): `path_and_query`
+    /// signs `@path` and `@query` instead of `@target-uri` (`origin` + `target`).
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn sign_rfc9421(
+        &self,
+        method: String,
+        origin: String,
+        target: String,
+        body: &[u8],
+        key_id: String,
+        created_s: f64,
+        nonce: String,
+        path_and_query: bool,
+    ) -> Result<Rfc9421Fields> {
+        let created_s = whole(created_s, "created", 0, MAX_CREATED_S)?;
+        let message = Message { method: &method, origin: &origin, target: &target, body };
+        let target = if path_and_query { Target::PathAndQuery } else { Target::Uri };
+        let params = SignParams { key_id: &key_id, created_s, nonce: &nonce, target };
+        let key = self.inner.get()?;
+        let signed = guard(|| key.sign_rfc9421(&message, &params))?;
+        Ok(Rfc9421Fields {
+            signature_input: signed.signature_input,
+            signature: signed.signature,
+            content_digest: signed.content_digest,
+        })
+    }
+
     /// Copies the key out, for sealing it into a session token.
     #[napi]
     pub fn export_bytes(&self) -> Result<owned::Uint8Array> {
         Ok(self.inner.get()?.expose()[..].into())
     }
+}
+
+/// `Signature-Input`, `Signature` and, with a body, `Content-Digest`.
+#[napi(object)]
+pub struct Rfc9421Fields {
+    pub signature_input: String,
+    pub signature: String,
+    pub content_digest: Option<String>,
 }
 
 /// Live replay caches by handle, for `pop_verify`.
@@ -122,12 +159,62 @@ pub fn pop_verify(
             key.verify_request(&joined.request, joined.tag(), Checks { now_ms, window_ms, replay })
         }
     };
-    Ok(match verified {
+    Ok(outcome(verified))
+}
+
+/// The checks of `PopKey::verify_rfc9421` on a request whose session the
+/// caller found (its id is `session_id`); otherwise as `pop_verify`. The
+/// fields are `None` when absent.
+#[napi]
+#[allow(clippy::too_many_arguments)]
+pub fn pop_verify_rfc9421(
+    key: f64,
+    session_id: String,
+    method: String,
+    origin: String,
+    target: String,
+    body: &[u8],
+    signature_input: Option<String>,
+    signature: Option<String>,
+    content_digest: Option<String>,
+    replay: f64,
+    window_ms: f64,
+    now_ms: Option<f64>,
+) -> Result<Rfc9421Verified> {
+    let key = KEYS.get(key, KEY_DISPOSED)?;
+    let (window_ms, now_ms) = (millis(window_ms, "windowMs")?, clock(now_ms)?);
+    let cache = if replay == 0.0 { None } else { Some(REPLAY.get(replay, "no such replay cache")?) };
+    let replay = cache.as_deref().map(|c| (c, session_id.as_bytes()));
+    let message = Message { method: &method, origin: &origin, target: &target, body };
+    let received = Received {
+        signature_input: signature_input.as_deref(),
+        signature: signature.as_deref(),
+        content_digest: content_digest.as_deref(),
+    };
+    let verified = key.verify_rfc9421(&message, &received, &session_id, Checks { now_ms, window_ms, replay });
+    // The nonce, for a replay cache the caller keeps (shared by instances).
+    let nonce = match (&verified, &signature_input) {
+        (Ok(()), Some(input)) => keyward_pop::rfc9421::signed_nonce(input),
+        _ => None,
+    };
+    Ok(Rfc9421Verified { outcome: outcome(verified), nonce })
+}
+
+/// What `pop_verify_rfc9421` found, and on `Ok` the nonce it checked.
+#[napi(object)]
+pub struct Rfc9421Verified {
+    pub outcome: PopOutcome,
+    pub nonce: Option<String>,
+}
+
+fn outcome(verified: std::result::Result<(), PopError>) -> PopOutcome {
+    match verified {
         Ok(()) => PopOutcome::Ok,
         Err(PopError::Stale) => PopOutcome::Stale,
         Err(PopError::BadNonce) => PopOutcome::BadNonce,
         Err(PopError::Replay) => PopOutcome::Replay,
         Err(PopError::RateLimited) => PopOutcome::RateLimited,
+        Err(PopError::KeyId) => PopOutcome::NoSession,
         Err(_) => PopOutcome::BadMac,
-    })
+    }
 }

@@ -17,6 +17,7 @@
 mod headers;
 mod joined;
 mod replay;
+pub mod rfc9421;
 
 use std::borrow::Cow;
 use std::sync::{Mutex, PoisonError};
@@ -56,6 +57,14 @@ pub enum Error {
     /// The session already holds the most live nonces a session may hold.
     #[error("this session has too many requests within the replay window; retry later")]
     RateLimited,
+    /// An RFC 9421 signature that does not follow keyward's profile
+    /// (`rfc9421`): a malformed field, another label, parameter or component,
+    /// or a required component left out. The reason names no value.
+    #[error("the request signature does not follow keyward's RFC 9421 profile: {0}")]
+    Profile(&'static str),
+    /// An RFC 9421 signature whose `keyid` is not the session's id.
+    #[error("the signature's keyid is not this session")]
+    KeyId,
     /// An input of the wrong length or form.
     #[error("{0}")]
     InvalidArgument(String),
@@ -64,7 +73,8 @@ pub enum Error {
 impl Error {
     pub fn code(&self) -> &'static str {
         match self {
-            Error::BadMac => "ERR_POP_BAD_MAC",
+            Error::BadMac | Error::Profile(_) => "ERR_POP_BAD_MAC",
+            Error::KeyId => "ERR_POP_NO_SESSION",
             Error::Stale => "ERR_POP_STALE",
             Error::BadNonce | Error::Replay => "ERR_POP_REPLAY",
             Error::RateLimited => "ERR_POP_RATE_LIMITED",
@@ -159,12 +169,20 @@ impl PopKey {
             return Err(Error::BadNonce);
         }
         self.verify(request, tag)?;
-        if let Some((cache, scope)) = checks.replay {
-            let ttl = checks.window_ms.saturating_mul(2);
+        checks.record(request.nonce)
+    }
+}
+
+impl Checks<'_> {
+    /// With a replay cache, records `nonce` under the session for twice the
+    /// window, atomically; called only once the MAC matched.
+    fn record(&self, nonce: &[u8]) -> Result<(), Error> {
+        if let Some((cache, scope)) = self.replay {
+            let ttl = self.window_ms.saturating_mul(2);
             // A panic cannot leave the table half-updated in a way that
             // matters: at worst one fingerprint is missing or extra.
             let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
-            cache.add_scoped(scope, request.nonce, ttl, checks.now_ms)?;
+            cache.add_scoped(scope, nonce, ttl, self.now_ms)?;
         }
         Ok(())
     }
