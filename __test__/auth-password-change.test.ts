@@ -1,31 +1,19 @@
 /**
  * Changing a password while logged in, through real HTTP on both adapters and
- * with memory and SQLite stores: the old password stops working, the new one
+ * with every store (memory, SQLite, PostgreSQL + Redis): the old password stops working, the new one
  * works, a wrong current password changes nothing, a session older than the
  * window must log in again, and a store without setPasswordFile says so.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test from 'ava';
 import express from 'express';
 import Fastify from 'fastify';
 import { createClient } from '../src/client/index';
 import { keywardErrorHandler, keywardRouter } from '../src/express/index';
 import { keywardAuth } from '../src/fastify/index';
-import {
-  type AuthEvents,
-  type AuthService,
-  type AuthStore,
-  createAuthService,
-  InvalidLoginError,
-  MemoryStore,
-  SecretKey,
-  ServerSetup,
-  SqliteStore,
-} from '../src/index';
+import { type AuthEvents, type AuthService, createAuthService, InvalidLoginError, MemoryStore, SecretKey, ServerSetup } from '../src/index';
+import { adapters } from './auth-store-adapters';
 import { fast } from './helpers';
 
 type Mount = (t: import('ava').ExecutionContext, service: AuthService) => Promise<string>;
@@ -48,48 +36,38 @@ const mounts: Record<string, Mount> = {
   },
 };
 
-const stores: Record<string, (t: import('ava').ExecutionContext) => AuthStore> = {
-  memory: () => new MemoryStore(),
-  sqlite: (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'keyward-pw-'));
-    const store = new SqliteStore(join(dir, 'auth.db'));
-    t.teardown(async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    return store;
-  },
-};
-
 for (const [mountName, mount] of Object.entries(mounts)) {
-  for (const [storeName, makeStore] of Object.entries(stores)) {
+  for (const [storeName, make] of Object.entries(adapters)) {
     test(`${mountName} + ${storeName}: the new password works, the old one no longer does; other sessions stay`, async (t) => {
       let now = Date.now();
-      const service = createAuthService({ serverSetup: ServerSetup.generate(), store: makeStore(t), sealKey: SecretKey.generate(), clock: () => now });
+      const { store, cleanup } = make(() => now);
+      t.teardown(cleanup);
+      const service = createAuthService({ serverSetup: ServerSetup.generate(), store, sealKey: SecretKey.generate(), clock: () => now });
       const changed: AuthEvents['passwordChanged'][] = [];
       service.on('passwordChanged', (event) => changed.push(event));
       const base = await mount(t, service);
       const client = () => createClient({ baseUrl: base, keyStretching: fast });
 
+      const user = `pw-${mountName}-${storeName}`.replace(/[^a-z-]/g, '');
       const alice = client();
-      await alice.register('alice', 'old password long');
-      await alice.login('alice', 'old password long');
+      await alice.register(user, 'old password long');
+      await alice.login(user, 'old password long');
       const laptop = client();
-      await laptop.login('alice', 'old password long');
+      await laptop.login(user, 'old password long');
 
       // A wrong current password: refused before anything is sent, nothing changes.
       await t.throwsAsync(alice.changePassword('not the password', 'new password long'), { instanceOf: InvalidLoginError });
-      await t.notThrowsAsync(client().login('alice', 'old password long'));
+      await t.notThrowsAsync(client().login(user, 'old password long'));
 
       await alice.changePassword('old password long', 'new password long');
-      await t.throwsAsync(client().login('alice', 'old password long'), { instanceOf: InvalidLoginError });
-      await t.notThrowsAsync(client().login('alice', 'new password long'));
+      await t.throwsAsync(client().login(user, 'old password long'), { instanceOf: InvalidLoginError });
+      await t.notThrowsAsync(client().login(user, 'new password long'));
       t.true(alice.loggedIn);
       // Sessions issued before the change live on until they expire or log out.
       t.is((await laptop.fetch('/logout', { method: 'POST' })).status, 200);
       await new Promise((resolve) => setImmediate(resolve));
       t.is(changed.length, 1);
-      t.is(changed[0].username, 'alice');
+      t.is(changed[0].username, user);
 
       // A session older than the window must log in again: the raw route says so.
       now += 10 * 60 * 1000;
@@ -113,4 +91,21 @@ test('a store without setPasswordFile: 501 ERR_AUTH_UNSUPPORTED, and the passwor
   await c.login('bo', 'bo password long');
   await t.throwsAsync(c.changePassword('bo password long', 'another password'), { code: 'ERR_AUTH_UNSUPPORTED' });
   await t.notThrowsAsync(createClient({ baseUrl: base, keyStretching: fast }).login('bo', 'bo password long'));
+});
+
+test('endOtherSessions: the other devices are logged out, this one stays', async (t) => {
+  const service = createAuthService({ serverSetup: ServerSetup.generate(), store: new MemoryStore(), sealKey: SecretKey.generate() });
+  const base = await mounts.express(t, service);
+  const client = () => createClient({ baseUrl: base, keyStretching: fast });
+  const me = client();
+  await me.register('ends', 'ends old password');
+  await me.login('ends', 'ends old password');
+  const tablet = client();
+  await tablet.login('ends', 'ends old password');
+  await me.changePassword('ends old password', 'ends new password', { endOtherSessions: true });
+  t.deepEqual(
+    (await me.listSessions()).map((s) => s.current),
+    [true],
+  );
+  t.is((await tablet.fetch('/sessions/list', { method: 'POST' })).status, 401);
 });

@@ -4,16 +4,38 @@
  * logout after a refresh ends the old token too.
  */
 
+import type { AddressInfo } from 'node:net';
 import test from 'ava';
+import express from 'express';
 import Fastify from 'fastify';
 import { createClient } from '../src/client/index';
+import { keywardErrorHandler, keywardRouter, requirePop } from '../src/express/index';
 import { keywardAuth } from '../src/fastify/index';
 import { createAuthService, SecretKey, ServerSetup } from '../src/index';
 import { adapters } from './auth-store-adapters';
 import { fast } from './helpers';
 
-for (const storeName of ['memory', 'sqlite', 'postgres+redis']) {
-  test(`${storeName}: refresh renews the session up to maxSessionMs from the login; logout ends every token of it`, async (t) => {
+/** The service on either adapter, with a signed `GET /me`. */
+async function mount(t: import('ava').ExecutionContext, kind: string, service: ReturnType<typeof createAuthService>): Promise<string> {
+  if (kind === 'express') {
+    const app = express();
+    app.use(keywardRouter({ service }));
+    app.get('/me', requirePop(service), (_req, res) => void res.json({ ok: true }));
+    app.use(keywardErrorHandler());
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+  const app = Fastify();
+  await app.register(keywardAuth, { service });
+  app.get('/me', { preHandler: app.requirePop }, async () => ({ ok: true }));
+  t.teardown(() => app.close());
+  return app.listen({ host: '127.0.0.1', port: 0 });
+}
+
+for (const [kind, storeName] of ['fastify', 'express'].flatMap((k) => ['memory', 'sqlite', 'postgres+redis'].map((s) => [k, s]))) {
+  test(`${kind} + ${storeName}: refresh renews the session up to maxSessionMs from the login; logout ends every token of it`, async (t) => {
     const start = Date.now();
     let now = start;
     const { store, cleanup } = adapters[storeName](() => now);
@@ -26,13 +48,9 @@ for (const storeName of ['memory', 'sqlite', 'postgres+redis']) {
       sessionTtlMs: 60_000,
       maxSessionMs: 150_000,
     });
-    const app = Fastify();
-    await app.register(keywardAuth, { service });
-    app.get('/me', { preHandler: app.requirePop }, async () => ({ ok: true }));
-    const base = await app.listen({ host: '127.0.0.1', port: 0 });
-    t.teardown(() => app.close());
+    const base = await mount(t, kind, service);
     const c = createClient({ baseUrl: base, keyStretching: fast });
-    const user = `refresh-${storeName.replace(/[^a-z]/g, '')}`;
+    const user = `refresh-${kind}-${storeName.replace(/[^a-z]/g, '')}`;
     await c.register(user, 'refresh password');
     const { expiresAt: first } = await c.login(user, 'refresh password');
     t.is(first, start + 60_000);

@@ -168,16 +168,22 @@ export function createClient(options: ClientOptions) {
     /**
      * Changes the logged-in user's password: logs in again with the current
      * one (the server wants a fresh session for this), then registers the new
-     * one over signed requests. A wrong current password rejects with
+     * one over signed requests; `endOtherSessions` then revokes every other
+     * session of the user. A wrong current password rejects with
      * `InvalidLoginError` and changes nothing; the session stays logged in.
      */
-    async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    async changePassword(currentPassword: string, newPassword: string, changeOptions?: { endOtherSessions?: boolean }): Promise<void> {
       if (session === undefined) throw new PopError('not logged in', 'ERR_POP_NO_SESSION');
       await this.login(session.username, currentPassword);
       const start = opaque.startRegistration(newPassword);
       const started = await signedJson<{ response: string }>('/password/start', { request: encodeBase64Url(start.request) });
       const done = await opaque.finishRegistration(start.state, newPassword, decodeBase64Url(started.response));
       await signedJson('/password/finish', { upload: encodeBase64Url(done.upload) });
+      if (changeOptions?.endOtherSessions === true) {
+        // Every other device logs in again, with the new password.
+        const others = (await signedJson<{ sessions: SessionInfo[] }>('/sessions/list')).sessions.filter((s) => !s.current);
+        for (const other of others) await signedJson('/sessions/revoke', { sessionId: other.sessionId });
+      }
     },
 
     /**
