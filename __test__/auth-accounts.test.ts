@@ -166,3 +166,19 @@ test('a store without session records answers the account routes with 501 ERR_AU
   await t.throwsAsync(c.deleteAccount('bare password'), { code: 'ERR_AUTH_UNSUPPORTED' });
   t.is(await status(c), 200);
 });
+
+test("deleting an account clears the name's limits: with one registration per name allowed, it can be registered again at once", async (t) => {
+  const service = createAuthService({
+    serverSetup: ServerSetup.generate(),
+    store: new MemoryStore(),
+    sealKey: SecretKey.generate(),
+    rateLimit: { registerPerUser: 1 },
+  });
+  const base = await mounts.express(t, service);
+  const c = device(base, 'agent');
+  await c.register('once', 'once password');
+  await t.throwsAsync(device(base, 'agent').register('once', 'again password'), { code: 'ERR_AUTH_RATE_LIMITED' });
+  await c.login('once', 'once password');
+  await c.deleteAccount('once password');
+  await t.notThrowsAsync(device(base, 'agent').register('once', 'a new owner'));
+});

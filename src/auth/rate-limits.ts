@@ -96,6 +96,16 @@ export function createRateLimits(store: AuthStore, options: RateLimitOptions = {
       await Promise.all([failures.delete(key), waits.delete(key), address === undefined ? undefined : addressFailures.reward(address, 1)]);
     },
 
+    /**
+     * A deleted account: the name's registration count and its login counters
+     * from `address` go, so the name is free at once. Counters of the name
+     * from other addresses (keyed by the pair) end with their window.
+     */
+    async accountDeleted(user: string, address: string | undefined): Promise<void> {
+      const key = pair(user, address);
+      await Promise.all([registerUser.delete(user), failures.delete(key), waits.delete(key)]);
+    },
+
     /** Before a registration starts: counts it per address and per name, or throws a 429. */
     async registrationStarting(user: string, address: string | undefined): Promise<void> {
       if (address !== undefined) await consume(registerAddress, address);

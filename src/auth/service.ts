@@ -574,14 +574,15 @@ export function createAuthService(options: AuthServiceOptions) {
     /**
      * Deletes the account of a session that logged in within
      * `passwordChangeWindowMs` (else 403 `ERR_AUTH_REAUTHENTICATE`): its
-     * sessions are revoked, then its password file and session records go.
-     * The name may then be registered again.
+     * sessions are revoked, then its password file, session records and
+     * rate-limit counts go. The name may then be registered again at once.
      */
     async deleteAccount(session: AuthSession, context?: RequestContext | string) {
       const current = freshSession(session, 'account');
       const address = addressOf(context);
       await revokeAll(current.username, current);
       await accounts().deleteUser(current.username);
+      await limits.accountDeleted(current.username, address);
       events.emit('accountDeleted', { username: current.username, address });
       return { ok: true as const };
     },
