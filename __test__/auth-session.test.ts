@@ -44,5 +44,5 @@ test('JSON.stringify and util.inspect of a verified session show no token and no
     for (const secret of secrets) t.false(text.includes(secret), `${text.slice(0, 60)}… shows a secret`);
   }
   t.regex(inspect(session), /^AuthSession \{\s+username: 'grace',\s+sessionId: '[\w-]+',\s+expiresAt: \d+\s+\}$/);
-  t.deepEqual(Object.keys(session).sort(), ['expiresAt', 'sessionId', 'username']);
+  t.deepEqual(Object.keys(session).sort(), ['createdAt', 'expiresAt', 'sessionId', 'username']);
 });
