@@ -12,7 +12,7 @@ import { createClient } from '../src/client/index';
 import { keywardErrorHandler, keywardRouter, requirePop } from '../src/express/index';
 import { keywardAuth } from '../src/fastify/index';
 import { type AuthEvents, type AuthService, createAuthService, InvalidLoginError, MemoryStore, SecretKey, ServerSetup } from '../src/index';
-import { adapters } from './auth-store-adapters';
+import { adapters, unique } from './auth-store-adapters';
 import { fast } from './helpers';
 
 type Mount = (t: import('ava').ExecutionContext, service: AuthService) => Promise<string>;
@@ -66,7 +66,7 @@ for (const [mountName, mount] of Object.entries(mounts)) {
       const deleted: AuthEvents['accountDeleted'][] = [];
       service.on('accountDeleted', (event) => deleted.push(event));
       const base = await mount(t, service);
-      const user = `acct-${storeName}-${mountName}`.replace(/[^a-z-]/g, '');
+      const user = unique(`acct-${storeName}-${mountName}`.replace(/[^a-z-]/g, ''));
 
       const laptop = device(base, 'laptop-agent');
       await laptop.register(user, 'account password');

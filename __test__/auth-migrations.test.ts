@@ -11,10 +11,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import Database from 'better-sqlite3';
 import IORedis from 'ioredis';
 import { Pool } from 'pg';
 import { migrations } from '../src/auth/migrations';
+import { openSqlite } from '../src/auth/sqlite-driver';
 import { InvalidStateError, PgRedisStore, SqliteStore } from '../src/index';
 import { services } from './auth-store-adapters';
 
@@ -24,8 +24,11 @@ function scratch(t: import('ava').ExecutionContext): string {
   return join(dir, 'auth.db');
 }
 
+/** The SQLite binding the store itself uses on this Node (node:sqlite, else better-sqlite3). */
+const open = (path: string) => openSqlite(path).db;
+
 const versions = (path: string) => {
-  const db = new Database(path, { readonly: true });
+  const db = open(path);
   try {
     return Object.fromEntries(
       (db.prepare('SELECT part, version FROM keyward_schema').all() as { part: string; version: number }[]).map((r) => [r.part, r.version]),
@@ -50,11 +53,11 @@ test('SQLite: a fresh store records each part at the latest version; reopening k
 
 test('SQLite: files an earlier build made (tables, no schema record) open with their users and are recorded', async (t) => {
   const path = scratch(t);
-  const old = new Database(path);
+  const old = open(path);
   old.exec('CREATE TABLE users (username TEXT PRIMARY KEY, record BLOB NOT NULL)');
-  old.prepare('INSERT INTO users VALUES (?, ?)').run('bea', Buffer.from([7, 7]));
+  old.prepare('INSERT INTO users VALUES (?, ?)').run('bea', new Uint8Array([7, 7]));
   old.close();
-  const eph = new Database(`${path}-ephemeral`);
+  const eph = open(`${path}-ephemeral`);
   eph.exec('CREATE TABLE hits (key TEXT PRIMARY KEY, n INTEGER)');
   eph.close();
   const store = new SqliteStore(path);
@@ -65,7 +68,7 @@ test('SQLite: files an earlier build made (tables, no schema record) open with t
   t.is((await store.listSessions('bea', Date.now())).length, 1);
   await store.close();
   t.deepEqual(versions(path), { users: migrations.users.length });
-  const tables = new Database(`${path}-ephemeral`, { readonly: true });
+  const tables = open(`${path}-ephemeral`);
   t.deepEqual(
     (tables.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name),
     ['keyward_schema', 'nonces', 'revoked'],
@@ -76,7 +79,7 @@ test('SQLite: files an earlier build made (tables, no schema record) open with t
 test('SQLite: a file a newer keyward migrated is refused with InvalidStateError and left as it was', async (t) => {
   const path = scratch(t);
   await new SqliteStore(path).close();
-  const db = new Database(path);
+  const db = open(path);
   db.prepare("UPDATE keyward_schema SET version = 99 WHERE part = 'users'").run();
   db.close();
   const error = t.throws(() => new SqliteStore(path), { instanceOf: InvalidStateError });
@@ -85,14 +88,20 @@ test('SQLite: a file a newer keyward migrated is refused with InvalidStateError 
 });
 
 test('SQLite: a caller-owned connection gets both parts recorded in it and stays open', async (t) => {
-  const db = new Database(':memory:');
+  const db = open(':memory:');
   const store = new SqliteStore(db);
   t.true(await store.createUser('cy', new Uint8Array([3])));
   await store.close();
-  t.deepEqual(db.prepare('SELECT part, version FROM keyward_schema ORDER BY part').all(), [
-    { part: 'ephemeral', version: migrations.ephemeral.length },
-    { part: 'users', version: migrations.users.length },
-  ]);
+  t.deepEqual(
+    db
+      .prepare('SELECT part, version FROM keyward_schema ORDER BY part')
+      .all()
+      .map((row) => ({ ...row })),
+    [
+      { part: 'ephemeral', version: migrations.ephemeral.length },
+      { part: 'users', version: migrations.users.length },
+    ],
+  );
   db.close();
 });
 

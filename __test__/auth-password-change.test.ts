@@ -13,7 +13,7 @@ import { createClient } from '../src/client/index';
 import { keywardErrorHandler, keywardRouter } from '../src/express/index';
 import { keywardAuth } from '../src/fastify/index';
 import { type AuthEvents, type AuthService, createAuthService, InvalidLoginError, MemoryStore, SecretKey, ServerSetup } from '../src/index';
-import { adapters } from './auth-store-adapters';
+import { adapters, unique } from './auth-store-adapters';
 import { fast } from './helpers';
 
 type Mount = (t: import('ava').ExecutionContext, service: AuthService) => Promise<string>;
@@ -48,7 +48,7 @@ for (const [mountName, mount] of Object.entries(mounts)) {
       const base = await mount(t, service);
       const client = () => createClient({ baseUrl: base, keyStretching: fast });
 
-      const user = `pw-${mountName}-${storeName}`.replace(/[^a-z-]/g, '');
+      const user = unique(`pw-${mountName}-${storeName}`.replace(/[^a-z-]/g, ''));
       const alice = client();
       await alice.register(user, 'old password long');
       await alice.login(user, 'old password long');

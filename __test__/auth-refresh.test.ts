@@ -12,7 +12,7 @@ import { createClient } from '../src/client/index';
 import { keywardErrorHandler, keywardRouter, requirePop } from '../src/express/index';
 import { keywardAuth } from '../src/fastify/index';
 import { createAuthService, SecretKey, ServerSetup } from '../src/index';
-import { adapters } from './auth-store-adapters';
+import { adapters, unique } from './auth-store-adapters';
 import { fast } from './helpers';
 
 /** The service on either adapter, with a signed `GET /me`. */
@@ -50,7 +50,7 @@ for (const [kind, storeName] of ['fastify', 'express'].flatMap((k) => ['memory',
     });
     const base = await mount(t, kind, service);
     const c = createClient({ baseUrl: base, keyStretching: fast });
-    const user = `refresh-${kind}-${storeName.replace(/[^a-z]/g, '')}`;
+    const user = unique(`refresh-${kind}-${storeName.replace(/[^a-z]/g, '')}`);
     await c.register(user, 'refresh password');
     const { expiresAt: first } = await c.login(user, 'refresh password');
     t.is(first, start + 60_000);

@@ -22,7 +22,7 @@ import {
   SecretKey,
   ServerSetup,
 } from '../src/index';
-import { adapters } from './auth-store-adapters';
+import { adapters, unique } from './auth-store-adapters';
 import { fast } from './helpers';
 
 const mounts: Record<string, (t: import('ava').ExecutionContext, service: AuthService) => Promise<string>> = {
@@ -56,7 +56,7 @@ for (const [mountName, mount] of Object.entries(mounts)) {
       service.on('passwordReset', (event) => resets.push(event));
       const base = await mount(t, service);
       const client = () => createClient({ baseUrl: base, authBaseUrl: `${base}/auth`, keyStretching: fast });
-      const user = `reset-${mountName}-${storeName}`.replace(/[^a-z-]/g, '');
+      const user = unique(`reset-${mountName}-${storeName}`.replace(/[^a-z-]/g, ''));
       const owner = client();
       await owner.register(user, 'forgotten password');
       await owner.login(user, 'forgotten password');
