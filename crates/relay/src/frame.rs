@@ -352,6 +352,15 @@ fn check_upload(u: &PrekeyUpload) -> Result<()> {
             return Err(Error::malformed("a signed prekey id is 0"));
         }
     }
+    // The session core refuses a bundle with a non-canonical key; refusing it
+    // at upload keeps the relay from storing a prekey no one could use.
+    let keys = u.signed.iter().map(|s| &s.public);
+    if !keys
+        .chain(u.one_time.iter().map(|k| &k.public))
+        .all(keyward_session::x25519::is_canonical)
+    {
+        return Err(Error::malformed("a prekey is not a canonical X25519 key"));
+    }
     Ok(())
 }
 

@@ -47,9 +47,13 @@ fn upload() -> impl Strategy<Value = PrekeyUpload> {
             proptest::option::of((1u32.., kem_public())),
             any::<[u8; 32]>(),
         )
-            .prop_map(|(id, public, kem, sig)| SignedPrekey {
+            .prop_map(|(id, mut public, kem, sig)| SignedPrekey {
                 id,
-                public,
+                public: {
+                    // X25519 keys on the wire are canonical (top bit clear).
+                    public[31] &= 0x7f;
+                    public
+                },
                 kem,
                 signature: [sig, sig].concat().try_into().unwrap(),
             }),
@@ -61,7 +65,7 @@ fn upload() -> impl Strategy<Value = PrekeyUpload> {
                 .iter()
                 .map(|&id| OneTimePrekey {
                     id,
-                    public: [id as u8; 32],
+                    public: [id as u8 & 0x7f; 32],
                 })
                 .collect(),
             one_time_kem: kem_ids
@@ -369,6 +373,13 @@ fn values_out_of_range_are_refused() {
                     public: [0; 32],
                 },
             ],
+            ..Default::default()
+        }),
+        Body::UploadPrekeys(PrekeyUpload {
+            one_time: vec![OneTimePrekey {
+                id: 1,
+                public: [0xff; 32],
+            }],
             ..Default::default()
         }),
         Body::UploadPrekeys(PrekeyUpload {

@@ -61,6 +61,17 @@ impl<'a> Reader<'a> {
     pub fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
         Ok(self.take(N)?.try_into().expect("length checked"))
     }
+    /// An X25519 public key, refused unless canonical (`x25519::is_canonical`).
+    pub fn x25519(&mut self) -> Result<[u8; 32]> {
+        let key = self.array()?;
+        if !crate::x25519::is_canonical(&key) {
+            return Err(Error::Format(format!(
+                "the {} holds a non-canonical X25519 key",
+                self.what
+            )));
+        }
+        Ok(key)
+    }
     pub fn u8(&mut self) -> Result<u8> {
         Ok(self.take(1)?[0])
     }

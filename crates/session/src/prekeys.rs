@@ -573,7 +573,7 @@ impl Bundle {
         let identity = PeerIdentity::parse(r.take(32)?)
             .map_err(|_| Error::format("the bundle's identity key is invalid"))?;
         let signed_id = r.u32()?;
-        let signed = r.array()?;
+        let signed = r.x25519()?;
         let kem = if r.flag()? {
             let id = r.u32()?;
             let public: [u8; KEM_PUBLIC_LEN] = r.array()?;
@@ -586,7 +586,7 @@ impl Bundle {
         let end = bytes.len() - r.rest_len();
         let signature: [u8; 64] = r.array()?;
         let one_time = if r.flag()? {
-            Some((r.u32()?, r.array()?))
+            Some((r.u32()?, r.x25519()?))
         } else {
             None
         };
@@ -704,7 +704,7 @@ impl<'a> PreKeyHeader<'a> {
         let mut r = Reader::new(message, "prekey message");
         r.header(VERSION, KIND_PREKEY_MESSAGE)?;
         let sender = r.array()?;
-        let base = r.array()?;
+        let base = r.x25519()?;
         let signed_id = r.u32()?;
         let one_time_id = if r.flag()? { Some(r.u32()?) } else { None };
         let kem = match r.u8()? {

@@ -56,7 +56,7 @@ impl Header {
         let mut r = Reader::new(&message[..HEADER_LEN], "session message");
         r.header(VERSION, KIND_MESSAGE)?;
         Ok(Header {
-            dh: r.array()?,
+            dh: r.x25519()?,
             pn: r.u32()?,
             n: r.u32()?,
         })

@@ -42,6 +42,22 @@ pub fn shared(secret: &[u8; 32], public: &[u8; 32]) -> Option<Zeroizing<[u8; 32]
     backend::shared(secret, public)
 }
 
+/// Whether 32 bytes are the canonical encoding of an X25519 public key: a
+/// u-coordinate below p = 2^255 - 19, so the top bit is clear. RFC 7748 has
+/// receivers mask that bit and reduce mod p, which makes 2^255 + u, u + p
+/// and u the same key; keyward writes only canonical keys, so refusing the
+/// others makes every accepted key one byte string (a flipped top bit of an
+/// unsigned one-time prekey is refused, not silently the same key).
+pub fn is_canonical(public: &[u8; 32]) -> bool {
+    if public[31] & 0x80 != 0 {
+        return false;
+    }
+    // The only values in [p, 2^255): 0x7f ff .. ff, then a low byte of 0xed..=0xff.
+    let at_least_p =
+        public[31] == 0x7f && public[1..31].iter().all(|&b| b == 0xff) && public[0] >= 0xed;
+    !at_least_p
+}
+
 /// Which implementation this build uses, for benchmarks and reports.
 pub const BACKEND: &str = if cfg!(feature = "aws-lc") {
     "aws-lc"

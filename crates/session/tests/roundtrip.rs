@@ -4,8 +4,9 @@
 //! messages. What is written reads back as it was; a change of any single
 //! byte is refused. One part is not authenticated by design: a bundle's
 //! one-time prekey (its id and key after the signature, as in X3DH) is not
-//! signed, so a changed one parses; the receiver then refuses the start it
-//! leads to and consumes nothing (`prekey_bundles`).
+//! signed, so a changed one may parse; the receiver then refuses the start it
+//! leads to and consumes nothing (`prekey_bundles`; `canonical_keys.rs`
+//! tries every value of those bytes).
 
 use keyward_session::{ExpectedPeer, IdentityKey, PreKeySet, Session};
 use proptest::prelude::*;
