@@ -6,6 +6,14 @@
 
 use keyward_session::{x25519::is_canonical, IdentityKey, PreKeySet, Session};
 
+fn assert_non_canonical<T>(outcome: keyward_session::Result<T>) {
+    let error = outcome.err().expect("refused");
+    assert!(
+        error.to_string().contains("non-canonical X25519 key"),
+        "{error}"
+    );
+}
+
 #[test]
 fn a_flipped_top_bit_of_the_one_time_prekey_is_refused() {
     let alice = IdentityKey::from_seed(&[1; 32]);
@@ -15,13 +23,7 @@ fn a_flipped_top_bit_of_the_one_time_prekey_is_refused() {
         let mut bundle = set.bundle();
         let last = bundle.len() - 1;
         bundle[last] ^= 0x80;
-        let error = Session::from_bundle(&alice, &bundle, None)
-            .err()
-            .expect("refused");
-        assert!(
-            error.to_string().contains("non-canonical X25519 key"),
-            "{error}"
-        );
+        assert_non_canonical(Session::from_bundle(&alice, &bundle, None));
         assert_eq!(set.one_time_count(), 1);
     }
 }
@@ -36,24 +38,14 @@ fn a_flipped_top_bit_of_the_base_key_or_ratchet_key_is_refused() {
     // version, kind, sender (32), then the base key's 32 bytes.
     let mut changed = first.clone();
     changed[2 + 32 + 31] ^= 0x80;
-    let error = Session::accept(&bob, &mut set, &changed, b"", None)
-        .err()
-        .expect("refused");
-    assert!(
-        error.to_string().contains("non-canonical X25519 key"),
-        "{error}"
-    );
+    assert_non_canonical(Session::accept(&bob, &mut set, &changed, b"", None));
     assert_eq!(set.one_time_count(), 1);
 
     let (mut bob_side, _) = Session::accept(&bob, &mut set, &first, b"", None).unwrap();
     let mut reply = bob_side.encrypt(b"yo", b"").unwrap();
     // version, kind, then the ratchet key's 32 bytes.
     reply[2 + 31] ^= 0x80;
-    let error = session.decrypt(&reply, b"").err().expect("refused");
-    assert!(
-        error.to_string().contains("non-canonical X25519 key"),
-        "{error}"
-    );
+    assert_non_canonical(session.decrypt(&reply, b""));
 }
 
 #[test]
