@@ -12,7 +12,17 @@ import Fastify from 'fastify';
 import { createClient } from '../src/client/index';
 import { keywardErrorHandler, keywardRouter } from '../src/express/index';
 import { keywardAuth } from '../src/fastify/index';
-import { type AuthEvents, type AuthService, createAuthService, InvalidLoginError, MemoryStore, SecretKey, ServerSetup } from '../src/index';
+import {
+  type AuthEvents,
+  type AuthService,
+  type AuthSession,
+  createAuthService,
+  InvalidArgumentError,
+  InvalidLoginError,
+  MemoryStore,
+  SecretKey,
+  ServerSetup,
+} from '../src/index';
 import { adapters, unique } from './auth-store-adapters';
 import { fast } from './helpers';
 
@@ -108,4 +118,18 @@ test('endOtherSessions: the other devices are logged out, this one stays', async
     [true],
   );
   t.is((await tablet.fetch('/sessions/list', { method: 'POST' })).status, 401);
+});
+
+test('a password change or account deletion for anything but a verified AuthSession is refused before the store is asked', async (t) => {
+  const service = createAuthService({ serverSetup: ServerSetup.generate(), store: new MemoryStore(), sealKey: SecretKey.generate() });
+  // Shaped like a session, logged in just now, but not one that verify made.
+  const forged = { sessionId: 'forged', username: unique('forged'), createdAt: Date.now(), expiresAt: Date.now() + 60_000 } as unknown as AuthSession;
+  for (const attempt of [
+    () => service.passwordChangeStart(forged, { request: 'AAAA' }),
+    () => service.passwordChangeFinish(forged, { upload: 'AAAA' }),
+    () => service.deleteAccount(forged),
+    () => service.passwordChangeStart(undefined as unknown as AuthSession, { request: 'AAAA' }),
+  ]) {
+    await t.throwsAsync(attempt, { instanceOf: InvalidArgumentError, message: /AuthSession/ });
+  }
 });

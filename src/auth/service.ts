@@ -216,16 +216,15 @@ export function createAuthService(options: AuthServiceOptions) {
 
   /** A session logged in within the password-change window, of a store that can replace password files. */
   function freshSession(session: unknown, needs: 'password' | 'account'): AuthSession {
-    sessionArg(session);
+    const current = sessionArg(session);
     if (needs === 'password' && typeof store.setPasswordFile !== 'function') {
       throw new AuthError('this store cannot change passwords (no setPasswordFile)', 'ERR_AUTH_UNSUPPORTED');
     }
     if (needs === 'account') accounts();
-    if (!(session instanceof AuthSession)) throw new InvalidArgumentError('session must be an AuthSession (from verify)');
-    if (clock() - session.createdAt > passwordChangeWindow) {
+    if (clock() - current.createdAt > passwordChangeWindow) {
       throw new AuthError('log in again with the current password first', 'ERR_AUTH_REAUTHENTICATE');
     }
-    return session;
+    return current;
   }
 
   /** A reset grant that opens, is ours and has not expired; 401 `ERR_AUTH_RESET_GRANT` otherwise. */
