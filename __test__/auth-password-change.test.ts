@@ -5,13 +5,8 @@
  * window must log in again, and a store without setPasswordFile says so.
  */
 
-import type { AddressInfo } from 'node:net';
-import test from 'ava';
-import express from 'express';
-import Fastify from 'fastify';
+import test, { type ExecutionContext } from 'ava';
 import { createClient } from '../src/client/index';
-import { keywardErrorHandler, keywardRouter } from '../src/express/index';
-import { keywardAuth } from '../src/fastify/index';
 import {
   type AuthEvents,
   type AuthService,
@@ -25,26 +20,10 @@ import {
 } from '../src/index';
 import { adapters, unique } from './auth-store-adapters';
 import { fast } from './helpers';
+import { type Mount, mounts } from './support/mounts';
 
-type Mount = (t: import('ava').ExecutionContext, service: AuthService) => Promise<string>;
-
-const mounts: Record<string, Mount> = {
-  fastify: async (t, service) => {
-    const app = Fastify();
-    await app.register(keywardAuth, { service, prefix: '/auth' });
-    t.teardown(() => app.close());
-    return `${await app.listen({ host: '127.0.0.1', port: 0 })}/auth`;
-  },
-  express: async (t, service) => {
-    const app = express();
-    app.use('/auth', keywardRouter({ service }));
-    app.use(keywardErrorHandler());
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth`;
-  },
-};
+/** keyward's routes under `/auth`; resolves to that URL, the client's base here. */
+const underAuth = async (mount: Mount, t: ExecutionContext, service: AuthService) => `${await mount(t, service, { prefix: '/auth' })}/auth`;
 
 for (const [mountName, mount] of Object.entries(mounts)) {
   for (const [storeName, make] of Object.entries(adapters)) {
@@ -55,7 +34,7 @@ for (const [mountName, mount] of Object.entries(mounts)) {
       const service = createAuthService({ serverSetup: ServerSetup.generate(), store, sealKey: SecretKey.generate(), clock: () => now });
       const changed: AuthEvents['passwordChanged'][] = [];
       service.on('passwordChanged', (event) => changed.push(event));
-      const base = await mount(t, service);
+      const base = await underAuth(mount, t, service);
       const client = () => createClient({ baseUrl: base, keyStretching: fast });
 
       const user = unique(`pw-${mountName}-${storeName}`.replace(/[^a-z-]/g, ''));
@@ -95,7 +74,7 @@ test('a store without setPasswordFile: 501 ERR_AUTH_UNSUPPORTED, and the passwor
   const store = new MemoryStore();
   Object.defineProperty(store, 'setPasswordFile', { value: undefined });
   const service = createAuthService({ serverSetup: ServerSetup.generate(), store, sealKey: SecretKey.generate() });
-  const base = await mounts.fastify(t, service);
+  const base = await underAuth(mounts.fastify, t, service);
   const c = createClient({ baseUrl: base, keyStretching: fast });
   await c.register('bo', 'bo password long');
   await c.login('bo', 'bo password long');
@@ -105,7 +84,7 @@ test('a store without setPasswordFile: 501 ERR_AUTH_UNSUPPORTED, and the passwor
 
 test('endOtherSessions: the other devices are logged out, this one stays', async (t) => {
   const service = createAuthService({ serverSetup: ServerSetup.generate(), store: new MemoryStore(), sealKey: SecretKey.generate() });
-  const base = await mounts.express(t, service);
+  const base = await underAuth(mounts.express, t, service);
   const client = () => createClient({ baseUrl: base, keyStretching: fast });
   const me = client();
   await me.register('ends', 'ends old password');

@@ -4,37 +4,14 @@
  * logout after a refresh ends the old token too.
  */
 
-import type { AddressInfo } from 'node:net';
 import test from 'ava';
-import express from 'express';
-import Fastify from 'fastify';
 import { createClient } from '../src/client/index';
-import { keywardErrorHandler, keywardRouter, requirePop } from '../src/express/index';
-import { keywardAuth } from '../src/fastify/index';
 import { createAuthService, SecretKey, ServerSetup } from '../src/index';
 import { adapters, unique } from './auth-store-adapters';
 import { fast } from './helpers';
+import { mounts } from './support/mounts';
 
-/** The service on either adapter, with a signed `GET /me`. */
-async function mount(t: import('ava').ExecutionContext, kind: string, service: ReturnType<typeof createAuthService>): Promise<string> {
-  if (kind === 'express') {
-    const app = express();
-    app.use(keywardRouter({ service }));
-    app.get('/me', requirePop(service), (_req, res) => void res.json({ ok: true }));
-    app.use(keywardErrorHandler());
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  }
-  const app = Fastify();
-  await app.register(keywardAuth, { service });
-  app.get('/me', { preHandler: app.requirePop }, async () => ({ ok: true }));
-  t.teardown(() => app.close());
-  return app.listen({ host: '127.0.0.1', port: 0 });
-}
-
-for (const [kind, storeName] of ['fastify', 'express'].flatMap((k) => ['memory', 'sqlite', 'postgres+redis'].map((s) => [k, s]))) {
+for (const [kind, storeName] of (['fastify', 'express'] as const).flatMap((k) => ['memory', 'sqlite', 'postgres+redis'].map((s) => [k, s] as const))) {
   test(`${kind} + ${storeName}: refresh renews the session up to maxSessionMs from the login; logout ends every token of it`, async (t) => {
     const start = Date.now();
     let now = start;
@@ -48,7 +25,7 @@ for (const [kind, storeName] of ['fastify', 'express'].flatMap((k) => ['memory',
       sessionTtlMs: 60_000,
       maxSessionMs: 150_000,
     });
-    const base = await mount(t, kind, service);
+    const base = await mounts[kind](t, service);
     const c = createClient({ baseUrl: base, keyStretching: fast });
     const user = unique(`refresh-${kind}-${storeName.replace(/[^a-z]/g, '')}`);
     await c.register(user, 'refresh password');
@@ -77,11 +54,7 @@ test('a logout after a refresh ends the tokens from before it too', async (t) =>
   const { store, cleanup } = adapters.memory();
   t.teardown(cleanup);
   const service = createAuthService({ serverSetup: ServerSetup.generate(), store, sealKey: SecretKey.generate() });
-  const app = Fastify();
-  await app.register(keywardAuth, { service });
-  app.get('/me', { preHandler: app.requirePop }, async () => ({ ok: true }));
-  const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  t.teardown(() => app.close());
+  const base = await mounts.fastify(t, service);
   const c = createClient({ baseUrl: base, keyStretching: fast });
   await c.register('twice', 'twice password');
   await c.login('twice', 'twice password');
@@ -103,11 +76,7 @@ test('keyward/web refreshes too (its code under Node 20), keeping its key', asyn
     sealKey: SecretKey.generate(),
     sessionTtlMs: 60_000,
   });
-  const app = Fastify();
-  await app.register(keywardAuth, { service });
-  app.get('/me', { preHandler: app.requirePop }, async () => ({ ok: true }));
-  const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  t.teardown(() => app.close());
+  const base = await mounts.fastify(t, service);
   const web = createWebClient({ baseUrl: base });
   await web.register('webrefresh', 'web refresh password');
   const { expiresAt } = await web.login('webrefresh', 'web refresh password');
