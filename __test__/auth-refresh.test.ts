@@ -6,7 +6,7 @@
 
 import test from 'ava';
 import { createClient } from '../src/client/index';
-import { createAuthService, SecretKey, ServerSetup } from '../src/index';
+import { createAuthService, MemoryStore, SecretKey, ServerSetup } from '../src/index';
 import { adapters, unique } from './auth-store-adapters';
 import { fast } from './helpers';
 import { mounts } from './support/mounts';
@@ -86,4 +86,80 @@ test('keyward/web refreshes too (its code under Node 20), keeping its key', asyn
   t.true(refreshed.expiresAt > expiresAt);
   t.not(web.bearerToken, before);
   t.is((await web.fetch('/me')).status, 200);
+});
+
+for (const storeName of Object.keys(adapters)) {
+  test(`${storeName}: a refresh updates the session's own record (address and user agent kept) without listing the user's sessions`, async (t) => {
+    let now = Date.now();
+    const { store, cleanup } = adapters[storeName](() => now);
+    t.teardown(cleanup);
+    // The real store, counting the calls that read every session of a user.
+    let listings = 0;
+    const list = store.listSessions!.bind(store);
+    store.listSessions = (username, nowMs) => {
+      listings += 1;
+      return list(username, nowMs);
+    };
+    const service = createAuthService({ serverSetup: ServerSetup.generate(), store, sealKey: SecretKey.generate(), clock: () => now });
+    const base = await mounts.express(t, service);
+    const c = createClient({
+      baseUrl: base,
+      keyStretching: fast,
+      fetch: (url, init) => {
+        const headers = new Headers(init?.headers);
+        headers.set('user-agent', 'refreshing-agent');
+        return fetch(url, { ...init, headers });
+      },
+    });
+    const user = unique(`kept-${storeName.replace(/[^a-z]/g, '')}`);
+    await c.register(user, 'kept password');
+    await c.login(user, 'kept password');
+    const [before] = await c.listSessions();
+    t.is(before.userAgent, 'refreshing-agent');
+    t.truthy(before.address);
+
+    now += 10_000;
+    const { expiresAt } = await c.refresh();
+    t.true(expiresAt > before.expiresAt);
+    t.is(listings, 1, 'only the listing above read the sessions');
+    t.deepEqual(await c.listSessions(), [{ ...before, expiresAt, lastSeenAt: now }]);
+  });
+}
+
+test('a store without extendSession keeps the address and user agent through a listing; a session with no record yet is recorded', async (t) => {
+  const store = new MemoryStore();
+  Object.defineProperty(store, 'extendSession', { value: undefined, configurable: true });
+  const service = createAuthService({ serverSetup: ServerSetup.generate(), store, sealKey: SecretKey.generate() });
+  const base = await mounts.fastify(t, service);
+  const client = () =>
+    createClient({
+      baseUrl: base,
+      keyStretching: fast,
+      fetch: (url, init) => {
+        const headers = new Headers(init?.headers);
+        headers.set('user-agent', 'older-store-agent');
+        return fetch(url, { ...init, headers });
+      },
+    });
+  const user = unique('older-store');
+  const c = client();
+  await c.register(user, 'older store password');
+  await c.login(user, 'older store password');
+  const [before] = await c.listSessions();
+  await c.refresh();
+  const [after] = await c.listSessions();
+  t.is(after.userAgent, 'older-store-agent');
+  t.is(after.address, before.address);
+
+  // A login the store did not record (as before it kept records): the refresh records it.
+  Object.defineProperty(store, 'extendSession', { value: MemoryStore.prototype.extendSession, configurable: true });
+  Object.defineProperty(store, 'recordSession', { value: undefined, configurable: true });
+  const unrecorded = client();
+  await unrecorded.login(user, 'older store password');
+  Object.defineProperty(store, 'recordSession', { value: MemoryStore.prototype.recordSession, configurable: true });
+  t.is((await c.listSessions()).length, 1);
+  const { expiresAt } = await unrecorded.refresh();
+  const listed = await unrecorded.listSessions();
+  t.is(listed.length, 2);
+  t.is(listed.find((s) => s.current)?.expiresAt, expiresAt);
 });
