@@ -88,6 +88,15 @@ test('keyward/web refreshes too (its code under Node 20), keeping its key', asyn
   t.is((await web.fetch('/me')).status, 200);
 });
 
+/** A fetch whose requests carry `agent` as their User-Agent, as a browser's would. */
+const withUserAgent =
+  (agent: string): typeof fetch =>
+  (url, init) => {
+    const headers = new Headers(init?.headers);
+    headers.set('user-agent', agent);
+    return fetch(url, { ...init, headers });
+  };
+
 for (const storeName of Object.keys(adapters)) {
   test(`${storeName}: a refresh updates the session's own record (address and user agent kept) without listing the user's sessions`, async (t) => {
     let now = Date.now();
@@ -102,15 +111,7 @@ for (const storeName of Object.keys(adapters)) {
     };
     const service = createAuthService({ serverSetup: ServerSetup.generate(), store, sealKey: SecretKey.generate(), clock: () => now });
     const base = await mounts.express(t, service);
-    const c = createClient({
-      baseUrl: base,
-      keyStretching: fast,
-      fetch: (url, init) => {
-        const headers = new Headers(init?.headers);
-        headers.set('user-agent', 'refreshing-agent');
-        return fetch(url, { ...init, headers });
-      },
-    });
+    const c = createClient({ baseUrl: base, keyStretching: fast, fetch: withUserAgent('refreshing-agent') });
     const user = unique(`kept-${storeName.replace(/[^a-z]/g, '')}`);
     await c.register(user, 'kept password');
     await c.login(user, 'kept password');
@@ -131,16 +132,7 @@ test('a store without extendSession keeps the address and user agent through a l
   Object.defineProperty(store, 'extendSession', { value: undefined, configurable: true });
   const service = createAuthService({ serverSetup: ServerSetup.generate(), store, sealKey: SecretKey.generate() });
   const base = await mounts.fastify(t, service);
-  const client = () =>
-    createClient({
-      baseUrl: base,
-      keyStretching: fast,
-      fetch: (url, init) => {
-        const headers = new Headers(init?.headers);
-        headers.set('user-agent', 'older-store-agent');
-        return fetch(url, { ...init, headers });
-      },
-    });
+  const client = () => createClient({ baseUrl: base, keyStretching: fast, fetch: withUserAgent('older-store-agent') });
   const user = unique('older-store');
   const c = client();
   await c.register(user, 'older store password');
