@@ -4,38 +4,12 @@
  * store (memory, SQLite, PostgreSQL + Redis), with their failure paths.
  */
 
-import type { AddressInfo } from 'node:net';
 import test from 'ava';
-import express from 'express';
-import Fastify from 'fastify';
 import { createClient } from '../src/client/index';
-import { keywardErrorHandler, keywardRouter, requirePop } from '../src/express/index';
-import { keywardAuth } from '../src/fastify/index';
-import { type AuthEvents, type AuthService, createAuthService, InvalidLoginError, MemoryStore, SecretKey, ServerSetup } from '../src/index';
+import { type AuthEvents, createAuthService, InvalidLoginError, MemoryStore, SecretKey, ServerSetup } from '../src/index';
 import { adapters, unique } from './auth-store-adapters';
 import { fast } from './helpers';
-
-type Mount = (t: import('ava').ExecutionContext, service: AuthService) => Promise<string>;
-
-const mounts: Record<string, Mount> = {
-  fastify: async (t, service) => {
-    const app = Fastify();
-    await app.register(keywardAuth, { service });
-    app.get('/me', { preHandler: app.requirePop }, async (request) => ({ user: request.auth!.username }));
-    t.teardown(() => app.close());
-    return app.listen({ host: '127.0.0.1', port: 0 });
-  },
-  express: async (t, service) => {
-    const app = express();
-    app.use(keywardRouter({ service }));
-    app.get('/me', requirePop(service), (req, res) => void res.json({ user: req.auth!.username }));
-    app.use(keywardErrorHandler());
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  },
-};
+import { mounts } from './support/mounts';
 
 /** A client whose requests carry `agent` as their User-Agent. */
 const device = (base: string, agent: string) =>

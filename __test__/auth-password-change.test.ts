@@ -5,36 +5,25 @@
  * window must log in again, and a store without setPasswordFile says so.
  */
 
-import type { AddressInfo } from 'node:net';
-import test from 'ava';
-import express from 'express';
-import Fastify from 'fastify';
+import test, { type ExecutionContext } from 'ava';
 import { createClient } from '../src/client/index';
-import { keywardErrorHandler, keywardRouter } from '../src/express/index';
-import { keywardAuth } from '../src/fastify/index';
-import { type AuthEvents, type AuthService, createAuthService, InvalidLoginError, MemoryStore, SecretKey, ServerSetup } from '../src/index';
+import {
+  type AuthEvents,
+  type AuthService,
+  type AuthSession,
+  createAuthService,
+  InvalidArgumentError,
+  InvalidLoginError,
+  MemoryStore,
+  SecretKey,
+  ServerSetup,
+} from '../src/index';
 import { adapters, unique } from './auth-store-adapters';
 import { fast } from './helpers';
+import { type Mount, mounts } from './support/mounts';
 
-type Mount = (t: import('ava').ExecutionContext, service: AuthService) => Promise<string>;
-
-const mounts: Record<string, Mount> = {
-  fastify: async (t, service) => {
-    const app = Fastify();
-    await app.register(keywardAuth, { service, prefix: '/auth' });
-    t.teardown(() => app.close());
-    return `${await app.listen({ host: '127.0.0.1', port: 0 })}/auth`;
-  },
-  express: async (t, service) => {
-    const app = express();
-    app.use('/auth', keywardRouter({ service }));
-    app.use(keywardErrorHandler());
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth`;
-  },
-};
+/** keyward's routes under `/auth`; resolves to that URL, the client's base here. */
+const underAuth = async (mount: Mount, t: ExecutionContext, service: AuthService) => `${await mount(t, service, { prefix: '/auth' })}/auth`;
 
 for (const [mountName, mount] of Object.entries(mounts)) {
   for (const [storeName, make] of Object.entries(adapters)) {
@@ -45,7 +34,7 @@ for (const [mountName, mount] of Object.entries(mounts)) {
       const service = createAuthService({ serverSetup: ServerSetup.generate(), store, sealKey: SecretKey.generate(), clock: () => now });
       const changed: AuthEvents['passwordChanged'][] = [];
       service.on('passwordChanged', (event) => changed.push(event));
-      const base = await mount(t, service);
+      const base = await underAuth(mount, t, service);
       const client = () => createClient({ baseUrl: base, keyStretching: fast });
 
       const user = unique(`pw-${mountName}-${storeName}`.replace(/[^a-z-]/g, ''));
@@ -85,7 +74,7 @@ test('a store without setPasswordFile: 501 ERR_AUTH_UNSUPPORTED, and the passwor
   const store = new MemoryStore();
   Object.defineProperty(store, 'setPasswordFile', { value: undefined });
   const service = createAuthService({ serverSetup: ServerSetup.generate(), store, sealKey: SecretKey.generate() });
-  const base = await mounts.fastify(t, service);
+  const base = await underAuth(mounts.fastify, t, service);
   const c = createClient({ baseUrl: base, keyStretching: fast });
   await c.register('bo', 'bo password long');
   await c.login('bo', 'bo password long');
@@ -95,7 +84,7 @@ test('a store without setPasswordFile: 501 ERR_AUTH_UNSUPPORTED, and the passwor
 
 test('endOtherSessions: the other devices are logged out, this one stays', async (t) => {
   const service = createAuthService({ serverSetup: ServerSetup.generate(), store: new MemoryStore(), sealKey: SecretKey.generate() });
-  const base = await mounts.express(t, service);
+  const base = await underAuth(mounts.express, t, service);
   const client = () => createClient({ baseUrl: base, keyStretching: fast });
   const me = client();
   await me.register('ends', 'ends old password');
@@ -108,4 +97,18 @@ test('endOtherSessions: the other devices are logged out, this one stays', async
     [true],
   );
   t.is((await tablet.fetch('/sessions/list', { method: 'POST' })).status, 401);
+});
+
+test('a password change or account deletion for anything but a verified AuthSession is refused before the store is asked', async (t) => {
+  const service = createAuthService({ serverSetup: ServerSetup.generate(), store: new MemoryStore(), sealKey: SecretKey.generate() });
+  // Shaped like a session, logged in just now, but not one that verify made.
+  const forged = { sessionId: 'forged', username: unique('forged'), createdAt: Date.now(), expiresAt: Date.now() + 60_000 } as unknown as AuthSession;
+  for (const attempt of [
+    () => service.passwordChangeStart(forged, { request: 'AAAA' }),
+    () => service.passwordChangeFinish(forged, { upload: 'AAAA' }),
+    () => service.deleteAccount(forged),
+    () => service.passwordChangeStart(undefined as unknown as AuthSession, { request: 'AAAA' }),
+  ]) {
+    await t.throwsAsync(attempt, { instanceOf: InvalidArgumentError, message: /AuthSession/ });
+  }
 });

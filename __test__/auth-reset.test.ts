@@ -5,45 +5,12 @@
  * altered or for another service is refused.
  */
 
-import type { AddressInfo } from 'node:net';
 import test from 'ava';
-import express from 'express';
-import Fastify from 'fastify';
 import { createClient } from '../src/client/index';
-import { keywardErrorHandler, keywardRouter, requirePop } from '../src/express/index';
-import { keywardAuth } from '../src/fastify/index';
-import {
-  type AuthEvents,
-  type AuthService,
-  createAuthService,
-  InvalidArgumentError,
-  InvalidLoginError,
-  MemoryStore,
-  SecretKey,
-  ServerSetup,
-} from '../src/index';
+import { type AuthEvents, createAuthService, InvalidArgumentError, InvalidLoginError, MemoryStore, SecretKey, ServerSetup } from '../src/index';
 import { adapters, unique } from './auth-store-adapters';
 import { fast } from './helpers';
-
-const mounts: Record<string, (t: import('ava').ExecutionContext, service: AuthService) => Promise<string>> = {
-  fastify: async (t, service) => {
-    const app = Fastify();
-    await app.register(keywardAuth, { service, prefix: '/auth' });
-    app.get('/me', { preHandler: app.requirePop }, async () => ({ ok: true }));
-    t.teardown(() => app.close());
-    return app.listen({ host: '127.0.0.1', port: 0 });
-  },
-  express: async (t, service) => {
-    const app = express();
-    app.use('/auth', keywardRouter({ service }));
-    app.get('/me', requirePop(service), (_req, res) => void res.json({ ok: true }));
-    app.use(keywardErrorHandler());
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  },
-};
+import { mounts } from './support/mounts';
 
 for (const [mountName, mount] of Object.entries(mounts)) {
   for (const [storeName, make] of Object.entries(adapters)) {
@@ -54,7 +21,7 @@ for (const [mountName, mount] of Object.entries(mounts)) {
       const service = createAuthService({ serverSetup: ServerSetup.generate(), store, sealKey: SecretKey.generate(), clock: () => now });
       const resets: AuthEvents['passwordReset'][] = [];
       service.on('passwordReset', (event) => resets.push(event));
-      const base = await mount(t, service);
+      const base = await mount(t, service, { prefix: '/auth' });
       const client = () => createClient({ baseUrl: base, authBaseUrl: `${base}/auth`, keyStretching: fast });
       const user = unique(`reset-${mountName}-${storeName}`.replace(/[^a-z-]/g, ''));
       const owner = client();
@@ -91,7 +58,7 @@ test("a grant of one service does not open at another's, and bad ttls are refuse
   const store = new MemoryStore();
   const make = () => createAuthService({ serverSetup: ServerSetup.generate(), store, sealKey: SecretKey.generate() });
   const [a, b] = [make(), make()];
-  const base = await mounts.fastify(t, b);
+  const base = await mounts.fastify(t, b, { prefix: '/auth' });
   await createClient({ baseUrl: base, authBaseUrl: `${base}/auth`, keyStretching: fast }).register('shared', 'shared password');
   const grant = (await a.createResetGrant('shared'))!;
   await t.throwsAsync(createClient({ baseUrl: base, authBaseUrl: `${base}/auth`, keyStretching: fast }).resetPassword(grant, 'n password'), {
@@ -103,7 +70,7 @@ test("a grant of one service does not open at another's, and bad ttls are refuse
 test('keyward/web resets a password with a grant too (its code under Node 20: fetch, WebCrypto and serenity as in a browser)', async (t) => {
   const { createWebClient } = await import('../src/web/index');
   const service = createAuthService({ serverSetup: ServerSetup.generate(), store: new MemoryStore(), sealKey: SecretKey.generate() });
-  const base = await mounts.fastify(t, service);
+  const base = await mounts.fastify(t, service, { prefix: '/auth' });
   const web = () => createWebClient({ baseUrl: base, authBaseUrl: `${base}/auth` });
   await web().register('webreset', 'old web password');
   const grant = (await service.createResetGrant('webreset'))!;

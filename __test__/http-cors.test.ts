@@ -5,37 +5,19 @@
  * and origins that are not scheme + host + port are refused up front.
  */
 
-import type { AddressInfo } from 'node:net';
-import test from 'ava';
-import express from 'express';
+import test, { type ExecutionContext } from 'ava';
 import Fastify from 'fastify';
-import { keywardCors, keywardErrorHandler, keywardRouter, requirePop } from '../src/express/index';
+import { keywardCors } from '../src/express/index';
 import { keywardAuth } from '../src/fastify/index';
 import { createAuthService, InvalidArgumentError, MemoryStore, SecretKey, ServerSetup } from '../src/index';
+import { type Mount, mounts } from './support/mounts';
 
 const page = 'https://app.example';
 const service = () => createAuthService({ serverSetup: ServerSetup.generate(), store: new MemoryStore(), sealKey: SecretKey.generate() });
 
-async function fastifyApp(t: import('ava').ExecutionContext): Promise<string> {
-  const app = Fastify();
-  await app.register(keywardAuth, { service: service(), prefix: '/auth', corsOrigins: [page, 'http://localhost:5173'] });
-  app.get('/api/me', { preHandler: app.requirePop }, async () => ({ ok: true }));
-  t.teardown(() => app.close());
-  return app.listen({ host: '127.0.0.1', port: 0 });
-}
-
-async function expressApp(t: import('ava').ExecutionContext): Promise<string> {
-  const app = express();
-  const s = service();
-  app.use(keywardCors([page, 'http://localhost:5173']));
-  app.use('/auth', keywardRouter({ service: s }));
-  app.get('/api/me', requirePop(s), (_req, res) => void res.json({ ok: true }));
-  app.use(keywardErrorHandler());
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+/** keyward under `/auth` and the app's signed `/api/me`, with CORS for the page and a dev server. */
+const withCors = (mount: Mount) => (t: ExecutionContext) =>
+  mount(t, service(), { prefix: '/auth', signedPath: '/api/me', corsOrigins: [page, 'http://localhost:5173'] });
 
 /** A header's comma-separated list, as either CORS package spells it. */
 const list = (value: string | null) =>
@@ -47,10 +29,8 @@ const list = (value: string | null) =>
 const preflight = (url: string, origin: string, headers: string) =>
   fetch(url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': headers } });
 
-for (const [name, start] of [
-  ['fastify', fastifyApp],
-  ['express', expressApp],
-] as const) {
+for (const [name, mount] of Object.entries(mounts)) {
+  const start = withCors(mount);
   test(`${name}: a listed origin's preflight allows the signed request's headers, on the auth routes and the app's`, async (t) => {
     const base = await start(t);
     for (const path of ['/auth/login/start', '/api/me']) {

@@ -95,6 +95,35 @@ for (const [name, make] of Object.entries(adapters)) {
     t.is((await store.listSessions!(dan, now)).length, 1);
   });
 
+  test(`${name}: a refreshed session's record gets its new expiry and last use, keeping the rest; an unknown session or another user's changes nothing`, async (t) => {
+    const { store, cleanup } = make();
+    t.teardown(cleanup);
+    const [erin, fay] = [unique('erin'), unique('fay')];
+    const now = Date.now();
+    const laptop = {
+      sessionId: `${erin}-1`,
+      username: erin,
+      createdAt: now - 5000,
+      expiresAt: now + 1000,
+      lastSeenAt: now - 5000,
+      address: '10.0.0.2',
+      userAgent: 'laptop',
+    };
+    await store.recordSession!(laptop);
+    t.true(await store.extendSession!(laptop.sessionId, erin, now + 60_000, now));
+    t.deepEqual(await store.listSessions!(erin, now), [{ ...laptop, expiresAt: now + 60_000, lastSeenAt: now }]);
+    // Listed until the new expiry, no longer the old one.
+    t.is((await store.listSessions!(erin, now + 30_000)).length, 1);
+
+    t.false(await store.extendSession!(`${erin}-unknown`, erin, now + 90_000, now + 1));
+    t.false(await store.extendSession!(laptop.sessionId, fay, now + 90_000, now + 1));
+    t.deepEqual(await store.listSessions!(erin, now), [{ ...laptop, expiresAt: now + 60_000, lastSeenAt: now }]);
+    t.deepEqual(await store.listSessions!(fay, now), []);
+    await store.revoke(laptop.sessionId, now + 60_000);
+    t.false(await store.extendSession!(laptop.sessionId, erin, now + 90_000, now + 2));
+    t.deepEqual(await store.listSessions!(erin, now), []);
+  });
+
   test(`${name}: nonces and revocations expire`, async (t) => {
     const { store, advance, cleanup } = make();
     t.teardown(cleanup);

@@ -126,6 +126,17 @@ export class PgRedisStore implements AuthStore {
     await this.#pg.query('UPDATE keyward_sessions SET last_seen_at = $2 WHERE session_id = $1', [sessionId, atMs]);
   }
 
+  async extendSession(sessionId: string, username: string, expiresAt: number, atMs: number) {
+    await this.#ready;
+    const result = await this.#pg.query('UPDATE keyward_sessions SET expires_at = $3, last_seen_at = $4 WHERE session_id = $1 AND username = $2', [
+      sessionId,
+      username,
+      expiresAt,
+      atMs,
+    ]);
+    return result.rowCount === 1;
+  }
+
   async deleteUser(username: string) {
     await this.#ready;
     await this.#pg.query('DELETE FROM keyward_sessions WHERE username = $1', [username]);

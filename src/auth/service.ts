@@ -216,16 +216,31 @@ export function createAuthService(options: AuthServiceOptions) {
 
   /** A session logged in within the password-change window, of a store that can replace password files. */
   function freshSession(session: unknown, needs: 'password' | 'account'): AuthSession {
-    sessionArg(session);
+    const current = sessionArg(session);
     if (needs === 'password' && typeof store.setPasswordFile !== 'function') {
       throw new AuthError('this store cannot change passwords (no setPasswordFile)', 'ERR_AUTH_UNSUPPORTED');
     }
     if (needs === 'account') accounts();
-    if (!(session instanceof AuthSession)) throw new InvalidArgumentError('session must be an AuthSession (from verify)');
-    if (clock() - session.createdAt > passwordChangeWindow) {
+    if (clock() - current.createdAt > passwordChangeWindow) {
       throw new AuthError('log in again with the current password first', 'ERR_AUTH_REAUTHENTICATE');
     }
-    return session;
+    return current;
+  }
+
+  /**
+   * The session's record after a refresh: its new expiry and last use, the
+   * address and user agent of its login kept. One row is updated where the
+   * store can (`extendSession`); a store without it has the record found
+   * among the user's and written again. A session with no record yet (one
+   * issued before the store kept them) is recorded, as a login would.
+   */
+  async function extendRecord(current: AuthSession, expiresAt: number, now: number) {
+    if (typeof store.extendSession === 'function' && (await store.extendSession(current.sessionId, current.username, expiresAt, now))) return;
+    if (typeof store.recordSession !== 'function') return;
+    const listed = typeof store.extendSession === 'function' ? undefined : await store.listSessions?.(current.username, now);
+    const record = listed?.find((s) => s.sessionId === current.sessionId);
+    const { sessionId, username, createdAt } = current;
+    await store.recordSession({ sessionId, username, createdAt, expiresAt, lastSeenAt: now, address: record?.address, userAgent: record?.userAgent });
   }
 
   /** A reset grant that opens, is ours and has not expired; 401 `ERR_AUTH_RESET_GRANT` otherwise. */
@@ -530,18 +545,7 @@ export function createAuthService(options: AuthServiceOptions) {
       if (now >= current.createdAt + maxSession) throw new AuthError('this session has reached its longest life; log in again', 'ERR_AUTH_REAUTHENTICATE');
       const expiresAt = Math.max(current.expiresAt, Math.min(now + sessionTtl, current.createdAt + maxSession));
       const token = sessionToken(decodeBase64Url(current.sessionId), current.popKey, expiresAt, current.createdAt, current.username);
-      if (typeof store.recordSession === 'function') {
-        const record = (await store.listSessions?.(current.username, now))?.find((s) => s.sessionId === current.sessionId);
-        await store.recordSession({
-          sessionId: current.sessionId,
-          username: current.username,
-          createdAt: current.createdAt,
-          expiresAt,
-          lastSeenAt: now,
-          address: record?.address,
-          userAgent: record?.userAgent,
-        });
-      }
+      await extendRecord(current, expiresAt, now);
       return { sessionId: current.sessionId, token, expiresAt };
     },
 

@@ -166,6 +166,16 @@ export class SqliteStore implements AuthStore {
     this.#sql(this.#users, 'UPDATE sessions SET last_seen_at = ? WHERE session_id = ?').run(msArg(atMs, 'atMs'), keyArg(sessionId, 'sessionId'));
   }
 
+  async extendSession(sessionId: string, username: string, expiresAt: number, atMs: number) {
+    const changed = this.#sql(this.#users, 'UPDATE sessions SET expires_at = ?, last_seen_at = ? WHERE session_id = ? AND username = ?').run(
+      msArg(expiresAt, 'expiresAt'),
+      msArg(atMs, 'atMs'),
+      keyArg(sessionId, 'sessionId'),
+      keyArg(username, 'username'),
+    ).changes;
+    return Number(changed) === 1;
+  }
+
   async deleteUser(username: string) {
     keyArg(username, 'username');
     this.#sql(this.#users, 'DELETE FROM sessions WHERE username = ?').run(username);

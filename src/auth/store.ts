@@ -102,6 +102,13 @@ export interface AuthStore extends ReplayCache {
   listSessions?(username: string, nowMs: number): Promise<SessionRecord[]>;
   /** When a session was last used; called at most once a minute per session and process. */
   touchSession?(sessionId: string, atMs: number): Promise<void>;
+  /**
+   * A refreshed session's new expiry, with `atMs` as its last use; address,
+   * user agent and creation time stay as recorded. False, changing nothing,
+   * when no record of `sessionId` belongs to `username`. Without it, a refresh
+   * finds the record among the user's listed sessions and records it again.
+   */
+  extendSession?(sessionId: string, username: string, expiresAt: number, atMs: number): Promise<boolean>;
   /** Removes the user's password file and session records; false if there was no such user. Revoke the sessions first. */
   deleteUser?(username: string): Promise<boolean>;
   /** Marks a session revoked until it would have expired anyway. */
@@ -161,6 +168,17 @@ export class MemoryStore implements AuthStore {
   async touchSession(sessionId: string, atMs: number) {
     const session = this.#sessions.get(keyArg(sessionId, 'sessionId'));
     if (session !== undefined) session.lastSeenAt = msArg(atMs, 'atMs');
+  }
+
+  async extendSession(sessionId: string, username: string, expiresAt: number, atMs: number) {
+    const session = this.#sessions.get(keyArg(sessionId, 'sessionId'));
+    keyArg(username, 'username');
+    msArg(expiresAt, 'expiresAt');
+    msArg(atMs, 'atMs');
+    if (session === undefined || session.username !== username) return false;
+    session.expiresAt = expiresAt;
+    session.lastSeenAt = atMs;
+    return true;
   }
 
   async deleteUser(username: string) {
