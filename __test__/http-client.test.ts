@@ -105,3 +105,30 @@ test('a server clock ten minutes ahead: the first signed request is refused as s
   t.deepEqual(await (await client.fetch('/me')).json(), { user: 'skewed' });
   t.is(sent.length - before, 3);
 });
+
+test('a path with a fragment is refused, even an empty one, before the login check; an empty body goes without a content type', async (t) => {
+  const { base, setup } = await server();
+  const types: Array<string | null> = [];
+  const client = createClient({
+    baseUrl: `${base}/api/v1/`,
+    authBaseUrl: `${base}/auth`,
+    keyStretching: fast,
+    serverPublicKey: setup.publicKey,
+    fetch: (url, init) => {
+      types.push(new Headers(init?.headers).get('content-type'));
+      return fetch(url, init);
+    },
+  });
+  for (const path of ['/me#', '/me#top']) {
+    await t.throwsAsync(client.fetch(path), { instanceOf: InvalidArgumentError }, `${path} before login`);
+  }
+  await client.register('fragments', 'pw');
+  await client.login('fragments', 'pw');
+  for (const path of ['/me#', '/me#top']) {
+    await t.throwsAsync(client.fetch(path), { instanceOf: InvalidArgumentError }, `${path} after login`);
+  }
+  // A JSON content type with no body is a 400 from Fastify's parser.
+  const empty = await client.fetch('/transfer', { method: 'POST' });
+  t.is(empty.status, 200);
+  t.is(types.at(-1), null);
+});
