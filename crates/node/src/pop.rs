@@ -4,7 +4,7 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use keyward_pop::rfc9421::{Message, Received, SignParams, Target, MAX_CREATED_S};
-use keyward_pop::{Checks, Error as PopError, PopKey as CoreKey, ReplayCache as CoreReplay, Request};
+use keyward_pop::{Checks, PopKey as CoreKey, ReplayCache as CoreReplay, Request};
 use napi_derive::napi;
 
 use crate::args::{clock, millis, whole};
@@ -159,7 +159,7 @@ pub fn pop_verify(
             key.verify_request(&joined.request, joined.tag(), Checks { now_ms, window_ms, replay })
         }
     };
-    Ok(outcome(verified))
+    Ok(keyward_pop::Outcome::of(&verified).into())
 }
 
 /// The checks of `PopKey::verify_rfc9421` on a request whose session the
@@ -197,7 +197,7 @@ pub fn pop_verify_rfc9421(
         (Ok(()), Some(input)) => keyward_pop::rfc9421::signed_nonce(input),
         _ => None,
     };
-    Ok(Rfc9421Verified { outcome: outcome(verified), nonce })
+    Ok(Rfc9421Verified { outcome: keyward_pop::Outcome::of(&verified).into(), nonce })
 }
 
 /// What `pop_verify_rfc9421` found, and on `Ok` the nonce it checked.
@@ -205,16 +205,4 @@ pub fn pop_verify_rfc9421(
 pub struct Rfc9421Verified {
     pub outcome: PopOutcome,
     pub nonce: Option<String>,
-}
-
-fn outcome(verified: std::result::Result<(), PopError>) -> PopOutcome {
-    match verified {
-        Ok(()) => PopOutcome::Ok,
-        Err(PopError::Stale) => PopOutcome::Stale,
-        Err(PopError::BadNonce) => PopOutcome::BadNonce,
-        Err(PopError::Replay) => PopOutcome::Replay,
-        Err(PopError::RateLimited) => PopOutcome::RateLimited,
-        Err(PopError::KeyId) => PopOutcome::NoSession,
-        Err(_) => PopOutcome::BadMac,
-    }
 }
