@@ -208,7 +208,9 @@ export interface Accepted {
 
 /** The AEADs of the raw primitives. */
 export declare enum Aead {
+  /** The extended-nonce variant (192-bit nonce), safe with random nonces. */
   XChaCha20Poly1305 = 'xchacha20-poly1305',
+  /** RFC 8439 with a 96-bit nonce. */
   ChaCha20Poly1305 = 'chacha20-poly1305',
 }
 
@@ -302,7 +304,9 @@ export interface KeyStretchingInput {
 
 /** The OPAQUE key-stretching presets (keyward_opaque::KeyStretching). */
 export declare enum KeyStretchingPreset {
+  /** t=3, m=65536 KiB, p=4 (RFC 9106 §4, second recommendation). The default. */
   MemoryConstrained = 'memory-constrained',
+  /** t=1, m=2^21−1 KiB, p=4 (RFC 9807's recommendation, less one KiB as serenity does). */
   RfcRecommended = 'rfc-recommended',
 }
 
@@ -340,8 +344,11 @@ export interface PasswordOptions {
 
 /** The Argon2id presets of password hashing; `owasp` is the default. */
 export declare enum PasswordPreset {
+  /** m=19456 KiB, t=2, p=1 (OWASP's first recommendation). The default. */
   Owasp = 'owasp',
+  /** m=64 MiB, t=3, p=4 (RFC 9106 §4, second recommendation). */
   Rfc9106LowMemory = 'rfc9106-low-memory',
+  /** m=2 GiB, t=1, p=4 (RFC 9106 §4, first recommendation). */
   Rfc9106HighMemory = 'rfc9106-high-memory',
 }
 
