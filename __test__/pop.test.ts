@@ -189,3 +189,26 @@ test('the memory replay cache forgets after its ttl and never refuses for want o
   const badClock = new MemoryReplayCache({ clock: () => Number.NaN });
   t.throws(() => badClock.add('e', 10), { instanceOf: InvalidArgumentError });
 });
+
+test('a session id is 1 to 512 characters: the RFC 9421 keyid limit crates/pop exports', (t) => {
+  const key = randomBytes(32);
+  t.is(derivePopKey(key, 's'.repeat(512)).sessionId.length, 512);
+  for (const id of ['', 's'.repeat(513)]) {
+    const error = t.throws(() => derivePopKey(key, id), { instanceOf: InvalidArgumentError });
+    t.is(error?.message, 'sessionId must be 1–512 characters of a bearer token (RFC 6750 b64token)');
+  }
+});
+
+test("refusals carry keyward_pop's codes and messages; a stale one the server time", async (t) => {
+  const { sign, verify, tick } = setup();
+  const headers = sign();
+  await verify(headers);
+  const replay = await t.throwsAsync(verify(headers), { instanceOf: PopError });
+  t.like(replay, { code: 'ERR_POP_REPLAY', message: 'this nonce was already used', status: 401, serverTime: undefined });
+  const old = sign();
+  const now = tick(10 * 60_000);
+  const stale = await t.throwsAsync(verify(old), { instanceOf: PopError });
+  t.like(stale, { code: 'ERR_POP_STALE', message: 'the request timestamp is missing or outside the window', serverTime: now });
+  const tampered = await t.throwsAsync(verify(sign(), { body: '{"memo":"gift"}' }), { instanceOf: PopError });
+  t.like(tampered, { code: 'ERR_POP_BAD_MAC', message: 'the request signature does not match', serverTime: undefined });
+});

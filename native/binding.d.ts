@@ -360,6 +360,9 @@ export declare const POP_MAC_CHARS: number
 
 export declare const POP_MAX_BEARER_BYTES: number
 
+/** The longest session id (the RFC 9421 `keyid`), in characters. */
+export declare const POP_MAX_SESSION_ID_CHARS: number
+
 export declare const POP_MAX_TIMESTAMP_MS: number
 
 export declare const POP_NONCE_MAX_BYTES: number
@@ -380,6 +383,19 @@ export declare enum PopOutcome {
   /** An RFC 9421 signature whose `keyid` is not the session's id. */
   NoSession = 6,
 }
+
+/** The code and message a refusal with `outcome` reports. */
+export interface PopRefusal {
+  outcome: PopOutcome
+  code: string
+  message: string
+}
+
+/**
+ * Every refusing outcome's code and message, keyward_pop's own
+ * (`Outcome::error`), so that the TypeScript layer spells none of them.
+ */
+export declare function popRefusals(): Array<PopRefusal>
 
 /**
  * The checks of `PopKey::verify_request` on a request whose session the

@@ -104,5 +104,8 @@ pub const POP_NONCE_MAX_BYTES: u32 = keyward_pop::NONCE_MAX_BYTES as u32;
 pub const POP_MAX_TIMESTAMP_MS: f64 = keyward_pop::MAX_TIMESTAMP_MS as f64;
 #[napi]
 pub const POP_MAC_CHARS: u32 = keyward_pop::MAC_B64_CHARS as u32;
+/// The longest session id (the RFC 9421 `keyid`), in characters.
+#[napi]
+pub const POP_MAX_SESSION_ID_CHARS: u32 = keyward_pop::rfc9421::MAX_KEYID_BYTES as u32;
 #[napi]
 pub const POP_DEFAULT_MAX_NONCES_PER_SESSION: u32 = keyward_pop::DEFAULT_MAX_PER_SCOPE as u32;

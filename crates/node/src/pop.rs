@@ -200,6 +200,24 @@ pub fn pop_verify_rfc9421(
     Ok(Rfc9421Verified { outcome: keyward_pop::Outcome::of(&verified).into(), nonce })
 }
 
+/// The code and message a refusal with `outcome` reports.
+#[napi(object)]
+pub struct PopRefusal {
+    pub outcome: PopOutcome,
+    pub code: String,
+    pub message: String,
+}
+
+/// Every refusing outcome's code and message, keyward_pop's own
+/// (`Outcome::error`), so that the TypeScript layer spells none of them.
+#[napi]
+pub fn pop_refusals() -> Vec<PopRefusal> {
+    let refusals = keyward_pop::Outcome::ALL.into_iter().filter_map(|outcome| outcome.error().map(|e| (outcome, e)));
+    refusals
+        .map(|(outcome, e)| PopRefusal { outcome: outcome.into(), code: e.code().into(), message: e.to_string() })
+        .collect()
+}
+
 /// What `pop_verify_rfc9421` found, and on `Ok` the nonce it checked.
 #[napi(object)]
 pub struct Rfc9421Verified {

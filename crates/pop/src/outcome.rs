@@ -59,6 +59,23 @@ impl Outcome {
     }
 }
 
+impl Outcome {
+    /// The error a refusal with this outcome reports, for its code and
+    /// message; `None` for `Ok`. A binding hands these to JavaScript so that
+    /// no code or message is written there again.
+    pub fn error(self) -> Option<Error> {
+        match self {
+            Outcome::Ok => None,
+            Outcome::Stale => Some(Error::Stale),
+            Outcome::BadNonce => Some(Error::BadNonce),
+            Outcome::Replay => Some(Error::Replay),
+            Outcome::BadMac => Some(Error::BadMac),
+            Outcome::RateLimited => Some(Error::RateLimited),
+            Outcome::NoSession => Some(Error::KeyId),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +98,26 @@ mod tests {
             assert_eq!(outcome as u8, number);
         }
         assert_eq!(Outcome::ALL.len(), 7);
+    }
+
+    #[test]
+    fn each_refusal_reports_the_error_it_came_from() {
+        assert_eq!(Outcome::Ok.error(), None);
+        for error in [
+            Error::Stale,
+            Error::BadNonce,
+            Error::Replay,
+            Error::BadMac,
+            Error::RateLimited,
+            Error::KeyId,
+        ] {
+            let outcome = Outcome::of(&Err(error.clone()));
+            assert_eq!(outcome.error(), Some(error));
+        }
+        assert_eq!(
+            Outcome::NoSession.error().unwrap().code(),
+            "ERR_POP_NO_SESSION"
+        );
+        assert_eq!(Outcome::BadNonce.error().unwrap().code(), "ERR_POP_REPLAY");
     }
 }
