@@ -403,7 +403,7 @@ export declare function popRefusals(): Array<PopRefusal>
  * well-formed, the MAC in constant time, and then, when `replay` is a
  * replay cache's handle (0 for none), the nonce recorded under the session.
  * Takes the key's handle, and the header fields as one string (see
- * `keyward_pop::split_joined`).
+ * `keyward_pop::PopKey::verify_joined`).
  */
 export declare function popVerify(key: number, parts: string, body: Uint8Array, replay: number, windowMs: number, nowMs?: number | undefined | null): PopOutcome
 

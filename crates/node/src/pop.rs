@@ -1,7 +1,7 @@
 //! Proof-of-possession keys and the in-process replay cache as JavaScript
 //! classes (the key stays in Rust), and `popVerify`, the hot path.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use keyward_pop::rfc9421::{Message, Received, SignParams, Target, MAX_CREATED_S};
 use keyward_pop::{Checks, PopKey as CoreKey, ReplayCache as CoreReplay, Request};
@@ -139,7 +139,7 @@ impl ReplayCache {
 /// well-formed, the MAC in constant time, and then, when `replay` is a
 /// replay cache's handle (0 for none), the nonce recorded under the session.
 /// Takes the key's handle, and the header fields as one string (see
-/// `keyward_pop::split_joined`).
+/// `keyward_pop::PopKey::verify_joined`).
 #[napi]
 pub fn pop_verify(
     key: f64,
@@ -149,17 +149,14 @@ pub fn pop_verify(
     window_ms: f64,
     now_ms: Option<f64>,
 ) -> Result<PopOutcome> {
-    let key = KEYS.get(key, KEY_DISPOSED)?;
+    let (key, cache) = (KEYS.get(key, KEY_DISPOSED)?, replay_cache(replay)?);
     let (window_ms, now_ms) = (millis(window_ms, "windowMs")?, clock(now_ms)?);
-    let verified = match keyward_pop::split_joined(&parts, body) {
-        Err(e) => Err(e),
-        Ok(joined) => {
-            let cache = if replay == 0.0 { None } else { Some(REPLAY.get(replay, "no such replay cache")?) };
-            let replay = cache.as_deref().map(|c| (c, joined.scope.as_bytes()));
-            key.verify_request(&joined.request, joined.tag(), Checks { now_ms, window_ms, replay })
-        }
-    };
-    Ok(keyward_pop::Outcome::of(&verified).into())
+    Ok(keyward_pop::Outcome::of(&key.verify_joined(&parts, body, now_ms, window_ms, cache.as_deref())).into())
+}
+
+/// The replay cache of `handle`; `None` for 0.
+fn replay_cache(handle: f64) -> Result<Option<Arc<Mutex<CoreReplay>>>> {
+    Ok(if handle == 0.0 { None } else { Some(REPLAY.get(handle, "no such replay cache")?) })
 }
 
 /// The checks of `PopKey::verify_rfc9421` on a request whose session the
@@ -183,7 +180,7 @@ pub fn pop_verify_rfc9421(
 ) -> Result<Rfc9421Verified> {
     let key = KEYS.get(key, KEY_DISPOSED)?;
     let (window_ms, now_ms) = (millis(window_ms, "windowMs")?, clock(now_ms)?);
-    let cache = if replay == 0.0 { None } else { Some(REPLAY.get(replay, "no such replay cache")?) };
+    let cache = replay_cache(replay)?;
     let replay = cache.as_deref().map(|c| (c, session_id.as_bytes()));
     let message = Message { method: &method, origin: &origin, target: &target, body };
     let received = Received {
