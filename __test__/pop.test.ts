@@ -182,7 +182,13 @@ test('the memory replay cache forgets after its ttl and never refuses for want o
   t.true(cache.add('c', 10));
   t.true(cache.add('a', 10));
   t.is(cache.size, 3);
-  for (const bad of [0, -1, 1.5, Number.NaN]) t.throws(() => new MemoryReplayCache({ maxNoncesPerSession: bad }), { instanceOf: InvalidArgumentError });
+  for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '5' as never]) {
+    t.throws(() => new MemoryReplayCache({ maxNoncesPerSession: bad }), { instanceOf: InvalidArgumentError });
+  }
+  // The largest bound is keyward_pop's LARGEST_MAX_PER_SCOPE, 2^32; the binding checks it.
+  t.notThrows(() => new MemoryReplayCache({ maxNoncesPerSession: 2 ** 32 }));
+  const over = t.throws(() => new MemoryReplayCache({ maxNoncesPerSession: 2 ** 32 + 1 }), { instanceOf: InvalidArgumentError });
+  t.is(over?.message, 'options.maxNoncesPerSession must be a whole number from 1 to 4294967296, got 4294967297');
   t.throws(() => new MemoryReplayCache({ clock: 5 as never }), { instanceOf: InvalidArgumentError });
   t.throws(() => cache.add(5 as never, 10), { instanceOf: InvalidArgumentError });
   t.throws(() => cache.add('d', -1), { instanceOf: InvalidArgumentError });

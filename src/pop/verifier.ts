@@ -60,9 +60,8 @@ export class MemoryReplayCache implements ReplayCache {
   /** A bad `maxNoncesPerSession` or a non-function `clock` throws `InvalidArgumentError`. */
   constructor(options?: MemoryReplayCacheOptions) {
     const perSession = options?.maxNoncesPerSession ?? binding.POP_DEFAULT_MAX_NONCES_PER_SESSION;
-    if (!Number.isSafeInteger(perSession) || perSession < 1 || perSession > 2 ** 32) {
-      throw new InvalidArgumentError('options.maxNoncesPerSession must be a whole number from 1 to 2^32');
-    }
+    // The range is keyward_pop's (LARGEST_MAX_PER_SCOPE), checked by the binding.
+    if (typeof perSession !== 'number') throw new InvalidArgumentError('options.maxNoncesPerSession must be a number');
     const clock = options?.clock;
     if (clock !== undefined && typeof clock !== 'function') throw new InvalidArgumentError('options.clock must be a function');
     this.#native = call(() => new binding.ReplayCache(perSession));

@@ -111,7 +111,8 @@ impl ReplayCache {
     /// `keyward_pop::ReplayCache::add_scoped`); the cache itself has no size bound.
     #[napi(constructor)]
     pub fn new(max_per_session: f64) -> Result<ReplayCache> {
-        let max = whole(max_per_session, "maxNoncesPerSession", 1, 1 << 32)? as usize;
+        let max =
+            whole(max_per_session, "options.maxNoncesPerSession", 1, keyward_pop::LARGEST_MAX_PER_SCOPE)? as usize;
         let cache = Mutex::new(CoreReplay::new(max));
         Ok(ReplayCache { cache: Handled::new(cache, &REPLAY, "no such replay cache") })
     }

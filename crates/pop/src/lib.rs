@@ -29,7 +29,7 @@ pub use headers::{
 };
 pub use joined::{split_joined, Joined};
 pub use outcome::Outcome;
-pub use replay::{ReplayCache, DEFAULT_MAX_PER_SCOPE};
+pub use replay::{ReplayCache, DEFAULT_MAX_PER_SCOPE, LARGEST_MAX_PER_SCOPE};
 
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
