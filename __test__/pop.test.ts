@@ -182,10 +182,39 @@ test('the memory replay cache forgets after its ttl and never refuses for want o
   t.true(cache.add('c', 10));
   t.true(cache.add('a', 10));
   t.is(cache.size, 3);
-  for (const bad of [0, -1, 1.5, Number.NaN]) t.throws(() => new MemoryReplayCache({ maxNoncesPerSession: bad }), { instanceOf: InvalidArgumentError });
+  for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '5' as never]) {
+    t.throws(() => new MemoryReplayCache({ maxNoncesPerSession: bad }), { instanceOf: InvalidArgumentError });
+  }
+  // The largest bound is keyward_pop's LARGEST_MAX_PER_SCOPE, 2^32; the binding checks it.
+  t.notThrows(() => new MemoryReplayCache({ maxNoncesPerSession: 2 ** 32 }));
+  const over = t.throws(() => new MemoryReplayCache({ maxNoncesPerSession: 2 ** 32 + 1 }), { instanceOf: InvalidArgumentError });
+  t.is(over?.message, 'options.maxNoncesPerSession must be a whole number from 1 to 4294967296, got 4294967297');
   t.throws(() => new MemoryReplayCache({ clock: 5 as never }), { instanceOf: InvalidArgumentError });
   t.throws(() => cache.add(5 as never, 10), { instanceOf: InvalidArgumentError });
   t.throws(() => cache.add('d', -1), { instanceOf: InvalidArgumentError });
   const badClock = new MemoryReplayCache({ clock: () => Number.NaN });
   t.throws(() => badClock.add('e', 10), { instanceOf: InvalidArgumentError });
+});
+
+test('a session id is 1 to 512 characters: the RFC 9421 keyid limit crates/pop exports', (t) => {
+  const key = randomBytes(32);
+  t.is(derivePopKey(key, 's'.repeat(512)).sessionId.length, 512);
+  for (const id of ['', 's'.repeat(513)]) {
+    const error = t.throws(() => derivePopKey(key, id), { instanceOf: InvalidArgumentError });
+    t.is(error?.message, 'sessionId must be 1–512 characters of a bearer token (RFC 6750 b64token)');
+  }
+});
+
+test("refusals carry keyward_pop's codes and messages; a stale one the server time", async (t) => {
+  const { sign, verify, tick } = setup();
+  const headers = sign();
+  await verify(headers);
+  const replay = await t.throwsAsync(verify(headers), { instanceOf: PopError });
+  t.like(replay, { code: 'ERR_POP_REPLAY', message: 'this nonce was already used', status: 401, serverTime: undefined });
+  const old = sign();
+  const now = tick(10 * 60_000);
+  const stale = await t.throwsAsync(verify(old), { instanceOf: PopError });
+  t.like(stale, { code: 'ERR_POP_STALE', message: 'the request timestamp is missing or outside the window', serverTime: now });
+  const tampered = await t.throwsAsync(verify(sign(), { body: '{"memo":"gift"}' }), { instanceOf: PopError });
+  t.like(tampered, { code: 'ERR_POP_BAD_MAC', message: 'the request signature does not match', serverTime: undefined });
 });

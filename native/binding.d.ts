@@ -208,7 +208,9 @@ export interface Accepted {
 
 /** The AEADs of the raw primitives. */
 export declare enum Aead {
+  /** The extended-nonce variant (192-bit nonce), safe with random nonces. */
   XChaCha20Poly1305 = 'xchacha20-poly1305',
+  /** RFC 8439 with a 96-bit nonce. */
   ChaCha20Poly1305 = 'chacha20-poly1305',
 }
 
@@ -302,7 +304,9 @@ export interface KeyStretchingInput {
 
 /** The OPAQUE key-stretching presets (keyward_opaque::KeyStretching). */
 export declare enum KeyStretchingPreset {
+  /** t=3, m=65536 KiB, p=4 (RFC 9106 §4, second recommendation). The default. */
   MemoryConstrained = 'memory-constrained',
+  /** t=1, m=2^21−1 KiB, p=4 (RFC 9807's recommendation, less one KiB as serenity does). */
   RfcRecommended = 'rfc-recommended',
 }
 
@@ -340,8 +344,11 @@ export interface PasswordOptions {
 
 /** The Argon2id presets of password hashing; `owasp` is the default. */
 export declare enum PasswordPreset {
+  /** m=19456 KiB, t=2, p=1 (OWASP's first recommendation). The default. */
   Owasp = 'owasp',
+  /** m=64 MiB, t=3, p=4 (RFC 9106 §4, second recommendation). */
   Rfc9106LowMemory = 'rfc9106-low-memory',
+  /** m=2 GiB, t=1, p=4 (RFC 9106 §4, first recommendation). */
   Rfc9106HighMemory = 'rfc9106-high-memory',
 }
 
@@ -352,6 +359,9 @@ export declare const POP_DEFAULT_MAX_NONCES_PER_SESSION: number
 export declare const POP_MAC_CHARS: number
 
 export declare const POP_MAX_BEARER_BYTES: number
+
+/** The longest session id (the RFC 9421 `keyid`), in characters. */
+export declare const POP_MAX_SESSION_ID_CHARS: number
 
 export declare const POP_MAX_TIMESTAMP_MS: number
 
@@ -374,13 +384,26 @@ export declare enum PopOutcome {
   NoSession = 6,
 }
 
+/** The code and message a refusal with `outcome` reports. */
+export interface PopRefusal {
+  outcome: PopOutcome
+  code: string
+  message: string
+}
+
+/**
+ * Every refusing outcome's code and message, keyward_pop's own
+ * (`Outcome::error`), so that the TypeScript layer spells none of them.
+ */
+export declare function popRefusals(): Array<PopRefusal>
+
 /**
  * The checks of `PopKey::verify_request` on a request whose session the
  * caller found, in its order: timestamp within `window_ms` of now, nonce
  * well-formed, the MAC in constant time, and then, when `replay` is a
  * replay cache's handle (0 for none), the nonce recorded under the session.
  * Takes the key's handle, and the header fields as one string (see
- * `keyward_pop::split_joined`).
+ * `keyward_pop::PopKey::verify_joined`).
  */
 export declare function popVerify(key: number, parts: string, body: Uint8Array, replay: number, windowMs: number, nowMs?: number | undefined | null): PopOutcome
 

@@ -77,11 +77,13 @@ export class PopKey {
   }
 }
 
-const sessionIdPattern = /^[A-Za-z0-9._~+/=-]{1,512}$/;
+/** The RFC 9421 `keyid` limit of crates/pop (rfc9421.rs), which a session id is signed as. */
+const MAX_SESSION_ID = binding.POP_MAX_SESSION_ID_CHARS;
+const sessionIdPattern = new RegExp(`^[A-Za-z0-9._~+/=-]{1,${MAX_SESSION_ID}}$`);
 
 export function sessionIdArg(sessionId: unknown): string {
   if (typeof sessionId !== 'string' || !sessionIdPattern.test(sessionId)) {
-    throw new InvalidArgumentError('sessionId must be 1–512 characters of a bearer token (RFC 6750 b64token)');
+    throw new InvalidArgumentError(`sessionId must be 1–${MAX_SESSION_ID} characters of a bearer token (RFC 6750 b64token)`);
   }
   return sessionId;
 }

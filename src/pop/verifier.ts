@@ -60,9 +60,8 @@ export class MemoryReplayCache implements ReplayCache {
   /** A bad `maxNoncesPerSession` or a non-function `clock` throws `InvalidArgumentError`. */
   constructor(options?: MemoryReplayCacheOptions) {
     const perSession = options?.maxNoncesPerSession ?? binding.POP_DEFAULT_MAX_NONCES_PER_SESSION;
-    if (!Number.isSafeInteger(perSession) || perSession < 1 || perSession > 2 ** 32) {
-      throw new InvalidArgumentError('options.maxNoncesPerSession must be a whole number from 1 to 2^32');
-    }
+    // The range is keyward_pop's (LARGEST_MAX_PER_SCOPE), checked by the binding.
+    if (typeof perSession !== 'number') throw new InvalidArgumentError('options.maxNoncesPerSession must be a number');
     const clock = options?.clock;
     if (clock !== undefined && typeof clock !== 'function') throw new InvalidArgumentError('options.clock must be a function');
     this.#native = call(() => new binding.ReplayCache(perSession));
@@ -204,29 +203,24 @@ function bearerOf(authorization: string | undefined): string | undefined {
   return authorization.startsWith(BEARER_PREFIX) ? authorization.slice(BEARER_PREFIX.length) : undefined;
 }
 
-/** What `popVerify` found (crates/node/src/names.rs). */
+/** What `popVerify` found (keyward_pop::Outcome, crates/pop/src/outcome.rs). */
 const Outcome = binding.PopOutcome;
 
 const popError = (message: string, code: PopErrorCode) => new PopError(message, code);
 
-const replayed = () => popError('this nonce was already used', 'ERR_POP_REPLAY');
+/** Each refusing outcome's code and message, as keyward_pop reports them (`Outcome::error`). */
+const refusals = new Map(binding.popRefusals().map((r) => [r.outcome, { message: r.message, code: r.code as PopErrorCode }]));
 
+/** The refusal of `outcome` (an unknown one is a bad MAC); `now` goes with `Stale`, so the client can correct its clock. */
 function refusal(outcome: number, now: number): PopError {
-  switch (outcome) {
-    case Outcome.Stale:
-      return new PopError('the request timestamp is missing or outside the window', 'ERR_POP_STALE', { serverTime: now });
-    case Outcome.BadNonce:
-      return popError('missing or malformed nonce', 'ERR_POP_REPLAY');
-    case Outcome.Replay:
-      return replayed();
-    case Outcome.RateLimited:
-      return popError('this session has too many requests within the replay window; retry later', 'ERR_POP_RATE_LIMITED');
-    case Outcome.NoSession:
-      return popError("the signature's keyid is not this session", 'ERR_POP_NO_SESSION');
-    default:
-      return popError('the request signature does not match', 'ERR_POP_BAD_MAC');
-  }
+  const known = refusals.get(outcome) ?? refusals.get(Outcome.BadMac);
+  // Unreachable: keyward_pop reports a refusal for every outcome but Ok.
+  if (known === undefined) throw new Error(`no refusal for the PoP outcome ${outcome}`);
+  const { message, code } = known;
+  return new PopError(message, code, outcome === Outcome.Stale ? { serverTime: now } : undefined);
 }
+
+const replayed = () => refusal(Outcome.Replay, 0);
 
 /** Only what is a promise is awaited: a memory store answers at once, and each `await` costs a turn. */
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as Promise<T>)?.then === 'function';

@@ -7,6 +7,7 @@
  */
 import { decodeBase64Url, encodeBase64Url } from '../bytes';
 import { InvalidArgumentError, KeywardError } from '../errors';
+import { binding } from '../native';
 import { login, registration } from '../opaque/flows';
 import { ClientLoginState, ClientRegistrationState, ServerLoginState, ServerRegistration, ServerSetup } from '../opaque/objects';
 import type { ClientParams, KeyStretching, Suite } from '../opaque/types';
@@ -89,9 +90,11 @@ export interface LoginFinishResult {
   sessionKey: string;
 }
 
+/** Serenity's configuration names (its API, which happen to be keyward's too) to keyward's presets. */
 function keyStretching(config: KeyStretchingFunctionConfig | undefined): KeyStretching | undefined {
-  if (config === undefined || config === 'memory-constrained') return 'memory-constrained';
-  if (config === 'rfc-recommended' || config === 'rfc-draft-recommended') return 'rfc-recommended';
+  const { MemoryConstrained, RfcRecommended } = binding.KeyStretchingPreset;
+  if (config === undefined || config === 'memory-constrained') return MemoryConstrained;
+  if (config === 'rfc-recommended' || config === 'rfc-draft-recommended') return RfcRecommended;
   if (typeof config === 'object' && config !== null && 'argon2id-custom' in config) return config['argon2id-custom'];
   throw new InvalidArgumentError(`unknown keyStretching configuration ${typeof config === 'string' ? JSON.stringify(config) : `of type ${typeof config}`}`);
 }

@@ -1,118 +1,88 @@
-//! Every name, enum and limit that reaches JavaScript, written once here:
-//! the TypeScript layer derives its literal types from the generated
-//! native/binding.d.ts (template literal types) and reads the values at run
-//! time, so nothing here is copied by hand on that side.
+//! Every name, enum and limit that reaches JavaScript, mirrored from the core
+//! that holds it: the enums are expanded from the cores' own lists
+//! (`keyward_opaque::opaque_suites!` and the like) and the constants read the
+//! cores' constants, so no name or number is spelled here. The TypeScript
+//! layer derives its literal types from the generated native/binding.d.ts
+//! (template literal types) and reads the values at run time, so nothing is
+//! copied by hand on that side either.
 
-use keyward_seal::password::PasswordParams;
 use napi_derive::napi;
 
-/// A JavaScript string enum mirroring a core enum of the same variants. Docs
-/// are written `#[doc = "…"]`, as for `workers::twins!`.
-macro_rules! mirror {
-    ($(#[$doc:meta])* $js:ident => $core:ty { $($variant:ident = $name:literal,)* }) => {
+/// A JavaScript string enum mirroring a core enum, from the core's own list
+/// (`keyward_opaque::opaque_suites!(strings, …)` and the like), so no name is
+/// written here. `both` converts either way; `into` only into the core type
+/// (whose other variants have no name). The enum's doc is written `#[doc = "…"]`,
+/// as for `workers::twins!`.
+macro_rules! strings {
+    ($mode:ident $(#[$doc:meta])* $js:ident => $core:ty
+        { $($(#[$variant_doc:meta])* $variant:ident = $name:literal,)* }) => {
         $(#[$doc])*
         #[napi(string_enum)]
         #[derive(Clone, Copy)]
-        pub enum $js { $(#[napi(value = $name)] $variant,)* }
+        pub enum $js { $($(#[$variant_doc])* #[napi(value = $name)] $variant,)* }
 
         impl From<$js> for $core {
             fn from(v: $js) -> Self {
                 match v { $($js::$variant => <$core>::$variant,)* }
             }
         }
+
+        strings!(@$mode $js => $core { $($variant)* });
+    };
+    (@both $js:ident => $core:ty { $($variant:ident)* }) => {
+        impl From<$core> for $js {
+            fn from(v: $core) -> Self {
+                match v { $(<$core>::$variant => $js::$variant,)* }
+            }
+        }
+    };
+    (@into $js:ident => $core:ty { $($variant:ident)* }) => {};
+}
+
+/// A JavaScript numeric enum mirroring a core enum of the same numbers, from
+/// the core's own list, converting from the core's value.
+macro_rules! numbers {
+    ($(#[$doc:meta])* $js:ident => $core:ty { $($(#[$variant_doc:meta])* $variant:ident = $number:literal,)* }) => {
+        $(#[$doc])*
+        #[napi]
+        pub enum $js { $($(#[$variant_doc])* $variant = $number,)* }
+
+        impl From<$core> for $js {
+            fn from(v: $core) -> Self {
+                match v { $(<$core>::$variant => $js::$variant,)* }
+            }
+        }
     };
 }
 
-mirror!(
+keyward_opaque::opaque_suites!(strings, both
     #[doc = " The OPAQUE cipher suites (keyward_opaque::Suite); the first is the default."]
-    Suite => keyward_opaque::Suite {
-        Ristretto255Sha512 = "ristretto255_sha512",
-        P256Sha256 = "p256_sha256",
-        P384Sha384 = "p384_sha384",
-        P521Sha512 = "p521_sha512",
-        MlKem768Ristretto255Sha512 = "ml_kem_768_ristretto255_sha512",
-    }
-);
+    Suite => keyward_opaque::Suite);
 
-impl From<keyward_opaque::Suite> for Suite {
-    fn from(s: keyward_opaque::Suite) -> Self {
-        use keyward_opaque::Suite as S;
-        match s {
-            S::Ristretto255Sha512 => Suite::Ristretto255Sha512,
-            S::P256Sha256 => Suite::P256Sha256,
-            S::P384Sha384 => Suite::P384Sha384,
-            S::P521Sha512 => Suite::P521Sha512,
-            S::MlKem768Ristretto255Sha512 => Suite::MlKem768Ristretto255Sha512,
-        }
-    }
-}
-
-mirror!(
+keyward_opaque::opaque_key_stretching_presets!(strings, into
     #[doc = " The OPAQUE key-stretching presets (keyward_opaque::KeyStretching)."]
-    KeyStretchingPreset => keyward_opaque::KeyStretching {
-        MemoryConstrained = "memory-constrained",
-        RfcRecommended = "rfc-recommended",
-    }
-);
+    KeyStretchingPreset => keyward_opaque::KeyStretching);
 
-mirror!(
+keyward_seal::seal_aeads!(strings, both
     #[doc = " The AEADs of the raw primitives."]
-    Aead => keyward_seal::primitives::Aead {
-        XChaCha20Poly1305 = "xchacha20-poly1305",
-        ChaCha20Poly1305 = "chacha20-poly1305",
-    }
-);
+    Aead => keyward_seal::primitives::Aead);
 
-mirror!(
+keyward_seal::seal_hashes!(strings, both
     #[doc = " The hashes of HKDF and HMAC."]
-    Hash => keyward_seal::primitives::Hash {
-        Sha256 = "sha256",
-        Sha512 = "sha512",
-    }
-);
+    Hash => keyward_seal::primitives::Hash);
 
-/// The Argon2id presets of password hashing; `owasp` is the default.
-#[napi(string_enum)]
-#[derive(Clone, Copy)]
-pub enum PasswordPreset {
-    #[napi(value = "owasp")]
-    Owasp,
-    #[napi(value = "rfc9106-low-memory")]
-    Rfc9106LowMemory,
-    #[napi(value = "rfc9106-high-memory")]
-    Rfc9106HighMemory,
-}
+keyward_seal::seal_password_presets!(strings, both
+    #[doc = " The Argon2id presets of password hashing; `owasp` is the default."]
+    PasswordPreset => keyward_seal::password::PasswordPreset);
 
-impl From<PasswordPreset> for PasswordParams {
-    fn from(p: PasswordPreset) -> Self {
-        match p {
-            PasswordPreset::Owasp => PasswordParams::OWASP,
-            PasswordPreset::Rfc9106LowMemory => PasswordParams::RFC9106_LOW_MEMORY,
-            PasswordPreset::Rfc9106HighMemory => PasswordParams::RFC9106_HIGH_MEMORY,
-        }
-    }
-}
+keyward_seal::seal_vault_kinds!(numbers,
+    #[doc = " What a vault value holds (keyward_seal::vault::Kind)."]
+    VaultKind => keyward_seal::vault::Kind);
 
-/// What a vault value holds (keyward_seal::vault::Kind).
-#[napi]
-pub enum VaultKind {
-    Bytes = 0,
-    Json = 1,
-}
-
-/// What `popVerify` found: `Ok` when the request is genuine and fresh, else
-/// the first check that failed.
-#[napi]
-pub enum PopOutcome {
-    Ok = 0,
-    Stale = 1,
-    BadNonce = 2,
-    Replay = 3,
-    BadMac = 4,
-    RateLimited = 5,
-    /// An RFC 9421 signature whose `keyid` is not the session's id.
-    NoSession = 6,
-}
+keyward_pop::pop_outcomes!(numbers,
+    #[doc = " What `popVerify` found: `Ok` when the request is genuine and fresh, else"]
+    #[doc = " the first check that failed."]
+    PopOutcome => keyward_pop::Outcome);
 
 /// Bytes a sealed box adds to its plaintext.
 #[napi]
@@ -134,5 +104,8 @@ pub const POP_NONCE_MAX_BYTES: u32 = keyward_pop::NONCE_MAX_BYTES as u32;
 pub const POP_MAX_TIMESTAMP_MS: f64 = keyward_pop::MAX_TIMESTAMP_MS as f64;
 #[napi]
 pub const POP_MAC_CHARS: u32 = keyward_pop::MAC_B64_CHARS as u32;
+/// The longest session id (the RFC 9421 `keyid`), in characters.
+#[napi]
+pub const POP_MAX_SESSION_ID_CHARS: u32 = keyward_pop::rfc9421::MAX_KEYID_BYTES as u32;
 #[napi]
 pub const POP_DEFAULT_MAX_NONCES_PER_SESSION: u32 = keyward_pop::DEFAULT_MAX_PER_SCOPE as u32;

@@ -1,7 +1,7 @@
 //! Argon2id password hashing: Promise forms on the low-priority workers and
 //! `…Sync` twins running the same job.
 
-use keyward_seal::password::{self, Binding, PasswordParams};
+use keyward_seal::password::{self, Binding, PasswordParams, PasswordPreset as Preset};
 use napi::bindgen_prelude::{AsyncTask, Uint8Array};
 use napi::Env;
 use napi_derive::napi;
@@ -27,7 +27,7 @@ pub struct PasswordOptions {
 }
 
 fn params_of(o: &PasswordOptions) -> Result<PasswordParams, Failure> {
-    let preset = o.preset.map(PasswordParams::from);
+    let preset = o.preset.map(|p| PasswordParams::from(Preset::from(p)));
     Ok(PasswordParams::preset_or_numbers(preset, o.memory, o.iterations, o.parallelism)?)
 }
 

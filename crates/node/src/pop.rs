@@ -1,10 +1,10 @@
 //! Proof-of-possession keys and the in-process replay cache as JavaScript
 //! classes (the key stays in Rust), and `popVerify`, the hot path.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use keyward_pop::rfc9421::{Message, Received, SignParams, Target, MAX_CREATED_S};
-use keyward_pop::{Checks, Error as PopError, PopKey as CoreKey, ReplayCache as CoreReplay, Request};
+use keyward_pop::{Checks, PopKey as CoreKey, ReplayCache as CoreReplay, Request};
 use napi_derive::napi;
 
 use crate::args::{clock, millis, whole};
@@ -111,7 +111,8 @@ impl ReplayCache {
     /// `keyward_pop::ReplayCache::add_scoped`); the cache itself has no size bound.
     #[napi(constructor)]
     pub fn new(max_per_session: f64) -> Result<ReplayCache> {
-        let max = whole(max_per_session, "maxNoncesPerSession", 1, 1 << 32)? as usize;
+        let max =
+            whole(max_per_session, "options.maxNoncesPerSession", 1, keyward_pop::LARGEST_MAX_PER_SCOPE)? as usize;
         let cache = Mutex::new(CoreReplay::new(max));
         Ok(ReplayCache { cache: Handled::new(cache, &REPLAY, "no such replay cache") })
     }
@@ -139,7 +140,7 @@ impl ReplayCache {
 /// well-formed, the MAC in constant time, and then, when `replay` is a
 /// replay cache's handle (0 for none), the nonce recorded under the session.
 /// Takes the key's handle, and the header fields as one string (see
-/// `keyward_pop::split_joined`).
+/// `keyward_pop::PopKey::verify_joined`).
 #[napi]
 pub fn pop_verify(
     key: f64,
@@ -149,17 +150,14 @@ pub fn pop_verify(
     window_ms: f64,
     now_ms: Option<f64>,
 ) -> Result<PopOutcome> {
-    let key = KEYS.get(key, KEY_DISPOSED)?;
+    let (key, cache) = (KEYS.get(key, KEY_DISPOSED)?, replay_cache(replay)?);
     let (window_ms, now_ms) = (millis(window_ms, "windowMs")?, clock(now_ms)?);
-    let verified = match keyward_pop::split_joined(&parts, body) {
-        Err(e) => Err(e),
-        Ok(joined) => {
-            let cache = if replay == 0.0 { None } else { Some(REPLAY.get(replay, "no such replay cache")?) };
-            let replay = cache.as_deref().map(|c| (c, joined.scope.as_bytes()));
-            key.verify_request(&joined.request, joined.tag(), Checks { now_ms, window_ms, replay })
-        }
-    };
-    Ok(outcome(verified))
+    Ok(keyward_pop::Outcome::of(&key.verify_joined(&parts, body, now_ms, window_ms, cache.as_deref())).into())
+}
+
+/// The replay cache of `handle`; `None` for 0.
+fn replay_cache(handle: f64) -> Result<Option<Arc<Mutex<CoreReplay>>>> {
+    Ok(if handle == 0.0 { None } else { Some(REPLAY.get(handle, "no such replay cache")?) })
 }
 
 /// The checks of `PopKey::verify_rfc9421` on a request whose session the
@@ -183,7 +181,7 @@ pub fn pop_verify_rfc9421(
 ) -> Result<Rfc9421Verified> {
     let key = KEYS.get(key, KEY_DISPOSED)?;
     let (window_ms, now_ms) = (millis(window_ms, "windowMs")?, clock(now_ms)?);
-    let cache = if replay == 0.0 { None } else { Some(REPLAY.get(replay, "no such replay cache")?) };
+    let cache = replay_cache(replay)?;
     let replay = cache.as_deref().map(|c| (c, session_id.as_bytes()));
     let message = Message { method: &method, origin: &origin, target: &target, body };
     let received = Received {
@@ -197,7 +195,25 @@ pub fn pop_verify_rfc9421(
         (Ok(()), Some(input)) => keyward_pop::rfc9421::signed_nonce(input),
         _ => None,
     };
-    Ok(Rfc9421Verified { outcome: outcome(verified), nonce })
+    Ok(Rfc9421Verified { outcome: keyward_pop::Outcome::of(&verified).into(), nonce })
+}
+
+/// The code and message a refusal with `outcome` reports.
+#[napi(object)]
+pub struct PopRefusal {
+    pub outcome: PopOutcome,
+    pub code: String,
+    pub message: String,
+}
+
+/// Every refusing outcome's code and message, keyward_pop's own
+/// (`Outcome::error`), so that the TypeScript layer spells none of them.
+#[napi]
+pub fn pop_refusals() -> Vec<PopRefusal> {
+    let refusals = keyward_pop::Outcome::ALL.into_iter().filter_map(|outcome| outcome.error().map(|e| (outcome, e)));
+    refusals
+        .map(|(outcome, e)| PopRefusal { outcome: outcome.into(), code: e.code().into(), message: e.to_string() })
+        .collect()
 }
 
 /// What `pop_verify_rfc9421` found, and on `Ok` the nonce it checked.
@@ -205,16 +221,4 @@ pub fn pop_verify_rfc9421(
 pub struct Rfc9421Verified {
     pub outcome: PopOutcome,
     pub nonce: Option<String>,
-}
-
-fn outcome(verified: std::result::Result<(), PopError>) -> PopOutcome {
-    match verified {
-        Ok(()) => PopOutcome::Ok,
-        Err(PopError::Stale) => PopOutcome::Stale,
-        Err(PopError::BadNonce) => PopOutcome::BadNonce,
-        Err(PopError::Replay) => PopOutcome::Replay,
-        Err(PopError::RateLimited) => PopOutcome::RateLimited,
-        Err(PopError::KeyId) => PopOutcome::NoSession,
-        Err(_) => PopOutcome::BadMac,
-    }
 }

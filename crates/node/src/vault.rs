@@ -90,22 +90,17 @@ impl VaultStore {
     #[napi]
     pub fn get(&self, path: Vec<Uint8Array>, tag: &[u8]) -> Result<Option<VaultValue>> {
         let value = with(&self.inner, |v| v.get(&path_of(path), tag))?;
-        Ok(value.map(|v| VaultValue {
-            kind: match v.kind {
-                Kind::Bytes => VaultKind::Bytes,
-                Kind::Json => VaultKind::Json,
-            },
-            data: v.data.into(),
-        }))
+        Ok(value.map(|v| VaultValue { kind: v.kind.into(), data: v.data.into() }))
     }
 
     /// `kind` is a number, not a `VaultKind`: napi would wrap 2^32 + 1 to 1.
     #[napi]
     pub fn set(&self, path: Vec<Uint8Array>, tag: &[u8], kind: f64, data: &[u8]) -> Result<()> {
-        let kind = match whole(kind, "the value kind", 0, 1)? {
-            0 => Kind::Bytes,
-            _ => Kind::Json,
-        };
+        let known = whole(kind, "the value kind", 0, u8::MAX.into()).ok().and_then(|k| Kind::from_byte(k as u8));
+        let kind = known.ok_or_else(|| {
+            let kinds: Vec<_> = Kind::ALL.iter().map(|k| (*k as u8).to_string()).collect();
+            Failure::argument(format!("the value kind must be one of {}, got {kind}", kinds.join(", ")))
+        })?;
         Ok(with(&self.inner, |v| v.set(&path_of(path), tag, kind, data))?)
     }
 

@@ -12,22 +12,79 @@ use crate::error::{Error, Result};
 
 const SALT: [u8; 16] = [0; 16];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum KeyStretching {
-    /// t=3, m=65536 KiB, p=4 (RFC 9106 §4, second recommendation). The default.
-    #[default]
-    MemoryConstrained,
-    /// t=1, m=2^21−1 KiB, p=4 (RFC 9807's recommendation, less one KiB as serenity does).
-    RfcRecommended,
-    /// Explicit Argon2id parameters; memory in KiB.
-    Custom {
-        iterations: u32,
-        memory: u32,
-        parallelism: u32,
-    },
-    /// No stretching at all: only for the RFC's test vectors.
-    #[cfg(feature = "insecure-identity-ksf")]
-    InsecureIdentity,
+/// Calls `$m! { $($args)* { Variant = "name", … } }` with the named presets of
+/// [`KeyStretching`] (the first is the default): the one place they are
+/// named, for [`KeyStretching`] itself and for a binding's mirror of them.
+/// Docs are written `#[doc = "…"]` so they reach napi-rs typings as text.
+#[macro_export]
+macro_rules! opaque_key_stretching_presets {
+    ($m:ident $(, $($args:tt)*)?) => {
+        $m! { $($($args)*)? {
+            #[doc = " t=3, m=65536 KiB, p=4 (RFC 9106 §4, second recommendation). The default."]
+            MemoryConstrained = "memory-constrained",
+            #[doc = " t=1, m=2^21−1 KiB, p=4 (RFC 9807's recommendation, less one KiB as serenity does)."]
+            RfcRecommended = "rfc-recommended",
+        } }
+    };
+}
+
+/// Expands the preset list into [`KeyStretching`] and its preset names.
+macro_rules! key_stretching_enum {
+    ({ $(#[$first_doc:meta])* $first:ident = $first_name:literal,
+       $($(#[$doc:meta])* $preset:ident = $name:literal,)* }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+        pub enum KeyStretching {
+            $(#[$first_doc])*
+            #[default]
+            $first,
+            $($(#[$doc])* $preset,)*
+            /// Explicit Argon2id parameters; memory in KiB.
+            Custom {
+                iterations: u32,
+                memory: u32,
+                parallelism: u32,
+            },
+            /// No stretching at all: only for the RFC's test vectors.
+            #[cfg(feature = "insecure-identity-ksf")]
+            InsecureIdentity,
+        }
+
+        impl KeyStretching {
+            /// The named presets, the default first.
+            pub const PRESETS: [KeyStretching; [$first_name, $($name),*].len()] =
+                [KeyStretching::$first, $(KeyStretching::$preset),*];
+
+            /// The preset's name; `None` for explicit costs.
+            pub fn preset_name(&self) -> Option<&'static str> {
+                match self {
+                    KeyStretching::$first => Some($first_name),
+                    $(KeyStretching::$preset => Some($name),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+opaque_key_stretching_presets!(key_stretching_enum);
+
+impl KeyStretching {
+    /// The preset of that name; anything else is `InvalidArgument`, naming the presets.
+    pub fn preset(name: &str) -> Result<Self> {
+        KeyStretching::PRESETS
+            .into_iter()
+            .find(|p| p.preset_name() == Some(name))
+            .ok_or_else(|| {
+                let names: Vec<_> = KeyStretching::PRESETS
+                    .iter()
+                    .filter_map(|p| p.preset_name())
+                    .collect();
+                Error::InvalidArgument(format!(
+                    "unknown key stretching preset {name:?}; expected one of {}",
+                    names.join(", ")
+                ))
+            })
+    }
 }
 
 impl KeyStretching {
@@ -139,6 +196,25 @@ impl opaque_ke::ksf::Ksf for Ksf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn presets_are_found_by_their_names_and_only_by_them() {
+        assert_eq!(KeyStretching::default(), KeyStretching::PRESETS[0]);
+        for preset in KeyStretching::PRESETS {
+            let name = preset.preset_name().unwrap();
+            assert_eq!(KeyStretching::preset(name), Ok(preset));
+        }
+        assert_eq!(
+            KeyStretching::preset("memory-constrained"),
+            Ok(KeyStretching::MemoryConstrained)
+        );
+        let custom = KeyStretching::custom_from_numbers(2.0, 64.0, 1.0).unwrap();
+        assert_eq!(custom.preset_name(), None);
+        assert!(matches!(
+            KeyStretching::preset("Memory-Constrained"),
+            Err(Error::InvalidArgument(why)) if why.contains("rfc-recommended")
+        ));
+    }
 
     #[test]
     fn a_preset_or_all_three_numbers_never_a_mix() {

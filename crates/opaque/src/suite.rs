@@ -2,8 +2,9 @@
 //!
 //! [`with_suites!`] holds the list: it is the one place a suite is named. Every
 //! per-suite item is expanded from it, as opaque-ke's own tests expand theirs:
-//! the [`Suite`] enum with its names and ids (here), and the opaque-ke
-//! `CipherSuite`, the operations and the dispatch (in `ops`).
+//! the [`Suite`] enum with its names and ids (here), the opaque-ke
+//! `CipherSuite`, the operations and the dispatch (in `ops`), and, through
+//! [`opaque_suites!`](crate::opaque_suites), the binding's JavaScript enum.
 
 use crate::error::{Error, Result};
 
@@ -12,7 +13,11 @@ use crate::error::{Error, Result};
 /// Each entry is the `Suite` variant (its doc and attributes go on the
 /// variant), the byte that names it in keyward's serialized objects (never
 /// change a published one), its public name, and its opaque-ke types.
-macro_rules! with_suites {
+/// Exported (hidden) only so that [`opaque_suites!`](crate::opaque_suites),
+/// expanded in another crate, can reach it.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __opaque_with_suites {
     ($($then:ident)::+; $($args:tt)*) => {
         $crate::$($then)::+! { [
             #[default]
@@ -51,7 +56,32 @@ macro_rules! with_suites {
         ] $($args)* }
     };
 }
-pub(crate) use with_suites;
+pub(crate) use crate::__opaque_with_suites as with_suites;
+
+/// Calls `$m! { $($args)* { Variant = "name", … } }` with every suite, in the
+/// list's order (the first is the default): what a binding needs to mirror
+/// [`Suite`] without spelling a name again.
+///
+/// `keyward_opaque::opaque_suites!(mirror_strings, Suite => keyward_opaque::Suite)`
+/// calls `mirror_strings! { Suite => keyward_opaque::Suite { Ristretto255Sha512 =
+/// "ristretto255_sha512", … } }`.
+#[macro_export]
+macro_rules! opaque_suites {
+    ($m:ident $(, $($args:tt)*)?) => {
+        $crate::__opaque_with_suites! { __opaque_suite_names; $m $($($args)*)? }
+    };
+}
+
+/// The list as [`opaque_suites!`](crate::opaque_suites) passes it on: the
+/// names only, without the ids, attributes and types.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __opaque_suite_names {
+    ([$($(#[$attr:meta])* $suite:ident = $id:literal { name: $name:literal, $($types:tt)* })*]
+        $m:ident $($args:tt)*) => {
+        $m! { $($args)* { $($suite = $name,)* } }
+    };
+}
 
 /// Expands the list into [`Suite`] and its names.
 macro_rules! suite_enum {

@@ -3,8 +3,10 @@
 //! conversion, so one string instead of six keeps a verification within a
 //! few microseconds.
 
+use std::sync::Mutex;
+
 use crate::headers::{parse_mac, parse_timestamp};
-use crate::{Error, Request, MAC_LEN};
+use crate::{Checks, Error, PopKey, ReplayCache, Request, MAC_LEN};
 
 /// The fields of `split_joined`, parsed.
 pub struct Joined<'a> {
@@ -49,10 +51,32 @@ pub fn split_joined<'a>(joined: &'a str, body: &'a [u8]) -> Result<Joined<'a>, E
     })
 }
 
+impl PopKey {
+    /// `verify_request` on the fields as one string (see [`split_joined`]),
+    /// a binding's hot path: with `cache`, the nonce is recorded under the
+    /// fields' own scope (the session); without, the caller records it.
+    pub fn verify_joined(
+        &self,
+        joined: &str,
+        body: &[u8],
+        now_ms: u64,
+        window_ms: u64,
+        cache: Option<&Mutex<ReplayCache>>,
+    ) -> Result<(), Error> {
+        let joined = split_joined(joined, body)?;
+        let replay = cache.map(|c| (c, joined.scope.as_bytes()));
+        let checks = Checks {
+            now_ms,
+            window_ms,
+            replay,
+        };
+        self.verify_request(&joined.request, joined.tag(), checks)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Checks, PopKey};
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine;
 
@@ -104,5 +128,36 @@ mod tests {
         assert!(matches!(shifted, Err(Error::Stale)));
         let extra = split_joined("s\nGET\n/\n1000\nmac\nnon\nce", b"").unwrap();
         assert_eq!(extra.request.nonce, b"non\nce");
+    }
+
+    #[test]
+    fn joined_fields_verify_and_their_nonce_is_recorded_under_their_scope() {
+        let key = PopKey::derive(&[7; 64], b"session").unwrap();
+        let nonce = "n".repeat(22);
+        let request = Request {
+            method: "POST",
+            target: "/x",
+            timestamp_ms: 1_000,
+            nonce: nonce.as_bytes(),
+            body: b"{}",
+        };
+        let mac = URL_SAFE_NO_PAD.encode(key.sign(&request).unwrap());
+        let joined = |scope: &str| format!("{scope}\nPOST\n/x\n1000\n{mac}\n{nonce}");
+        let cache = Mutex::new(ReplayCache::new(10));
+        let verify = |j: &str, body: &[u8]| key.verify_joined(j, body, 1_000, 10, Some(&cache));
+        assert_eq!(verify(&joined("a"), b"{}"), Ok(()));
+        assert_eq!(verify(&joined("a"), b"{}"), Err(Error::Replay));
+        // Another scope is another session's nonces.
+        assert_eq!(verify(&joined("b"), b"{}"), Ok(()));
+        assert_eq!(verify(&joined("c"), b"[]"), Err(Error::BadMac));
+        assert_eq!(verify("c\nPOST\n/x", b"{}"), Err(Error::BadMac));
+        assert_eq!(
+            verify(&joined("c").replace("1000", "later"), b"{}"),
+            Err(Error::Stale)
+        );
+        // Without a cache nothing is recorded.
+        let unrecorded = || key.verify_joined(&joined("d"), b"{}", 1_000, 10, None);
+        assert_eq!(unrecorded(), Ok(()));
+        assert_eq!(unrecorded(), Ok(()));
     }
 }

@@ -16,6 +16,7 @@
 
 mod headers;
 mod joined;
+mod outcome;
 mod replay;
 pub mod rfc9421;
 
@@ -27,7 +28,8 @@ pub use headers::{
     MAX_BEARER_BYTES, MAX_TIMESTAMP_MS, NONCE_MAX_BYTES, NONCE_MIN_BYTES,
 };
 pub use joined::{split_joined, Joined};
-pub use replay::{ReplayCache, DEFAULT_MAX_PER_SCOPE};
+pub use outcome::Outcome;
+pub use replay::{ReplayCache, DEFAULT_MAX_PER_SCOPE, LARGEST_MAX_PER_SCOPE};
 
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};

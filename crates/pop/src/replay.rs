@@ -45,6 +45,9 @@ const MIN_SWEEP: usize = 1024;
 /// session (a busy service's single session included), and at most about
 /// 4 MB of the cache for a session that floods.
 pub const DEFAULT_MAX_PER_SCOPE: usize = 100_000;
+/// The largest bound a caller may set: far above any real need, and a number
+/// a binding can check exactly (it is below 2^53).
+pub const LARGEST_MAX_PER_SCOPE: u64 = 1 << 32;
 
 type Table<V> = HashMap<u64, V, BuildHasherDefault<Prehashed>>;
 

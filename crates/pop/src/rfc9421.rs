@@ -32,7 +32,8 @@ pub const LABEL: &str = "pop";
 pub const ALG: &str = "hmac-sha256";
 /// The largest `created`, in seconds: `X-TS`'s limit (2^53 − 1 ms), in whole seconds.
 pub const MAX_CREATED_S: u64 = MAX_TIMESTAMP_MS / 1000;
-/// The longest `keyid`: a session id is at most 512 characters (src/pop/key.ts).
+/// The longest `keyid`: a session id is at most 512 characters (the binding
+/// exports it as `POP_MAX_SESSION_ID_CHARS`, which src/pop/key.ts checks).
 pub const MAX_KEYID_BYTES: usize = 512;
 /// The longest field value this profile reads.
 pub const MAX_FIELD_BYTES: usize = 8192;

@@ -25,7 +25,41 @@ const RANDOM_SALT_LEN: usize = 16;
 const STAMPED_SALT_LEN: usize = 8 + RANDOM_SALT_LEN;
 const SECRET_DOMAIN: &[u8] = b"keyward password v1";
 
-/// Argon2id cost parameters; memory in KiB.
+/// Calls `$m! { $($args)* { Variant = "name", … } }` with the Argon2id
+/// presets (the first is the default): the one place they are named, for
+/// [`PasswordPreset`] and for a binding's mirror of it.
+#[macro_export]
+macro_rules! seal_password_presets {
+    ($m:ident $(, $($args:tt)*)?) => {
+        $m! { $($($args)*)? {
+            #[doc = " m=19456 KiB, t=2, p=1 (OWASP's first recommendation). The default."]
+            Owasp = "owasp",
+            #[doc = " m=64 MiB, t=3, p=4 (RFC 9106 §4, second recommendation)."]
+            Rfc9106LowMemory = "rfc9106-low-memory",
+            #[doc = " m=2 GiB, t=1, p=4 (RFC 9106 §4, first recommendation)."]
+            Rfc9106HighMemory = "rfc9106-high-memory",
+        } }
+    };
+}
+
+use crate::primitives::named_enum;
+seal_password_presets!(
+    named_enum,
+    #[doc = " A named set of [`PasswordParams`]."]
+    PasswordPreset,
+    "password preset"
+);
+
+impl From<PasswordPreset> for PasswordParams {
+    fn from(preset: PasswordPreset) -> Self {
+        match preset {
+            PasswordPreset::Owasp => Self::OWASP,
+            PasswordPreset::Rfc9106LowMemory => Self::RFC9106_LOW_MEMORY,
+            PasswordPreset::Rfc9106HighMemory => Self::RFC9106_HIGH_MEMORY,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PasswordParams {
     pub memory: u32,
@@ -53,15 +87,9 @@ impl PasswordParams {
         parallelism: 4,
     };
 
+    /// The costs of the preset of that name (see [`PasswordPreset`]).
     pub fn preset(name: &str) -> Result<Self> {
-        match name {
-            "owasp" => Ok(Self::OWASP),
-            "rfc9106-low-memory" => Ok(Self::RFC9106_LOW_MEMORY),
-            "rfc9106-high-memory" => Ok(Self::RFC9106_HIGH_MEMORY),
-            other => Err(Error::InvalidArgument(format!(
-                "unknown password preset {other:?} (owasp, rfc9106-low-memory, rfc9106-high-memory)"
-            ))),
-        }
+        PasswordPreset::from_name(name).map(Self::from)
     }
 
     /// Costs as an options object gives them: a preset (none is `OWASP`), or
@@ -398,8 +426,13 @@ mod tests {
         ));
         assert!(matches!(
             PasswordParams::preset("fast"),
-            Err(Error::InvalidArgument(_))
+            Err(Error::InvalidArgument(why)) if why.contains("owasp, rfc9106-low-memory, rfc9106-high-memory")
         ));
+        assert_eq!(PasswordParams::preset("owasp"), Ok(PasswordParams::OWASP));
+        assert_eq!(
+            PasswordParams::preset("rfc9106-high-memory"),
+            Ok(PasswordParams::RFC9106_HIGH_MEMORY)
+        );
     }
 
     /// Found by the `phc_strings` property: `p=1` changed to `t=1` still

@@ -16,13 +16,68 @@ use crate::error::{Error, Result};
 pub const KEY_LEN: usize = 32;
 pub const TAG_LEN: usize = 16;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Aead {
-    /// RFC 8439 with a 96-bit nonce.
-    ChaCha20Poly1305,
-    /// The extended-nonce variant (192-bit nonce), safe with random nonces.
-    XChaCha20Poly1305,
+/// Calls `$m! { $($args)* { Variant = "name", … } }` with the AEADs: the one
+/// place they are named, for [`Aead`] and for a binding's mirror of it.
+/// Docs are written `#[doc = "…"]` so they reach napi-rs typings as text.
+#[macro_export]
+macro_rules! seal_aeads {
+    ($m:ident $(, $($args:tt)*)?) => {
+        $m! { $($($args)*)? {
+            #[doc = " The extended-nonce variant (192-bit nonce), safe with random nonces."]
+            XChaCha20Poly1305 = "xchacha20-poly1305",
+            #[doc = " RFC 8439 with a 96-bit nonce."]
+            ChaCha20Poly1305 = "chacha20-poly1305",
+        } }
+    };
 }
+
+/// Calls `$m! { $($args)* { Variant = "name", … } }` with the hashes of HKDF
+/// and HMAC, as [`seal_aeads!`](crate::seal_aeads) does for the AEADs.
+#[macro_export]
+macro_rules! seal_hashes {
+    ($m:ident $(, $($args:tt)*)?) => {
+        $m! { $($($args)*)? {
+            Sha256 = "sha256",
+            Sha512 = "sha512",
+        } }
+    };
+}
+
+/// A named enum from such a list, with `ALL`, `name` and `from_name`.
+macro_rules! named_enum {
+    ($(#[$enum_doc:meta])* $enum:ident, $what:literal { $($(#[$doc:meta])* $variant:ident = $name:literal,)* }) => {
+        $(#[$enum_doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $enum {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl $enum {
+            pub const ALL: [$enum; [$($name),*].len()] = [$($enum::$variant),*];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($enum::$variant => $name,)*
+                }
+            }
+
+            /// The variant of that name; anything else is `InvalidArgument`, naming them all.
+            pub fn from_name(name: &str) -> Result<Self> {
+                $enum::ALL.into_iter().find(|v| v.name() == name).ok_or_else(|| {
+                    let names: Vec<_> = $enum::ALL.iter().map(|v| v.name()).collect();
+                    Error::InvalidArgument(format!(
+                        concat!("unknown ", $what, " {:?}; expected one of {}"),
+                        name,
+                        names.join(", ")
+                    ))
+                })
+            }
+        }
+    };
+}
+pub(crate) use named_enum;
+
+seal_aeads!(named_enum, Aead, "AEAD");
 
 impl Aead {
     pub fn nonce_len(self) -> usize {
@@ -118,11 +173,7 @@ impl Aead {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hash {
-    Sha256,
-    Sha512,
-}
+seal_hashes!(named_enum, Hash, "hash");
 
 impl Hash {
     pub fn output_len(self) -> usize {
@@ -190,6 +241,29 @@ pub fn hmac_sha512_verify(key: &[u8], message: &[&[u8]], tag: &[u8]) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aeads_and_hashes_are_found_by_their_names_and_only_by_them() {
+        for aead in Aead::ALL {
+            assert_eq!(Aead::from_name(aead.name()), Ok(aead));
+        }
+        for hash in Hash::ALL {
+            assert_eq!(Hash::from_name(hash.name()), Ok(hash));
+        }
+        assert_eq!(
+            Aead::from_name("xchacha20-poly1305"),
+            Ok(Aead::XChaCha20Poly1305)
+        );
+        assert_eq!(Hash::from_name("sha512"), Ok(Hash::Sha512));
+        assert!(matches!(
+            Aead::from_name("aes-256-gcm"),
+            Err(Error::InvalidArgument(why)) if why.contains("chacha20-poly1305")
+        ));
+        assert!(matches!(
+            Hash::from_name("SHA256"),
+            Err(Error::InvalidArgument(why)) if why.contains("sha256, sha512")
+        ));
+    }
 
     /// Issue 13, finding 9: the length is checked before the output is
     /// allocated (a length near `usize::MAX` used to abort on allocation).

@@ -35,12 +35,45 @@ const MANIFEST: &str = "manifest";
 const PACK_SUFFIX: &str = ".pack";
 const TEMP_SUFFIX: &str = ".manifest.tmp";
 
-/// What a value is: raw bytes, or JSON text the TypeScript layer parses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Bytes = 0,
-    Json = 1,
+/// Calls `$m! { $($args)* { Variant = byte, … } }` with the kinds of a vault
+/// value and the byte that marks each in a record (never change a published
+/// one): the one place they are numbered, for [`Kind`] and for a binding's
+/// mirror of it.
+#[macro_export]
+macro_rules! seal_vault_kinds {
+    ($m:ident $(, $($args:tt)*)?) => {
+        $m! { $($($args)*)? {
+            Bytes = 0,
+            Json = 1,
+        } }
+    };
 }
+
+/// Expands the list into [`Kind`].
+macro_rules! kind_enum {
+    ({ $($kind:ident = $byte:literal,)* }) => {
+        /// What a value is: raw bytes, or JSON text the TypeScript layer parses.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[repr(u8)]
+        pub enum Kind {
+            $($kind = $byte,)*
+        }
+
+        impl Kind {
+            pub const ALL: [Kind; [$($byte),*].len()] = [$(Kind::$kind),*];
+
+            /// The kind a record's first byte marks, if any.
+            pub fn from_byte(byte: u8) -> Option<Kind> {
+                match byte {
+                    $($byte => Some(Kind::$kind),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+seal_vault_kinds!(kind_enum);
 
 pub struct Value {
     pub kind: Kind,
@@ -281,10 +314,8 @@ impl Vault {
                 None => return Ok(None),
             },
         };
-        let kind = match record.first() {
-            Some(0) => Kind::Bytes,
-            Some(1) => Kind::Json,
-            _ => return Err(Error::Format("a vault record has an unknown kind".into()).into()),
+        let Some(kind) = record.first().copied().and_then(Kind::from_byte) else {
+            return Err(Error::Format("a vault record has an unknown kind".into()).into());
         };
         Ok(Some(Value {
             kind,

@@ -287,3 +287,13 @@ fn a_failure_at_any_step_of_a_commit_keeps_the_old_or_the_new_state() {
         }
     }
 }
+
+#[test]
+fn a_kind_is_read_back_from_its_byte_and_no_other_byte_is_a_kind() {
+    for kind in Kind::ALL {
+        assert_eq!(Kind::from_byte(kind as u8), Some(kind));
+    }
+    assert_eq!(Kind::from_byte(1), Some(Kind::Json));
+    assert_eq!(Kind::from_byte(2), None);
+    assert_eq!(Kind::from_byte(u8::MAX), None);
+}
