@@ -3,7 +3,7 @@ import type { TextOrBytes } from '../bytes';
 import { binding } from '../native';
 
 /**
- * An OPAQUE cipher suite (the names are the binding's, crates/node/src/names.rs).
+ * An OPAQUE cipher suite (the names are the core's list, crates/opaque/src/suite.rs, through the binding).
  * `ml_kem_768_ristretto255_sha512` mixes ML-KEM-768 into the key exchange for
  * passive post-quantum confidentiality; it is not an RFC 9807 configuration
  * and only keyward peers speak it.
