@@ -271,6 +271,86 @@ for (const [name, make] of Object.entries(stores)) {
     for (const m of pending) t.is(str(m.body), byId.get(m.messageId) ?? 'no sender got this id');
   });
 
+  test(`${name}: enqueueAll stores one copy per registered device, and a retry stores nothing, even for a device registered since`, async (t) => {
+    const { store } = make(t);
+    const recipient = identity();
+    for (const d of [3, 1, 2]) await store.registerDevice(recipient, d, 0);
+    const sender = identity();
+    const id = cmid();
+    const all = (at: number) => store.enqueueAll({ recipient, sender, senderDevice: 5, clientMessageId: id, body: text('to all'), now: at });
+    const first = await all(10);
+    t.deepEqual(first, {
+      copies: [
+        { device: 1, messageId: 1 },
+        { device: 2, messageId: 1 },
+        { device: 3, messageId: 1 },
+      ],
+      storedAt: 10,
+      duplicate: false,
+    });
+    for (const device of [1, 2, 3])
+      t.deepEqual(
+        (await store.pending({ identity: recipient, device }, { limit: 10, now: 10 })).map((m) => str(m.body)),
+        ['to all'],
+      );
+    await store.registerDevice(recipient, 4, 20);
+    await store.ack({ identity: recipient, device: 2 }, [1]);
+    t.deepEqual(await all(30), { ...first, duplicate: true });
+    t.deepEqual(await store.pending({ identity: recipient, device: 4 }, { limit: 10, now: 30 }), []);
+    t.deepEqual(await store.pending({ identity: recipient, device: 2 }, { limit: 10, now: 30 }), []);
+    await refused(
+      t,
+      store.enqueueAll({ recipient: identity(), sender, senderDevice: 5, clientMessageId: cmid(), body: text('x'), now: 0 }),
+      'ERR_RELAY_UNKNOWN_RECIPIENT',
+    );
+    await t.throwsAsync(store.enqueueAll({ recipient, sender, senderDevice: 0, clientMessageId: cmid(), body: text('x'), now: 0 }), {
+      instanceOf: InvalidArgumentError,
+    });
+    await t.throwsAsync(store.enqueueAll(null as never), { instanceOf: InvalidArgumentError });
+  });
+
+  test(`${name}: enqueueAll is all or nothing: one full mailbox refuses it with ERR_RELAY_QUOTA and no copy is stored`, async (t) => {
+    const { store } = make(t, { quotaMessages: 2 });
+    const recipient = identity();
+    for (const d of [1, 2, 3]) await store.registerDevice(recipient, d, 0);
+    const sender = identity();
+    for (let i = 0; i < 2; i++) await store.enqueue({ recipient, device: 2, sender, senderDevice: 1, clientMessageId: cmid(), body: text(`d2-${i}`), now: 0 });
+    const id = cmid();
+    const all = () => store.enqueueAll({ recipient, sender, senderDevice: 1, clientMessageId: id, body: text('to all'), now: 0 });
+    await refused(t, all(), 'ERR_RELAY_QUOTA');
+    for (const device of [1, 3]) t.deepEqual(await store.pending({ identity: recipient, device }, { limit: 10, now: 0 }), [], `device ${device}`);
+    t.is((await store.pending({ identity: recipient, device: 2 }, { limit: 10, now: 0 })).length, 2);
+    // Its key was not kept: once there is room, the retry is stored everywhere.
+    await store.ack({ identity: recipient, device: 2 }, [1]);
+    t.deepEqual((await all()).copies, [
+      { device: 1, messageId: 1 },
+      { device: 2, messageId: 3 },
+      { device: 3, messageId: 1 },
+    ]);
+  });
+
+  test(`${name}: enqueueAll racing single sends through two instances keeps every mailbox gapless`, async (t) => {
+    const { store, sibling } = make(t);
+    const other = sibling();
+    const recipient = identity();
+    for (const d of [1, 2]) await store.registerDevice(recipient, d, 0);
+    const base = () => ({ recipient, sender: identity(), senderDevice: 1, clientMessageId: cmid(), body: text('x'), now: 0 });
+    await Promise.all(
+      range(1, 100).map((i) => {
+        const s = i % 4 < 2 ? store : other;
+        return i % 2 ? s.enqueueAll(base()) : s.enqueue({ ...base(), device: 2 });
+      }),
+    );
+    t.deepEqual(
+      (await store.pending({ identity: recipient, device: 1 }, { limit: 1000, now: 0 })).map((m) => m.messageId),
+      range(1, 50),
+    );
+    t.deepEqual(
+      (await store.pending({ identity: recipient, device: 2 }, { limit: 1000, now: 0 })).map((m) => m.messageId),
+      range(1, 100),
+    );
+  });
+
   test(`${name}: sending to an unregistered device is ERR_RELAY_UNKNOWN_RECIPIENT and stores nothing`, async (t) => {
     const { store } = make(t);
     const recipient = identity();

@@ -21,8 +21,11 @@ import {
   type ClaimedBundle,
   checkUpload,
   deviceArg,
+  type EnqueueAllInput,
   type Enqueued,
+  type EnqueuedAll,
   type EnqueueInput,
+  enqueueAllArg,
   enqueueArg,
   identityArg,
   limitsArg,
@@ -157,53 +160,94 @@ export class PgRelayStore implements RelayStore {
 
   async enqueue(message: EnqueueInput): Promise<Enqueued> {
     const m = enqueueArg(message);
-    const box = [buf(m.recipient), m.device];
     return this.#tx(async (q) => {
       // The mailbox's lock: senders to it commit one after another, in message id order.
-      const head = (await q('SELECT next_id, held_messages, held_bytes FROM keyward_relay_devices WHERE identity = $1 AND device = $2 FOR UPDATE', box))
-        .rows[0];
-      if (head === undefined) throw unknownDevice();
-      const key = [...box, buf(m.sender), m.senderDevice, buf(m.clientMessageId)];
-      const sent = (
-        await q(
-          `SELECT message_id, stored_at FROM keyward_relay_sent
-           WHERE identity = $1 AND device = $2 AND sender = $3 AND sender_device = $4 AND client_message_id = $5 AND expires_at > $6`,
-          [...key, m.now],
-        )
+      const head = (
+        await q('SELECT device, next_id, held_messages, held_bytes FROM keyward_relay_devices WHERE identity = $1 AND device = $2 FOR UPDATE', [
+          buf(m.recipient),
+          m.device,
+        ])
       ).rows[0];
-      if (sent !== undefined) return { messageId: Number(sent.message_id), storedAt: Number(sent.stored_at), duplicate: true };
-      let held = { messages: Number(head.held_messages), bytes: Number(head.held_bytes) };
-      const fits = () => held.messages + 1 <= this.#limits.quotaMessages && held.bytes + m.body.length <= this.#limits.quotaBytes;
-      if (!fits()) {
-        // Full: expired messages no longer count, so clear this mailbox's before refusing.
-        held = await this.#purgeMailbox(q, box, m.now);
-        if (!fits()) throw quotaError();
-      }
-      const id = Number(head.next_id);
-      const expires = m.now + this.#limits.ttlMs;
-      await q('INSERT INTO keyward_relay_messages VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
-        ...box,
-        id,
-        buf(m.sender),
-        m.senderDevice,
-        m.now,
-        expires,
-        m.body.length,
-        buf(m.body),
-      ]);
-      // An expired key of an earlier message may still be there (not purged yet): the new one replaces it.
-      await q(
-        `INSERT INTO keyward_relay_sent VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (identity, device, sender, sender_device, client_message_id)
-         DO UPDATE SET message_id = excluded.message_id, stored_at = excluded.stored_at, expires_at = excluded.expires_at`,
-        [...key, id, m.now, expires],
-      );
-      await q(
-        'UPDATE keyward_relay_devices SET next_id = $3, held_messages = held_messages + 1, held_bytes = held_bytes + $4 WHERE identity = $1 AND device = $2',
-        [...box, id + 1, m.body.length],
-      );
-      return { messageId: id, storedAt: m.now, duplicate: false };
+      if (head === undefined) throw unknownDevice();
+      const sent = await this.#sentKey(q, m, m.device);
+      if (sent !== undefined) return { ...sent, duplicate: true };
+      await this.#room(q, m, head);
+      return { messageId: await this.#store(q, m, head), storedAt: m.now, duplicate: false };
     });
+  }
+
+  async enqueueAll(message: EnqueueAllInput): Promise<EnqueuedAll> {
+    const m = enqueueAllArg(message);
+    return this.#tx(async (q) => {
+      // Every mailbox of the identity, locked in device order (as a single enqueue locks one), so no two sends deadlock.
+      const { rows: heads } = await q(
+        'SELECT device, next_id, held_messages, held_bytes FROM keyward_relay_devices WHERE identity = $1 ORDER BY device FOR UPDATE',
+        [buf(m.recipient)],
+      );
+      if (heads.length === 0) throw unknownDevice();
+      const sent: { device: number; messageId: number; storedAt: number }[] = [];
+      for (const h of heads) {
+        const key = await this.#sentKey(q, m, Number(h.device));
+        if (key !== undefined) sent.push({ device: Number(h.device), ...key });
+      }
+      // The key covers every copy: a retry stores nothing, even in a device registered since.
+      if (sent.length > 0) return { copies: sent.map(({ device, messageId }) => ({ device, messageId })), storedAt: sent[0].storedAt, duplicate: true };
+      for (const head of heads) await this.#room(q, m, head);
+      const copies: { device: number; messageId: number }[] = [];
+      for (const head of heads) copies.push({ device: Number(head.device), messageId: await this.#store(q, m, head) });
+      return { copies, storedAt: m.now, duplicate: false };
+    });
+  }
+
+  /** The live idempotency key of this message in one mailbox, if any. */
+  async #sentKey(q: Query, m: EnqueueAllInput, device: number) {
+    const sent = (
+      await q(
+        `SELECT message_id, stored_at FROM keyward_relay_sent
+         WHERE identity = $1 AND device = $2 AND sender = $3 AND sender_device = $4 AND client_message_id = $5 AND expires_at > $6`,
+        [buf(m.recipient), device, buf(m.sender), m.senderDevice, buf(m.clientMessageId), m.now],
+      )
+    ).rows[0];
+    return sent === undefined ? undefined : { messageId: Number(sent.message_id), storedAt: Number(sent.stored_at) };
+  }
+
+  /** Throws the quota refusal unless the mailbox of `head` (locked) has room for the body, after clearing its expired messages if full. */
+  async #room(q: Query, m: EnqueueAllInput, head: Record<string, unknown>) {
+    let held = { messages: Number(head.held_messages), bytes: Number(head.held_bytes) };
+    const fits = () => held.messages + 1 <= this.#limits.quotaMessages && held.bytes + m.body.length <= this.#limits.quotaBytes;
+    if (fits()) return;
+    // Full: expired messages no longer count, so clear this mailbox's before refusing.
+    held = await this.#purgeMailbox(q, [buf(m.recipient), Number(head.device)], m.now);
+    if (!fits()) throw quotaError();
+  }
+
+  /** Stores the message in the mailbox of `head` (locked) with its next id, with its idempotency key; answers the id. */
+  async #store(q: Query, m: EnqueueAllInput, head: Record<string, unknown>): Promise<number> {
+    const box = [buf(m.recipient), Number(head.device)];
+    const id = Number(head.next_id);
+    const expires = m.now + this.#limits.ttlMs;
+    await q('INSERT INTO keyward_relay_messages VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
+      ...box,
+      id,
+      buf(m.sender),
+      m.senderDevice,
+      m.now,
+      expires,
+      m.body.length,
+      buf(m.body),
+    ]);
+    // An expired key of an earlier message may still be there (not purged yet): the new one replaces it.
+    await q(
+      `INSERT INTO keyward_relay_sent VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (identity, device, sender, sender_device, client_message_id)
+       DO UPDATE SET message_id = excluded.message_id, stored_at = excluded.stored_at, expires_at = excluded.expires_at`,
+      [...box, buf(m.sender), m.senderDevice, buf(m.clientMessageId), id, m.now, expires],
+    );
+    await q(
+      'UPDATE keyward_relay_devices SET next_id = $3, held_messages = held_messages + 1, held_bytes = held_bytes + $4 WHERE identity = $1 AND device = $2',
+      [...box, id + 1, m.body.length],
+    );
+    return id;
   }
 
   /** Deletes the mailbox's expired messages and answers what it then holds; the caller holds the head row's lock. */

@@ -22,8 +22,11 @@ import {
   type ClaimedBundle,
   checkUpload,
   deviceArg,
+  type EnqueueAllInput,
   type Enqueued,
+  type EnqueuedAll,
   type EnqueueInput,
+  enqueueAllArg,
   enqueueArg,
   identityArg,
   limitsArg,
@@ -139,51 +142,87 @@ export class SqliteRelayStore implements RelayStore {
   async enqueue(message: EnqueueInput): Promise<Enqueued> {
     const m = enqueueArg(message);
     return this.#write(() => {
-      const head = this.#sql('SELECT next_id, held_messages, held_bytes FROM relay_devices WHERE identity = ? AND device = ?').get(m.recipient, m.device);
+      const head = this.#sql('SELECT device, next_id, held_messages, held_bytes FROM relay_devices WHERE identity = ? AND device = ?').get(
+        m.recipient,
+        m.device,
+      );
       if (head === undefined) throw unknownDevice();
-      const sent = this.#sql(
-        'SELECT message_id, stored_at FROM relay_sent WHERE identity = ? AND device = ? AND sender = ? AND sender_device = ? AND client_message_id = ? AND expires_at > ?',
-      ).get(m.recipient, m.device, m.sender, m.senderDevice, m.clientMessageId, m.now);
-      if (sent !== undefined) return { messageId: Number(sent.message_id), storedAt: Number(sent.stored_at), duplicate: true };
-      let held = { messages: Number(head.held_messages), bytes: Number(head.held_bytes) };
-      const fits = () => held.messages + 1 <= this.#limits.quotaMessages && held.bytes + m.body.length <= this.#limits.quotaBytes;
-      if (!fits()) {
-        // Full: expired messages no longer count, so clear this mailbox's before refusing.
-        held = this.#purgeMailbox(m.recipient, m.device, m.now);
-        if (!fits()) throw quotaError();
-      }
-      const id = Number(head.next_id);
-      const expires = m.now + this.#limits.ttlMs;
-      this.#sql('INSERT INTO relay_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
-        m.recipient,
-        m.device,
-        id,
-        m.sender,
-        m.senderDevice,
-        m.now,
-        expires,
-        m.body.length,
-        m.body,
-      );
-      // An expired key of an earlier message may still be there (not purged yet): the new one replaces it.
-      this.#sql('INSERT OR REPLACE INTO relay_sent VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-        m.recipient,
-        m.device,
-        m.sender,
-        m.senderDevice,
-        m.clientMessageId,
-        id,
-        m.now,
-        expires,
-      );
-      this.#sql('UPDATE relay_devices SET next_id = ?, held_messages = held_messages + 1, held_bytes = held_bytes + ? WHERE identity = ? AND device = ?').run(
-        id + 1,
-        m.body.length,
-        m.recipient,
-        m.device,
-      );
-      return { messageId: id, storedAt: m.now, duplicate: false };
+      const sent = this.#sentKey(m, m.device);
+      if (sent !== undefined) return { ...sent, duplicate: true };
+      this.#room(m, head);
+      return { messageId: this.#store(m, head), storedAt: m.now, duplicate: false };
     });
+  }
+
+  async enqueueAll(message: EnqueueAllInput): Promise<EnqueuedAll> {
+    const m = enqueueAllArg(message);
+    return this.#write(() => {
+      const heads = this.#sql('SELECT device, next_id, held_messages, held_bytes FROM relay_devices WHERE identity = ? ORDER BY device').all(m.recipient);
+      if (heads.length === 0) throw unknownDevice();
+      const sent = heads.flatMap((h) => {
+        const key = this.#sentKey(m, Number(h.device));
+        return key === undefined ? [] : [{ device: Number(h.device), ...key }];
+      });
+      // The key covers every copy: a retry stores nothing, even in a device registered since.
+      if (sent.length > 0) return { copies: sent.map(({ device, messageId }) => ({ device, messageId })), storedAt: sent[0].storedAt, duplicate: true };
+      // Every mailbox is checked before any copy is stored: all or nothing (a refusal also rolls back).
+      for (const head of heads) this.#room(m, head);
+      return { copies: heads.map((head) => ({ device: Number(head.device), messageId: this.#store(m, head) })), storedAt: m.now, duplicate: false };
+    });
+  }
+
+  /** The live idempotency key of this message in one mailbox, if any. */
+  #sentKey(m: EnqueueAllInput, device: number) {
+    const sent = this.#sql(
+      'SELECT message_id, stored_at FROM relay_sent WHERE identity = ? AND device = ? AND sender = ? AND sender_device = ? AND client_message_id = ? AND expires_at > ?',
+    ).get(m.recipient, device, m.sender, m.senderDevice, m.clientMessageId, m.now);
+    return sent === undefined ? undefined : { messageId: Number(sent.message_id), storedAt: Number(sent.stored_at) };
+  }
+
+  /** Throws the quota refusal unless the mailbox of `head` has room for the body (after clearing its expired messages if full). */
+  #room(m: EnqueueAllInput, head: Record<string, unknown>) {
+    let held = { messages: Number(head.held_messages), bytes: Number(head.held_bytes) };
+    const fits = () => held.messages + 1 <= this.#limits.quotaMessages && held.bytes + m.body.length <= this.#limits.quotaBytes;
+    if (fits()) return;
+    // Full: expired messages no longer count, so clear this mailbox's before refusing.
+    held = this.#purgeMailbox(m.recipient, Number(head.device), m.now);
+    if (!fits()) throw quotaError();
+  }
+
+  /** Stores the message in the mailbox of `head` with its next id, with its idempotency key; answers the id. */
+  #store(m: EnqueueAllInput, head: Record<string, unknown>): number {
+    const device = Number(head.device);
+    const id = Number(head.next_id);
+    const expires = m.now + this.#limits.ttlMs;
+    this.#sql('INSERT INTO relay_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+      m.recipient,
+      device,
+      id,
+      m.sender,
+      m.senderDevice,
+      m.now,
+      expires,
+      m.body.length,
+      m.body,
+    );
+    // An expired key of an earlier message may still be there (not purged yet): the new one replaces it.
+    this.#sql('INSERT OR REPLACE INTO relay_sent VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+      m.recipient,
+      device,
+      m.sender,
+      m.senderDevice,
+      m.clientMessageId,
+      id,
+      m.now,
+      expires,
+    );
+    this.#sql('UPDATE relay_devices SET next_id = ?, held_messages = held_messages + 1, held_bytes = held_bytes + ? WHERE identity = ? AND device = ?').run(
+      id + 1,
+      m.body.length,
+      m.recipient,
+      device,
+    );
+    return id;
   }
 
   /** Deletes the mailbox's expired messages and answers what it then holds; inside a write transaction. */

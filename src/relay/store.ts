@@ -87,6 +87,19 @@ export interface Enqueued {
   duplicate: boolean;
 }
 
+/** What `enqueueAll` stores: one copy in every registered device's mailbox of the recipient (SEND to device 0). */
+export type EnqueueAllInput = Omit<EnqueueInput, 'device'>;
+
+/** What `enqueueAll` answers. */
+export interface EnqueuedAll {
+  /** One per mailbox the message is in, by device ascending (SENT's `copies` is their number). */
+  copies: { device: number; messageId: number }[];
+  /** When the copies were stored (a retry answers the first send's time). */
+  storedAt: number;
+  /** True when this was a retry: nothing new was stored. */
+  duplicate: boolean;
+}
+
 /** A message waiting in a mailbox: the DELIVER frame's contents. */
 export interface StoredMessage {
   messageId: number;
@@ -166,6 +179,15 @@ export interface RelayStore {
    * `ERR_RELAY_UNKNOWN_RECIPIENT`; nothing is stored either way.
    */
   enqueue(message: EnqueueInput): Promise<Enqueued>;
+  /**
+   * Stores one copy in each registered device's mailbox of the recipient,
+   * all or nothing (SEND to device 0): one mailbox over its quota →
+   * `ERR_RELAY_QUOTA` and no copy is stored; no device registered →
+   * `ERR_RELAY_UNKNOWN_RECIPIENT`. The idempotency key covers every copy: a
+   * retry that finds it in any of the mailboxes stores nothing (not even in
+   * a device registered since) and answers the copies that have it.
+   */
+  enqueueAll(message: EnqueueAllInput): Promise<EnqueuedAll>;
   /** Unacked, unexpired messages of the mailbox with an id above `after` (0 by default), in order, at most `limit`. */
   pending(mailbox: Mailbox, options: { after?: number; limit: number; now: number }): Promise<StoredMessage[]>;
   /** Deletes the named messages of this mailbox only; ids not in it are ignored (acks are idempotent). Resolves to the number deleted. */
@@ -250,9 +272,15 @@ export function enqueueArg(value: unknown): EnqueueInput {
   const m = value as EnqueueInput;
   if (typeof m !== 'object' || m === null)
     throw new InvalidArgumentError('enqueue takes { recipient, device, sender, senderDevice, clientMessageId, body, now }');
+  return { ...enqueueAllArg(m), device: deviceArg(m.device) };
+}
+
+/** @internal An enqueueAll's input, checked. */
+export function enqueueAllArg(value: unknown): EnqueueAllInput {
+  const m = value as EnqueueAllInput;
+  if (typeof m !== 'object' || m === null) throw new InvalidArgumentError('enqueueAll takes { recipient, sender, senderDevice, clientMessageId, body, now }');
   return {
     recipient: identityArg(m.recipient, 'recipient'),
-    device: deviceArg(m.device),
     sender: identityArg(m.sender, 'sender'),
     senderDevice: deviceArg(m.senderDevice, 'senderDevice'),
     clientMessageId: bytesArg(m.clientMessageId, 'clientMessageId', CLIENT_MESSAGE_ID_LEN),
