@@ -631,3 +631,42 @@ test('PostgreSQL: ten instances migrating a fresh database at once all succeed, 
   await t.throwsAsync(newer.listDevices(id), { instanceOf: InvalidStateError, message: /relay_postgres schema is at version 99/ });
   await newer.close();
 });
+
+test('PostgreSQL down: calls are RelayError ERR_RELAY_UNAVAILABLE, without the connection string in the message', async (t) => {
+  // Port 1 on loopback: nothing listens there, so every connection is refused at once.
+  const store = new PgRelayStore({ postgres: 'postgresql://relay:s3cret-pw@127.0.0.1:1/relay', limits: LIMITS });
+  t.teardown(() => store.close());
+  const id = identity();
+  for (const call of [
+    () => store.registerDevice(id, 1, 0),
+    () => store.listDevices(id),
+    () => store.enqueue({ recipient: id, device: 1, sender: id, senderDevice: 1, clientMessageId: cmid(), body: text('x'), now: 0 }),
+    () => store.claimBundle(id, 1),
+  ]) {
+    const error = await t.throwsAsync(call(), { instanceOf: RelayError });
+    t.is(error?.code, 'ERR_RELAY_UNAVAILABLE');
+    t.notRegex(error?.message ?? '', /s3cret|relay@/);
+    t.truthy((error as Error & { cause?: unknown }).cause, 'the database error is kept for logs');
+  }
+});
+
+test('SQLite locked by another connection past the busy timeout: writes are ERR_RELAY_UNAVAILABLE, and work once it lets go', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'keyward-relay-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'relay.db');
+  const store = new SqliteRelayStore(path, { limits: LIMITS, busyTimeoutMs: 0 });
+  t.teardown(() => store.close());
+  const id = identity();
+  await store.registerDevice(id, 1, 0);
+  const { db: other } = openSqlite(path);
+  other.exec('BEGIN IMMEDIATE');
+  const send = () => store.enqueue({ recipient: id, device: 1, sender: id, senderDevice: 1, clientMessageId: cmid(), body: text('x'), now: 0 });
+  await refused(t, send(), 'ERR_RELAY_UNAVAILABLE');
+  await refused(t, store.claimBundle(id, 1), 'ERR_RELAY_UNAVAILABLE');
+  // Reads go on under WAL while another connection writes.
+  t.deepEqual(await store.pending({ identity: id, device: 1 }, { limit: 1, now: 0 }), []);
+  other.exec('ROLLBACK');
+  other.close();
+  t.is((await send()).messageId, 1);
+  t.throws(() => new SqliteRelayStore(path, { limits: LIMITS, busyTimeoutMs: -1 }), { instanceOf: InvalidArgumentError });
+});

@@ -15,7 +15,7 @@
  * Lock order is always head (or prekey) row first, then its rows, so these
  * transactions cannot deadlock each other.
  */
-import { InvalidArgumentError, InvalidStateError } from '../errors';
+import { InvalidArgumentError, InvalidStateError, KeywardError } from '../errors';
 import { migrateRelayPostgres } from './migrations';
 import {
   type ClaimedBundle,
@@ -44,6 +44,7 @@ import {
   type StoredMessage,
   timeArg,
   tooManyDevices,
+  unavailable,
   unknownDevice,
   uploadArg,
 } from './store';
@@ -77,7 +78,7 @@ export class PgRelayStore implements RelayStore {
   readonly #pool: RelayPgPool;
   readonly #owned: boolean;
   readonly #limits: RelayStoreLimits;
-  readonly #ready: Promise<unknown>;
+  #ready: Promise<unknown>;
   #closed = false;
 
   /**
@@ -109,16 +110,42 @@ export class PgRelayStore implements RelayStore {
     return this.#ready;
   }
 
+  /** Waits for the migration; one that failed for want of the database is tried again by the next call. */
+  async #whenReady() {
+    try {
+      await this.#ready;
+    } catch (error) {
+      if (!(error instanceof KeywardError)) {
+        this.#ready = migrateRelayPostgres(this.#pool);
+        this.#ready.catch(() => {});
+      }
+      throw error;
+    }
+  }
+
   async #query(sql: string, params?: unknown[]): Promise<Rows> {
     if (this.#closed) throw new InvalidStateError('this PgRelayStore is closed');
-    await this.#ready;
-    return this.#pool.query(sql, params);
+    try {
+      await this.#whenReady();
+      return await this.#pool.query(sql, params);
+    } catch (error) {
+      throw error instanceof KeywardError ? error : unavailable(error);
+    }
   }
 
   /** Runs `fn` in one transaction on one connection; a throw rolls it back. */
   async #tx<R>(fn: (q: Query) => Promise<R>): Promise<R> {
     if (this.#closed) throw new InvalidStateError('this PgRelayStore is closed');
-    await this.#ready;
+    try {
+      return await this.#runTx(fn);
+    } catch (error) {
+      // The store's own refusals pass through; anything from the database (down, a lost connection, a deadlock) is UNAVAILABLE.
+      throw error instanceof KeywardError ? error : unavailable(error);
+    }
+  }
+
+  async #runTx<R>(fn: (q: Query) => Promise<R>): Promise<R> {
+    await this.#whenReady();
     const client = await this.#pool.connect();
     let broken = false;
     try {

@@ -21,6 +21,7 @@ import { migrateRelaySqlite } from './migrations';
 import {
   type ClaimedBundle,
   checkUpload,
+  countArg,
   deviceArg,
   type EnqueueAllInput,
   type Enqueued,
@@ -45,23 +46,32 @@ import {
   type StoredMessage,
   timeArg,
   tooManyDevices,
+  unavailable,
   unknownDevice,
   uploadArg,
 } from './store';
 
 const BUSY_TIMEOUT_MS = 5000;
 
-const PRAGMAS = `
+const pragmas = (busyTimeoutMs: number) => `
+  PRAGMA busy_timeout = ${busyTimeoutMs};
   PRAGMA journal_mode = WAL;
   PRAGMA synchronous = FULL;
-  PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};
 `;
 
 /** Options of `SqliteRelayStore`. */
 export interface SqliteRelayStoreOptions {
   /** The limits to enforce: crates/relay's values (or lower), passed by the server. */
   limits: RelayStoreLimits;
+  /** How long a write waits for another connection's write lock before it is `ERR_RELAY_UNAVAILABLE`; 5000 ms by default. */
+  busyTimeoutMs?: number;
 }
+
+/** SQLITE_BUSY as either binding reports it: another connection held the write lock past the busy timeout. */
+const isBusy = (error: unknown) => {
+  const e = error as { code?: unknown; errcode?: unknown; message?: unknown };
+  return e?.code === 'SQLITE_BUSY' || (typeof e?.errcode === 'number' && (e.errcode & 0xff) === 5) || /database is locked/.test(String(e?.message));
+};
 
 const bytes = (value: unknown) => new Uint8Array(value as Uint8Array);
 
@@ -82,12 +92,13 @@ export class SqliteRelayStore implements RelayStore {
    */
   constructor(path: string, options: SqliteRelayStoreOptions) {
     this.#limits = limitsArg(options?.limits);
+    const busyTimeoutMs = options.busyTimeoutMs === undefined ? BUSY_TIMEOUT_MS : countArg(options.busyTimeoutMs, 'options.busyTimeoutMs', 0);
     if (typeof path !== 'string' || path === '') throw new TypeError('SqliteRelayStore takes a file path');
     const opened = openSqlite(path);
     this.backend = opened.backend;
     this.#db = opened.db;
     try {
-      this.#db.exec(PRAGMAS);
+      this.#db.exec(pragmas(busyTimeoutMs));
       migrateRelaySqlite(this.#db);
     } catch (error) {
       this.#db.close();
@@ -108,7 +119,11 @@ export class SqliteRelayStore implements RelayStore {
   /** Runs `fn` as one write transaction; a throw rolls everything back. */
   #write<R>(fn: () => R): R {
     if (this.#closed) throw new InvalidStateError('this SqliteRelayStore is closed');
-    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      this.#db.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      throw isBusy(error) ? unavailable(error) : error;
+    }
     try {
       const result = fn();
       this.#db.exec('COMMIT');

@@ -24,7 +24,13 @@ export const X25519_KEY_LEN = 32;
 export const MAX_DEVICE_ID = 0xffff_ffff;
 
 /** The codes a `RelayError` carries: docs/relay.md "Error codes", the ones a store can produce. */
-export type RelayErrorCode = 'ERR_RELAY_QUOTA' | 'ERR_RELAY_UNKNOWN_RECIPIENT' | 'ERR_RELAY_STALE_KEY_ID' | 'ERR_RELAY_NOT_ALLOWED' | 'ERR_RELAY_MALFORMED';
+export type RelayErrorCode =
+  | 'ERR_RELAY_QUOTA'
+  | 'ERR_RELAY_UNKNOWN_RECIPIENT'
+  | 'ERR_RELAY_STALE_KEY_ID'
+  | 'ERR_RELAY_NOT_ALLOWED'
+  | 'ERR_RELAY_MALFORMED'
+  | 'ERR_RELAY_UNAVAILABLE';
 
 /**
  * A request the relay's store refused; `code` is the wire error's JS code
@@ -378,6 +384,17 @@ export function checkUpload(
 
 /** @internal The refusal of a full mailbox (no numbers about the mailbox in it: they are the recipient's). */
 export const quotaError = () => new RelayError("the recipient's mailbox is full; nothing was stored", 'ERR_RELAY_QUOTA');
+/**
+ * @internal The database cannot be reached or is locked too long: the wire's
+ * UNAVAILABLE. The database's own error is kept as `cause` (for logs), out of
+ * the message: it may name hosts or users. A retry is safe: sends are
+ * idempotent, claims and acks take effect once.
+ */
+export function unavailable(cause: unknown): RelayError {
+  const error = new RelayError('the relay store is unavailable; retry later', 'ERR_RELAY_UNAVAILABLE');
+  Object.defineProperty(error, 'cause', { value: cause, enumerable: false, configurable: true, writable: true });
+  return error;
+}
 /** @internal */
 export const unknownDevice = () => new RelayError('no such device is registered', 'ERR_RELAY_UNKNOWN_RECIPIENT');
 /** @internal */
