@@ -19,6 +19,8 @@ import { PgRelayStore } from '../src/relay/pg-store';
 import { SqliteRelayStore } from '../src/relay/sqlite-store';
 import { RelayError, type RelayErrorCode, type RelayStore, type RelayStoreLimits } from '../src/relay/store';
 
+const anyTest = test;
+
 /** Test-sized limits (not the relay's defaults, which crates/relay/src/limits.rs holds). */
 const LIMITS: RelayStoreLimits = { quotaMessages: 1000, quotaBytes: 1 << 20, ttlMs: 60_000, maxOneTimeStored: 100, maxDevices: 4 };
 
@@ -46,16 +48,22 @@ const stores: Record<string, (t: ExecutionContext, limits?: Partial<RelayStoreLi
     return { store: open(), sibling: open };
   },
   postgres: (t, limits) => {
-    const opened: RelayStore[] = [];
-    const open = () => {
-      const store = new PgRelayStore({ postgres: pgUrl(), limits: { ...LIMITS, ...limits } });
+    // The first instance opens its own pool from the connection string; siblings run on pools the test owns, kept small
+    // so that the suite stays far below the server's connection limit (one PostgreSQL is shared by every Node version in CI).
+    const opened: RelayStore[] = [new PgRelayStore({ postgres: pgUrl(), limits: { ...LIMITS, ...limits } })];
+    const pools: Pool[] = [];
+    const sibling = () => {
+      const pool = new Pool({ connectionString: pgUrl(), max: 4 });
+      pools.push(pool);
+      const store = new PgRelayStore({ postgres: pool, limits: { ...LIMITS, ...limits } });
       opened.push(store);
       return store;
     };
     t.teardown(async () => {
       for (const s of opened) await s.close();
+      for (const pool of pools) await pool.end();
     });
-    return { store: open(), sibling: open };
+    return { store: opened[0], sibling };
   },
 };
 
@@ -95,6 +103,8 @@ const signed = (id: number, fill = id) => ({ id, bytes: new Uint8Array(1289).fil
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 for (const [name, make] of Object.entries(stores)) {
+  // One PostgreSQL test at a time: each holds up to 14 connections, and ava runs a file's tests concurrently.
+  const test = name === 'postgres' ? anyTest.serial : anyTest;
   test(`${name}: messages come back in FIFO order with their sender, device, time and body`, async (t) => {
     const { store } = make(t);
     const { mailbox, sender, send } = await pair(store);
