@@ -1,10 +1,7 @@
 /**
- * The relay stores' schemas as numbered migrations, the pattern of
- * src/auth/migrations.ts: recorded in the same `keyward_schema` table (one
- * row per part: `relay` for SQLite, `relay_postgres` for PostgreSQL), each
- * step committed with its record, a schema from a newer keyward refused
- * (`InvalidStateError`). That runner is bound to the auth parts, so the
- * relay has its own, with the same behaviour.
+ * The relay stores' schemas as numbered migrations, run by src/migrate.ts
+ * (as the auth stores' are) and recorded in the same `keyward_schema` table:
+ * one row per part, `relay` for SQLite, `relay_postgres` for PostgreSQL.
  *
  * Never edit a published migration; add the next one.
  *
@@ -18,7 +15,7 @@
  */
 
 import type { SqliteDatabase } from '../auth/sqlite-driver';
-import { InvalidStateError } from '../errors';
+import { migratePostgres, migrateSqlite, type PgMigrationPool } from '../migrate';
 
 /** The relay's schema parts and their migrations, oldest first (index + 1 is the version). */
 export const relayMigrations = {
@@ -60,85 +57,12 @@ export const relayMigrations = {
 
 export type RelaySchemaPart = keyof typeof relayMigrations;
 
-const SCHEMA_TABLE = 'CREATE TABLE IF NOT EXISTS keyward_schema (part TEXT PRIMARY KEY, version INTEGER NOT NULL)';
-
-/**
- * The advisory lock src/auth/migrations.ts takes: the same key, so an auth
- * store and a relay store starting together on one database also take turns
- * (both create `keyward_schema`, and two concurrent `CREATE TABLE IF NOT
- * EXISTS` of one table can fail in PostgreSQL).
- */
-const PG_MIGRATION_LOCK = 7210611;
-
-function newer(part: RelaySchemaPart, found: number): InvalidStateError {
-  return new InvalidStateError(
-    `the ${part} schema is at version ${found}, written by a newer keyward; this one knows up to ${relayMigrations[part].length}: upgrade keyward`,
-  );
-}
-
-/** Brings the relay's SQLite schema to the latest version, each step in its own transaction. */
+/** Brings the relay's SQLite schema to the latest version (src/migrate.ts). */
 export function migrateRelaySqlite(db: SqliteDatabase): number {
-  const part = 'relay';
-  db.exec(SCHEMA_TABLE);
-  const steps = relayMigrations[part];
-  const read = () => (db.prepare('SELECT version FROM keyward_schema WHERE part = ?').get(part)?.version as number | undefined) ?? 0;
-  let version = read();
-  if (version > steps.length) throw newer(part, version);
-  while (version < steps.length) {
-    // IMMEDIATE: another process opening the same file waits (busy timeout), then sees the new version.
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      version = read();
-      if (version > steps.length) throw newer(part, version);
-      if (version < steps.length) {
-        db.exec(steps[version]);
-        version += 1;
-        db.prepare('INSERT INTO keyward_schema (part, version) VALUES (?, ?) ON CONFLICT (part) DO UPDATE SET version = excluded.version').run(part, version);
-      }
-      db.exec('COMMIT');
-    } catch (error) {
-      db.exec('ROLLBACK');
-      throw error;
-    }
-  }
-  return version;
+  return migrateSqlite(db, 'relay', relayMigrations.relay);
 }
 
-/** What the migration uses of a `pg` Pool. */
-export interface PgMigrationPool {
-  connect(): Promise<{ query(sql: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>; release(): void }>;
-}
-
-/**
- * Brings the relay's PostgreSQL schema to the latest version in one
- * transaction, under the advisory lock, so that instances (and CI jobs
- * sharing one database) starting together take turns: the second finds the
- * first one's version and does nothing.
- */
-export async function migrateRelayPostgres(pool: PgMigrationPool): Promise<number> {
-  const part = 'relay_postgres';
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    try {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [PG_MIGRATION_LOCK]);
-      await client.query(SCHEMA_TABLE);
-      const { rows } = await client.query('SELECT version FROM keyward_schema WHERE part = $1', [part]);
-      let version = rows.length === 0 ? 0 : Number(rows[0].version);
-      const steps = relayMigrations[part];
-      if (version > steps.length) throw newer(part, version);
-      for (; version < steps.length; version++) await client.query(steps[version]);
-      await client.query('INSERT INTO keyward_schema (part, version) VALUES ($1, $2) ON CONFLICT (part) DO UPDATE SET version = excluded.version', [
-        part,
-        version,
-      ]);
-      await client.query('COMMIT');
-      return version;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    }
-  } finally {
-    client.release();
-  }
+/** Brings the relay's PostgreSQL schema to the latest version (src/migrate.ts). */
+export function migrateRelayPostgres(pool: PgMigrationPool): Promise<number> {
+  return migratePostgres(pool, 'relay_postgres', relayMigrations.relay_postgres);
 }
