@@ -36,7 +36,8 @@ function keyward(args: string[], options: { stdin?: string; env?: Record<string,
   child.stdin.end(options.stdin ?? '');
   let out = '';
   let err = '';
-  const code = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  // 'close', not 'exit': 'exit' can come before the last of stderr is read, and the tests read it then.
+  const code = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
   const listening = new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
