@@ -33,22 +33,26 @@ async function server() {
   closers.push(() => app.close());
   return { base, setup };
 }
+/** A client of `server()`'s API under /api/v1 and keyward under /auth, telling `seen` of every request before it goes. */
+function apiClient(base: string, setup: ServerSetup, seen: (url: string | URL | Request, init?: RequestInit) => unknown) {
+  return createClient({
+    baseUrl: `${base}/api/v1/`,
+    authBaseUrl: `${base}/auth`,
+    keyStretching: fast,
+    serverPublicKey: setup.publicKey,
+    fetch: (url, init) => {
+      seen(url, init);
+      return fetch(url, init);
+    },
+  });
+}
 const closers: Array<() => Promise<unknown>> = [];
 test.after.always(() => Promise.all(closers.map((close) => close())));
 
 test('baseUrl with a path, auth routes under another base; the signed target is the one sent, query included', async (t) => {
   const { base, setup } = await server();
   const sent: string[] = [];
-  const client = createClient({
-    baseUrl: `${base}/api/v1/`,
-    authBaseUrl: `${base}/auth`,
-    keyStretching: fast,
-    serverPublicKey: setup.publicKey,
-    fetch: (url, init) => {
-      sent.push(String(url));
-      return fetch(url, init);
-    },
-  });
+  const client = apiClient(base, setup, (url) => sent.push(String(url)));
   await client.register('alice', 'pw');
   await client.login('alice', 'pw');
   t.deepEqual(sent, [`${base}/auth/register/start`, `${base}/auth/register/finish`, `${base}/auth/login/start`, `${base}/auth/login/finish`]);
@@ -109,16 +113,7 @@ test('a server clock ten minutes ahead: the first signed request is refused as s
 test('a path with a fragment is refused, even an empty one, before the login check; an empty body goes without a content type', async (t) => {
   const { base, setup } = await server();
   const types: Array<string | null> = [];
-  const client = createClient({
-    baseUrl: `${base}/api/v1/`,
-    authBaseUrl: `${base}/auth`,
-    keyStretching: fast,
-    serverPublicKey: setup.publicKey,
-    fetch: (url, init) => {
-      types.push(new Headers(init?.headers).get('content-type'));
-      return fetch(url, init);
-    },
-  });
+  const client = apiClient(base, setup, (_url, init) => types.push(new Headers(init?.headers).get('content-type')));
   for (const path of ['/me#', '/me#top']) {
     await t.throwsAsync(client.fetch(path), { instanceOf: InvalidArgumentError }, `${path} before login`);
   }

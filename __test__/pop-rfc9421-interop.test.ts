@@ -7,43 +7,12 @@
  */
 import { createHash, hkdfSync } from 'node:crypto';
 import test from 'ava';
-import Fastify from 'fastify';
 import { createSigner, createVerifier, httpbis } from 'http-message-signatures';
 import { decodeBase64Url, encodeBase64Url } from '../src/bytes';
 import { createClient } from '../src/client/index';
-import { keywardAuth, withAuth } from '../src/fastify/index';
-import { createAuthService, derivePopKey, MemoryStore, OpaqueClient, SecretKey, ServerSetup, signRequestRfc9421 } from '../src/index';
+import { derivePopKey, OpaqueClient, type ServerSetup, signRequestRfc9421 } from '../src/index';
 import { fast } from './helpers';
-
-const closers: Array<() => Promise<unknown>> = [];
-test.after.always(() => Promise.all(closers.map((close) => close())));
-
-async function server(forms?: ('keyward' | 'rfc9421')[]) {
-  const setup = ServerSetup.generate();
-  const service = createAuthService({
-    serverSetup: setup,
-    store: new MemoryStore(),
-    sealKey: SecretKey.generate(),
-    popForms: forms,
-    // Loopback, no proxy: the Host header is the origin clients address.
-    popOrigin: (request) => `http://${(request.headers as Record<string, string>).host}`,
-  });
-  const app = Fastify();
-  await app.register(keywardAuth, { service, prefix: '/auth' });
-  app.post(
-    '/api/transfer',
-    { preHandler: app.requirePop },
-    withAuth(async (request) => ({ user: request.auth.username, body: request.body })),
-  );
-  app.get(
-    '/api/me',
-    { preHandler: app.requirePop },
-    withAuth(async (request) => ({ user: request.auth.username })),
-  );
-  const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  closers.push(() => app.close());
-  return { base, setup };
-}
+import { rfc9421Server } from './support/rfc9421-server';
 
 /** Registers and logs in over HTTP; returns the bearer token, session id and session key. */
 async function login(base: string, setup: ServerSetup) {
@@ -89,7 +58,7 @@ async function signedByLibrary(
 }
 
 test('requests signed by http-message-signatures with the derived key pass keywardAuth on a real Fastify server', async (t) => {
-  const { base, setup } = await server();
+  const { base, setup } = await rfc9421Server(t);
   const { token, sessionId, sessionKey } = await login(base, setup);
   const key = popKeyBytes(sessionKey, sessionId);
   const body = JSON.stringify({ to: 'bob', amount: 5 });
@@ -132,7 +101,7 @@ test('requests signed by http-message-signatures with the derived key pass keywa
 });
 
 test("http-message-signatures verifies the signatures keyward's Node signer makes, and the client's pass a server that takes only RFC 9421", async (t) => {
-  const { base, setup } = await server(['rfc9421']);
+  const { base, setup } = await rfc9421Server(t, ['rfc9421']);
   const { token, sessionId, sessionKey } = await login(base, setup);
   const key = popKeyBytes(sessionKey, sessionId);
   const keyLookup = async (params: { keyid?: string }) =>
@@ -169,7 +138,7 @@ test("http-message-signatures verifies the signatures keyward's Node signer make
   const signedRequests = sent.filter((r) => r.signatureInput?.startsWith('pop=("@method" "@target-uri"'));
   t.is(signedRequests.length, 2);
   // A keyward-form server refuses the same client: the old form is off only where configured.
-  const oldForm = await server(['keyward']);
+  const oldForm = await rfc9421Server(t, ['keyward']);
   const other = createClient({
     baseUrl: `${oldForm.base}/api`,
     authBaseUrl: `${oldForm.base}/auth`,

@@ -5,39 +5,13 @@
  * with the default form they are refused there.
  */
 import test from 'ava';
-import Fastify from 'fastify';
-import { keywardAuth, withAuth } from '../src/fastify/index';
-import { createAuthService, MemoryStore, SecretKey, ServerSetup } from '../src/index';
 import { createWebClient } from '../src/web/index';
-
-const closers: Array<() => Promise<unknown>> = [];
-test.after.always(() => Promise.all(closers.map((close) => close())));
+import { rfc9421Server } from './support/rfc9421-server';
 
 const fast = { 'argon2id-custom': { iterations: 1, memory: 64, parallelism: 1 } } as const;
 
 test('the web client signs with RFC 9421 when asked, and a server that takes only that form accepts it', async (t) => {
-  const setup = ServerSetup.generate();
-  const service = createAuthService({
-    serverSetup: setup,
-    store: new MemoryStore(),
-    sealKey: SecretKey.generate(),
-    popForms: ['rfc9421'],
-    popOrigin: (request) => `http://${(request.headers as Record<string, string>).host}`,
-  });
-  const app = Fastify();
-  await app.register(keywardAuth, { service, prefix: '/auth' });
-  app.post(
-    '/api/transfer',
-    { preHandler: app.requirePop },
-    withAuth(async (request) => ({ user: request.auth.username, body: request.body })),
-  );
-  app.get(
-    '/api/me',
-    { preHandler: app.requirePop },
-    withAuth(async (request) => ({ user: request.auth.username })),
-  );
-  const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  closers.push(() => app.close());
+  const { base, setup } = await rfc9421Server(t, ['rfc9421']);
 
   const inputs: string[] = [];
   const recording: typeof fetch = (url, init) => {
