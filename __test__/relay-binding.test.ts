@@ -5,8 +5,8 @@
  * and the relay's refusals surface as `RelayError` with the wire code.
  */
 import test from 'ava';
-import { IdentityKey, InvalidArgumentError, InvalidStateError, PreKeySet, RelayError, Session } from '../src/index';
 import type { RelayBody, RelayChannel, RelayFrame } from '../native/binding';
+import { IdentityKey, InvalidArgumentError, InvalidStateError, PreKeySet, RelayError, Session } from '../src/index';
 import { binding, call } from '../src/native';
 
 const bytes = (n: number, fill = 7) => new Uint8Array(n).fill(fill);
@@ -138,14 +138,34 @@ test('prekey uploads from a set verify, and a forged one is refused with BAD_SIG
 test("the upload checks against a device's status: stale ids, a first upload without a section, no room", (t) => {
   const alice = IdentityKey.generate();
   const [upload] = binding.relayPrekeyUploads(PreKeySet.generate(alice, { oneTimePreKeys: 3 }).native, alice.native);
+  const section = upload!.signed!.bytes;
   const fresh = { oneTime: 0, oneTimeKem: 0, signedId: 0, maxOneTimeId: 0, maxOneTimeKemId: 0 };
-  t.notThrows(() => call(() => binding.relayCheckUpload(fresh, upload!)));
-  const code = (s: typeof fresh, u = upload!) => (t.throws(() => call(() => binding.relayCheckUpload(s, u)), { instanceOf: RelayError }) as RelayError).code;
+  const stored = { ...fresh, signedId: upload!.signed!.id };
+  t.true(
+    call(() => binding.relayCheckUpload(fresh, null, upload!, 100)),
+    'the first section is stored',
+  );
+  t.false(
+    call(() => binding.relayCheckUpload(stored, section, { signed: upload!.signed, oneTime: [], oneTimeKem: [] }, 100)),
+    'a retry changes nothing',
+  );
+  const code = (s: typeof fresh, u = upload!, current: Uint8Array | null = section, max = 100) =>
+    (t.throws(() => call(() => binding.relayCheckUpload(s, current, u, max)), { instanceOf: RelayError }) as RelayError).code;
   t.is(code({ ...fresh, signedId: upload!.signed!.id + 1 }), 'ERR_RELAY_STALE_KEY_ID');
-  t.is(code({ ...fresh, signedId: 1, maxOneTimeId: upload!.oneTime[0]!.id }), 'ERR_RELAY_STALE_KEY_ID');
+  t.is(
+    code(
+      stored,
+      { ...upload!, oneTime: [] },
+      Uint8Array.from(section, (b, i) => (i === 100 ? b ^ 1 : b)),
+    ),
+    'ERR_RELAY_STALE_KEY_ID',
+  );
+  t.is(code({ ...stored, maxOneTimeId: upload!.oneTime[0]!.id }, { ...upload!, signed: undefined }), 'ERR_RELAY_STALE_KEY_ID');
   t.is(code(fresh, { ...upload!, signed: undefined }), 'ERR_RELAY_NOT_ALLOWED');
-  t.is(code({ ...fresh, oneTime: 99 }), 'ERR_RELAY_QUOTA');
-  t.throws(() => call(() => binding.relayCheckUpload({ ...fresh, oneTime: 65_536 }, upload!)), { instanceOf: InvalidArgumentError });
+  t.is(code({ ...fresh, oneTime: 98 }), 'ERR_RELAY_QUOTA');
+  t.is(code(fresh, upload!, null, 2), 'ERR_RELAY_QUOTA');
+  t.throws(() => call(() => binding.relayCheckUpload({ ...fresh, oneTime: 65_536 }, null, upload!, 100)), { instanceOf: InvalidArgumentError });
+  t.throws(() => call(() => binding.relayCheckUpload(fresh, null, upload!, 101)), { instanceOf: InvalidArgumentError });
 });
 
 test('the bundle the relay composes starts a session the owner accepts', (t) => {

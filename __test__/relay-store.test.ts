@@ -98,8 +98,21 @@ async function refused(t: ExecutionContext, promise: Promise<unknown>, code: Rel
 
 /** 32 bytes standing in for a one-time key (the store keeps bytes; the server verified them). */
 const key = (n: number) => new Uint8Array(32).fill(n % 256);
+/** An ML-KEM-768 key and its signature (1184 + 64 bytes), standing in likewise. */
 const kemKey = (n: number) => new Uint8Array(1248).fill(n % 256);
-const signed = (id: number, fill = id) => ({ id, bytes: new Uint8Array(1289).fill(fill % 256) });
+/**
+ * A signed section that parses (docs/relay.md, "Prekeys": id ‖ key ‖ ML-KEM
+ * flag ‖ ML-KEM id ‖ ML-KEM key ‖ signature), with its own id `id`; the
+ * store compares bytes and ids, the server verified the signature.
+ */
+function signed(id: number, fill = id) {
+  const bytes = new Uint8Array(4 + 32 + 1 + 4 + 1184 + 64).fill(fill % 256);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, id);
+  bytes[36] = 1;
+  view.setUint32(37, Math.max(id, 1));
+  return { id, bytes };
+}
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 for (const [name, make] of Object.entries(stores)) {
@@ -597,6 +610,9 @@ test('both stores refuse missing or bad limits with InvalidArgumentError', (t) =
   t.throws(() => new SqliteRelayStore(path, undefined as never), { instanceOf: InvalidArgumentError });
   t.throws(() => new SqliteRelayStore(path, { limits: { ...LIMITS, ttlMs: 0 } }), { instanceOf: InvalidArgumentError });
   t.throws(() => new PgRelayStore({ postgres: pgUrl(), limits: { ...LIMITS, quotaBytes: 1.5 } }), { instanceOf: InvalidArgumentError });
+  // A relay may keep fewer prekeys and devices than the protocol allows, never more.
+  t.throws(() => new SqliteRelayStore(path, { limits: { ...LIMITS, maxOneTimeStored: 101 } }), { instanceOf: InvalidArgumentError, message: /at most 100/ });
+  t.throws(() => new PgRelayStore({ postgres: pgUrl(), limits: { ...LIMITS, maxDevices: 65 } }), { instanceOf: InvalidArgumentError, message: /at most 64/ });
   t.throws(() => new PgRelayStore({ postgres: 42 as never, limits: LIMITS }), { instanceOf: InvalidArgumentError });
 });
 

@@ -535,10 +535,12 @@ export type RelayBody =
   | { type: 'Displaced' }
 
 /**
- * The id and room checks of an upload against a device's status
- * (STALE_KEY_ID, NOT_ALLOWED, QUOTA).
+ * The id and room checks of an upload against a device's status and its
+ * stored signed section (STALE_KEY_ID, NOT_ALLOWED, QUOTA), with room for
+ * `max_one_time_stored` keys of each kind; `true` when the upload's signed
+ * section replaces the stored one.
  */
-export declare function relayCheckUpload(status: RelayPrekeyStatus, upload: RelayPrekeyUpload): void
+export declare function relayCheckUpload(status: RelayPrekeyStatus, current: Uint8Array | undefined | null, upload: RelayPrekeyUpload, maxOneTimeStored: number): boolean
 
 export interface RelayClientStart {
   handshake: RelayClientHandshake

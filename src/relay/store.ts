@@ -13,13 +13,14 @@
  * passed in by the server, so they are written down once.
  */
 import { InvalidArgumentError, RelayError } from '../errors';
+import { binding, call } from '../native';
 
 /** Identities (Ed25519 public keys, or the fingerprints the server keys state by) are 32 bytes. */
-export const IDENTITY_LEN = 32;
+export const IDENTITY_LEN = binding.RELAY_KEY_LEN;
 /** A client message id, the sender's idempotency key, is 16 random bytes. */
-export const CLIENT_MESSAGE_ID_LEN = 16;
+export const CLIENT_MESSAGE_ID_LEN = binding.RELAY_CLIENT_MESSAGE_ID_LEN;
 /** A one-time X25519 prekey is an X25519 public key. */
-export const X25519_KEY_LEN = 32;
+export const X25519_KEY_LEN = binding.RELAY_KEY_LEN;
 /** The largest device id (u32 on the wire); 0 means "every device" on the wire and is refused here. */
 export const MAX_DEVICE_ID = 0xffff_ffff;
 
@@ -251,7 +252,13 @@ export function limitsArg(value: unknown): RelayStoreLimits {
   const l = value as RelayStoreLimits;
   if (typeof l !== 'object' || l === null) throw new InvalidArgumentError('options.limits must be given (the server passes crates/relay limits)');
   const names = ['quotaMessages', 'quotaBytes', 'ttlMs', 'maxOneTimeStored', 'maxDevices'] as const;
-  return Object.fromEntries(names.map((name) => [name, countArg(l[name], `options.limits.${name}`, 1)])) as unknown as RelayStoreLimits;
+  const limits = Object.fromEntries(names.map((name) => [name, countArg(l[name], `options.limits.${name}`, 1)])) as unknown as RelayStoreLimits;
+  // The protocol's own caps: a relay may keep fewer, never more.
+  const caps = { maxOneTimeStored: binding.RELAY_MAX_ONE_TIME_STORED, maxDevices: binding.RELAY_MAX_DEVICES };
+  for (const [name, cap] of Object.entries(caps) as [keyof typeof caps, number][]) {
+    if (limits[name] > cap) throw new InvalidArgumentError(`options.limits.${name} must be at most ${cap}`);
+  }
+  return limits;
 }
 
 /** @internal An enqueue's input, checked. */
@@ -322,45 +329,19 @@ export const ONE_TIME_X25519 = 0;
 export const ONE_TIME_KEM = 1;
 
 /**
- * @internal The checks of an upload against the device's current status
- * (read inside the upload's transaction), shared by both stores. Throws the
- * typed refusal; returns the signed section to write when it changes.
+ * @internal The checks of an upload against the device's current status and
+ * stored signed section (read inside the upload's transaction), shared by
+ * both stores: crates/relay's `check_upload_against`, so the rules are
+ * written once. Throws the typed refusal (a section that does not parse is
+ * `ERR_RELAY_MALFORMED`); returns the signed section to write when it changes.
  */
 export function checkUpload(
   status: PrekeyStatus & { signedBytes?: Uint8Array },
   upload: ReturnType<typeof uploadArg>,
   maxOneTimeStored: number,
 ): { replaceSigned?: SignedPrekeySection } {
-  const first = status.signedId === 0;
-  const empty = upload.signed === undefined && upload.oneTime.length === 0 && upload.oneTimeKem.length === 0;
-  if (first && !empty && upload.signed === undefined) {
-    throw new RelayError("a device's first prekey upload must carry a signed prekey", 'ERR_RELAY_NOT_ALLOWED');
-  }
-  let replaceSigned: SignedPrekeySection | undefined;
-  if (upload.signed !== undefined && !first) {
-    const { id, bytes } = upload.signed;
-    if (id < status.signedId) throw new RelayError('the signed prekey id is below the current one', 'ERR_RELAY_STALE_KEY_ID');
-    if (id === status.signedId && !Buffer.from(bytes).equals(Buffer.from(status.signedBytes ?? []))) {
-      throw new RelayError('the signed prekey id is the current one with other bytes', 'ERR_RELAY_STALE_KEY_ID');
-    }
-    // Equal id and bytes: a retried upload, nothing to write.
-    if (id > status.signedId) replaceSigned = upload.signed;
-  } else if (upload.signed !== undefined) {
-    replaceSigned = upload.signed;
-  }
-  const kinds = [
-    [upload.oneTime, status.maxOneTimeId, status.oneTime, 'one-time'],
-    [upload.oneTimeKem, status.maxOneTimeKemId, status.oneTimeKem, 'one-time ML-KEM'],
-  ] as const;
-  for (const [keys, highest, held, name] of kinds) {
-    if (keys.length > 0 && keys[0].id <= highest) {
-      throw new RelayError(`a ${name} prekey id is not above the highest ever accepted`, 'ERR_RELAY_STALE_KEY_ID');
-    }
-    if (held + keys.length > maxOneTimeStored) {
-      throw new RelayError(`the device would hold more than ${maxOneTimeStored} ${name} prekeys`, 'ERR_RELAY_QUOTA');
-    }
-  }
-  return { replaceSigned };
+  const replace = call(() => binding.relayCheckUpload(status, status.signedBytes ?? null, upload, maxOneTimeStored));
+  return replace ? { replaceSigned: upload.signed } : {};
 }
 
 /** @internal The refusal of a full mailbox (no numbers about the mailbox in it: they are the recipient's). */

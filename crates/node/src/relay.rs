@@ -493,13 +493,21 @@ pub fn relay_verify_upload(owner: &[u8], upload: RelayPrekeyUpload) -> Result<()
     guard(|| prekeys::verify_upload(&owner, &upload))
 }
 
-/// The id and room checks of an upload against a device's status
-/// (STALE_KEY_ID, NOT_ALLOWED, QUOTA).
+/// The id and room checks of an upload against a device's status and its
+/// stored signed section (STALE_KEY_ID, NOT_ALLOWED, QUOTA), with room for
+/// `max_one_time_stored` keys of each kind; `true` when the upload's signed
+/// section replaces the stored one.
 #[napi]
-pub fn relay_check_upload(status: RelayPrekeyStatus, upload: RelayPrekeyUpload) -> Result<()> {
+pub fn relay_check_upload(
+    status: RelayPrekeyStatus,
+    current: Option<&[u8]>,
+    upload: RelayPrekeyUpload,
+    max_one_time_stored: f64,
+) -> Result<bool> {
+    let max = whole(max_one_time_stored, "maxOneTimeStored", 0, keyward_relay::limits::MAX_ONE_TIME_STORED as u64)?;
     let (status, upload) =
         (status_from_js(&status)?, upload_from_js(&upload.signed, &upload.one_time, &upload.one_time_kem)?);
-    guard(|| prekeys::check_upload_against(&status, &upload))
+    guard(|| prekeys::check_upload_against(&status, current, &upload, max as usize))
 }
 
 /// The bundle the relay hands out for `owner`'s stored section and one-time key.

@@ -154,46 +154,66 @@ pub fn verify_upload(owner: &[u8; 32], upload: &PrekeyUpload) -> Result<()> {
 /// the store to run inside the transaction that applies it: a signed prekey
 /// first; ids above every id ever accepted (a re-upload never brings back a
 /// claimed key; a signed id equal to the stored one must carry the same
-/// bytes, which the store compares); room for the one-time keys.
-pub fn check_upload_against(status: &PrekeyStatus, upload: &PrekeyUpload) -> Result<()> {
-    let stale = || {
-        Error::refused(
-            ErrorCode::StaleKeyId,
-            "a prekey id is not above the highest one uploaded",
-        )
-    };
-    match &upload.signed {
-        None if status.signed_id == 0 => {
-            let any = !upload.one_time.is_empty() || !upload.one_time_kem.is_empty();
-            if any {
-                return Err(Error::refused(
-                    ErrorCode::NotAllowed,
-                    "the first upload carries a signed prekey",
+/// bytes as `current`, the stored section: a retried upload); room for
+/// `max_stored` one-time keys of each kind (at most `MAX_ONE_TIME_STORED`).
+/// `Ok(true)` when the upload's signed section replaces the stored one.
+pub fn check_upload_against(
+    status: &PrekeyStatus,
+    current: Option<&[u8]>,
+    upload: &PrekeyUpload,
+    max_stored: usize,
+) -> Result<bool> {
+    let stale = |detail| Error::refused(ErrorCode::StaleKeyId, detail);
+    let first = status.signed_id == 0;
+    let replace = match &upload.signed {
+        None if first && (!upload.one_time.is_empty() || !upload.one_time_kem.is_empty()) => {
+            return Err(Error::refused(
+                ErrorCode::NotAllowed,
+                "a device's first prekey upload must carry a signed prekey",
+            ))
+        }
+        None => false,
+        Some(_) if first => true,
+        Some(s) if s.id < status.signed_id => {
+            return Err(stale("the signed prekey id is below the current one"))
+        }
+        Some(s) if s.id == status.signed_id => {
+            if current != Some(&s.to_section()[..]) {
+                return Err(stale(
+                    "the signed prekey id is the current one with other bytes",
                 ));
             }
+            false
         }
-        Some(s) if s.id < status.signed_id => return Err(stale()),
-        _ => {}
+        Some(_) => true,
+    };
+    let kinds = [
+        (
+            upload.one_time.first().map(|k| k.id),
+            upload.one_time.len(),
+            status.last_one_time_id,
+            status.one_time,
+        ),
+        (
+            upload.one_time_kem.first().map(|k| k.id),
+            upload.one_time_kem.len(),
+            status.last_one_time_kem_id,
+            status.one_time_kem,
+        ),
+    ];
+    let max_stored = max_stored.min(MAX_ONE_TIME_STORED);
+    for (first_id, adding, highest, held) in kinds {
+        if first_id.is_some_and(|id| id <= highest) {
+            return Err(stale(
+                "a one-time prekey id is not above the highest ever accepted",
+            ));
+        }
+        if held as usize + adding > max_stored {
+            return Err(Error::refused(
+                ErrorCode::Quota,
+                "the device would hold more one-time prekeys of a kind than the relay keeps",
+            ));
+        }
     }
-    if upload
-        .one_time
-        .first()
-        .is_some_and(|k| k.id <= status.last_one_time_id)
-        || upload
-            .one_time_kem
-            .first()
-            .is_some_and(|k| k.id <= status.last_one_time_kem_id)
-    {
-        return Err(stale());
-    }
-    let room = |held: u16, adding: usize| held as usize + adding <= MAX_ONE_TIME_STORED;
-    if !room(status.one_time, upload.one_time.len())
-        || !room(status.one_time_kem, upload.one_time_kem.len())
-    {
-        return Err(Error::refused(
-            ErrorCode::Quota,
-            "the device would hold more than 100 one-time prekeys of a kind",
-        ));
-    }
-    Ok(())
+    Ok(replace)
 }

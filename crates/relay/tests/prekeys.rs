@@ -105,12 +105,14 @@ fn a_large_upload_goes_out_in_frames_the_relay_takes() {
         .collect();
     assert_eq!(ids, (1..=n).collect::<Vec<_>>());
     let mut status = PrekeyStatus::default();
+    let section = parts[0].signed.as_ref().unwrap().to_section();
     for part in &parts {
         verify_upload(&bob.public_key(), part).unwrap();
         Frame::new(1, Body::UploadPrekeys(part.clone()))
             .encode()
             .unwrap();
-        check_upload_against(&status, part).unwrap();
+        let replace = check_upload_against(&status, Some(&section), part, 100).unwrap();
+        assert_eq!(replace, status.signed_id == 0);
         // The relay's bookkeeping after it stores the part and hands all out.
         status.signed_id = 1;
         status.last_one_time_id = part
@@ -170,18 +172,21 @@ fn every_bad_signature_or_key_is_refused() {
 fn ids_only_grow_and_the_store_has_room() {
     let bob = identity(2);
     let (_, upload) = bob_upload(&bob, 2);
+    let section = upload.signed.as_ref().unwrap().to_section();
     let fresh = PrekeyStatus::default();
-    check_upload_against(&fresh, &upload).unwrap();
+    let check =
+        |s: &PrekeyStatus, u: &PrekeyUpload| check_upload_against(s, Some(&section), u, 100);
+    let code = |s: &PrekeyStatus, u: &PrekeyUpload| check(s, u).unwrap_err().code();
+    // The first upload's section is stored.
+    assert!(check_upload_against(&fresh, None, &upload, 100).unwrap());
     // One-time keys before any signed prekey.
     let no_signed = PrekeyUpload {
         signed: None,
         ..upload.clone()
     };
-    assert_eq!(
-        check_upload_against(&fresh, &no_signed).unwrap_err().code(),
-        "ERR_RELAY_NOT_ALLOWED"
-    );
-    check_upload_against(&fresh, &PrekeyUpload::default()).unwrap();
+    assert_eq!(code(&fresh, &no_signed), "ERR_RELAY_NOT_ALLOWED");
+    // An empty upload is a status query, even the first.
+    assert!(!check(&fresh, &PrekeyUpload::default()).unwrap());
     // After the first upload: the same ids again are stale.
     let after = PrekeyStatus {
         one_time: 2,
@@ -190,7 +195,6 @@ fn ids_only_grow_and_the_store_has_room() {
         last_one_time_id: 2,
         last_one_time_kem_id: 2,
     };
-    let code = |s: &PrekeyStatus, u: &PrekeyUpload| check_upload_against(s, u).unwrap_err().code();
     assert_eq!(code(&after, &upload), "ERR_RELAY_STALE_KEY_ID");
     let only_kem = PrekeyUpload {
         one_time: vec![],
@@ -206,7 +210,22 @@ fn ids_only_grow_and_the_store_has_room() {
         ..Default::default()
     };
     assert_eq!(code(&older_signed, &signed_only), "ERR_RELAY_STALE_KEY_ID");
-    check_upload_against(&after, &signed_only).unwrap();
+    // The same id again: a retry with the stored bytes changes nothing; other
+    // bytes under that id are stale.
+    assert!(!check(&after, &signed_only).unwrap());
+    let mut other = signed_only.clone();
+    other.signed.as_mut().unwrap().signature[0] ^= 1;
+    assert_eq!(code(&after, &other), "ERR_RELAY_STALE_KEY_ID");
+    assert_eq!(
+        check_upload_against(&after, None, &signed_only, 100)
+            .unwrap_err()
+            .code(),
+        "ERR_RELAY_STALE_KEY_ID"
+    );
+    // A higher id replaces the section.
+    let mut newer = signed_only.clone();
+    newer.signed.as_mut().unwrap().id = 2;
+    assert!(check(&after, &newer).unwrap());
     let next = PrekeyUpload {
         signed: None,
         one_time: vec![OneTimePrekey {
@@ -215,8 +234,8 @@ fn ids_only_grow_and_the_store_has_room() {
         }],
         one_time_kem: vec![],
     };
-    check_upload_against(&after, &next).unwrap();
-    // Room: 100 of a kind at most.
+    assert!(!check(&after, &next).unwrap());
+    // Room: 100 of a kind at most, or fewer when the relay keeps fewer.
     let full = PrekeyStatus {
         one_time: 100,
         ..after
@@ -226,7 +245,18 @@ fn ids_only_grow_and_the_store_has_room() {
         one_time: 99,
         ..after
     };
-    check_upload_against(&nearly, &next).unwrap();
+    check(&nearly, &next).unwrap();
+    let small = PrekeyStatus {
+        one_time: 10,
+        ..after
+    };
+    let quota = check_upload_against(&small, Some(&section), &next, 10);
+    assert_eq!(quota.unwrap_err().code(), "ERR_RELAY_QUOTA");
+    assert_eq!(
+        check_upload_against(&nearly, Some(&section), &next, 1000).map_err(|e| e.code()),
+        Ok(false),
+        "a larger max is capped at MAX_ONE_TIME_STORED (99 + 1 fits)"
+    );
 }
 
 /// What a store keeps (the signed section, each ML-KEM key with its
