@@ -64,10 +64,11 @@ function costs(options: { preset?: PasswordPreset; params?: PasswordParams } | u
   const p = options?.params;
   if (p === undefined) return { preset: presetArg(options?.preset) };
   if (typeof p !== 'object' || p === null) throw new InvalidArgumentError('params must be an object { memory, iterations, parallelism }');
+  // Only the type is checked here: the range (a whole number from 1 to 2^32 − 1) is the core's
+  // (`PasswordParams::preset_or_numbers`), which refuses with the same class and code. A non-number
+  // must stop here: napi-rs would refuse it untyped, and three missing costs mean the default preset.
   for (const name of ['memory', 'iterations', 'parallelism'] as const) {
-    if (!Number.isInteger(p[name]) || p[name] < 1 || p[name] > 0xffffffff) {
-      throw new InvalidArgumentError(`params.${name} must be a whole number ≥ 1`);
-    }
+    if (typeof p[name] !== 'number') throw new InvalidArgumentError(`params.${name} must be a number`);
   }
   return { memory: p.memory, iterations: p.iterations, parallelism: p.parallelism };
 }
