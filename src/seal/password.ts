@@ -87,6 +87,11 @@ function hashArg(hash: unknown): string {
   return hash;
 }
 
+/** A verification's checked arguments, in the order they are checked, shared by the async and sync forms. */
+function verifyArgs(hash: unknown, password: TextOrBytes, options: VerifyPasswordOptions | undefined) {
+  return [hashArg(hash), textOrBytes(password, 'password'), nativeOptions(options), nowOf(options)] as const;
+}
+
 /**
  * Hashes with Argon2id on the libuv pool into a PHC string. Rejects with
  * `InvalidArgumentError` for bad options (both `preset` and `params`, a cost of 0).
@@ -114,19 +119,13 @@ export function hashPasswordSync(password: TextOrBytes, options?: HashPasswordOp
  * `TimestampExpiredError` for a matching hash older than `ttl`. Runs on the libuv pool.
  */
 export function verifyPassword(hash: string, password: TextOrBytes, options?: VerifyPasswordOptions): Promise<boolean> {
-  const h = hashArg(hash);
-  const pw = textOrBytes(password, 'password');
-  const o = nativeOptions(options);
-  const now = nowOf(options);
+  const [h, pw, o, now] = verifyArgs(hash, password, options);
   return callAsync(() => binding.verifyPassword(h, pw, o, now));
 }
 
 /** `verifyPassword` on the calling thread: blocks the event loop for the whole hash. */
 export function verifyPasswordSync(hash: string, password: TextOrBytes, options?: VerifyPasswordOptions): boolean {
-  const h = hashArg(hash);
-  const pw = textOrBytes(password, 'password');
-  const o = nativeOptions(options);
-  const now = nowOf(options);
+  const [h, pw, o, now] = verifyArgs(hash, password, options);
   return call(() => binding.verifyPasswordSync(h, pw, o, now));
 }
 
