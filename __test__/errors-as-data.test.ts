@@ -4,7 +4,19 @@
  * class; the literal unions come from the binding's names.
  */
 import test from 'ava';
-import { hashPassword, InvalidStateError, SecretKey, ServerSetup, StateError, seal, suites, TimestampExpiredError, verifyPassword } from '../src/index';
+import {
+  hashPassword,
+  InvalidStateError,
+  PopError,
+  type PopErrorCode,
+  SecretKey,
+  ServerSetup,
+  StateError,
+  seal,
+  suites,
+  TimestampExpiredError,
+  verifyPassword,
+} from '../src/index';
 import { binding } from '../src/native';
 
 const at = (ms: number) => () => ms;
@@ -43,4 +55,19 @@ test("the suite list is the binding's, and each name round-trips through a setup
   t.deepEqual([...suites], Object.values(binding.Suite));
   t.is(suites.length, 5);
   for (const suite of suites) t.is(ServerSetup.generate(suite).suite, suite);
+});
+
+test("PopErrorCode is the PoP core's refusal codes and the verifier's ERR_POP_BODY_MISSING, no more", (t) => {
+  // The public union, pinned: tsc --noEmit fails if the derived type gains or loses a code.
+  const codes: Record<PopErrorCode, 401 | 429> = {
+    ERR_POP_STALE: 401,
+    ERR_POP_REPLAY: 401,
+    ERR_POP_BAD_MAC: 401,
+    ERR_POP_NO_SESSION: 401,
+    ERR_POP_BODY_MISSING: 401,
+    ERR_POP_RATE_LIMITED: 429,
+  };
+  const fromCore = new Set(binding.popRefusals().map((r) => r.code));
+  t.deepEqual(Object.keys(codes).sort(), [...fromCore, 'ERR_POP_BODY_MISSING'].sort());
+  for (const [code, status] of Object.entries(codes) as [PopErrorCode, 401 | 429][]) t.is(new PopError('m', code).status, status, code);
 });

@@ -221,6 +221,33 @@ test('arguments are validated with InvalidArgumentError', async (t) => {
   t.throws(() => w.client.finishLoginSync(reg.state as never, 'pw', response), { instanceOf: InvalidArgumentError });
 });
 
+/** Key-stretching costs that are not a whole number from 1 to 2^32 − 1 (the OPAQUE core checks the range). */
+const badCosts: unknown[] = [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 32, 2 ** 32 + 1, '3', null, undefined];
+const goodCosts = { iterations: 1, memory: 64, parallelism: 1 };
+
+test('a key-stretching cost out of 1..2^32−1, fractional, NaN or not a number is an InvalidArgumentError naming it', async (t) => {
+  const w = world();
+  for (const name of ['iterations', 'memory', 'parallelism'] as const) {
+    for (const value of badCosts) {
+      const keyStretching = { ...goodCosts, [name]: value } as KeyStretching;
+      const label = `${name} = ${String(value)}`;
+      const expected = { instanceOf: InvalidArgumentError, code: 'ERR_INVALID_ARG_VALUE', message: new RegExp(`^keyStretching\\.${name} must be`) };
+      const reg = w.client.startRegistration('pw');
+      const response = w.server.startRegistration(reg.request, 'u');
+      t.throws(() => w.client.finishRegistrationSync(reg.state, 'pw', response, { keyStretching }), expected, label);
+      // Through an async function: a check made before the Promise exists throws instead of rejecting.
+      await t.throwsAsync(async () => w.client.finishRegistration(reg.state, 'pw', response, { keyStretching }), expected, label);
+    }
+  }
+  // A refused cost does not spend the state: the same state finishes with good costs.
+  const reg = w.client.startRegistration('pw');
+  const response = w.server.startRegistration(reg.request, 'u');
+  t.throws(() => w.client.finishRegistrationSync(reg.state, 'pw', response, { keyStretching: { ...goodCosts, iterations: 0 } }), {
+    instanceOf: InvalidArgumentError,
+  });
+  t.true((await w.client.finishRegistration(reg.state, 'pw', response, { keyStretching: goodCosts })).upload.length > 0);
+});
+
 test('session and export keys are copies: changing them changes nothing in Rust', async (t) => {
   const w = world();
   const { record } = await register(w, 'alice', 'pw');

@@ -81,3 +81,19 @@ test('the 2 GiB preset (rfc9106-high-memory) hashes and verifies', async (t) => 
   t.true(await verifyPassword(hash, 'pw'));
   t.false(needsRehash(hash, 'rfc9106-high-memory'));
 });
+
+/** Costs that are not a whole number from 1 to 2^32 − 1, each refused whatever the cost (the seal core checks the range). */
+const badCosts: unknown[] = [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 32, 2 ** 32 + 1, '3', null, undefined];
+
+test('a cost out of 1..2^32−1, fractional, NaN or not a number is an InvalidArgumentError naming it', async (t) => {
+  for (const name of ['memory', 'iterations', 'parallelism'] as const) {
+    for (const value of badCosts) {
+      const params = { ...fast, [name]: value } as typeof fast;
+      const label = `${name} = ${String(value)}`;
+      const expected = { instanceOf: InvalidArgumentError, code: 'ERR_INVALID_ARG_VALUE', message: new RegExp(`\\b${name} must be`) };
+      t.throws(() => hashPasswordSync('pw', { params }), expected, label);
+      await t.throwsAsync(hashPassword('pw', { params }), expected, label);
+      t.throws(() => needsRehash('$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA', params), expected, label);
+    }
+  }
+});

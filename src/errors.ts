@@ -4,6 +4,8 @@
  */
 import type * as Binding from '../native/binding';
 
+import type { POP_REFUSAL_CODES } from './web/constants.generated';
+
 /** The base of every error keyward throws on purpose; branch on `instanceof` or on the stable `code`. */
 export class KeywardError extends Error {
   /** A stable machine-readable code (`ERR_…`); the message may change between versions. */
@@ -82,9 +84,11 @@ export class LibraryError extends OpaqueError {
   }
 }
 
-/** The codes a `PopError` carries. */
-const popCodes = ['ERR_POP_STALE', 'ERR_POP_REPLAY', 'ERR_POP_BAD_MAC', 'ERR_POP_NO_SESSION', 'ERR_POP_BODY_MISSING', 'ERR_POP_RATE_LIMITED'] as const;
-export type PopErrorCode = (typeof popCodes)[number];
+/**
+ * The codes a `PopError` carries: the PoP core's refusals, read from the binding at build time
+ * (this module has no binding at run time: the browser client bundles it), and the verifier's own.
+ */
+export type PopErrorCode = (typeof POP_REFUSAL_CODES)[number] | 'ERR_POP_BODY_MISSING';
 
 /**
  * A proof-of-possession check failed; `code` says which one. `status` is the

@@ -16,6 +16,11 @@ export function suiteArg(suite: unknown): Binding.Suite {
   throw new InvalidArgumentError(`unknown OPAQUE suite ${given}; expected one of ${suites.join(', ')}`);
 }
 
+/**
+ * The core checks this range too (`KeyStretching::preset_or_numbers`, same class, code and
+ * message start), but the binding spends a client state before it converts the costs, so a
+ * refused cost would leave the caller with a spent state: checked here first until it does not.
+ */
 function u32(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 0xffffffff) {
     throw new InvalidArgumentError(`keyStretching.${name} must be a positive 32-bit integer`);

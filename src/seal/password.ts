@@ -64,10 +64,11 @@ function costs(options: { preset?: PasswordPreset; params?: PasswordParams } | u
   const p = options?.params;
   if (p === undefined) return { preset: presetArg(options?.preset) };
   if (typeof p !== 'object' || p === null) throw new InvalidArgumentError('params must be an object { memory, iterations, parallelism }');
+  // Only the type is checked here: the range (a whole number from 1 to 2^32 − 1) is the core's
+  // (`PasswordParams::preset_or_numbers`), which refuses with the same class and code. A non-number
+  // must stop here: napi-rs would refuse it untyped, and three missing costs mean the default preset.
   for (const name of ['memory', 'iterations', 'parallelism'] as const) {
-    if (!Number.isInteger(p[name]) || p[name] < 1 || p[name] > 0xffffffff) {
-      throw new InvalidArgumentError(`params.${name} must be a whole number ≥ 1`);
-    }
+    if (typeof p[name] !== 'number') throw new InvalidArgumentError(`params.${name} must be a number`);
   }
   return { memory: p.memory, iterations: p.iterations, parallelism: p.parallelism };
 }
@@ -84,6 +85,11 @@ function nativeOptions(options: (HashPasswordOptions & VerifyPasswordOptions) | 
 function hashArg(hash: unknown): string {
   if (typeof hash !== 'string') throw new InvalidArgumentError('hash must be a PHC string');
   return hash;
+}
+
+/** A verification's checked arguments, in the order they are checked, shared by the async and sync forms. */
+function verifyArgs(hash: unknown, password: TextOrBytes, options: VerifyPasswordOptions | undefined) {
+  return [hashArg(hash), textOrBytes(password, 'password'), nativeOptions(options), nowOf(options)] as const;
 }
 
 /**
@@ -113,19 +119,13 @@ export function hashPasswordSync(password: TextOrBytes, options?: HashPasswordOp
  * `TimestampExpiredError` for a matching hash older than `ttl`. Runs on the libuv pool.
  */
 export function verifyPassword(hash: string, password: TextOrBytes, options?: VerifyPasswordOptions): Promise<boolean> {
-  const h = hashArg(hash);
-  const pw = textOrBytes(password, 'password');
-  const o = nativeOptions(options);
-  const now = nowOf(options);
+  const [h, pw, o, now] = verifyArgs(hash, password, options);
   return callAsync(() => binding.verifyPassword(h, pw, o, now));
 }
 
 /** `verifyPassword` on the calling thread: blocks the event loop for the whole hash. */
 export function verifyPasswordSync(hash: string, password: TextOrBytes, options?: VerifyPasswordOptions): boolean {
-  const h = hashArg(hash);
-  const pw = textOrBytes(password, 'password');
-  const o = nativeOptions(options);
-  const now = nowOf(options);
+  const [h, pw, o, now] = verifyArgs(hash, password, options);
   return call(() => binding.verifyPasswordSync(h, pw, o, now));
 }
 

@@ -20,11 +20,12 @@ import type * as Serenity from '@serenity-kit/opaque';
 import { baseArg, createClientCore, signatureArg } from '../client/shared';
 import { InvalidLoginError, PopError } from '../errors';
 import { decode, encode } from './base64url';
+import type { KEY_STRETCHING_PRESETS } from './constants.generated';
 import { SessionStore, type StoredSession } from './persist';
 import { derivePopKey, signHeaders, signRfc9421Headers } from './pop';
 
-/** Argon2id costs; must match what the user registered with. */
-export type WebKeyStretching = 'memory-constrained' | 'rfc-recommended' | { 'argon2id-custom': { iterations: number; memory: number; parallelism: number } };
+/** Argon2id costs; must match what the user registered with. The presets are the OPAQUE core's (`KeyStretchingPreset`). */
+export type WebKeyStretching = (typeof KEY_STRETCHING_PRESETS)[number] | { 'argon2id-custom': { iterations: number; memory: number; parallelism: number } };
 
 /** Options of `createWebClient`. */
 export interface WebClientOptions {
@@ -65,7 +66,8 @@ type WebSession = StoredSession & { sessionId?: string };
 export function createWebClient(options: WebClientOptions) {
   const base = baseArg(options?.baseUrl, 'baseUrl');
   const authBase = options.authBaseUrl === undefined ? base : baseArg(options.authBaseUrl, 'authBaseUrl');
-  const keyStretching = options.keyStretching ?? 'memory-constrained';
+  // The OPAQUE core's default preset, as the server's; a preset it renames fails the type check.
+  const keyStretching: WebKeyStretching = options.keyStretching ?? 'memory-constrained';
   const form = signatureArg(options.signature);
   const expectedServerKey =
     typeof options.serverPublicKey === 'string' || options.serverPublicKey === undefined ? options.serverPublicKey : encode(options.serverPublicKey);

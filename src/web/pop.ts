@@ -8,11 +8,11 @@
 
 import { InvalidArgumentError } from '../errors';
 import { encode } from './base64url';
+import { POP_BEARER_PREFIX, POP_NONCE_MAX_BYTES, POP_NONCE_MIN_BYTES } from './constants.generated';
 
 const utf8 = new TextEncoder();
 const DERIVE_INFO = utf8.encode('keyward pop v1');
 const REQUEST_DOMAIN = utf8.encode('keyward pop request v2');
-const BEARER_PREFIX = 'Bearer ';
 const methodPattern = /^[A-Za-z]{1,16}$/;
 
 /**
@@ -60,7 +60,7 @@ export async function signHeaders(input: SignInput): Promise<Record<string, stri
   const bodyHash = new Uint8Array(await crypto.subtle.digest('SHA-256', input.body as BufferSource));
   const fields = [REQUEST_DOMAIN, utf8.encode(input.method.toUpperCase()), utf8.encode(input.target), utf8.encode(timestamp), utf8.encode(nonce), bodyHash];
   const mac = new Uint8Array(await crypto.subtle.sign('HMAC', input.key, canonical(fields) as BufferSource));
-  return { authorization: `${BEARER_PREFIX}${input.bearer}`, 'x-ts': timestamp, 'x-nonce': nonce, 'x-pop': encode(mac) };
+  return { authorization: `${POP_BEARER_PREFIX}${input.bearer}`, 'x-ts': timestamp, 'x-nonce': nonce, 'x-pop': encode(mac) };
 }
 
 /** What one RFC 9421 signed request needs. `url` is the full URL as fetch sends it. */
@@ -81,7 +81,7 @@ export interface SignRfc9421Input {
 }
 
 const printable = /^[\x20-\x7e]*$/;
-const visible = /^[\x21-\x7e]{8,128}$/;
+const visible = new RegExp(`^[\\x21-\\x7e]{${POP_NONCE_MIN_BYTES},${POP_NONCE_MAX_BYTES}}$`);
 
 /** An RFC 8941 sf-string: printable ASCII, with `"` and `\` escaped. */
 function sfString(text: string): string {
@@ -104,13 +104,13 @@ function base64(bytes: Uint8Array): string {
 export async function signRfc9421Headers(input: SignRfc9421Input): Promise<Record<string, string>> {
   if (!methodPattern.test(input.method)) throw new InvalidArgumentError('method must be an HTTP method name');
   const nonce = input.nonce ?? encode(crypto.getRandomValues(new Uint8Array(16)));
-  if (!visible.test(nonce)) throw new InvalidArgumentError('the nonce must be 8–128 bytes of visible ASCII');
+  if (!visible.test(nonce)) throw new InvalidArgumentError(`the nonce must be ${POP_NONCE_MIN_BYTES}–${POP_NONCE_MAX_BYTES} bytes of visible ASCII`);
   const target = `${input.url.pathname}${input.url.search}`;
   const query = input.url.search === '' ? '?' : input.url.search;
   const lines: [string, string][] = [['@method', input.method]];
   if (input.pathAndQuery === true) lines.push(['@path', input.url.pathname || '/'], ['@query', query]);
   else lines.push(['@target-uri', `${input.url.origin}${target}`]);
-  const headers: Record<string, string> = { authorization: `${BEARER_PREFIX}${input.bearer}` };
+  const headers: Record<string, string> = { authorization: `${POP_BEARER_PREFIX}${input.bearer}` };
   if (input.body.length > 0) {
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', input.body as BufferSource));
     headers['content-digest'] = `sha-256=:${base64(digest)}:`;
