@@ -87,3 +87,12 @@ export function fingerprintOf(identity: Uint8Array): Uint8Array | undefined {
     throw error;
   }
 }
+
+/** The store limits a relay runs with unless configured otherwise (crates/relay's defaults), for `SqliteRelayStore` and `PgRelayStore`. */
+export const RELAY_STORE_DEFAULTS = {
+  quotaMessages: RELAY_LIMITS.defaultQuotaMessages,
+  quotaBytes: RELAY_LIMITS.defaultQuotaBytes,
+  ttlMs: RELAY_LIMITS.defaultTtlMs,
+  maxOneTimeStored: RELAY_LIMITS.maxOneTimeStored,
+  maxDevices: RELAY_LIMITS.maxDevices,
+} as const;
