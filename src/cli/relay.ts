@@ -34,7 +34,8 @@ function options(values: Values) {
     port,
     tcpPort,
     path: str('path') ?? '/',
-    store: postgres !== undefined ? ({ postgres } as const) : ({ sqlite: db ?? 'keyward-relay.db' } as const),
+    postgres,
+    sqlite: db ?? 'keyward-relay.db',
     keyFile,
   };
 }
@@ -76,9 +77,9 @@ export async function relay(values: Values, out: (line: string) => void): Promis
   let store: RelayStore | undefined;
   try {
     store =
-      'postgres' in o.store
-        ? new PgRelayStore({ postgres: o.store.postgres, limits: RELAY_STORE_DEFAULTS })
-        : new SqliteRelayStore(o.store.sqlite, { limits: RELAY_STORE_DEFAULTS });
+      o.postgres !== undefined
+        ? new PgRelayStore({ postgres: o.postgres, limits: RELAY_STORE_DEFAULTS })
+        : new SqliteRelayStore(o.sqlite, { limits: RELAY_STORE_DEFAULTS });
     const server = createRelayServer({ key, store });
     const listen: RelayListenOptions = {};
     if (o.port !== undefined) listen.websocket = { port: o.port, host: o.host, path: o.path };
