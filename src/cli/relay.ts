@@ -89,7 +89,8 @@ export async function relay(values: Values, out: (line: string) => void): Promis
       addresses = await server.listen(listen);
     } catch (error) {
       await server.close();
-      if ((error as { code?: string }).code === 'EADDRINUSE') throw new KeywardError(`a port on ${o.host} is in use`, 'ERR_ADDRESS_IN_USE');
+      const e = error as { code?: string; port?: number };
+      if (e.code === 'EADDRINUSE') throw new KeywardError(`port ${e.port ?? '?'} on ${o.host} is in use`, 'ERR_ADDRESS_IN_USE');
       throw error;
     }
     const where = [addresses.websocket?.url, addresses.tcp && `tcp://${addresses.tcp.host}:${addresses.tcp.port}`].filter(Boolean).join(' and ');
