@@ -109,10 +109,19 @@ export const str = (b: Uint8Array) => Buffer.from(b).toString();
 export class Queue<T> {
   private readonly items: T[] = [];
   private readonly waiting: ((item: T) => void)[] = [];
+  /** Everything that arrived, in order (taken or not). */
+  readonly all: T[] = [];
+  private readonly counts: { n: number; resolve: () => void }[] = [];
   /** How many arrived in all. */
-  count = 0;
+  get count(): number {
+    return this.all.length;
+  }
   push = (item: T) => {
-    this.count++;
+    this.all.push(item);
+    for (const c of this.counts.filter((c) => this.all.length >= c.n)) {
+      this.counts.splice(this.counts.indexOf(c), 1);
+      c.resolve();
+    }
     const w = this.waiting.shift();
     if (w) w(item);
     else this.items.push(item);
@@ -121,6 +130,11 @@ export class Queue<T> {
     const item = this.items.shift();
     if (item !== undefined) return Promise.resolve(item);
     return new Promise((resolve) => this.waiting.push(resolve));
+  }
+  /** Resolves once `n` items arrived in all. */
+  waitFor(n: number): Promise<void> {
+    if (this.all.length >= n) return Promise.resolve();
+    return new Promise((resolve) => this.counts.push({ n, resolve }));
   }
   /** The items received and not yet taken. */
   get buffered(): readonly T[] {

@@ -135,6 +135,14 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
   private readonly pending = new Map<number, Pending>();
   private nextId = 2; // REGISTER was 1
   private closed = false;
+  /**
+   * Messages that arrived with REGISTERED (a PREKEYS_LOW right behind it can
+   * share its TCP read), held until the caller of `connect` has had the
+   * connection for a tick, so listeners attached right after `await connect()`
+   * see every push.
+   */
+  private held: Uint8Array[] | undefined = [];
+  private closeHeld = false;
 
   private constructor(link: RelayLink, channel: NativeRelayChannel, limits: RelayLimits) {
     super();
@@ -195,6 +203,8 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
                 relayTimeMs: body.relayTimeMs,
               });
               resolve(connection);
+              const made = connection;
+              setImmediate(() => made.release());
               return;
             }
             if (received.frame?.requestId === 1 && body?.type === 'Error') {
@@ -206,7 +216,7 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
           }
         },
         close() {
-          if (connection !== undefined) return connection.ended();
+          if (connection !== undefined) return connection.linkClosed();
           let error: Error;
           if (!sent) error = relayError('cannot connect to the relay', 'ERR_RELAY_CLOSED');
           else if (channel === undefined)
@@ -269,9 +279,26 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
     return done;
   }
 
-  /** @internal One Noise message from the relay. */
+  /** Processes what arrived while the connection was being handed over. */
+  private release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const m of held) this.receive(m);
+    if (this.closeHeld) this.ended();
+  }
+
+  private linkClosed(): void {
+    if (this.held !== undefined) this.closeHeld = true;
+    else this.ended();
+  }
+
+  /** One Noise message from the relay. */
   private receive(message: Uint8Array): void {
     if (this.closed) return;
+    if (this.held !== undefined) {
+      this.held.push(message);
+      return;
+    }
     let received: ReturnType<NativeRelayChannel['open']>;
     try {
       received = call(() => this.channel.open(message));
@@ -323,7 +350,7 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
     this.link.destroy();
   }
 
-  /** @internal The link closed (either side). */
+  /** The link closed (either side). */
   private ended(): void {
     if (this.closed) return;
     this.closed = true;
