@@ -19,12 +19,12 @@ import {
   makeUpload,
   Queue,
   RawSession,
-  rawLink,
   type Relay,
+  rawLink,
   startRelay,
   str,
-  text,
   type Transport,
+  text,
   transports,
   x25519SecretOf,
 } from './support/relay-harness';
@@ -82,7 +82,10 @@ both('SEND stores durably before SENT, is idempotent by client message id, and d
   t.is((await a.request(send(bob, 'to all', 0))).copies, 2);
   const got = deliveries(b1);
   await b1.request({ type: 'Fetch' });
-  t.deepEqual(got.all.map((d) => str(d.body)), ['hello', 'to all']);
+  t.deepEqual(
+    got.all.map((d) => str(d.body)),
+    ['hello', 'to all'],
+  );
   t.deepEqual(Buffer.from(got.all[0].sender), Buffer.from(alice.publicKey));
   t.is(got.all[0].senderDevice, 3);
   t.is(got.all[0].receivedAtMs, now);
@@ -105,7 +108,10 @@ both('FETCH delivers the backlog in order, then QUEUE_EMPTY, then new messages l
   await b.request({ type: 'Fetch' }).then(() => (emptyAt = got.count));
   t.is(emptyAt, 3, 'QUEUE_EMPTY follows the backlog’s last DELIVER');
   const backlog = got.all.slice();
-  t.deepEqual(backlog.map((d) => str(d.body)), ['one', 'two', 'three']);
+  t.deepEqual(
+    backlog.map((d) => str(d.body)),
+    ['one', 'two', 'three'],
+  );
   t.true(backlog[0].messageId < backlog[1].messageId && backlog[1].messageId < backlog[2].messageId);
   // Live: a send after QUEUE_EMPTY wakes the fetching connection.
   await a.request(send(bob, 'live'));
@@ -343,13 +349,19 @@ both('unacked deliveries come again on the next connection’s FETCH; acked ones
   for (const body of ['one', 'two', 'three']) await a.request(send(bob, body));
   const got1 = deliveries(b1);
   await b1.request({ type: 'Fetch' });
-  t.deepEqual(got1.all.map((d) => str(d.body)), ['one', 'two', 'three']);
+  t.deepEqual(
+    got1.all.map((d) => str(d.body)),
+    ['one', 'two', 'three'],
+  );
   await b1.request({ type: 'Ack', messageId: got1.all[1].messageId });
   await b1.close();
   const b2 = await relay.connect(transport, bob);
   const got2 = deliveries(b2);
   await b2.request({ type: 'Fetch' });
-  t.deepEqual(got2.all.map((d) => str(d.body)), ['one', 'three']);
+  t.deepEqual(
+    got2.all.map((d) => str(d.body)),
+    ['one', 'three'],
+  );
   t.deepEqual(
     got2.all.map((d) => d.messageId),
     [got1.all[0].messageId, got1.all[2].messageId],
@@ -385,7 +397,10 @@ both('at most maxInFlight DELIVERs are unacked; each ACK lets one more through; 
   await b.request({ type: 'Ack', messageId: got.all[1].messageId });
   await fetched;
   t.is(got.count, 5);
-  t.deepEqual(got.all.map((d) => str(d.body)), ['m0', 'm1', 'm2', 'm3', 'm4']);
+  t.deepEqual(
+    got.all.map((d) => str(d.body)),
+    ['m0', 'm1', 'm2', 'm3', 'm4'],
+  );
 });
 
 both('the poll delivers what no wake-up announced (a message stored behind the server’s back)', async (t, transport) => {
@@ -426,7 +441,10 @@ both('a second connection of one identity and device DISPLACEs the first, which 
   await refused(t, first.request({ type: 'Fetch' }), 'ERR_RELAY_CLOSED');
   const got2 = deliveries(second);
   await second.request({ type: 'Fetch' });
-  t.deepEqual(got2.all.map((d) => str(d.body)), ['kept']);
+  t.deepEqual(
+    got2.all.map((d) => str(d.body)),
+    ['kept'],
+  );
   // Another device of the same identity is not displaced.
   t.is((await other.request({ type: 'ListDevices', identity: bob.publicKey })).devices.length, 2);
 });

@@ -8,8 +8,8 @@
  */
 
 import { createHash, randomBytes } from 'node:crypto';
-import { connect as tcpConnect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';

@@ -13,15 +13,7 @@ import { InvalidArgumentError } from '../errors';
 import { binding, call } from '../native';
 import type { IdentityKey } from '../session/identity';
 import { type LinkHandlers, type RelayLink, tcpLink, wsLink } from './transport';
-import {
-  type BodyOf,
-  type NativeRelayChannel,
-  RELAY_LIMITS,
-  type RelayBody,
-  type RelayPrekeyStatus,
-  relayError,
-  type RelayWireCode,
-} from './wire';
+import { type BodyOf, type NativeRelayChannel, RELAY_LIMITS, type RelayBody, type RelayPrekeyStatus, type RelayWireCode, relayError } from './wire';
 
 /** Where the relay is: a WebSocket URL (`ws://` or `wss://`), or a TCP host and port. */
 export type RelayEndpoint = { url: string } | { tcp: { host: string; port: number } };
@@ -182,7 +174,10 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
 
       const handlers: LinkHandlers = {
         message(message) {
-          if (connection !== undefined) return connection.receive(message);
+          if (connection !== undefined) {
+            connection.receive(message);
+            return;
+          }
           if (settled) return;
           try {
             if (channel === undefined) {
@@ -208,7 +203,8 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
               return;
             }
             if (received.frame?.requestId === 1 && body?.type === 'Error') {
-              return fail(relayError('the relay refused REGISTER', body.code as RelayWireCode, body.retryAfterMs));
+              fail(relayError('the relay refused REGISTER', body.code as RelayWireCode, body.retryAfterMs));
+              return;
             }
             fail(relayError('the relay sent something other than REGISTERED first', 'ERR_RELAY_MALFORMED'));
           } catch (error) {
@@ -216,7 +212,10 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
           }
         },
         close() {
-          if (connection !== undefined) return connection.linkClosed();
+          if (connection !== undefined) {
+            connection.linkClosed();
+            return;
+          }
           let error: Error;
           if (!sent) error = relayError('cannot connect to the relay', 'ERR_RELAY_CLOSED');
           else if (channel === undefined)
@@ -303,17 +302,24 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
     try {
       received = call(() => this.channel.open(message));
     } catch (error) {
-      return this.fault(error as Error);
+      this.fault(error as Error);
+      return;
     }
     if (received === null || received === undefined) return;
     if (received.refused || !received.frame) {
-      // A client closes on any frame it cannot decode (docs/relay.md "Frames").
-      return this.fault(relayError('the relay sent a frame that does not decode', 'ERR_RELAY_MALFORMED'));
+      this.fault(relayError('the relay sent a frame that does not decode', 'ERR_RELAY_MALFORMED'));
+      return;
     }
     const { requestId, body } = received.frame;
-    if (requestId === 0) return this.onPush(body);
+    if (requestId === 0) {
+      this.onPush(body);
+      return;
+    }
     const waiting = this.pending.get(requestId);
-    if (waiting === undefined) return this.fault(relayError('the relay answered a request that was not sent', 'ERR_RELAY_MALFORMED'));
+    if (waiting === undefined) {
+      this.fault(relayError('the relay answered a request that was not sent', 'ERR_RELAY_MALFORMED'));
+      return;
+    }
     this.pending.delete(requestId);
     if (body.type === 'Error') waiting.reject(relayError('the relay refused the request', body.code as RelayWireCode, body.retryAfterMs));
     else if (body.type === waiting.expect) waiting.resolve(body);
@@ -336,10 +342,14 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
       case 'Displaced':
         this.emit('displaced');
         return;
-      case 'Error':
-        return this.fault(relayError('the relay ended the connection', body.code as RelayWireCode, body.retryAfterMs));
-      default:
-        return this.fault(relayError(`the relay pushed ${body.type}`, 'ERR_RELAY_MALFORMED'));
+      case 'Error': {
+        this.fault(relayError('the relay ended the connection', body.code as RelayWireCode, body.retryAfterMs));
+        return;
+      }
+      default: {
+        this.fault(relayError(`the relay pushed ${body.type}`, 'ERR_RELAY_MALFORMED'));
+        return;
+      }
     }
   }
 

@@ -2,11 +2,20 @@
  * `keyward/relay`: the relay server, its stores and the low-level client
  * connection (docs/relay.md).
  */
-export { type RelayConnectOptions, RelayConnection, type RelayConnectionEvents, type RelayDelivery, type RelayEndpoint, type RelayLimits, type RelayRequest, type RelayAnswer } from './connection';
+export {
+  type RelayAnswer,
+  RelayConnection,
+  type RelayConnectionEvents,
+  type RelayConnectOptions,
+  type RelayDelivery,
+  type RelayEndpoint,
+  type RelayLimits,
+  type RelayRequest,
+} from './connection';
 export { RelayKey } from './key';
+export { PgRelayStore } from './pg-store';
 export { LocalPresence, type PresenceHolder, type RelayPresence } from './presence';
 export { createRelayServer, type RelayAddresses, type RelayKeyLike, type RelayListenOptions, type RelayServer, type RelayServerOptions } from './server';
-export { PgRelayStore } from './pg-store';
 export { SqliteRelayStore } from './sqlite-store';
 export {
   type ClaimedBundle,

@@ -4,7 +4,7 @@
  * the layers above must do"). Nothing here logs or keeps a message body or
  * a key beyond the call that uses it.
  */
-import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import { binding, call } from '../native';
 import { mailboxKey, type PresenceHolder, type RelayPresence } from './presence';
 import type { Mailbox, RelayStore } from './store';
@@ -18,8 +18,8 @@ import {
   type RelayBody,
   type RelayFrame,
   type RelayPrekeyStatus,
-  relayError,
   type RelayWireCode,
+  relayError,
   wireCodeOf,
 } from './wire';
 
@@ -44,8 +44,7 @@ export interface ServerContext {
 type State = 'handshake' | 'unregistered' | 'registered' | 'closed';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
-const isLow = (s: { oneTime: number; oneTimeKem: number }) =>
-  s.oneTime < RELAY_LIMITS.prekeysLowThreshold || s.oneTimeKem < RELAY_LIMITS.prekeysLowThreshold;
+const isLow = (s: { oneTime: number; oneTimeKem: number }) => s.oneTime < RELAY_LIMITS.prekeysLowThreshold || s.oneTimeKem < RELAY_LIMITS.prekeysLowThreshold;
 
 /** @internal The relay's side of one connection. */
 export class ServerConnection implements LinkHandlers, PresenceHolder {
@@ -90,13 +89,16 @@ export class ServerConnection implements LinkHandlers, PresenceHolder {
 
   message(message: Uint8Array): void {
     if (this.state === 'closed') return;
-    if (this.state === 'handshake') return this.handshake(message);
+    if (this.state === 'handshake') {
+      this.handshake(message);
+      return;
+    }
     let received: ReturnType<NativeRelayChannel['open']>;
     try {
       received = call(() => (this.channel as NativeRelayChannel).open(message));
     } catch {
-      // Undecryptable, a bad chunk or header, or a first frame other than REGISTER: the connection is over.
-      return this.shutdown(false);
+      this.shutdown(false);
+      return;
     }
     if (received === null || received === undefined) return;
     if (received.refused) {
@@ -151,11 +153,14 @@ export class ServerConnection implements LinkHandlers, PresenceHolder {
     try {
       answer = call(() => this.ctx.key.respond(message1));
     } catch {
-      // Not for this relay's key, or garbage: no reply is possible (docs/relay.md "Handshake").
-      return this.shutdown(false);
+      this.shutdown(false);
+      return;
     }
     this.link.send(answer.message2);
-    if (!answer.accepted) return this.shutdown(true);
+    if (!answer.accepted) {
+      this.shutdown(true);
+      return;
+    }
     this.channel = answer.accepted.channel;
     this.identity = answer.accepted.identity;
     this.fingerprint = answer.accepted.fingerprint;
@@ -171,7 +176,8 @@ export class ServerConnection implements LinkHandlers, PresenceHolder {
       messages = call(() => (this.channel as NativeRelayChannel).seal(frame));
     } catch (error) {
       this.ctx.onError(error);
-      return this.shutdown(false);
+      this.shutdown(false);
+      return;
     }
     for (const m of messages) this.link.send(m);
   }
@@ -202,7 +208,10 @@ export class ServerConnection implements LinkHandlers, PresenceHolder {
 
   private dispatch(frame: RelayFrame): void {
     const { requestId, body } = frame;
-    if (body.type === 'Register') return this.register(requestId, body.device);
+    if (body.type === 'Register') {
+      this.register(requestId, body.device);
+      return;
+    }
     const work = (async () => {
       if (!(await this.registered) || this.state === 'closed') return;
       try {

@@ -4,14 +4,14 @@
  * its listeners and connections, never the store: `close()` leaves the
  * store open for its caller to close.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
+import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
+import { type AddressInfo, createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type RateLimiterAbstract, RateLimiterMemory } from 'rate-limiter-flexible';
 import { WebSocketServer } from 'ws';
 import { InvalidArgumentError, InvalidStateError } from '../errors';
 import { LocalPresence, type RelayPresence } from './presence';
-import { type ServerContext, ServerConnection } from './server-connection';
+import { ServerConnection, type ServerContext } from './server-connection';
 import type { RelayStore } from './store';
 import { tcpLink, wsLink } from './transport';
 import { type NativeRelayKey, RELAY_LIMITS } from './wire';
@@ -104,8 +104,7 @@ function optionsArg(options: RelayServerOptions) {
     clock,
     onError,
     maxBody: limits.maxBody === undefined ? RELAY_LIMITS.maxBody : positive(limits.maxBody, 'limits.maxBody', RELAY_LIMITS.maxBody),
-    maxInFlight:
-      limits.maxInFlight === undefined ? RELAY_LIMITS.maxInFlight : positive(limits.maxInFlight, 'limits.maxInFlight', RELAY_LIMITS.maxInFlight),
+    maxInFlight: limits.maxInFlight === undefined ? RELAY_LIMITS.maxInFlight : positive(limits.maxInFlight, 'limits.maxInFlight', RELAY_LIMITS.maxInFlight),
     pollIntervalMs: options.pollIntervalMs === undefined ? 1000 : positive(options.pollIntervalMs, 'pollIntervalMs'),
     handshakeTimeoutMs: options.handshakeTimeoutMs === undefined ? 10_000 : positive(options.handshakeTimeoutMs, 'handshakeTimeoutMs'),
     unavailableRetryMs: options.unavailableRetryMs === undefined ? 1000 : positive(options.unavailableRetryMs, 'unavailableRetryMs'),
