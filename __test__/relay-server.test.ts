@@ -475,6 +475,23 @@ both('PREKEYS_LOW: after REGISTER when short, and pushed to the connected device
 
 // ---- the server's life ----
 
+test('expired messages are purged on the purge interval, by the relay’s clock', async (t) => {
+  t.timeout(60_000);
+  let now = 1_700_000_000_000;
+  const relay = await startRelay(t, { storeLimits: { ttlMs: 1000 }, server: { clock: () => now, purgeIntervalMs: 20 } });
+  const bob = IdentityKey.generate();
+  await relay.connect('tcp', bob);
+  const a = await relay.connect('websocket');
+  await a.request(send(bob, 'expires'));
+  const { db } = openSqlite(relay.file as string);
+  t.teardown(() => db.close());
+  const count = () => (db.prepare('SELECT count(*) AS n FROM relay_messages').get() as { n: number }).n;
+  t.is(count(), 1);
+  now += 1001;
+  while (count() > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  t.is(count(), 0);
+});
+
 test('close() ends every connection and leaves the store open for its owner', async (t) => {
   const relay = await startRelay(t);
   const bob = IdentityKey.generate();

@@ -38,6 +38,12 @@ export interface RelayServerOptions {
   pollIntervalMs?: number;
   /** How long a connection may take from its first byte to REGISTER, in ms (10 000 by default). */
   handshakeTimeoutMs?: number;
+  /**
+   * How often expired messages and idempotency keys are deleted
+   * (`store.purgeExpired`), in ms (10 minutes by default). Expired messages are
+   * never delivered in between; the purge frees their room.
+   */
+  purgeIntervalMs?: number;
   /** The retry-after of UNAVAILABLE answers (the store failed), in ms (1 000 by default). */
   unavailableRetryMs?: number;
   /**
@@ -107,6 +113,7 @@ function optionsArg(options: RelayServerOptions) {
     maxInFlight: limits.maxInFlight === undefined ? RELAY_LIMITS.maxInFlight : positive(limits.maxInFlight, 'limits.maxInFlight', RELAY_LIMITS.maxInFlight),
     pollIntervalMs: options.pollIntervalMs === undefined ? 1000 : positive(options.pollIntervalMs, 'pollIntervalMs'),
     handshakeTimeoutMs: options.handshakeTimeoutMs === undefined ? 10_000 : positive(options.handshakeTimeoutMs, 'handshakeTimeoutMs'),
+    purgeIntervalMs: options.purgeIntervalMs === undefined ? 600_000 : positive(options.purgeIntervalMs, 'purgeIntervalMs'),
     unavailableRetryMs: options.unavailableRetryMs === undefined ? 1000 : positive(options.unavailableRetryMs, 'unavailableRetryMs'),
     presence: options.presence ?? new LocalPresence(),
     bundleLimiter:
@@ -140,6 +147,22 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
       promise.finally(() => work.delete(promise)).catch(() => {});
     },
   };
+  // The purge runs while something listens; unref'd, so it never keeps a process alive on its own.
+  let purgeTimer: NodeJS.Timeout | undefined;
+  let purging = false;
+  const startPurge = () => {
+    purgeTimer ??= setInterval(() => {
+      if (purging) return;
+      purging = true;
+      ctx.track(
+        o.store
+          .purgeExpired(o.clock())
+          .catch(o.onError)
+          .finally(() => (purging = false)),
+      );
+    }, o.purgeIntervalMs).unref();
+  };
+
   // maxPayload: a message over the largest Noise message is refused before it is buffered (docs/relay.md "Transports").
   const wss = new WebSocketServer({ noServer: true, maxPayload: RELAY_LIMITS.maxNoiseMessage, perMessageDeflate: false });
 
@@ -181,6 +204,7 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
         throw new InvalidArgumentError('listen takes { websocket?: { port, host?, path? }, tcp?: { port, host? } }, at least one');
       }
       const addresses: RelayAddresses = {};
+      startPurge();
       if (listen.websocket !== undefined) {
         const { port, host = '127.0.0.1' } = listen.websocket;
         const path = checkPath(listen.websocket.path ?? '/');
@@ -229,11 +253,13 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
       const listener = upgrade(checkPath(path));
       server.on('upgrade', listener);
       attached.push({ server, listener });
+      startPurge();
     },
 
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(purgeTimer);
       for (const { server, listener } of attached) server.off('upgrade', listener);
       const stopped = [...http, ...tcp].map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
       for (const c of connections) c.terminate();
