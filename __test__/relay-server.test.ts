@@ -339,6 +339,21 @@ both('a connection that does not REGISTER first is closed', async (t, transport)
   t.deepEqual(await relay.store.listDevices(fingerprint(alice)), []);
 });
 
+both('a connection that has not registered within handshakeTimeoutMs is closed', async (t, transport) => {
+  const relay = await startRelay(t, { server: { handshakeTimeoutMs: 50 } });
+  const silent = await rawLink(t, relay, transport);
+  t.is(await silent.next(), 'closed', 'no message 1');
+  const link = await rawLink(t, relay, transport);
+  const { binding, call } = await import('../src/native');
+  const { message1 } = call(() => binding.RelayClientHandshake.start(IdentityKey.generate().native, relay.key.publicKey));
+  link.send(message1);
+  t.true((await link.next()) instanceof Uint8Array, 'message 2');
+  t.is(await link.next(), 'closed', 'no REGISTER');
+  // A client that registers in time stays.
+  const c = await relay.connect(transport);
+  t.is((await c.request({ type: 'Fetch' })).type, 'QueueEmpty');
+});
+
 // ---- delivery semantics ----
 
 both('unacked deliveries come again on the next connection’s FETCH; acked ones never', async (t, transport) => {
