@@ -15,6 +15,7 @@ import { IdentityKey, NoiseHandshake } from '../src/session';
 import {
   clientMessageId,
   deliveries,
+  encodeFrame,
   fingerprint,
   makeUpload,
   Queue,
@@ -163,6 +164,38 @@ both('REGISTER twice is NOT_ALLOWED and the connection goes on', async (t, trans
   t.deepEqual(answer.body, { type: 'Error', code: 'ERR_RELAY_NOT_ALLOWED', retryAfterMs: 0 });
   const { answer: fetched } = await session.request(3, { type: 'Fetch' });
   t.is(fetched.body.type, 'QueueEmpty');
+});
+
+both('frames the relay cannot take are answered ERROR with their request id, and the connection goes on', async (t, transport) => {
+  const relay = await startRelay(t);
+  const bob = IdentityKey.generate();
+  const session = await RawSession.open(t, relay, transport, bob);
+  const error = (code: string) => ({ type: 'Error', code, retryAfterMs: 0 });
+  // An unknown type.
+  const unknown = encodeFrame({ requestId: 2, body: { type: 'Fetch' } });
+  unknown[1] = 0x10;
+  t.deepEqual((await session.request(2, unknown)).answer, { requestId: 2, body: error('ERR_RELAY_UNKNOWN_COMMAND') });
+  // Another version.
+  const version = encodeFrame({ requestId: 3, body: { type: 'Fetch' } });
+  version[0] = 0x02;
+  t.deepEqual((await session.request(3, version)).answer, { requestId: 3, body: error('ERR_RELAY_UNSUPPORTED_VERSION') });
+  // A body that does not parse: ACK with 7 bytes instead of 8.
+  const ack = encodeFrame({ requestId: 4, body: { type: 'Ack', messageId: 1 } });
+  const truncated = Buffer.concat([ack.subarray(0, 6), Buffer.from([0, 0, 0, 7]), ack.subarray(10, 17)]);
+  t.deepEqual((await session.request(4, truncated)).answer, { requestId: 4, body: error('ERR_RELAY_MALFORMED') });
+  // A relay-to-client type from the client.
+  const acked = encodeFrame({ requestId: 5, body: { type: 'Acked' } });
+  t.deepEqual((await session.request(5, acked)).answer, { requestId: 5, body: error('ERR_RELAY_NOT_ALLOWED') });
+  // A body one byte over MAX_BODY in a frame under MAX_FRAME: TOO_LARGE, nothing stored.
+  const full = encodeFrame({ requestId: 6, body: { ...send(bob, ''), body: new Uint8Array(RELAY_LIMITS.maxBody) } });
+  const over = Buffer.concat([full, Buffer.from([7])]);
+  over.writeUInt32BE(full.length - 10 + 1, 6);
+  over.writeUInt32BE(RELAY_LIMITS.maxBody + 1, 10 + 52);
+  t.deepEqual((await session.request(6, over)).answer, { requestId: 6, body: error('ERR_RELAY_TOO_LARGE') });
+  t.is((await relay.store.pending({ identity: fingerprint(bob), device: 1 }, { limit: 10, now: Date.now() })).length, 0);
+  // The connection went on through all of it.
+  const { answer } = await session.request(7, { ...send(bob, ''), body: new Uint8Array(RELAY_LIMITS.maxBody) });
+  t.is(answer.body.type, 'Sent');
 });
 
 both('a first upload without a signed prekey is NOT_ALLOWED; a stale id STALE_KEY_ID; a bad signature BAD_SIGNATURE', async (t, transport) => {

@@ -261,6 +261,11 @@ export class RawSession {
     for (const m of call(() => this.channel.seal(frame))) this.link.send(m);
   }
 
+  /** Seals frame bytes as they are (the binding's `sealBytes`): for frames the client would not encode. */
+  sendBytes(frame: Uint8Array): void {
+    for (const m of call(() => this.channel.sealBytes(frame))) this.link.send(m);
+  }
+
   /** The next whole frame from the relay, or 'closed'. */
   async frame(): Promise<RelayFrame | 'closed'> {
     for (;;) {
@@ -273,9 +278,10 @@ export class RawSession {
     }
   }
 
-  /** Sends `body` as request `requestId` and returns the frame that answers it (pushes before it are returned in `pushes`). */
-  async request(requestId: number, body: RelayBody): Promise<{ answer: RelayFrame; pushes: RelayFrame[] }> {
-    this.send({ requestId, body });
+  /** Sends `body` (or frame bytes) as request `requestId` and returns the frame that answers it (pushes before it are returned in `pushes`). */
+  async request(requestId: number, body: RelayBody | Uint8Array): Promise<{ answer: RelayFrame; pushes: RelayFrame[] }> {
+    if (body instanceof Uint8Array) this.sendBytes(body);
+    else this.send({ requestId, body });
     const pushes: RelayFrame[] = [];
     for (;;) {
       const f = await this.frame();
@@ -284,6 +290,11 @@ export class RawSession {
       pushes.push(f);
     }
   }
+}
+
+/** A frame's bytes as the codec encodes them (header: version, type, request id (4), body length (4)). */
+export function encodeFrame(frame: RelayFrame): Buffer {
+  return Buffer.from(call(() => binding.relayEncodeFrame(frame)));
 }
 
 /** The X25519 secret of an identity: SHA-512(seed)[0..32] (docs/relay.md "The client's static key"). */
