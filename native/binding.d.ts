@@ -87,6 +87,55 @@ export declare class PreKeySet {
   serialize(storageKey: Uint8Array): Uint8Array
 }
 
+export declare class RelayChannel {
+  dispose(): void
+  get registered(): boolean
+  /** The frame as Noise transport messages, in order. */
+  seal(frame: RelayFrame): Array<Uint8Array>
+  /**
+   * An already encoded frame (`relayEncodeFrame`), unchecked beyond its
+   * header: for tests and independent implementations.
+   */
+  sealBytes(frame: Uint8Array): Array<Uint8Array>
+  /**
+   * One transport message in: `null` while a frame is incomplete. Throws
+   * when the connection must end (see keyward_relay::Channel::open).
+   */
+  open(message: Uint8Array): RelayReceived | null
+}
+
+export declare class RelayClientHandshake {
+  dispose(): void
+  static start(identity: IdentityKey, relayPublicKey: Uint8Array): RelayClientStart
+  /**
+   * Reads message 2. Throws `ERR_RELAY_HANDSHAKE`, or the relay's refusal
+   * code (`ERR_RELAY_IDENTITY_MISMATCH`, …); the handshake is used up either way.
+   */
+  finish(message2: Uint8Array): RelayChannel
+}
+
+export declare class RelayKey {
+  dispose(): void
+  static generate(): RelayKey
+  static fromBytes(secret: Uint8Array): RelayKey
+  get publicKey(): Uint8Array
+  /** Copies the secret out, for whoever stores the key. */
+  exportBytes(): Uint8Array
+  /**
+   * Reads message 1 and answers it; throws `ERR_RELAY_HANDSHAKE` when it
+   * does not authenticate (then there is nothing to answer).
+   */
+  respond(message1: Uint8Array): RelayAnswer
+}
+
+/** TCP framing: whole Noise messages out of a byte stream. */
+export declare class RelayTcpDecoder {
+  constructor()
+  /** Throws `ERR_RELAY_TOO_LARGE` on a length of 0 or over 65 535: end the connection. */
+  push(bytes: Uint8Array): Array<Uint8Array>
+  get buffered(): number
+}
+
 /**
  * The in-process replay cache (see keyward_pop::ReplayCache). It has no
  * `dispose()`: it lives as long as its JavaScript object.
@@ -413,6 +462,184 @@ export declare function popVerify(key: number, parts: string, body: Uint8Array, 
  * fields are `None` when absent.
  */
 export declare function popVerifyRfc9421(key: number, sessionId: string, method: string, origin: string, target: string, body: Uint8Array, signatureInput: string | undefined | null, signature: string | undefined | null, contentDigest: string | undefined | null, replay: number, windowMs: number, nowMs?: number | undefined | null): Rfc9421Verified
+
+export declare const RELAY_BUNDLE_FETCH_WINDOW_MS: number
+
+export declare const RELAY_BUNDLE_FETCHES_PER_WINDOW: number
+
+export declare const RELAY_CLIENT_MESSAGE_ID_LEN: number
+
+export declare const RELAY_DEFAULT_QUOTA_BYTES: number
+
+export declare const RELAY_DEFAULT_QUOTA_MESSAGES: number
+
+export declare const RELAY_DEFAULT_TTL_MS: number
+
+export declare const RELAY_KEY_LEN: number
+
+export declare const RELAY_MAX_BODY: number
+
+export declare const RELAY_MAX_DEVICES: number
+
+export declare const RELAY_MAX_FRAME: number
+
+export declare const RELAY_MAX_IN_FLIGHT: number
+
+export declare const RELAY_MAX_NOISE_MESSAGE: number
+
+export declare const RELAY_MAX_ONE_TIME_PER_UPLOAD: number
+
+export declare const RELAY_MAX_ONE_TIME_STORED: number
+
+export declare const RELAY_PREKEYS_LOW_THRESHOLD: number
+
+/** The client a handshake accepted: its identity (Ed25519), fingerprint and channel. */
+export interface RelayAccepted {
+  identity: Uint8Array
+  fingerprint: Uint8Array
+  channel: RelayChannel
+}
+
+/**
+ * The answer to message 1: always send `message2`; then either go on with
+ * `accepted`, or close after it when `refusal` says why not.
+ */
+export interface RelayAnswer {
+  message2: Uint8Array
+  accepted?: RelayAccepted
+  refusal?: RelayErrorCode
+}
+
+/**
+ * A frame's body, by `type` (docs/relay.md, "Bodies"). Times and message
+ * ids are whole numbers ≤ 2^53.
+ */
+export type RelayBody =
+  | { type: 'Register'; device: number }
+  | { type: 'Send'; clientMessageId: Uint8Array; recipient: Uint8Array; device: number; body: Uint8Array }
+  | { type: 'Fetch' }
+  | { type: 'Ack'; messageId: number }
+  | { type: 'UploadPrekeys'; signed?: RelaySignedPrekey; oneTime: Array<RelayOneTimePrekey>; oneTimeKem: Array<RelayOneTimePrekey> }
+  | { type: 'GetBundle'; identity: Uint8Array; device: number }
+  | { type: 'ListDevices'; identity: Uint8Array }
+  | { type: 'Registered'; maxBody: number; maxInFlight: number; relayTimeMs: number }
+  | { type: 'Sent'; storedAtMs: number; copies: number }
+  | { type: 'QueueEmpty' }
+  | { type: 'Acked' }
+  | { type: 'PrekeysStored'; status: RelayPrekeyStatus }
+  | { type: 'Bundle'; device: number; bundle: Uint8Array; oneTimeKem?: RelayOneTimePrekey }
+  | { type: 'Devices'; devices: Array<number> }
+  | { type: 'Error'; code: RelayErrorCode; retryAfterMs: number }
+  | { type: 'Deliver'; messageId: number; sender: Uint8Array; senderDevice: number; receivedAtMs: number; body: Uint8Array }
+  | { type: 'PrekeysLow'; status: RelayPrekeyStatus }
+  | { type: 'Displaced' }
+
+/**
+ * The id and room checks of an upload against a device's status
+ * (STALE_KEY_ID, NOT_ALLOWED, QUOTA).
+ */
+export declare function relayCheckUpload(status: RelayPrekeyStatus, upload: RelayPrekeyUpload): void
+
+export interface RelayClientStart {
+  handshake: RelayClientHandshake
+  message1: Uint8Array
+}
+
+/** The bundle the relay hands out for `owner`'s stored section and one-time key. */
+export declare function relayComposeBundle(owner: Uint8Array, signed: RelaySignedPrekey, oneTime?: RelayOneTimePrekey | undefined | null): Uint8Array
+
+/** A frame's bytes (header and body), as a channel would seal them. */
+export declare function relayEncodeFrame(frame: RelayFrame): Uint8Array
+
+/** Why the relay refused (keyward_relay::ErrorCode): an ERROR frame's code and the JS error's. */
+export declare enum RelayErrorCode {
+  /** A frame or handshake payload that does not parse (bad length, trailing bytes, bad flag). */
+  Malformed = 'ERR_RELAY_MALFORMED',
+  /** A protocol version this end does not speak. */
+  UnsupportedVersion = 'ERR_RELAY_UNSUPPORTED_VERSION',
+  /** A frame type this end does not know. */
+  UnknownCommand = 'ERR_RELAY_UNKNOWN_COMMAND',
+  /**
+   * A command in the wrong state (before REGISTER, REGISTER twice, a
+   * relay-to-client frame sent to the relay) or not permitted to this identity.
+   */
+  NotAllowed = 'ERR_RELAY_NOT_ALLOWED',
+  /** A body over `MAX_BODY`, or a frame over `MAX_FRAME`. */
+  TooLarge = 'ERR_RELAY_TOO_LARGE',
+  /** The recipient's mailbox (or the device's prekey store) is full. */
+  Quota = 'ERR_RELAY_QUOTA',
+  /** Too many requests; the ERROR frame's retry-after says when to try again. */
+  RateLimited = 'ERR_RELAY_RATE_LIMITED',
+  /** No such identity or device registered at this relay. */
+  UnknownRecipient = 'ERR_RELAY_UNKNOWN_RECIPIENT',
+  /** A prekey signature that does not verify, or a key that is not valid. */
+  BadSignature = 'ERR_RELAY_BAD_SIGNATURE',
+  /** A prekey id not above the highest one already uploaded. */
+  StaleKeyId = 'ERR_RELAY_STALE_KEY_ID',
+  /** The handshake's static key is not the X25519 form of the claimed identity. */
+  IdentityMismatch = 'ERR_RELAY_IDENTITY_MISMATCH',
+  /** The relay cannot commit right now (store down); retry after the given time. */
+  Unavailable = 'ERR_RELAY_UNAVAILABLE',
+}
+
+export interface RelayFrame {
+  requestId: number
+  body: RelayBody
+}
+
+/** A one-time prekey: X25519 (32 bytes), or ML-KEM (key ‖ signature, 1 248 bytes). */
+export interface RelayOneTimePrekey {
+  id: number
+  key: Uint8Array
+}
+
+/** A device's prekeys as the relay holds them (PREKEYS_STORED, PREKEYS_LOW). */
+export interface RelayPrekeyStatus {
+  oneTime: number
+  oneTimeKem: number
+  signedId: number
+  maxOneTimeId: number
+  maxOneTimeKemId: number
+}
+
+/** What UPLOAD_PREKEYS carries; the body of that frame has the same fields. */
+export interface RelayPrekeyUpload {
+  signed?: RelaySignedPrekey
+  oneTime: Array<RelayOneTimePrekey>
+  oneTimeKem: Array<RelayOneTimePrekey>
+}
+
+/**
+ * Every prekey of `prekeys` not yet published, as uploads of at most 100
+ * one-time keys of each kind (the first carries the signed section).
+ */
+export declare function relayPrekeyUploads(prekeys: PreKeySet, identity: IdentityKey): Array<RelayPrekeyUpload>
+
+/**
+ * A whole frame, or one that decoded wrong but leaves the connection
+ * usable: answer it with an ERROR frame of that code and request id.
+ */
+export interface RelayReceived {
+  frame?: RelayFrame
+  refused?: RelayRefused
+}
+
+export interface RelayRefused {
+  requestId: number
+  code: RelayErrorCode
+}
+
+/** The signed prekey section, exactly as uploaded and stored. */
+export interface RelaySignedPrekey {
+  id: number
+  bytes: Uint8Array
+}
+
+/** A Noise message with its 4-byte big-endian length. */
+export declare function relayTcpEncode(message: Uint8Array): Uint8Array
+
+/** The signature and key checks on an upload by `owner` (BAD_SIGNATURE). */
+export declare function relayVerifyUpload(owner: Uint8Array, upload: RelayPrekeyUpload): void
 
 export interface Responded {
   session: Session

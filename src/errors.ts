@@ -2,6 +2,7 @@
  * One error hierarchy for all of keyward. Every class carries a stable `code`
  * (Node convention) so callers can branch on `err.code` or on `instanceof`.
  */
+import type * as Binding from '../native/binding';
 
 /** The base of every error keyward throws on purpose; branch on `instanceof` or on the stable `code`. */
 export class KeywardError extends Error {
@@ -229,8 +230,30 @@ export class VaultPoisonedError extends KeywardError {
   }
 }
 
+/**
+ * The codes a `RelayError` carries: the wire's refusal reasons (crates/relay's
+ * `ErrorCode`, mirrored by the binding's `RelayErrorCode`), and two that never
+ * travel but end a connection: a handshake or a transport message that does
+ * not authenticate.
+ */
+export type RelayErrorCode = `${Binding.RelayErrorCode}` | 'ERR_RELAY_HANDSHAKE' | 'ERR_RELAY_DECRYPTION';
+
+/**
+ * A relay refused, or a relay connection failed; `code` says why
+ * (docs/relay.md "Error codes"). `retryAfterMs` is set when the relay said
+ * when to try again (`ERR_RELAY_RATE_LIMITED`, `ERR_RELAY_UNAVAILABLE`).
+ */
+export class RelayError extends KeywardError {
+  declare readonly code: RelayErrorCode;
+  readonly retryAfterMs?: number;
+  constructor(message: string, code: RelayErrorCode, details?: { retryAfterMs?: number }) {
+    super(message, code);
+    if (details?.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
+  }
+}
+
 /** What the native layer throws: its `code` and fields are properties (crates/node/src/errors.rs). */
-type NativeError = Error & { code?: string; expiredBy?: number };
+type NativeError = Error & { code?: string; expiredBy?: number; retryAfterMs?: number };
 
 const byCode: Record<string, (e: NativeError) => KeywardError> = {
   ERR_OPAQUE_INVALID_LOGIN: (e) => new InvalidLoginError(e.message),
@@ -260,5 +283,6 @@ export function fromNative(error: unknown): Error {
   const { code } = error as NativeError;
   if (code === 'InvalidArg') return new InvalidArgumentError(error.message);
   if (typeof code !== 'string' || !code.startsWith('ERR_')) return error;
+  if (code.startsWith('ERR_RELAY_')) return new RelayError(error.message, code as RelayErrorCode, error as NativeError);
   return byCode[code]?.(error) ?? new KeywardError(error.message, code);
 }

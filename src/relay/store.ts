@@ -12,7 +12,7 @@
  * with no defaults here: the defaults are crates/relay/src/limits.rs's,
  * passed in by the server, so they are written down once.
  */
-import { InvalidArgumentError, KeywardError } from '../errors';
+import { InvalidArgumentError, RelayError } from '../errors';
 
 /** Identities (Ed25519 public keys, or the fingerprints the server keys state by) are 32 bytes. */
 export const IDENTITY_LEN = 32;
@@ -23,26 +23,7 @@ export const X25519_KEY_LEN = 32;
 /** The largest device id (u32 on the wire); 0 means "every device" on the wire and is refused here. */
 export const MAX_DEVICE_ID = 0xffff_ffff;
 
-/** The codes a `RelayError` carries: docs/relay.md "Error codes", the ones a store can produce. */
-export type RelayErrorCode =
-  | 'ERR_RELAY_QUOTA'
-  | 'ERR_RELAY_UNKNOWN_RECIPIENT'
-  | 'ERR_RELAY_STALE_KEY_ID'
-  | 'ERR_RELAY_NOT_ALLOWED'
-  | 'ERR_RELAY_MALFORMED'
-  | 'ERR_RELAY_UNAVAILABLE';
-
-/**
- * A request the relay's store refused; `code` is the wire error's JS code
- * (docs/relay.md "Error codes"), so the server answers ERROR with it as is.
- * Nothing was written when one is thrown.
- */
-export class RelayError extends KeywardError {
-  declare readonly code: RelayErrorCode;
-  constructor(message: string, code: RelayErrorCode) {
-    super(message, code);
-  }
-}
+export { RelayError, type RelayErrorCode } from '../errors';
 
 /** The limits a store enforces; the server passes crates/relay's values (or lower ones it is configured with). */
 export interface RelayStoreLimits {

@@ -15,8 +15,9 @@ pub type Result<T, E = napi::Error<&'static str>> = std::result::Result<T, E>;
 pub struct Failure {
     code: &'static str,
     message: String,
-    /// Seconds past the time-to-live of a value that expired.
-    expired_by: Option<f64>,
+    /// A number the caller acts on, as a property of the JavaScript error:
+    /// `expiredBy` (seconds past a value's time-to-live) or `retryAfterMs`.
+    field: Option<(&'static str, f64)>,
 }
 
 /// The one conversion of core errors: their own code and message.
@@ -24,7 +25,7 @@ macro_rules! from_core {
     ($($error:ty),*) => {$(
         impl From<$error> for Failure {
             fn from(e: $error) -> Self {
-                Failure { code: e.code(), message: e.to_string(), expired_by: None }
+                Failure { code: e.code(), message: e.to_string(), field: None }
             }
         }
     )*};
@@ -34,11 +35,21 @@ from_core!(keyward_seal::vault::VaultError);
 
 impl From<keyward_seal::Error> for Failure {
     fn from(e: keyward_seal::Error) -> Self {
-        let expired_by = match e {
-            keyward_seal::Error::Expired { expired_by } => Some(expired_by),
+        let field = match e {
+            keyward_seal::Error::Expired { expired_by } => Some(("expiredBy", expired_by)),
             _ => None,
         };
-        Failure { code: e.code(), message: e.to_string(), expired_by }
+        Failure { code: e.code(), message: e.to_string(), field }
+    }
+}
+
+impl From<keyward_relay::Error> for Failure {
+    fn from(e: keyward_relay::Error) -> Self {
+        let field = match e {
+            keyward_relay::Error::Remote { retry_after_ms, .. } => Some(("retryAfterMs", retry_after_ms.into())),
+            _ => None,
+        };
+        Failure { code: e.code(), message: e.to_string(), field }
     }
 }
 
@@ -55,17 +66,17 @@ impl Failure {
 
     /// A failure of this binding itself, not of the input.
     pub fn internal(message: impl Into<String>) -> Self {
-        Failure { code: "ERR_INTERNAL", message: message.into(), expired_by: None }
+        Failure { code: "ERR_INTERNAL", message: message.into(), field: None }
     }
 
     /// The error as JavaScript sees it, with its fields as properties. Needs
     /// the JavaScript thread; `From` below serves every other path.
     pub fn throw(self, env: &Env) -> napi::Error {
-        let expired_by = self.expired_by;
+        let field = self.field;
         let error = JsError::from(napi::Error::new(self.code, self.message)).into_unknown(*env);
-        if let (Some(by), Ok(mut object)) = (expired_by, error.coerce_to_object()) {
+        if let (Some((name, value)), Ok(mut object)) = (field, error.coerce_to_object()) {
             // Best effort: a failure leaves the error without the property.
-            let _ = object.set_named_property("expiredBy", by);
+            let _ = object.set_named_property(name, value);
         }
         napi::Error::from(error)
     }
@@ -77,8 +88,9 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// Only the seal core's `Expired` carries a field, and it reaches JavaScript
-/// through `throw` (box opening and password verification take the `env`).
+/// A field reaches JavaScript only through `throw` (the calls that can fail
+/// with one take the `env`: box opening, password verification, the relay
+/// client's handshake).
 impl From<Failure> for napi::Error<&'static str> {
     fn from(f: Failure) -> Self {
         napi::Error::new(f.code, f.message)

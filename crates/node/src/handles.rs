@@ -148,7 +148,7 @@ macro_rules! live_class {
     ($class:ident($core:ty, $disposed:expr)) => {
         #[napi]
         pub struct $class {
-            inner: $crate::handles::Live<$core>,
+            pub(crate) inner: $crate::handles::Live<$core>,
         }
 
         impl $class {

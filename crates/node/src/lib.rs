@@ -18,6 +18,7 @@ mod opaque;
 mod owned;
 mod password;
 mod pop;
+mod relay;
 mod seal;
 mod session;
 mod vault;

@@ -84,6 +84,10 @@ keyward_pop::pop_outcomes!(numbers,
     #[doc = " the first check that failed."]
     PopOutcome => keyward_pop::Outcome);
 
+keyward_relay::relay_error_codes!(strings, both
+    #[doc = " Why the relay refused (keyward_relay::ErrorCode): an ERROR frame's code and the JS error's."]
+    RelayErrorCode => keyward_relay::ErrorCode);
+
 /// Bytes a sealed box adds to its plaintext.
 #[napi]
 pub const BOX_OVERHEAD: u32 = keyward_seal::boxes::BOX_OVERHEAD as u32;
@@ -109,3 +113,35 @@ pub const POP_MAC_CHARS: u32 = keyward_pop::MAC_B64_CHARS as u32;
 pub const POP_MAX_SESSION_ID_CHARS: u32 = keyward_pop::rfc9421::MAX_KEYID_BYTES as u32;
 #[napi]
 pub const POP_DEFAULT_MAX_NONCES_PER_SESSION: u32 = keyward_pop::DEFAULT_MAX_PER_SCOPE as u32;
+
+// The relay protocol's limits and defaults (keyward_relay::limits).
+#[napi]
+pub const RELAY_MAX_NOISE_MESSAGE: u32 = keyward_relay::limits::MAX_NOISE_MESSAGE as u32;
+#[napi]
+pub const RELAY_MAX_FRAME: u32 = keyward_relay::limits::MAX_FRAME as u32;
+#[napi]
+pub const RELAY_MAX_BODY: u32 = keyward_relay::limits::MAX_BODY as u32;
+#[napi]
+pub const RELAY_MAX_IN_FLIGHT: u32 = keyward_relay::limits::MAX_IN_FLIGHT as u32;
+#[napi]
+pub const RELAY_MAX_ONE_TIME_PER_UPLOAD: u32 = keyward_relay::limits::MAX_ONE_TIME_PER_UPLOAD as u32;
+#[napi]
+pub const RELAY_MAX_ONE_TIME_STORED: u32 = keyward_relay::limits::MAX_ONE_TIME_STORED as u32;
+#[napi]
+pub const RELAY_PREKEYS_LOW_THRESHOLD: u32 = keyward_relay::limits::PREKEYS_LOW_THRESHOLD as u32;
+#[napi]
+pub const RELAY_MAX_DEVICES: u32 = keyward_relay::limits::MAX_DEVICES as u32;
+#[napi]
+pub const RELAY_DEFAULT_TTL_MS: f64 = keyward_relay::limits::DEFAULT_TTL_MS as f64;
+#[napi]
+pub const RELAY_DEFAULT_QUOTA_MESSAGES: f64 = keyward_relay::limits::DEFAULT_QUOTA_MESSAGES as f64;
+#[napi]
+pub const RELAY_DEFAULT_QUOTA_BYTES: f64 = keyward_relay::limits::DEFAULT_QUOTA_BYTES as f64;
+#[napi]
+pub const RELAY_BUNDLE_FETCHES_PER_WINDOW: u32 = keyward_relay::limits::BUNDLE_FETCHES_PER_WINDOW;
+#[napi]
+pub const RELAY_BUNDLE_FETCH_WINDOW_MS: f64 = keyward_relay::limits::BUNDLE_FETCH_WINDOW_MS as f64;
+#[napi]
+pub const RELAY_KEY_LEN: u32 = keyward_relay::limits::KEY_LEN as u32;
+#[napi]
+pub const RELAY_CLIENT_MESSAGE_ID_LEN: u32 = keyward_relay::limits::CLIENT_MESSAGE_ID_LEN as u32;

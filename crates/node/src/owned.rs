@@ -108,6 +108,23 @@ impl ToNapiValue for Uint8Array {
     }
 }
 
+/// Bytes from JavaScript, copied (inside `#[napi(object)]` values that travel
+/// both ways, such as relay frames).
+impl FromNapiValue for Uint8Array {
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+        // SAFETY: napi-rs calls this with the current call's environment and value.
+        let slice = unsafe { Uint8ArraySlice::from_napi_value(env, value)? };
+        Ok(Uint8Array::from(&slice[..]))
+    }
+}
+
+impl Uint8Array {
+    /// The bytes, for a conversion into a core type.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 impl TypeName for Uint8Array {
     fn type_name() -> &'static str {
         "Uint8Array"

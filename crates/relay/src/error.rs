@@ -2,77 +2,94 @@
 //! numbers travel in ERROR frames and its names (`as_str`) become the JS
 //! error codes; never renumber or rename a published one.
 
-/// A refusal reason, as carried by an ERROR frame (u16, big-endian).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(u16)]
-pub enum ErrorCode {
-    /// A frame or handshake payload that does not parse (bad length, trailing bytes, bad flag).
-    Malformed = 0x0001,
-    /// A protocol version this end does not speak.
-    UnsupportedVersion = 0x0002,
-    /// A frame type this end does not know.
-    UnknownCommand = 0x0003,
-    /// A command in the wrong state (before REGISTER, REGISTER twice, a
-    /// relay-to-client frame sent to the relay) or not permitted to this identity.
-    NotAllowed = 0x0004,
-    /// A body over `MAX_BODY`, or a frame over `MAX_FRAME`.
-    TooLarge = 0x0005,
-    /// The recipient's mailbox (or the device's prekey store) is full.
-    Quota = 0x0006,
-    /// Too many requests; the ERROR frame's retry-after says when to try again.
-    RateLimited = 0x0007,
-    /// No such identity or device registered at this relay.
-    UnknownRecipient = 0x0008,
-    /// A prekey signature that does not verify, or a key that is not valid.
-    BadSignature = 0x0009,
-    /// A prekey id not above the highest one already uploaded.
-    StaleKeyId = 0x000A,
-    /// The handshake's static key is not the X25519 form of the claimed identity.
-    IdentityMismatch = 0x000B,
-    /// The relay cannot commit right now (store down); retry after the given time.
-    Unavailable = 0x000C,
+/// Calls `$crate::$then! { [ … ] $($args)* }` with every refusal reason: its doc, its
+/// variant, its wire number and its JS code. The one place they are listed,
+/// for [`ErrorCode`] and (through [`relay_error_codes!`](crate::relay_error_codes))
+/// a binding's mirror of it.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __relay_error_list {
+    ($then:ident $($args:tt)*) => {
+        $crate::$then! { [
+            #[doc = " A frame or handshake payload that does not parse (bad length, trailing bytes, bad flag)."]
+            Malformed = 0x0001 => "ERR_RELAY_MALFORMED",
+            #[doc = " A protocol version this end does not speak."]
+            UnsupportedVersion = 0x0002 => "ERR_RELAY_UNSUPPORTED_VERSION",
+            #[doc = " A frame type this end does not know."]
+            UnknownCommand = 0x0003 => "ERR_RELAY_UNKNOWN_COMMAND",
+            #[doc = " A command in the wrong state (before REGISTER, REGISTER twice, a"]
+            #[doc = " relay-to-client frame sent to the relay) or not permitted to this identity."]
+            NotAllowed = 0x0004 => "ERR_RELAY_NOT_ALLOWED",
+            #[doc = " A body over `MAX_BODY`, or a frame over `MAX_FRAME`."]
+            TooLarge = 0x0005 => "ERR_RELAY_TOO_LARGE",
+            #[doc = " The recipient's mailbox (or the device's prekey store) is full."]
+            Quota = 0x0006 => "ERR_RELAY_QUOTA",
+            #[doc = " Too many requests; the ERROR frame's retry-after says when to try again."]
+            RateLimited = 0x0007 => "ERR_RELAY_RATE_LIMITED",
+            #[doc = " No such identity or device registered at this relay."]
+            UnknownRecipient = 0x0008 => "ERR_RELAY_UNKNOWN_RECIPIENT",
+            #[doc = " A prekey signature that does not verify, or a key that is not valid."]
+            BadSignature = 0x0009 => "ERR_RELAY_BAD_SIGNATURE",
+            #[doc = " A prekey id not above the highest one already uploaded."]
+            StaleKeyId = 0x000A => "ERR_RELAY_STALE_KEY_ID",
+            #[doc = " The handshake's static key is not the X25519 form of the claimed identity."]
+            IdentityMismatch = 0x000B => "ERR_RELAY_IDENTITY_MISMATCH",
+            #[doc = " The relay cannot commit right now (store down); retry after the given time."]
+            Unavailable = 0x000C => "ERR_RELAY_UNAVAILABLE",
+        ] $($args)* }
+    };
 }
 
-impl ErrorCode {
-    pub const ALL: [ErrorCode; 12] = [
-        ErrorCode::Malformed,
-        ErrorCode::UnsupportedVersion,
-        ErrorCode::UnknownCommand,
-        ErrorCode::NotAllowed,
-        ErrorCode::TooLarge,
-        ErrorCode::Quota,
-        ErrorCode::RateLimited,
-        ErrorCode::UnknownRecipient,
-        ErrorCode::BadSignature,
-        ErrorCode::StaleKeyId,
-        ErrorCode::IdentityMismatch,
-        ErrorCode::Unavailable,
-    ];
+/// Calls `$m! { $($args)* { Variant = "ERR_RELAY_…", … } }` with the refusal
+/// reasons' JS codes, as `keyward_seal::seal_aeads!` does for the AEADs.
+#[macro_export]
+macro_rules! relay_error_codes {
+    ($m:ident $(, $($args:tt)*)?) => {
+        $crate::__relay_error_list! { __relay_error_names $m $($($args)*)? }
+    };
+}
 
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __relay_error_names {
+    ([$($(#[$doc:meta])* $variant:ident = $number:literal => $name:literal,)*] $m:ident $($args:tt)*) => {
+        $m! { $($args)* { $($(#[$doc])* $variant = $name,)* } }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __relay_error_code_enum {
+    ([$($(#[$doc:meta])* $variant:ident = $number:literal => $name:literal,)*]) => {
+        /// A refusal reason, as carried by an ERROR frame (u16, big-endian).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[repr(u16)]
+        pub enum ErrorCode {
+            $($(#[$doc])* $variant = $number,)*
+        }
+
+        impl ErrorCode {
+            pub const ALL: [ErrorCode; [$($number),*].len()] = [$(ErrorCode::$variant),*];
+
+            /// The stable code string (Node convention), the `code` of the JS error.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+__relay_error_list!(__relay_error_code_enum);
+
+impl ErrorCode {
     pub fn to_u16(self) -> u16 {
         self as u16
     }
 
     pub fn from_u16(value: u16) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.to_u16() == value)
-    }
-
-    /// The stable code string (Node convention), the `code` of the JS error.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::Malformed => "ERR_RELAY_MALFORMED",
-            ErrorCode::UnsupportedVersion => "ERR_RELAY_UNSUPPORTED_VERSION",
-            ErrorCode::UnknownCommand => "ERR_RELAY_UNKNOWN_COMMAND",
-            ErrorCode::NotAllowed => "ERR_RELAY_NOT_ALLOWED",
-            ErrorCode::TooLarge => "ERR_RELAY_TOO_LARGE",
-            ErrorCode::Quota => "ERR_RELAY_QUOTA",
-            ErrorCode::RateLimited => "ERR_RELAY_RATE_LIMITED",
-            ErrorCode::UnknownRecipient => "ERR_RELAY_UNKNOWN_RECIPIENT",
-            ErrorCode::BadSignature => "ERR_RELAY_BAD_SIGNATURE",
-            ErrorCode::StaleKeyId => "ERR_RELAY_STALE_KEY_ID",
-            ErrorCode::IdentityMismatch => "ERR_RELAY_IDENTITY_MISMATCH",
-            ErrorCode::Unavailable => "ERR_RELAY_UNAVAILABLE",
-        }
     }
 }
 
@@ -99,6 +116,10 @@ pub enum Error {
         code: ErrorCode,
         retry_after_ms: u32,
     },
+    /// An argument of the wrong length or out of range (a relay key, a prekey
+    /// section): the caller's mistake, not the peer's.
+    #[error("{0}")]
+    Argument(&'static str),
 }
 
 impl Error {
@@ -116,6 +137,7 @@ impl Error {
             Error::Refused { code, .. } | Error::Remote { code, .. } => code.as_str(),
             Error::Handshake(_) => "ERR_RELAY_HANDSHAKE",
             Error::Decryption => "ERR_RELAY_DECRYPTION",
+            Error::Argument(_) => "ERR_INVALID_ARG_VALUE",
         }
     }
 

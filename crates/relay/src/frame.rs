@@ -76,6 +76,53 @@ impl OneTimeKemPrekey {
     }
 }
 
+impl SignedPrekey {
+    /// The section as uploaded, and as a store keeps it: `id ‖ public ‖ kem
+    /// flag ‖ [kem id ‖ kem public] ‖ signature` (docs/relay.md, "Prekeys").
+    pub fn to_section(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        write_signed_part(&mut w, self);
+        w.raw(&self.signature);
+        w.buf
+    }
+
+    /// A section from [`SignedPrekey::to_section`], exactly (no trailing bytes).
+    pub fn from_section(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes);
+        let signed = read_signed(&mut r)?;
+        r.finish()?;
+        Ok(signed)
+    }
+}
+
+impl OneTimePrekey {
+    pub fn from_parts(id: u32, public: &[u8]) -> Result<Self> {
+        let public = public
+            .try_into()
+            .map_err(|_| Error::malformed("a one-time X25519 prekey is 32 bytes"))?;
+        Ok(OneTimePrekey { id, public })
+    }
+}
+
+impl OneTimeKemPrekey {
+    /// `public ‖ signature`: what a store keeps under the id.
+    pub fn key_and_signature(&self) -> Vec<u8> {
+        [&self.public[..], &self.signature[..]].concat()
+    }
+
+    /// From an id and [`OneTimeKemPrekey::key_and_signature`], exactly.
+    pub fn from_parts(id: u32, key_and_signature: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(key_and_signature);
+        let (public, signature) = (read_kem_public(&mut r)?, r.array()?);
+        r.finish()?;
+        Ok(OneTimeKemPrekey {
+            id,
+            public,
+            signature,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PrekeyUpload {
     pub signed: Option<SignedPrekey>,

@@ -8,6 +8,7 @@
 use keyward_session::identity::PeerIdentity;
 use keyward_session::noise::{Handshake, Keys};
 use keyward_session::IdentityKey;
+use zeroize::Zeroizing;
 
 use crate::channel::{Channel, Role};
 use crate::error::{Error, ErrorCode, Result};
@@ -29,6 +30,40 @@ fn handshake_error(e: keyward_session::Error) -> Error {
     match e {
         keyward_session::Error::Handshake(why) => Error::Handshake(why),
         _ => Error::Handshake("the handshake failed"),
+    }
+}
+
+/// The relay's static X25519 key: the secret stays here and is wiped on
+/// drop; clients pin [`RelayKey::public_key`].
+pub struct RelayKey(Zeroizing<[u8; 32]>);
+
+impl RelayKey {
+    pub fn generate() -> Result<Self> {
+        keyward_session::keys::random::<32>()
+            .map(RelayKey)
+            .map_err(|_| Error::Handshake("the system random generator failed"))
+    }
+
+    /// Any 32 bytes are a valid X25519 secret (it is clamped when used).
+    pub fn from_bytes(secret: &[u8]) -> Result<Self> {
+        let secret: [u8; 32] = secret
+            .try_into()
+            .map_err(|_| Error::Argument("a relay key is 32 bytes"))?;
+        Ok(RelayKey(Zeroizing::new(secret)))
+    }
+
+    pub fn public_key(&self) -> [u8; 32] {
+        relay_public_key(&self.0)
+    }
+
+    /// The secret, for whoever stores the key.
+    pub fn expose(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// [`respond`] with this key.
+    pub fn respond(&self, message1: &[u8]) -> Result<Answer> {
+        respond(&self.0, message1)
     }
 }
 

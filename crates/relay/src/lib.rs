@@ -22,5 +22,5 @@ mod example;
 pub use channel::{Channel, Received, Role};
 pub use error::{Error, ErrorCode, Result};
 pub use frame::{Body, Frame, Header, VERSION};
-pub use handshake::{respond, Accepted, Answer, ClientHandshake, Responder};
+pub use handshake::{respond, Accepted, Answer, ClientHandshake, RelayKey, Responder};
 pub use transport::{tcp_encode, TcpDecoder};

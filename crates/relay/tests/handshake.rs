@@ -197,3 +197,24 @@ fn the_first_frame_must_be_register() {
         .unwrap();
     assert!(r.open(&register[0]).is_err(), "the connection is over");
 }
+
+/// The relay's key object answers as `respond` does with its secret, keeps
+/// the public key stable, and refuses a secret of the wrong length.
+#[test]
+fn a_relay_key_answers_its_clients() {
+    use keyward_relay::handshake::RelayKey;
+    let key = RelayKey::generate().unwrap();
+    let again = RelayKey::from_bytes(key.expose()).unwrap();
+    assert_eq!(again.public_key(), key.public_key());
+    assert_ne!(RelayKey::generate().unwrap().public_key(), key.public_key());
+    let alice = common::identity(1);
+    let (client, message1) = ClientHandshake::start(&alice, &key.public_key()).unwrap();
+    let answer = again.respond(&message1).unwrap();
+    let accepted = answer.outcome.unwrap();
+    assert_eq!(accepted.identity, alice.public_key());
+    client.finish(&answer.message2).unwrap();
+    for len in [0, 31, 33] {
+        let err = RelayKey::from_bytes(&vec![7; len]).err().unwrap();
+        assert_eq!(err.code(), "ERR_INVALID_ARG_VALUE");
+    }
+}

@@ -228,3 +228,43 @@ fn ids_only_grow_and_the_store_has_room() {
     };
     check_upload_against(&nearly, &next).unwrap();
 }
+
+/// What a store keeps (the signed section, each ML-KEM key with its
+/// signature) turns back into the same prekeys, and wrong lengths are refused.
+#[test]
+fn stored_parts_round_trip_and_wrong_lengths_are_refused() {
+    use keyward_relay::frame::{OneTimeKemPrekey, SignedPrekey};
+    let bob = identity(2);
+    let (_, upload) = bob_upload(&bob, 2);
+    let signed = upload.signed.clone().unwrap();
+    let section = signed.to_section();
+    assert_eq!(SignedPrekey::from_section(&section).unwrap(), signed);
+    for cut in [0, 1, section.len() - 1] {
+        let err = SignedPrekey::from_section(&section[..cut]).unwrap_err();
+        assert_eq!(err.code(), "ERR_RELAY_MALFORMED");
+    }
+    let longer = [&section[..], &[0]].concat();
+    assert_eq!(
+        SignedPrekey::from_section(&longer).unwrap_err().code(),
+        "ERR_RELAY_MALFORMED"
+    );
+    let kem = &upload.one_time_kem[0];
+    let parts = kem.key_and_signature();
+    assert_eq!(&OneTimeKemPrekey::from_parts(kem.id, &parts).unwrap(), kem);
+    for bad in [&parts[..parts.len() - 1], &[&parts[..], &[0]].concat()[..]] {
+        assert_eq!(
+            OneTimeKemPrekey::from_parts(kem.id, bad)
+                .unwrap_err()
+                .code(),
+            "ERR_RELAY_MALFORMED"
+        );
+    }
+    let x = &upload.one_time[0];
+    assert_eq!(&OneTimePrekey::from_parts(x.id, &x.public).unwrap(), x);
+    assert_eq!(
+        OneTimePrekey::from_parts(x.id, &x.public[1..])
+            .unwrap_err()
+            .code(),
+        "ERR_RELAY_MALFORMED"
+    );
+}
