@@ -52,9 +52,9 @@ export class ServerConnection implements LinkHandlers, PresenceHolder {
   private state: State = 'handshake';
   private channel?: NativeRelayChannel;
   /** As the handshake claimed it: the sender of what this connection sends. */
-  private identity = new Uint8Array(0);
+  private identity: Uint8Array = new Uint8Array(0);
   /** The key the relay keeps this identity's state by. */
-  private fingerprint = new Uint8Array(0);
+  private fingerprint: Uint8Array = new Uint8Array(0);
   private device = 0;
   private mailbox!: Mailbox;
   /** REGISTER's store write; resolves false when it failed (the connection is closing). */

@@ -8,7 +8,7 @@
 import type * as Binding from '../../native/binding';
 import { KeywardError } from '../errors';
 import { binding, call } from '../native';
-import { RelayError, type RelayErrorCode as StoreErrorCode } from './store';
+import { RelayError, type RelayErrorCode } from '../errors';
 
 export type RelayFrame = Binding.RelayFrame;
 export type RelayBody = Binding.RelayBody;
@@ -71,11 +71,9 @@ export function wireCodeOf(error: unknown): RelayWireCode | undefined {
  * ERR_RELAY_HANDSHAKE / ERR_RELAY_CLOSED), `retryAfterMs` the ERROR frame's
  * wait (non-zero only for RATE_LIMITED and UNAVAILABLE).
  */
-export function relayError(message: string, code: RelayCode, retryAfterMs = 0): RelayError & { retryAfterMs: number } {
-  // RelayError's code type lists the store's codes; every relay code is one of its class.
-  const error = new RelayError(message, code as StoreErrorCode) as RelayError & { retryAfterMs: number };
-  Object.defineProperty(error, 'retryAfterMs', { value: retryAfterMs, enumerable: true });
-  return error;
+export function relayError(message: string, code: RelayCode, retryAfterMs?: number): RelayError {
+  // ERR_RELAY_CLOSED (a connection that ended under a request) is the client's own; src/errors.ts's type lists the binding's codes.
+  return new RelayError(message, code as RelayErrorCode, retryAfterMs === undefined ? undefined : { retryAfterMs });
 }
 
 /** The identity's fingerprint (32 bytes), the key the relay keeps state by; `undefined` for a key that is not a valid identity. */
