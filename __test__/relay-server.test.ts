@@ -8,6 +8,7 @@
 
 import test, { type ExecutionContext } from 'ava';
 import { openSqlite } from '../src/auth/sqlite-driver';
+import { InvalidStateError } from '../src/errors';
 import { RelayConnection } from '../src/relay/connection';
 import { RelayKey } from '../src/relay/key';
 import { RELAY_LIMITS, type RelayFrame } from '../src/relay/wire';
@@ -96,7 +97,9 @@ both('SEND stores durably before SENT, is idempotent by client message id, and d
 });
 
 both('FETCH delivers the backlog in order, then QUEUE_EMPTY, then new messages live; ACK deletes (idempotent)', async (t, transport) => {
-  const relay = await startRelay(t);
+  t.timeout(30_000);
+  // No poll within the test: only the wake-up of the send can deliver the live message.
+  const relay = await startRelay(t, { server: { pollIntervalMs: 3_600_000 } });
   const alice = IdentityKey.generate();
   const bob = IdentityKey.generate();
   const a = await relay.connect(transport, alice);
@@ -276,6 +279,21 @@ both('a store that cannot commit (its file locked past the busy timeout) answers
   t.deepEqual(errors, [], 'the store’s own UNAVAILABLE is a refusal, not a failure to report');
 });
 
+both('any other store failure (here: the store closed under the server) is UNAVAILABLE and goes to onError', async (t, transport) => {
+  const errors: unknown[] = [];
+  const relay = await startRelay(t, { server: { unavailableRetryMs: 2500, onError: (e) => errors.push(e) } });
+  const bob = IdentityKey.generate();
+  await relay.connect(transport, bob);
+  const a = await relay.connect(transport);
+  await relay.store.close();
+  const error = await refused(t, a.request(send(bob, 'lost')), 'ERR_RELAY_UNAVAILABLE');
+  t.is(error.retryAfterMs, 2500);
+  t.is(errors.length, 1);
+  t.true(errors[0] instanceof InvalidStateError);
+  // The connection is still up: the next request is answered too.
+  await refused(t, a.request({ type: 'ListDevices', identity: bob.publicKey }), 'ERR_RELAY_UNAVAILABLE');
+});
+
 // ---- the handshake ----
 
 both('a client pinning another relay key fails with ERR_RELAY_HANDSHAKE: the relay closes without answering', async (t, transport) => {
@@ -373,7 +391,8 @@ both('a connection that does not REGISTER first is closed', async (t, transport)
 });
 
 both('a connection that has not registered within handshakeTimeoutMs is closed', async (t, transport) => {
-  const relay = await startRelay(t, { server: { handshakeTimeoutMs: 50 } });
+  // Long enough for message 1 and 2 to cross on a loaded machine; REGISTER never comes.
+  const relay = await startRelay(t, { server: { handshakeTimeoutMs: 2000 } });
   const silent = await rawLink(t, relay, transport);
   t.is(await silent.next(), 'closed', 'no message 1');
   const link = await rawLink(t, relay, transport);
@@ -469,6 +488,7 @@ both('the poll delivers what no wake-up announced (a message stored behind the s
 });
 
 both('a second connection of one identity and device DISPLACEs the first, which closes; the second gets its unacked messages', async (t, transport) => {
+  t.timeout(30_000); // a missing push would otherwise wait for AVA's 5 minutes
   const relay = await startRelay(t);
   const bob = IdentityKey.generate();
   const a = await relay.connect(transport);
@@ -495,6 +515,7 @@ both('a second connection of one identity and device DISPLACEs the first, which 
 });
 
 both('PREKEYS_LOW: after REGISTER when short, and pushed to the connected device when a claim leaves it short', async (t, transport) => {
+  t.timeout(30_000); // a missing push would otherwise wait for AVA's 5 minutes
   const relay = await startRelay(t);
   const bob = IdentityKey.generate();
   const b1 = await relay.connect(transport, bob);
@@ -555,16 +576,20 @@ test('close() ends every connection and leaves the store open for its owner', as
   t.is((await b.request({ type: 'ListDevices', identity: bob.publicKey })).devices[0], 1, 'the other server is untouched');
 });
 
-test('frames seen raw: REGISTERED then nothing before FETCH; DELIVER carries request id 0', async (t) => {
+both('on the wire: the backlog’s DELIVERs (request id 0), then QUEUE_EMPTY with the FETCH’s request id', async (t, transport) => {
   const relay = await startRelay(t);
   const bob = IdentityKey.generate();
-  const session = await RawSession.open(t, relay, 'websocket', bob);
-  const a = await relay.connect('tcp');
-  await a.request(send(bob, 'raw'));
-  const { answer, pushes } = await session.request(2, { type: 'Fetch' });
-  t.is(answer.body.type, 'QueueEmpty');
-  t.is(pushes.length, 1);
-  const deliver = pushes[0] as RelayFrame;
-  t.is(deliver.requestId, 0);
-  t.is(deliver.body.type, 'Deliver');
+  const session = await RawSession.open(t, relay, transport, bob);
+  const a = await relay.connect(transport);
+  for (const body of ['one', 'two', 'three']) await a.request(send(bob, body));
+  const { answer, pushes } = await session.request(9, { type: 'Fetch' });
+  t.deepEqual(answer, { requestId: 9, body: { type: 'QueueEmpty' } });
+  t.deepEqual(
+    pushes.map((f: RelayFrame) => [f.requestId, f.body.type, f.body.type === 'Deliver' ? str(f.body.body) : '']),
+    [
+      [0, 'Deliver', 'one'],
+      [0, 'Deliver', 'two'],
+      [0, 'Deliver', 'three'],
+    ],
+  );
 });
