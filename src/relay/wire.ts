@@ -6,9 +6,8 @@
  * this file.
  */
 import type * as Binding from '../../native/binding';
-import { KeywardError } from '../errors';
+import { KeywardError, RelayError, type RelayErrorCode } from '../errors';
 import { binding, call } from '../native';
-import { RelayError, type RelayErrorCode } from '../errors';
 
 export type RelayFrame = Binding.RelayFrame;
 export type RelayBody = Binding.RelayBody;
