@@ -6,7 +6,10 @@
  * Every test uses its own identities and its own relay.
  */
 
+import { createServer } from 'node:http';
+import { connect } from 'node:net';
 import test, { type ExecutionContext } from 'ava';
+import WebSocket, { WebSocketServer } from 'ws';
 import { openSqlite } from '../src/auth/sqlite-driver';
 import { InvalidStateError } from '../src/errors';
 import { RelayConnection } from '../src/relay/connection';
@@ -292,6 +295,65 @@ both('any other store failure (here: the store closed under the server) is UNAVA
   t.true(errors[0] instanceof InvalidStateError);
   // The connection is still up: the next request is answered too.
   await refused(t, a.request({ type: 'ListDevices', identity: bob.publicKey }), 'ERR_RELAY_UNAVAILABLE');
+});
+
+// ---- the transports ----
+
+test('WebSocket: a message over 65 535 bytes, a text message or an empty one ends the connection', async (t) => {
+  const relay = await startRelay(t);
+  const url = relay.addresses.websocket?.url as string;
+  const closeCode = (send: (ws: WebSocket) => void) =>
+    new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(url);
+      ws.on('open', () => send(ws));
+      ws.on('close', (code) => resolve(code));
+      ws.on('error', () => {});
+      setTimeout(() => reject(new Error('still open')), 20_000).unref();
+    });
+  t.is(await closeCode((ws) => ws.send(new Uint8Array(RELAY_LIMITS.maxNoiseMessage + 1))), 1009, 'too big, refused by maxPayload');
+  t.is(await closeCode((ws) => ws.send('text')), 1006);
+  t.is(await closeCode((ws) => ws.send(new Uint8Array(0))), 1006);
+});
+
+test('TCP: a length prefix of 0 or over 65 535 ends the connection at once', async (t) => {
+  const relay = await startRelay(t);
+  for (const length of [0, RELAY_LIMITS.maxNoiseMessage + 1]) {
+    const socket = connect({ host: relay.addresses.tcp?.host as string, port: relay.addresses.tcp?.port as number });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const prefix = Buffer.alloc(4);
+    prefix.writeUInt32BE(length);
+    socket.write(prefix);
+    await new Promise((resolve) => socket.once('close', resolve));
+    t.pass();
+  }
+});
+
+test('attach(): the relay serves its path on your HTTP server and leaves other upgrades alone', async (t) => {
+  const relay = await startRelay(t);
+  const { createRelayServer } = await import('../src/relay/server');
+  const http = createServer();
+  const other = new WebSocketServer({ noServer: true });
+  http.on('upgrade', (request, socket, head) => {
+    if (request.url === '/other') other.handleUpgrade(request, socket, head, (ws) => ws.send('other'));
+  });
+  const server = createRelayServer({ key: relay.key, store: relay.store });
+  server.attach(http, '/relay');
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  t.teardown(async () => {
+    await server.close();
+    other.close();
+    await new Promise((resolve) => http.close(resolve));
+  });
+  const port = (http.address() as { port: number }).port;
+  const c = await RelayConnection.connect(
+    { url: `ws://127.0.0.1:${port}/relay` },
+    { identity: IdentityKey.generate(), relayPublicKey: relay.key.publicKey, device: 1 },
+  );
+  t.is((await c.request({ type: 'Fetch' })).type, 'QueueEmpty');
+  await c.close();
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/other`);
+  t.is(String(await new Promise((resolve) => ws.once('message', resolve))), 'other');
+  ws.close();
 });
 
 // ---- the handshake ----
