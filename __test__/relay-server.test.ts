@@ -64,6 +64,14 @@ both('REGISTER answers the limits and the relay time; LIST_DEVICES lists the reg
   await refused(t, bob.request({ type: 'ListDevices', identity: IdentityKey.generate().publicKey }), 'ERR_RELAY_UNKNOWN_RECIPIENT');
 });
 
+both('a REGISTER the store refuses (one device too many) rejects connect with its code', async (t, transport) => {
+  const relay = await startRelay(t, { storeLimits: { maxDevices: 1 } });
+  const alice = IdentityKey.generate();
+  await relay.connect(transport, alice, 1);
+  await refused(t, RelayConnection.connect(relay.endpoint(transport), { identity: alice, relayPublicKey: relay.key.publicKey, device: 2 }), 'ERR_RELAY_QUOTA');
+  t.deepEqual(await relay.store.listDevices(fingerprint(alice)), [1]);
+});
+
 both('SEND stores durably before SENT, is idempotent by client message id, and device 0 reaches every device', async (t, transport) => {
   const now = 1_700_000_000_000;
   const relay = await startRelay(t, { server: { clock: () => now } });
