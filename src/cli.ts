@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `keyward`: create-server-setup, get-server-public-key, serve (see
+ * `keyward`: create-server-setup, get-server-public-key, serve, relay (see
  * `keyward --help`, or `usage()` in cli/args.ts). Exit codes: 0 done, 1 the
  * command failed, 2 usage error.
  */
@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeBase64Url } from './bytes';
 import { isCommand, parseCommand, suiteOption, UsageError, usage } from './cli/args';
+import { relay } from './cli/relay';
 import { readSecretFile, readSetup } from './cli/secrets';
 import { serve } from './cli/serve';
 import { ServerSetup } from './opaque/objects';
@@ -19,7 +20,7 @@ function version(): string {
 
 /**
  * Runs one command line (argv without `node` and the script). Returns the
- * exit code (a Promise for `serve`, settled when it stops); throws
+ * exit code (a Promise for `serve` and `relay`, settled when it stops); throws
  * {@link UsageError} for a command line that is wrong (exit code 2) and other
  * errors for a command that failed (exit code 1).
  */
@@ -67,6 +68,8 @@ export function main(argv: string[], out: (line: string) => void = console.log, 
     }
     case 'serve':
       return serve(values, out);
+    case 'relay':
+      return relay(values, out);
   }
 }
 

@@ -49,12 +49,25 @@ export const commands = {
     },
     positionals: 0,
   },
+  relay: {
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'tcp-port': { type: 'string' },
+      path: { type: 'string' },
+      db: { type: 'string' },
+      postgres: { type: 'string' },
+      'key-file': { type: 'string' },
+      help,
+    },
+    positionals: 0,
+  },
 } satisfies Record<string, { options: Record<string, Option>; positionals: number }>;
 
 export type Command = keyof typeof commands;
 export type Values = Record<string, string | boolean | undefined>;
 
-export const exitCodes = `exit codes: 0 done (serve: stopped by SIGINT or SIGTERM), 1 the command failed
+export const exitCodes = `exit codes: 0 done (serve, relay: stopped by SIGINT or SIGTERM), 1 the command failed
   (unreadable or invalid setup or key, port in use, store or fastify missing), 2 usage error`;
 
 const setupForms = `A setup is base64url: keyward's form (create-server-setup) names its suite;
@@ -92,6 +105,14 @@ const help_: Record<Command, string> = {
       false (default), or the comma-separated addresses/CIDRs of the proxies in front
       (Fastify's trustProxy: the client address, used by --limit-address, and the protocol
       then come from their X-Forwarded-* headers)`,
+  relay: `keyward relay [--port N] [--tcp-port N] [--host 127.0.0.1] [--path /]
+              [--db FILE | --postgres URL] [--key-file FILE]
+      the relay for end-to-end encrypted messages (docs/relay.md): WebSocket on --port (at
+      --path), TCP on --tcp-port; at least one. Its state in SQLite (--db, ./keyward-relay.db
+      by default) or, for several instances, PostgreSQL (--postgres, or KEYWARD_POSTGRES_URL
+      when --db is not given). The relay's key comes from --key-file (./keyward-relay.key by
+      default; created, mode 0600, if missing); its public key, which clients pin, is printed
+      in base64url on start. Instances behind one address must share the key file`,
 };
 
 /** The help of one command, or of all. */
