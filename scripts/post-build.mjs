@@ -16,7 +16,7 @@ const root = new URL('..', import.meta.url).pathname;
 const require = createRequire(import.meta.url);
 
 // The entries of package.json "exports" (the CLI is CommonJS only: it is run, not imported).
-const entries = ['index', 'serenity/index', 'serenity/p256', 'fastify/index', 'express/index', 'client/index'];
+const entries = ['index', 'serenity/index', 'serenity/p256', 'fastify/index', 'express/index', 'client/index', 'relay/index'];
 
 for (const entry of entries) {
   const cjs = join(root, 'dist', `${entry}.js`);

@@ -238,9 +238,10 @@ export class VaultPoisonedError extends KeywardError {
  * The codes a `RelayError` carries: the wire's refusal reasons (crates/relay's
  * `ErrorCode`, mirrored by the binding's `RelayErrorCode`), and two that never
  * travel but end a connection: a handshake or a transport message that does
- * not authenticate.
+ * not authenticate; and the client's own `ERR_RELAY_CLOSED`, a connection
+ * that failed or ended under a request.
  */
-export type RelayErrorCode = `${Binding.RelayErrorCode}` | 'ERR_RELAY_HANDSHAKE' | 'ERR_RELAY_DECRYPTION';
+export type RelayErrorCode = `${Binding.RelayErrorCode}` | 'ERR_RELAY_HANDSHAKE' | 'ERR_RELAY_DECRYPTION' | 'ERR_RELAY_CLOSED';
 
 /**
  * A relay refused, or a relay connection failed; `code` says why

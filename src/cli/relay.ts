@@ -15,6 +15,7 @@ import type { RelayStore } from '../relay/store';
 import { RELAY_STORE_DEFAULTS } from '../relay/wire';
 import { integerOption, UsageError, type Values } from './args';
 import { decodeSecret, readSecretFile } from './secrets';
+import { stopSignal } from './serve';
 
 /** The options of `relay`, checked; throws {@link UsageError} for any mistake. */
 function options(values: Values) {
@@ -37,20 +38,6 @@ function options(values: Values) {
     postgres,
     sqlite: db ?? 'keyward-relay.db',
     keyFile,
-  };
-}
-
-/** Resolves on the first SIGINT or SIGTERM; `dispose()` removes the handlers (as `serve` does). */
-function stopSignal(): { stopped: Promise<NodeJS.Signals>; dispose: () => void } {
-  let handler!: (signal: NodeJS.Signals) => void;
-  const stopped = new Promise<NodeJS.Signals>((resolve) => (handler = resolve));
-  const signals = ['SIGINT', 'SIGTERM'] as const;
-  for (const s of signals) process.on(s, handler);
-  return {
-    stopped,
-    dispose: () => {
-      for (const s of signals) process.off(s, handler);
-    },
   };
 }
 

@@ -73,8 +73,8 @@ function options(values: Values) {
   };
 }
 
-/** Resolves on the first SIGINT or SIGTERM; `dispose()` removes the handlers. */
-function stopSignal(): { stopped: Promise<NodeJS.Signals>; dispose: () => void } {
+/** Resolves on the first SIGINT or SIGTERM; `dispose()` removes the handlers (`serve` and `relay`). */
+export function stopSignal(): { stopped: Promise<NodeJS.Signals>; dispose: () => void } {
   let handler!: (signal: NodeJS.Signals) => void;
   const stopped = new Promise<NodeJS.Signals>((resolve) => (handler = resolve));
   const signals = ['SIGINT', 'SIGTERM'] as const;

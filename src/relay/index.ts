@@ -1,6 +1,7 @@
 /**
- * `keyward/relay`: the relay server, its stores and the low-level client
- * connection (docs/relay.md).
+ * `keyward/relay`: the relay server, its stores, its presence across
+ * instances (Redis), the low-level client connection and the `Messenger`
+ * (docs/relay.md).
  */
 export {
   type RelayAnswer,
@@ -13,8 +14,10 @@ export {
   type RelayRequest,
 } from './connection';
 export { RelayKey } from './key';
+export { Messenger, type MessengerEvents, type MessengerOptions, type ReceivedMessage } from './messenger';
 export { PgRelayStore } from './pg-store';
 export { LocalPresence, type PresenceHolder, type RelayPresence } from './presence';
+export { type PresenceRedis, RedisPresence, type RedisPresenceOptions } from './redis-presence';
 export { createRelayServer, type RelayAddresses, type RelayKeyLike, type RelayListenOptions, type RelayServer, type RelayServerOptions } from './server';
 export { SqliteRelayStore } from './sqlite-store';
 export {

@@ -37,25 +37,12 @@ export const RELAY_LIMITS = {
   keyLength: binding.RELAY_KEY_LEN,
 } as const;
 
-/** Every code an ERROR frame carries (docs/relay.md "Error codes"). */
-export const WIRE_CODES = [
-  'ERR_RELAY_MALFORMED',
-  'ERR_RELAY_UNSUPPORTED_VERSION',
-  'ERR_RELAY_UNKNOWN_COMMAND',
-  'ERR_RELAY_NOT_ALLOWED',
-  'ERR_RELAY_TOO_LARGE',
-  'ERR_RELAY_QUOTA',
-  'ERR_RELAY_RATE_LIMITED',
-  'ERR_RELAY_UNKNOWN_RECIPIENT',
-  'ERR_RELAY_BAD_SIGNATURE',
-  'ERR_RELAY_STALE_KEY_ID',
-  'ERR_RELAY_IDENTITY_MISMATCH',
-  'ERR_RELAY_UNAVAILABLE',
-] as const;
+/** Every code an ERROR frame carries (docs/relay.md "Error codes"): crates/relay's one list, through the binding. */
+export const WIRE_CODES: readonly RelayWireCode[] = Object.values(binding.RelayErrorCode);
 /** A code that travels in ERROR frames and handshake refusals. */
-export type RelayWireCode = (typeof WIRE_CODES)[number];
-/** A relay code: the wire's, plus the two that never travel (a handshake or transport message that does not authenticate). */
-export type RelayCode = RelayWireCode | 'ERR_RELAY_HANDSHAKE' | 'ERR_RELAY_DECRYPTION' | 'ERR_RELAY_CLOSED';
+export type RelayWireCode = `${Binding.RelayErrorCode}`;
+/** A relay code: the wire's, the two that never travel, and the client's own ERR_RELAY_CLOSED (src/errors.ts). */
+export type RelayCode = RelayErrorCode;
 
 const wireCodes: ReadonlySet<string> = new Set(WIRE_CODES);
 
@@ -71,8 +58,7 @@ export function wireCodeOf(error: unknown): RelayWireCode | undefined {
  * wait (non-zero only for RATE_LIMITED and UNAVAILABLE).
  */
 export function relayError(message: string, code: RelayCode, retryAfterMs?: number): RelayError {
-  // ERR_RELAY_CLOSED (a connection that ended under a request) is the client's own; src/errors.ts's type lists the binding's codes.
-  return new RelayError(message, code as RelayErrorCode, retryAfterMs === undefined ? undefined : { retryAfterMs });
+  return new RelayError(message, code, retryAfterMs === undefined ? undefined : { retryAfterMs });
 }
 
 /** The identity's fingerprint (32 bytes), the key the relay keeps state by; `undefined` for a key that is not a valid identity. */
