@@ -76,15 +76,11 @@ async function twoInstances(t: ExecutionContext, redisUrl: string, options: { po
       await presence.close();
       limiterClient.disconnect();
     });
-    const bundleRateLimiter = options.sharedLimits
-      ? new RateLimiterRedis({ storeClient: limiterClient, points: 6, duration: 600, keyPrefix: 'keyward-test-bundles' })
-      : undefined;
-    relays.push(
-      await startRelay(t, {
-        postgres: true,
-        server: { presence, pollIntervalMs: options.pollIntervalMs, ...(bundleRateLimiter ? { bundleRateLimiter } : {}) },
-      }),
-    );
+    const shared = (points: number, keyPrefix: string) => new RateLimiterRedis({ storeClient: limiterClient, points, duration: 600, keyPrefix });
+    const limiters = options.sharedLimits
+      ? { bundleRateLimiter: shared(6, 'keyward-test-bundles'), sendRateLimiters: { perPair: shared(3, 'keyward-test-sends') } }
+      : {};
+    relays.push(await startRelay(t, { postgres: true, server: { presence, pollIntervalMs: options.pollIntervalMs, ...limiters } }));
   }
   return relays as [(typeof relays)[0], (typeof relays)[0]];
 }
@@ -151,7 +147,7 @@ test('a newer connection on one instance displaces the older on the other', asyn
   t.false(otherDisplaced);
 });
 
-test('bundle fetch limits are shared: six per pair across both instances, the seventh refused with its wait', async (t) => {
+test('bundle fetch and send limits are shared: six fetches and three sends per pair across both instances, then refused', async (t) => {
   t.timeout(30_000);
   const redis = await privateRedis(t);
   const [one, two] = await twoInstances(t, redis.url, { pollIntervalMs: 1000, sharedLimits: true });
@@ -170,4 +166,9 @@ test('bundle fetch limits are shared: six per pair across both instances, the se
     t.is(error.code, 'ERR_RELAY_RATE_LIMITED');
     t.true((error.retryAfterMs ?? 0) > 0);
   }
+  const send = (c: typeof a1) => c.request({ type: 'Send', clientMessageId: clientMessageId(), recipient: bob.publicKey, device: 1, body: text('x') });
+  await send(a1);
+  await send(a2);
+  await send(a1);
+  t.is(((await t.throwsAsync(send(a2))) as { code?: string }).code, 'ERR_RELAY_RATE_LIMITED');
 });

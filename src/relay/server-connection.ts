@@ -29,6 +29,8 @@ export interface ServerContext {
   store: RelayStore;
   presence: RelayPresence;
   bundleLimiter: RateLimiterAbstract;
+  /** Sends per sender identity, and per (sender, recipient) pair. */
+  sendLimiters: { perSender: RateLimiterAbstract; perPair: RateLimiterAbstract };
   clock: () => number;
   maxBody: number;
   maxInFlight: number;
@@ -42,6 +44,21 @@ export interface ServerContext {
 }
 
 type State = 'handshake' | 'unregistered' | 'registered' | 'closed';
+
+/**
+ * Takes one point from `limiter` under `key`; an exhausted key is
+ * RATE_LIMITED with the time until a point frees. A limiter that fails
+ * (its Redis down, with no insurance limiter) throws its own error, which
+ * the connection answers UNAVAILABLE.
+ */
+async function limit(limiter: RateLimiterAbstract, key: string, message: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (error) {
+    if (error instanceof RateLimiterRes) throw relayError(message, 'ERR_RELAY_RATE_LIMITED', Math.max(1, Math.ceil(error.msBeforeNext)));
+    throw error;
+  }
+}
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const isLow = (s: { oneTime: number; oneTimeKem: number }) => s.oneTime < RELAY_LIMITS.prekeysLowThreshold || s.oneTimeKem < RELAY_LIMITS.prekeysLowThreshold;
@@ -294,6 +311,9 @@ export class ServerConnection implements LinkHandlers, PresenceHolder {
     if (body.body.length > this.ctx.maxBody) throw relayError('the message body is over the relay’s limit', 'ERR_RELAY_TOO_LARGE');
     const recipient = fingerprintOf(body.recipient);
     if (recipient === undefined) throw relayError('no such identity', 'ERR_RELAY_UNKNOWN_RECIPIENT');
+    const sender = hex(this.fingerprint);
+    await limit(this.ctx.sendLimiters.perSender, sender, 'too many sends from this identity');
+    await limit(this.ctx.sendLimiters.perPair, `${sender}:${hex(recipient)}`, 'too many sends to this recipient');
     const message = {
       recipient,
       sender: this.identity,
@@ -314,13 +334,9 @@ export class ServerConnection implements LinkHandlers, PresenceHolder {
 
   private async onGetBundle(body: BodyOf<'GetBundle'>): Promise<RelayBody> {
     const target = fingerprintOf(body.identity);
-    try {
-      // Per (requester, target) pair, so that one requester cannot drain a device's one-time keys.
-      await this.ctx.bundleLimiter.consume(`${hex(this.fingerprint)}:${target === undefined ? 'invalid' : hex(target)}`);
-    } catch (error) {
-      if (error instanceof RateLimiterRes) throw relayError('too many bundle fetches for this identity', 'ERR_RELAY_RATE_LIMITED', error.msBeforeNext);
-      throw error;
-    }
+    // Per (requester, target) pair, so that one requester cannot drain a device's one-time keys.
+    const pair = `${hex(this.fingerprint)}:${target === undefined ? 'invalid' : hex(target)}`;
+    await limit(this.ctx.bundleLimiter, pair, 'too many bundle fetches for this identity');
     if (target === undefined) throw relayError('no such identity', 'ERR_RELAY_UNKNOWN_RECIPIENT');
     const claimed = await this.ctx.store.claimBundle(target, body.device);
     const bundle = call(() => binding.relayComposeBundle(body.identity, claimed.signed, claimed.oneTime));

@@ -52,6 +52,13 @@ export interface RelayServerOptions {
    * when several instances serve one store.
    */
   bundleRateLimiter?: RateLimiterAbstract;
+  /**
+   * Sends per sender identity (`perSender`, 1 000 per 10 s by default) and per
+   * (sender, recipient) pair (`perPair`, 300 per 10 s by default), in memory.
+   * Pass shared limiters (RateLimiterRedis) when several instances serve one
+   * store; a retry with the same client message id counts too.
+   */
+  sendRateLimiters?: { perSender?: RateLimiterAbstract; perPair?: RateLimiterAbstract };
   /** Displacement and wake-ups between connections; one process by default ({@link LocalPresence}). */
   presence?: RelayPresence;
   /**
@@ -122,6 +129,10 @@ function optionsArg(options: RelayServerOptions) {
         points: RELAY_LIMITS.bundleFetchesPerWindow,
         duration: RELAY_LIMITS.bundleFetchWindowMs / 1000,
       }),
+    sendLimiters: {
+      perSender: options.sendRateLimiters?.perSender ?? new RateLimiterMemory({ points: 1000, duration: 10 }),
+      perPair: options.sendRateLimiters?.perPair ?? new RateLimiterMemory({ points: 300, duration: 10 }),
+    },
   };
 }
 
