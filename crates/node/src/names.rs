@@ -111,6 +111,19 @@ pub const POP_MAC_CHARS: u32 = keyward_pop::MAC_B64_CHARS as u32;
 /// The longest session id (the RFC 9421 `keyid`), in characters.
 #[napi]
 pub const POP_MAX_SESSION_ID_CHARS: u32 = keyward_pop::rfc9421::MAX_KEYID_BYTES as u32;
+// What the browser's signer (src/web/pop.ts) must compute exactly as the core does.
+#[napi]
+pub const POP_DERIVE_INFO: &str = keyward_pop::DERIVE_INFO;
+#[napi]
+pub const POP_REQUEST_DOMAIN: &str = keyward_pop::REQUEST_DOMAIN;
+#[napi]
+pub const POP_KEY_BYTES: u32 = keyward_pop::POP_KEY_LEN as u32;
+#[napi]
+pub const POP_RFC9421_LABEL: &str = keyward_pop::rfc9421::LABEL;
+#[napi]
+pub const POP_RFC9421_ALG: &str = keyward_pop::rfc9421::ALG;
+#[napi]
+pub const POP_RFC9421_DIGEST_ALG: &str = keyward_pop::rfc9421::DIGEST_ALG;
 #[napi]
 pub const POP_DEFAULT_MAX_NONCES_PER_SESSION: u32 = keyward_pop::DEFAULT_MAX_PER_SCOPE as u32;
 
