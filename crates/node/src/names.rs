@@ -88,6 +88,29 @@ keyward_relay::relay_error_codes!(strings, both
     #[doc = " Why the relay refused (keyward_relay::ErrorCode): an ERROR frame's code and the JS error's."]
     RelayErrorCode => keyward_relay::ErrorCode);
 
+// The codes of each core's errors, the JS errors' `code` (src/errors.ts derives
+// its unions from these). Shared codes (ERR_INVALID_ARG_VALUE, ...) appear in
+// several lists.
+keyward_opaque::opaque_error_codes!(strings, both
+    #[doc = " The codes of OPAQUE's errors (keyward_opaque::ErrorCode)."]
+    OpaqueErrorCode => keyward_opaque::ErrorCode);
+
+keyward_pop::pop_error_codes!(strings, both
+    #[doc = " The codes of proof-of-possession's errors (keyward_pop::ErrorCode)."]
+    PopErrorCode => keyward_pop::ErrorCode);
+
+keyward_seal::seal_error_codes!(strings, both
+    #[doc = " The codes of sealing's errors (keyward_seal::ErrorCode)."]
+    SealErrorCode => keyward_seal::ErrorCode);
+
+keyward_seal::seal_vault_error_codes!(strings, both
+    #[doc = " The codes only a vault's errors have (keyward_seal::vault::VaultErrorCode)."]
+    VaultErrorCode => keyward_seal::vault::VaultErrorCode);
+
+keyward_session::session_error_codes!(strings, both
+    #[doc = " The codes of the end-to-end sessions' errors (keyward_session::error::ErrorCode)."]
+    SessionErrorCode => keyward_session::error::ErrorCode);
+
 /// Bytes a sealed box adds to its plaintext.
 #[napi]
 pub const BOX_OVERHEAD: u32 = keyward_seal::boxes::BOX_OVERHEAD as u32;

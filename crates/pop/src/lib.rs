@@ -14,6 +14,7 @@
 //! cache (`replay`). The caller finds the session and passes the clock.
 #![forbid(unsafe_code)]
 
+mod error_code;
 mod headers;
 mod joined;
 mod outcome;
@@ -23,6 +24,7 @@ pub mod rfc9421;
 use std::borrow::Cow;
 use std::sync::{Mutex, PoisonError};
 
+pub use error_code::ErrorCode;
 pub use headers::{
     parse_bearer, parse_mac, parse_timestamp, valid_nonce, BEARER_PREFIX, MAC_B64_CHARS,
     MAX_BEARER_BYTES, MAX_TIMESTAMP_MS, NONCE_MAX_BYTES, NONCE_MIN_BYTES,
@@ -75,15 +77,21 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn code(&self) -> &'static str {
+    /// What kind of error this is (a malformed nonce reports as a replay).
+    pub fn kind(&self) -> ErrorCode {
         match self {
-            Error::BadMac | Error::Profile(_) => "ERR_POP_BAD_MAC",
-            Error::KeyId => "ERR_POP_NO_SESSION",
-            Error::Stale => "ERR_POP_STALE",
-            Error::BadNonce | Error::Replay => "ERR_POP_REPLAY",
-            Error::RateLimited => "ERR_POP_RATE_LIMITED",
-            Error::InvalidArgument(_) => "ERR_INVALID_ARG_VALUE",
+            Error::BadMac | Error::Profile(_) => ErrorCode::BadMac,
+            Error::KeyId => ErrorCode::NoSession,
+            Error::Stale => ErrorCode::Stale,
+            Error::BadNonce | Error::Replay => ErrorCode::Replay,
+            Error::RateLimited => ErrorCode::RateLimited,
+            Error::InvalidArgument(_) => ErrorCode::InvalidArgValue,
         }
+    }
+
+    /// Stable code, following the Node convention (the kind's).
+    pub fn code(&self) -> &'static str {
+        self.kind().as_str()
     }
 }
 
