@@ -4,6 +4,7 @@
  * class; the literal unions come from the binding's names.
  */
 import test from 'ava';
+import { fromNative, type InvalidStateErrorCode, SessionError, type SessionErrorCode } from '../src/errors';
 import {
   hashPassword,
   InvalidStateError,
@@ -70,4 +71,27 @@ test("PopErrorCode is the PoP core's refusal codes and the verifier's ERR_POP_BO
   const fromCore = new Set(binding.popRefusals().map((r) => r.code));
   t.deepEqual(Object.keys(codes).sort(), [...fromCore, 'ERR_POP_BODY_MISSING'].sort());
   for (const [code, status] of Object.entries(codes) as [PopErrorCode, 401 | 429][]) t.is(new PopError('m', code).status, status, code);
+});
+
+test("SessionErrorCode and InvalidStateErrorCode are the cores' codes (and the replay guard's), no more; each maps to its class", (t) => {
+  // The public unions, pinned: tsc --noEmit fails if a derived type gains or loses a code.
+  const session: Record<SessionErrorCode, true> = {
+    ERR_SESSION_FORMAT: true,
+    ERR_SESSION_HANDSHAKE: true,
+    ERR_SESSION_UNEXPECTED_PEER: true,
+    ERR_SESSION_BAD_SIGNATURE: true,
+    ERR_SESSION_PREKEY_REUSED: true,
+    ERR_SESSION_UNKNOWN_PREKEY: true,
+    ERR_SESSION_DUPLICATE: true,
+    ERR_SESSION_TOO_FAR_AHEAD: true,
+    ERR_SESSION_KEY_EXPIRED: true,
+    ERR_SESSION_RANDOM: true,
+    ERR_SESSION_REPLAY: true,
+  };
+  const fromCore = Object.values(binding.SessionErrorCode).filter((code) => code.startsWith('ERR_SESSION_'));
+  t.deepEqual(Object.keys(session).sort(), [...fromCore, 'ERR_SESSION_REPLAY'].sort());
+  const invalidState: Record<InvalidStateErrorCode, true> = { ERR_INVALID_STATE: true, ERR_OPAQUE_INVALID_STATE: true };
+  const native = (code: string) => fromNative(Object.assign(new Error('m'), { code }));
+  for (const code of fromCore) t.true(native(code) instanceof SessionError, code);
+  for (const code of Object.keys(invalidState) as InvalidStateErrorCode[]) t.is((native(code) as InvalidStateError).code, code);
 });

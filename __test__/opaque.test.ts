@@ -19,6 +19,7 @@ import {
   SizeError,
   suites,
 } from '../src/index';
+import { binding } from '../src/native';
 import { fast, hex, login, register, world } from './helpers';
 
 const presets: KeyStretching[] = ['memory-constrained', 'rfc-recommended', { iterations: 2, memory: 4096, parallelism: 2 }];
@@ -246,6 +247,20 @@ test('a key-stretching cost out of 1..2^32−1, fractional, NaN or not a number 
     instanceOf: InvalidArgumentError,
   });
   t.true((await w.client.finishRegistration(reg.state, 'pw', response, { keyStretching: goodCosts })).upload.length > 0);
+});
+
+test("the server's login finish checks its parameters before it spends the state", (t) => {
+  const w = world();
+  const reg = w.client.startRegistration('pw');
+  const record = w.server.finishRegistration(w.client.finishRegistrationSync(reg.state, 'pw', w.server.startRegistration(reg.request, 'bob')).upload);
+  const start = w.client.startLogin('pw');
+  const s = w.server.startLogin(record, start.request, 'bob');
+  const fin = w.client.finishLoginSync(start.state, 'pw', s.response);
+  // The public ServerParams carry no costs, but the binding converts the whole parameter object,
+  // so a refused one is the way to reach its conversion: it must come before the state is taken.
+  const refused = { keyStretching: { ...goodCosts, iterations: 0 } };
+  t.throws(() => binding.serverLoginFinish(s.state.native, fin.finalization, refused), { code: 'ERR_INVALID_ARG_VALUE' } as never);
+  t.deepEqual(w.server.finishLogin(s.state, fin.finalization).sessionKey, fin.sessionKey);
 });
 
 test('session and export keys are copies: changing them changes nothing in Rust', async (t) => {

@@ -366,6 +366,17 @@ export declare const MAX_ONE_TIME_PRE_KEYS: number
 
 export declare function needsRehash(hash: string, options?: PasswordOptions | undefined | null): boolean
 
+/** The codes of OPAQUE's errors (keyward_opaque::ErrorCode). */
+export declare enum OpaqueErrorCode {
+  InvalidLogin = 'ERR_OPAQUE_INVALID_LOGIN',
+  InvalidState = 'ERR_OPAQUE_INVALID_STATE',
+  Serialization = 'ERR_OPAQUE_SERIALIZATION',
+  Size = 'ERR_OPAQUE_SIZE',
+  ReflectedValue = 'ERR_OPAQUE_REFLECTED_VALUE',
+  InvalidArgValue = 'ERR_INVALID_ARG_VALUE',
+  Library = 'ERR_OPAQUE_LIBRARY',
+}
+
 /**
  * Opens into `out` (`sealed.length - BOX_OVERHEAD` bytes); on failure `out`
  * is zeroed. Takes the `env` to throw `expiredBy` as a property.
@@ -405,6 +416,10 @@ export declare const POP_BEARER_PREFIX: string
 
 export declare const POP_DEFAULT_MAX_NONCES_PER_SESSION: number
 
+export declare const POP_DERIVE_INFO: string
+
+export declare const POP_KEY_BYTES: number
+
 export declare const POP_MAC_CHARS: number
 
 export declare const POP_MAX_BEARER_BYTES: number
@@ -417,6 +432,24 @@ export declare const POP_MAX_TIMESTAMP_MS: number
 export declare const POP_NONCE_MAX_BYTES: number
 
 export declare const POP_NONCE_MIN_BYTES: number
+
+export declare const POP_REQUEST_DOMAIN: string
+
+export declare const POP_RFC9421_ALG: string
+
+export declare const POP_RFC9421_DIGEST_ALG: string
+
+export declare const POP_RFC9421_LABEL: string
+
+/** The codes of proof-of-possession's errors (keyward_pop::ErrorCode). */
+export declare enum PopErrorCode {
+  BadMac = 'ERR_POP_BAD_MAC',
+  NoSession = 'ERR_POP_NO_SESSION',
+  Stale = 'ERR_POP_STALE',
+  Replay = 'ERR_POP_REPLAY',
+  RateLimited = 'ERR_POP_RATE_LIMITED',
+  InvalidArgValue = 'ERR_INVALID_ARG_VALUE',
+}
 
 /**
  * What `popVerify` found: `Ok` when the request is genuine and fresh, else
@@ -670,6 +703,17 @@ export interface Rfc9421Verified {
  */
 export declare function sealBoxInto(key: number, plaintext: Uint8Array, aad: Uint8Array, nowMs: number | undefined | null, out: Uint8Array): void
 
+/** The codes of sealing's errors (keyward_seal::ErrorCode). */
+export declare enum SealErrorCode {
+  Decryption = 'ERR_DECRYPTION',
+  TimestampExpired = 'ERR_TIMESTAMP_EXPIRED',
+  InvalidMac = 'ERR_INVALID_MAC',
+  InvalidArgValue = 'ERR_INVALID_ARG_VALUE',
+  Format = 'ERR_FORMAT',
+  InvalidState = 'ERR_INVALID_STATE',
+  VaultIo = 'ERR_VAULT_IO',
+}
+
 export declare function secureWipe(buffer: Uint8Array): void
 
 export declare function serverLoginFinish(state: ServerLoginState, finalization: Uint8Array, params?: ParamsInput | undefined | null): Uint8Array
@@ -682,6 +726,23 @@ export interface ServerLoginStart {
 /** `crypt` on the libuv pool for the session behind `handle`. */
 export declare function sessionCryptAsync(handle: number, input: Uint8Array, ad: Uint8Array, encrypt: boolean): Promise<Uint8Array>
 
+/** The codes of the end-to-end sessions' errors (keyward_session::error::ErrorCode). */
+export declare enum SessionErrorCode {
+  InvalidArgValue = 'ERR_INVALID_ARG_VALUE',
+  Format = 'ERR_SESSION_FORMAT',
+  Handshake = 'ERR_SESSION_HANDSHAKE',
+  UnexpectedPeer = 'ERR_SESSION_UNEXPECTED_PEER',
+  BadSignature = 'ERR_SESSION_BAD_SIGNATURE',
+  PreKeyReused = 'ERR_SESSION_PREKEY_REUSED',
+  UnknownPreKey = 'ERR_SESSION_UNKNOWN_PREKEY',
+  Decryption = 'ERR_DECRYPTION',
+  Duplicate = 'ERR_SESSION_DUPLICATE',
+  TooFarAhead = 'ERR_SESSION_TOO_FAR_AHEAD',
+  KeyExpired = 'ERR_SESSION_KEY_EXPIRED',
+  InvalidState = 'ERR_INVALID_STATE',
+  Random = 'ERR_SESSION_RANDOM',
+}
+
 /** The OPAQUE cipher suites (keyward_opaque::Suite); the first is the default. */
 export declare enum Suite {
   Ristretto255Sha512 = 'ristretto255_sha512',
@@ -689,6 +750,12 @@ export declare enum Suite {
   P384Sha384 = 'p384_sha384',
   P521Sha512 = 'p521_sha512',
   MlKem768Ristretto255Sha512 = 'ml_kem_768_ristretto255_sha512',
+}
+
+/** The codes only a vault's errors have (keyward_seal::vault::VaultErrorCode). */
+export declare enum VaultErrorCode {
+  Integrity = 'ERR_VAULT_INTEGRITY',
+  Poisoned = 'ERR_VAULT_POISONED',
 }
 
 /** What a vault value holds (keyward_seal::vault::Kind). */

@@ -1,7 +1,7 @@
 // Writes src/web/constants.generated.ts: the names and limits of the Rust
-// cores that code without the native binding needs (the browser client in
-// src/web, and src/errors.ts, which that client bundles), read from the built
-// binding, so that no such value is spelled in TypeScript by hand.
+// cores that the browser client (src/web, which has no native binding) needs
+// as values, read from the built binding, so that no such value is spelled in
+// TypeScript by hand.
 // `npm run build:native` runs it after each build of the binding;
 // __test__/web-constants.test.ts fails when the committed file differs from
 // what this writes now.
@@ -18,18 +18,26 @@ function read(binding, name) {
   return binding[name];
 }
 
-/** The codes of every refusing PoP outcome, each once, in outcome order. */
-function popRefusalCodes(binding) {
-  return [...new Set(read(binding, 'popRefusals')().map((r) => r.code))];
-}
-
 /** What is written, in order: a TSDoc line, the name, and the value (a string, number or list of strings). */
 function entries(binding) {
   return [
     ['The `Authorization` scheme and space before a bearer token (keyward_pop::BEARER_PREFIX).', 'POP_BEARER_PREFIX', read(binding, 'POP_BEARER_PREFIX')],
     ['The fewest bytes a PoP nonce has (keyward_pop::NONCE_MIN_BYTES).', 'POP_NONCE_MIN_BYTES', read(binding, 'POP_NONCE_MIN_BYTES')],
     ['The most bytes a PoP nonce has (keyward_pop::NONCE_MAX_BYTES).', 'POP_NONCE_MAX_BYTES', read(binding, 'POP_NONCE_MAX_BYTES')],
-    ["The codes of keyward_pop's refusals (`Outcome::error`), each once.", 'POP_REFUSAL_CODES', popRefusalCodes(binding)],
+    ['The HKDF `info` of the PoP key derivation (keyward_pop::DERIVE_INFO).', 'POP_DERIVE_INFO', read(binding, 'POP_DERIVE_INFO')],
+    [
+      "The domain separator that starts a PoP request's canonical form (keyward_pop::REQUEST_DOMAIN).",
+      'POP_REQUEST_DOMAIN',
+      read(binding, 'POP_REQUEST_DOMAIN'),
+    ],
+    ['The bytes of a PoP key, the HMAC-SHA256 key (keyward_pop::POP_KEY_LEN).', 'POP_KEY_BYTES', read(binding, 'POP_KEY_BYTES')],
+    ["The RFC 9421 profile's one signature label (keyward_pop::rfc9421::LABEL).", 'POP_RFC9421_LABEL', read(binding, 'POP_RFC9421_LABEL')],
+    ["The RFC 9421 profile's `alg` (keyward_pop::rfc9421::ALG).", 'POP_RFC9421_ALG', read(binding, 'POP_RFC9421_ALG')],
+    [
+      "The RFC 9421 profile's `Content-Digest` algorithm (keyward_pop::rfc9421::DIGEST_ALG).",
+      'POP_RFC9421_DIGEST_ALG',
+      read(binding, 'POP_RFC9421_DIGEST_ALG'),
+    ],
     ['The OPAQUE key-stretching presets (keyward_opaque::KeyStretching).', 'KEY_STRETCHING_PRESETS', Object.values(read(binding, 'KeyStretchingPreset'))],
   ];
 }

@@ -2,9 +2,20 @@
  * One error hierarchy for all of keyward. Every class carries a stable `code`
  * (Node convention) so callers can branch on `err.code` or on `instanceof`.
  */
+
 import type * as Binding from '../native/binding';
 
-import type { POP_REFUSAL_CODES } from './web/constants.generated';
+/**
+ * Every code a core's errors carry, from the binding's mirrors of the cores' lists (type-only:
+ * the browser client bundles this module and loads no binding).
+ */
+type CoreCode =
+  | `${Binding.OpaqueErrorCode}`
+  | `${Binding.PopErrorCode}`
+  | `${Binding.SealErrorCode}`
+  | `${Binding.VaultErrorCode}`
+  | `${Binding.SessionErrorCode}`
+  | `${Binding.RelayErrorCode}`;
 
 /** The base of every error keyward throws on purpose; branch on `instanceof` or on the stable `code`. */
 export class KeywardError extends Error {
@@ -35,8 +46,7 @@ export class InvalidLoginError extends OpaqueError {
 }
 
 /** The codes an `InvalidStateError` carries: OPAQUE's for a protocol state, the other for everything else. */
-const invalidStateCodes = ['ERR_INVALID_STATE', 'ERR_OPAQUE_INVALID_STATE'] as const;
-export type InvalidStateErrorCode = (typeof invalidStateCodes)[number];
+export type InvalidStateErrorCode = Extract<CoreCode, `${string}_INVALID_STATE`>;
 
 /**
  * An object used after `dispose()`/`close()`, an OPAQUE state used twice or
@@ -84,11 +94,8 @@ export class LibraryError extends OpaqueError {
   }
 }
 
-/**
- * The codes a `PopError` carries: the PoP core's refusals, read from the binding at build time
- * (this module has no binding at run time: the browser client bundles it), and the verifier's own.
- */
-export type PopErrorCode = (typeof POP_REFUSAL_CODES)[number] | 'ERR_POP_BODY_MISSING';
+/** The codes a `PopError` carries: the PoP core's refusals, and the verifier's own. */
+export type PopErrorCode = Extract<`${Binding.PopErrorCode}`, `ERR_POP_${string}`> | 'ERR_POP_BODY_MISSING';
 
 /**
  * A proof-of-possession check failed; `code` says which one. `status` is the
@@ -142,21 +149,11 @@ export class AuthError extends KeywardError {
   }
 }
 
-/** The codes a `SessionError` carries. */
-const sessionCodes = [
-  'ERR_SESSION_FORMAT',
-  'ERR_SESSION_HANDSHAKE',
-  'ERR_SESSION_UNEXPECTED_PEER',
-  'ERR_SESSION_BAD_SIGNATURE',
-  'ERR_SESSION_PREKEY_REUSED',
-  'ERR_SESSION_UNKNOWN_PREKEY',
-  'ERR_SESSION_DUPLICATE',
-  'ERR_SESSION_TOO_FAR_AHEAD',
-  'ERR_SESSION_KEY_EXPIRED',
-  'ERR_SESSION_RANDOM',
-  'ERR_SESSION_REPLAY',
-] as const;
-export type SessionErrorCode = (typeof sessionCodes)[number];
+/**
+ * The codes a `SessionError` carries: the session core's own (its others are shared ones), and
+ * the replay guard's (src/session).
+ */
+export type SessionErrorCode = Extract<`${Binding.SessionErrorCode}`, `ERR_SESSION_${string}`> | 'ERR_SESSION_REPLAY';
 
 /**
  * An end-to-end session refused a message, bundle, handshake or record;
@@ -260,7 +257,7 @@ export class RelayError extends KeywardError {
 /** What the native layer throws: its `code` and fields are properties (crates/node/src/errors.rs). */
 type NativeError = Error & { code?: string; expiredBy?: number; retryAfterMs?: number };
 
-const byCode: Record<string, (e: NativeError) => KeywardError> = {
+const byCode: Partial<Record<string, (e: NativeError) => KeywardError>> = {
   ERR_OPAQUE_INVALID_LOGIN: (e) => new InvalidLoginError(e.message),
   ERR_OPAQUE_SERIALIZATION: (e) => new SerializationError(e.message),
   ERR_OPAQUE_SIZE: (e) => new SizeError(e.message),
@@ -274,9 +271,9 @@ const byCode: Record<string, (e: NativeError) => KeywardError> = {
   ERR_VAULT_IO: (e) => new VaultIoError(e.message),
   ERR_VAULT_INTEGRITY: (e) => new VaultIntegrityError(e.message),
   ERR_VAULT_POISONED: (e) => new VaultPoisonedError(e.message),
-  ...Object.fromEntries(invalidStateCodes.map((code) => [code, (e: NativeError) => new InvalidStateError(e.message, code)])),
-  ...Object.fromEntries(sessionCodes.map((code) => [code, (e: NativeError) => new SessionError(e.message, code)])),
-};
+  ERR_INVALID_STATE: (e) => new InvalidStateError(e.message, 'ERR_INVALID_STATE'),
+  ERR_OPAQUE_INVALID_STATE: (e) => new InvalidStateError(e.message, 'ERR_OPAQUE_INVALID_STATE'),
+} satisfies Partial<Record<CoreCode, (e: NativeError) => KeywardError>>;
 
 /**
  * @internal The native layer throws errors whose `code` is the core's; this
@@ -289,5 +286,6 @@ export function fromNative(error: unknown): Error {
   if (code === 'InvalidArg') return new InvalidArgumentError(error.message);
   if (typeof code !== 'string' || !code.startsWith('ERR_')) return error;
   if (code.startsWith('ERR_RELAY_')) return new RelayError(error.message, code as RelayErrorCode, error as NativeError);
+  if (code.startsWith('ERR_SESSION_')) return new SessionError(error.message, code as SessionErrorCode);
   return byCode[code]?.(error) ?? new KeywardError(error.message, code);
 }

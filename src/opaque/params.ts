@@ -17,14 +17,12 @@ export function suiteArg(suite: unknown): Binding.Suite {
 }
 
 /**
- * The core checks this range too (`KeyStretching::preset_or_numbers`, same class, code and
- * message start), but the binding spends a client state before it converts the costs, so a
- * refused cost would leave the caller with a spent state: checked here first until it does not.
+ * A cost as the binding takes it: a number. Its range (a whole number from 1 to 2^32 − 1) is the
+ * core's to check (`KeyStretching::preset_or_numbers`), which the binding does before it spends a
+ * state, so a refused cost leaves the state usable.
  */
-function u32(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 0xffffffff) {
-    throw new InvalidArgumentError(`keyStretching.${name} must be a positive 32-bit integer`);
-  }
+function cost(value: unknown, name: string): number {
+  if (typeof value !== 'number') throw new InvalidArgumentError(`keyStretching.${name} must be a number`);
   return value;
 }
 
@@ -33,9 +31,9 @@ export function keyStretchingArg(ks: KeyStretching | undefined): Binding.KeyStre
   if (typeof ks === 'string' && presets.includes(ks)) return { preset: ks as Binding.KeyStretchingPreset };
   if (typeof ks === 'object' && ks !== null) {
     return {
-      iterations: u32(ks.iterations, 'iterations'),
-      memory: u32(ks.memory, 'memory'),
-      parallelism: u32(ks.parallelism, 'parallelism'),
+      iterations: cost(ks.iterations, 'iterations'),
+      memory: cost(ks.memory, 'memory'),
+      parallelism: cost(ks.parallelism, 'parallelism'),
     };
   }
   throw new InvalidArgumentError(`keyStretching must be ${presets.map((p) => `'${p}'`).join(', ')} or { iterations, memory, parallelism }`);

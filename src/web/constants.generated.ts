@@ -10,8 +10,23 @@ export const POP_NONCE_MIN_BYTES = 8;
 /** The most bytes a PoP nonce has (keyward_pop::NONCE_MAX_BYTES). */
 export const POP_NONCE_MAX_BYTES = 128;
 
-/** The codes of keyward_pop's refusals (`Outcome::error`), each once. */
-export const POP_REFUSAL_CODES = ['ERR_POP_STALE', 'ERR_POP_REPLAY', 'ERR_POP_BAD_MAC', 'ERR_POP_RATE_LIMITED', 'ERR_POP_NO_SESSION'] as const;
+/** The HKDF `info` of the PoP key derivation (keyward_pop::DERIVE_INFO). */
+export const POP_DERIVE_INFO = 'keyward pop v1';
+
+/** The domain separator that starts a PoP request's canonical form (keyward_pop::REQUEST_DOMAIN). */
+export const POP_REQUEST_DOMAIN = 'keyward pop request v2';
+
+/** The bytes of a PoP key, the HMAC-SHA256 key (keyward_pop::POP_KEY_LEN). */
+export const POP_KEY_BYTES = 32;
+
+/** The RFC 9421 profile's one signature label (keyward_pop::rfc9421::LABEL). */
+export const POP_RFC9421_LABEL = 'pop';
+
+/** The RFC 9421 profile's `alg` (keyward_pop::rfc9421::ALG). */
+export const POP_RFC9421_ALG = 'hmac-sha256';
+
+/** The RFC 9421 profile's `Content-Digest` algorithm (keyward_pop::rfc9421::DIGEST_ALG). */
+export const POP_RFC9421_DIGEST_ALG = 'sha-256';
 
 /** The OPAQUE key-stretching presets (keyward_opaque::KeyStretching). */
 export const KEY_STRETCHING_PRESETS = ['memory-constrained', 'rfc-recommended'] as const;

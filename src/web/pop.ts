@@ -8,11 +8,21 @@
 
 import { InvalidArgumentError } from '../errors';
 import { encode } from './base64url';
-import { POP_BEARER_PREFIX, POP_NONCE_MAX_BYTES, POP_NONCE_MIN_BYTES } from './constants.generated';
+import {
+  POP_BEARER_PREFIX,
+  POP_DERIVE_INFO,
+  POP_KEY_BYTES,
+  POP_NONCE_MAX_BYTES,
+  POP_NONCE_MIN_BYTES,
+  POP_REQUEST_DOMAIN,
+  POP_RFC9421_ALG,
+  POP_RFC9421_DIGEST_ALG,
+  POP_RFC9421_LABEL,
+} from './constants.generated';
 
 const utf8 = new TextEncoder();
-const DERIVE_INFO = utf8.encode('keyward pop v1');
-const REQUEST_DOMAIN = utf8.encode('keyward pop request v2');
+const DERIVE_INFO = utf8.encode(POP_DERIVE_INFO);
+const REQUEST_DOMAIN = utf8.encode(POP_REQUEST_DOMAIN);
 const methodPattern = /^[A-Za-z]{1,16}$/;
 
 /**
@@ -22,7 +32,7 @@ const methodPattern = /^[A-Za-z]{1,16}$/;
 export async function derivePopKey(sessionKey: Uint8Array, sessionId: string): Promise<CryptoKey> {
   const ikm = await crypto.subtle.importKey('raw', sessionKey as BufferSource, 'HKDF', false, ['deriveKey']);
   const params = { name: 'HKDF', hash: 'SHA-256', salt: utf8.encode(sessionId), info: DERIVE_INFO };
-  return crypto.subtle.deriveKey(params, ikm, { name: 'HMAC', hash: 'SHA-256', length: 256 }, false, ['sign']);
+  return crypto.subtle.deriveKey(params, ikm, { name: 'HMAC', hash: 'SHA-256', length: POP_KEY_BYTES * 8 }, false, ['sign']);
 }
 
 /** `u64(fields) ‖ (u64(len) ‖ field)*`, every length 8 bytes big-endian. */
@@ -113,15 +123,15 @@ export async function signRfc9421Headers(input: SignRfc9421Input): Promise<Recor
   const headers: Record<string, string> = { authorization: `${POP_BEARER_PREFIX}${input.bearer}` };
   if (input.body.length > 0) {
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', input.body as BufferSource));
-    headers['content-digest'] = `sha-256=:${base64(digest)}:`;
+    headers['content-digest'] = `${POP_RFC9421_DIGEST_ALG}=:${base64(digest)}:`;
     lines.push(['content-digest', headers['content-digest']]);
   }
   for (const [, value] of lines) if (!printable.test(value)) throw new InvalidArgumentError('the method and URL must be printable ASCII');
   const created = Math.floor(input.timestamp / 1000);
-  const params = `(${lines.map(([name]) => `"${name}"`).join(' ')});created=${created};keyid=${sfString(input.keyId)};nonce=${sfString(nonce)};alg="hmac-sha256"`;
+  const params = `(${lines.map(([name]) => `"${name}"`).join(' ')});created=${created};keyid=${sfString(input.keyId)};nonce=${sfString(nonce)};alg="${POP_RFC9421_ALG}"`;
   const base = `${lines.map(([name, value]) => `"${name}": ${value}\n`).join('')}"@signature-params": ${params}`;
   const mac = new Uint8Array(await crypto.subtle.sign('HMAC', input.key, utf8.encode(base) as BufferSource));
-  headers['signature-input'] = `pop=${params}`;
-  headers.signature = `pop=:${base64(mac)}:`;
+  headers['signature-input'] = `${POP_RFC9421_LABEL}=${params}`;
+  headers.signature = `${POP_RFC9421_LABEL}=:${base64(mac)}:`;
   return headers;
 }

@@ -88,6 +88,29 @@ keyward_relay::relay_error_codes!(strings, both
     #[doc = " Why the relay refused (keyward_relay::ErrorCode): an ERROR frame's code and the JS error's."]
     RelayErrorCode => keyward_relay::ErrorCode);
 
+// The codes of each core's errors, the JS errors' `code` (src/errors.ts derives
+// its unions from these). Shared codes (ERR_INVALID_ARG_VALUE, ...) appear in
+// several lists.
+keyward_opaque::opaque_error_codes!(strings, both
+    #[doc = " The codes of OPAQUE's errors (keyward_opaque::ErrorCode)."]
+    OpaqueErrorCode => keyward_opaque::ErrorCode);
+
+keyward_pop::pop_error_codes!(strings, both
+    #[doc = " The codes of proof-of-possession's errors (keyward_pop::ErrorCode)."]
+    PopErrorCode => keyward_pop::ErrorCode);
+
+keyward_seal::seal_error_codes!(strings, both
+    #[doc = " The codes of sealing's errors (keyward_seal::ErrorCode)."]
+    SealErrorCode => keyward_seal::ErrorCode);
+
+keyward_seal::seal_vault_error_codes!(strings, both
+    #[doc = " The codes only a vault's errors have (keyward_seal::vault::VaultErrorCode)."]
+    VaultErrorCode => keyward_seal::vault::VaultErrorCode);
+
+keyward_session::session_error_codes!(strings, both
+    #[doc = " The codes of the end-to-end sessions' errors (keyward_session::error::ErrorCode)."]
+    SessionErrorCode => keyward_session::error::ErrorCode);
+
 /// Bytes a sealed box adds to its plaintext.
 #[napi]
 pub const BOX_OVERHEAD: u32 = keyward_seal::boxes::BOX_OVERHEAD as u32;
@@ -111,6 +134,19 @@ pub const POP_MAC_CHARS: u32 = keyward_pop::MAC_B64_CHARS as u32;
 /// The longest session id (the RFC 9421 `keyid`), in characters.
 #[napi]
 pub const POP_MAX_SESSION_ID_CHARS: u32 = keyward_pop::rfc9421::MAX_KEYID_BYTES as u32;
+// What the browser's signer (src/web/pop.ts) must compute exactly as the core does.
+#[napi]
+pub const POP_DERIVE_INFO: &str = keyward_pop::DERIVE_INFO;
+#[napi]
+pub const POP_REQUEST_DOMAIN: &str = keyward_pop::REQUEST_DOMAIN;
+#[napi]
+pub const POP_KEY_BYTES: u32 = keyward_pop::POP_KEY_LEN as u32;
+#[napi]
+pub const POP_RFC9421_LABEL: &str = keyward_pop::rfc9421::LABEL;
+#[napi]
+pub const POP_RFC9421_ALG: &str = keyward_pop::rfc9421::ALG;
+#[napi]
+pub const POP_RFC9421_DIGEST_ALG: &str = keyward_pop::rfc9421::DIGEST_ALG;
 #[napi]
 pub const POP_DEFAULT_MAX_NONCES_PER_SESSION: u32 = keyward_pop::DEFAULT_MAX_PER_SCOPE as u32;
 

@@ -259,15 +259,17 @@ pub struct ClientLoginFinish {
 
 type Finish<R> = fn(ProtocolState, &[u8], &[u8], &ClientParams) -> keyward_opaque::Result<R>;
 
-/// A client finish as a job; the state is spent as soon as the call is made.
+/// A client finish as a job; the state is spent as soon as the call is made,
+/// but only once the parameters are accepted: a refused cost leaves it usable.
 fn finish<R: 'static>(
-    state: keyward_opaque::Result<ProtocolState>,
+    take: impl FnOnce() -> keyward_opaque::Result<ProtocolState>,
     password: &[u8],
     response: &[u8],
     params: Option<ParamsInput>,
     run: Finish<R>,
 ) -> Result<impl FnOnce() -> Result<R, Failure> + Send + 'static, Failure> {
-    let (state, params) = (state?, owned_params(params)?);
+    let params = owned_params(params)?;
+    let state = take()?;
     let (password, response) = (Zeroizing::new(password.to_vec()), response.to_vec());
     Ok(move || Ok(run(state, &password, &response, &params.client())?))
 }
@@ -306,7 +308,7 @@ twins!(
     true, client_registration_finish / client_registration_finish_sync
     (state: &mut ClientRegistrationState, password: &[u8], response: &[u8], params: Option<ParamsInput>)
     -> "Promise<ClientRegistrationFinish>" ClientRegistrationFinish
-    = finish(state.inner.take(), password, response, params, registration)
+    = finish(|| state.inner.take(), password, response, params, registration)
 );
 
 twins!(
@@ -314,7 +316,7 @@ twins!(
     true, client_login_finish / client_login_finish_sync
     (state: &mut ClientLoginState, password: &[u8], response: &[u8], params: Option<ParamsInput>)
     -> "Promise<ClientLoginFinish>" ClientLoginFinish
-    = finish(state.inner.take(), password, response, params, login)
+    = finish(|| state.inner.take(), password, response, params, login)
 );
 
 #[napi]
@@ -323,6 +325,8 @@ pub fn server_login_finish(
     finalization: &[u8],
     params: Option<ParamsInput>,
 ) -> Result<owned::Uint8Array> {
-    let (state, params) = (guard(|| state.inner.take())?, owned_params(params)?);
+    // The parameters first: a refused cost leaves the state usable.
+    let params = owned_params(params)?;
+    let state = guard(|| state.inner.take())?;
     guard(|| keyward_opaque::server_login_finish(state, finalization, &params.server())).map(Into::into)
 }

@@ -3,6 +3,51 @@
 
 use opaque_ke::errors::{InternalError, ProtocolError};
 
+/// Calls `$m! { $($args)* { Variant = "ERR_…", … } }` with the codes of
+/// [`Error`]: the one place they are written, for [`ErrorCode`] and a binding's
+/// mirror of it, as `keyward_seal::seal_aeads!` does for the AEADs. Never
+/// change a published one.
+#[macro_export]
+macro_rules! opaque_error_codes {
+    ($m:ident $(, $($args:tt)*)?) => {
+        $m! { $($($args)*)? {
+            InvalidLogin = "ERR_OPAQUE_INVALID_LOGIN",
+            InvalidState = "ERR_OPAQUE_INVALID_STATE",
+            Serialization = "ERR_OPAQUE_SERIALIZATION",
+            Size = "ERR_OPAQUE_SIZE",
+            ReflectedValue = "ERR_OPAQUE_REFLECTED_VALUE",
+            InvalidArgValue = "ERR_INVALID_ARG_VALUE",
+            Library = "ERR_OPAQUE_LIBRARY",
+        } }
+    };
+}
+
+/// Expands an error-code list into its enum, with `ALL` and `as_str`.
+macro_rules! code_enum {
+    ($(#[$enum_doc:meta])* $enum:ident { $($(#[$doc:meta])* $variant:ident = $code:literal,)* }) => {
+        $(#[$enum_doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $enum {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl $enum {
+            pub const ALL: [$enum; [$($code),*].len()] = [$($enum::$variant),*];
+
+            /// The stable code string (Node convention), the `code` of the JS error.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($enum::$variant => $code,)*
+                }
+            }
+        }
+    };
+}
+
+opaque_error_codes!(code_enum,
+    /// What kind of [`Error`] this is, as the binding reports it.
+    ErrorCode);
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// Wrong password, tampered message, mismatched identifiers or context.
@@ -35,17 +80,22 @@ pub enum Error {
 pub type Result<T> = core::result::Result<T, Error>;
 
 impl Error {
-    /// Stable code, following the Node convention. Never change a published one.
-    pub fn code(&self) -> &'static str {
+    /// What kind of error this is.
+    pub fn kind(&self) -> ErrorCode {
         match self {
-            Error::InvalidLogin(_) => "ERR_OPAQUE_INVALID_LOGIN",
-            Error::InvalidState(_) => "ERR_OPAQUE_INVALID_STATE",
-            Error::Serialization(_) => "ERR_OPAQUE_SERIALIZATION",
-            Error::Size { .. } => "ERR_OPAQUE_SIZE",
-            Error::ReflectedValue => "ERR_OPAQUE_REFLECTED_VALUE",
-            Error::InvalidArgument(_) => "ERR_INVALID_ARG_VALUE",
-            Error::Library(_) => "ERR_OPAQUE_LIBRARY",
+            Error::InvalidLogin(_) => ErrorCode::InvalidLogin,
+            Error::InvalidState(_) => ErrorCode::InvalidState,
+            Error::Serialization(_) => ErrorCode::Serialization,
+            Error::Size { .. } => ErrorCode::Size,
+            Error::ReflectedValue => ErrorCode::ReflectedValue,
+            Error::InvalidArgument(_) => ErrorCode::InvalidArgValue,
+            Error::Library(_) => ErrorCode::Library,
         }
+    }
+
+    /// Stable code, following the Node convention (the kind's).
+    pub fn code(&self) -> &'static str {
+        self.kind().as_str()
     }
 
     pub(crate) fn serialization(what: &str) -> Self {
@@ -102,7 +152,16 @@ impl<T> From<ProtocolError<T>> for Error {
 
 #[cfg(test)]
 mod tests {
-    use super::Error;
+    use super::{Error, ErrorCode};
+
+    /// Each code is written once, in the list, and follows the Node convention.
+    #[test]
+    fn codes_are_unique_and_start_with_err() {
+        let codes: Vec<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        let unique: std::collections::HashSet<_> = codes.iter().collect();
+        assert_eq!(unique.len(), codes.len(), "{codes:?}");
+        assert!(codes.iter().all(|c| c.starts_with("ERR_")), "{codes:?}");
+    }
 
     /// The derived messages are the ones the hand-written `Display` gave.
     #[test]

@@ -20,7 +20,7 @@ mod state;
 mod suite;
 
 pub use envelope::Kind;
-pub use error::{Error, Result};
+pub use error::{Error, ErrorCode, Result};
 pub use ksf::KeyStretching;
 pub use ops::{LoginResult, RegistrationResult};
 pub use params::{ClientParams, Identifiers, OwnedParams, ServerParams};

@@ -14,6 +14,7 @@
 //! cache (`replay`). The caller finds the session and passes the clock.
 #![forbid(unsafe_code)]
 
+mod error_code;
 mod headers;
 mod joined;
 mod outcome;
@@ -23,6 +24,7 @@ pub mod rfc9421;
 use std::borrow::Cow;
 use std::sync::{Mutex, PoisonError};
 
+pub use error_code::ErrorCode;
 pub use headers::{
     parse_bearer, parse_mac, parse_timestamp, valid_nonce, BEARER_PREFIX, MAC_B64_CHARS,
     MAX_BEARER_BYTES, MAX_TIMESTAMP_MS, NONCE_MAX_BYTES, NONCE_MIN_BYTES,
@@ -38,9 +40,11 @@ use zeroize::Zeroizing;
 
 pub const POP_KEY_LEN: usize = 32;
 pub const MAC_LEN: usize = 32;
-const INFO: &[u8] = b"keyward pop v1";
-/// v2: the target is signed as sent (v1 sorted the query parameters).
-const DOMAIN: &[u8] = b"keyward pop request v2";
+/// The HKDF `info` of the PoP key derivation.
+pub const DERIVE_INFO: &str = "keyward pop v1";
+/// The domain separator that starts a request's canonical form. v2: the
+/// target is signed as sent (v1 sorted the query parameters).
+pub const REQUEST_DOMAIN: &str = "keyward pop request v2";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
@@ -73,15 +77,21 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn code(&self) -> &'static str {
+    /// What kind of error this is (a malformed nonce reports as a replay).
+    pub fn kind(&self) -> ErrorCode {
         match self {
-            Error::BadMac | Error::Profile(_) => "ERR_POP_BAD_MAC",
-            Error::KeyId => "ERR_POP_NO_SESSION",
-            Error::Stale => "ERR_POP_STALE",
-            Error::BadNonce | Error::Replay => "ERR_POP_REPLAY",
-            Error::RateLimited => "ERR_POP_RATE_LIMITED",
-            Error::InvalidArgument(_) => "ERR_INVALID_ARG_VALUE",
+            Error::BadMac | Error::Profile(_) => ErrorCode::BadMac,
+            Error::KeyId => ErrorCode::NoSession,
+            Error::Stale => ErrorCode::Stale,
+            Error::BadNonce | Error::Replay => ErrorCode::Replay,
+            Error::RateLimited => ErrorCode::RateLimited,
+            Error::InvalidArgument(_) => ErrorCode::InvalidArgValue,
         }
+    }
+
+    /// Stable code, following the Node convention (the kind's).
+    pub fn code(&self) -> &'static str {
+        self.kind().as_str()
     }
 }
 
@@ -98,7 +108,7 @@ impl PopKey {
         }
         let mut key = Zeroizing::new([0u8; POP_KEY_LEN]);
         Hkdf::<Sha256>::new(Some(session_id), session_key)
-            .expand(INFO, &mut key[..])
+            .expand(DERIVE_INFO.as_bytes(), &mut key[..])
             .expect("32 bytes is a valid HKDF-SHA256 length");
         Ok(PopKey(key))
     }
@@ -244,7 +254,7 @@ impl Request<'_> {
         let timestamp = decimal(self.timestamp_ms, &mut digits);
         let body_hash = Sha256::digest(self.body);
         let fields: [&[u8]; 6] = [
-            DOMAIN,
+            REQUEST_DOMAIN.as_bytes(),
             method.as_bytes(),
             self.target.as_bytes(),
             timestamp,
@@ -380,10 +390,11 @@ mod tests {
     fn canonical_form() {
         let bytes = request("/p?b=1&a=2", b"").canonical();
         assert_eq!(&bytes[..8], &6u64.to_be_bytes());
-        assert_eq!(&bytes[8..16], &(DOMAIN.len() as u64).to_be_bytes());
-        assert_eq!(&bytes[16..16 + DOMAIN.len()], b"keyward pop request v2");
+        let domain = REQUEST_DOMAIN.as_bytes();
+        assert_eq!(&bytes[8..16], &(domain.len() as u64).to_be_bytes());
+        assert_eq!(&bytes[16..16 + domain.len()], b"keyward pop request v2");
         let target = b"/p?b=1&a=2";
-        let at = 16 + DOMAIN.len() + 8 + 4;
+        let at = 16 + domain.len() + 8 + 4;
         assert_eq!(&bytes[at..at + 8], &(target.len() as u64).to_be_bytes());
         assert_eq!(&bytes[at + 8..at + 8 + target.len()], target);
         // Fields are length-prefixed: a nonce cannot spill into the body hash.
@@ -545,7 +556,7 @@ mod tests {
             .into_bytes();
         let okm = <Hmac<Sha256> as Mac>::new_from_slice(&prk)
             .unwrap()
-            .chain_update(INFO)
+            .chain_update(DERIVE_INFO.as_bytes())
             .chain_update([1u8])
             .finalize()
             .into_bytes();

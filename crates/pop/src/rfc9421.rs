@@ -30,6 +30,8 @@ use crate::{Checks, Error, PopKey, MAC_LEN};
 pub const LABEL: &str = "pop";
 /// The `alg` parameter, which this profile requires.
 pub const ALG: &str = "hmac-sha256";
+/// The `Content-Digest` algorithm a body is hashed with.
+pub const DIGEST_ALG: &str = "sha-256";
 /// The largest `created`, in seconds: `X-TS`'s limit (2^53 − 1 ms), in whole seconds.
 pub const MAX_CREATED_S: u64 = MAX_TIMESTAMP_MS / 1000;
 /// The longest `keyid`: a session id is at most 512 characters (the binding
@@ -43,7 +45,6 @@ const TARGET_URI: &str = "@target-uri";
 const PATH: &str = "@path";
 const QUERY: &str = "@query";
 const CONTENT_DIGEST: &str = "content-digest";
-const DIGEST_ALG: &str = "sha-256";
 
 /// How the signature names the request's target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

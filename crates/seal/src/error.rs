@@ -1,6 +1,52 @@
 //! The sealed-data error type. Each variant has a stable code that the binding
 //! passes to JavaScript, where it becomes a typed error class.
 
+/// Calls `$m! { $($args)* { Variant = "ERR_…", … } }` with the codes of
+/// [`Error`]: the one place they are written, for [`ErrorCode`] and a binding's
+/// mirror of it, as [`seal_aeads!`](crate::seal_aeads) does for the AEADs.
+/// Never change a published one.
+#[macro_export]
+macro_rules! seal_error_codes {
+    ($m:ident $(, $($args:tt)*)?) => {
+        $m! { $($($args)*)? {
+            Decryption = "ERR_DECRYPTION",
+            TimestampExpired = "ERR_TIMESTAMP_EXPIRED",
+            InvalidMac = "ERR_INVALID_MAC",
+            InvalidArgValue = "ERR_INVALID_ARG_VALUE",
+            Format = "ERR_FORMAT",
+            InvalidState = "ERR_INVALID_STATE",
+            VaultIo = "ERR_VAULT_IO",
+        } }
+    };
+}
+
+/// Expands an error-code list into its enum, with `ALL` and `as_str`.
+macro_rules! code_enum {
+    ($(#[$enum_doc:meta])* $enum:ident { $($(#[$doc:meta])* $variant:ident = $code:literal,)* }) => {
+        $(#[$enum_doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $enum {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl $enum {
+            pub const ALL: [$enum; [$($code),*].len()] = [$($enum::$variant),*];
+
+            /// The stable code string (Node convention), the `code` of the JS error.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($enum::$variant => $code,)*
+                }
+            }
+        }
+    };
+}
+pub(crate) use code_enum;
+
+seal_error_codes!(code_enum,
+    /// What kind of [`Error`] this is, as the binding reports it.
+    ErrorCode);
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
     /// Wrong key, wrong associated data, a flipped bit, or a malformed box.
@@ -40,19 +86,24 @@ pub enum Error {
 pub type Result<T> = core::result::Result<T, Error>;
 
 impl Error {
-    /// Stable code, following the Node convention. Never change a published one.
-    pub fn code(&self) -> &'static str {
+    /// What kind of error this is.
+    pub fn kind(&self) -> ErrorCode {
         match self {
-            Error::Decryption(_) => "ERR_DECRYPTION",
-            Error::Expired { .. } => "ERR_TIMESTAMP_EXPIRED",
-            Error::InvalidMac => "ERR_INVALID_MAC",
+            Error::Decryption(_) => ErrorCode::Decryption,
+            Error::Expired { .. } => ErrorCode::TimestampExpired,
+            Error::InvalidMac => ErrorCode::InvalidMac,
             // A wrong-length key or nonce is an argument error to the caller.
-            Error::Size { .. } => "ERR_INVALID_ARG_VALUE",
-            Error::Format(_) => "ERR_FORMAT",
-            Error::InvalidArgument(_) => "ERR_INVALID_ARG_VALUE",
-            Error::InvalidState(_) => "ERR_INVALID_STATE",
-            Error::Io(_) => "ERR_VAULT_IO",
+            Error::Size { .. } => ErrorCode::InvalidArgValue,
+            Error::Format(_) => ErrorCode::Format,
+            Error::InvalidArgument(_) => ErrorCode::InvalidArgValue,
+            Error::InvalidState(_) => ErrorCode::InvalidState,
+            Error::Io(_) => ErrorCode::VaultIo,
         }
+    }
+
+    /// Stable code, following the Node convention (the kind's).
+    pub fn code(&self) -> &'static str {
+        self.kind().as_str()
     }
 
     pub(crate) fn check_len(what: &'static str, bytes: &[u8], expected: usize) -> Result<()> {
@@ -76,7 +127,16 @@ impl From<std::io::Error> for Error {
 
 #[cfg(test)]
 mod tests {
-    use super::Error;
+    use super::{Error, ErrorCode};
+
+    /// Each code is written once, in the list, and follows the Node convention.
+    #[test]
+    fn codes_are_unique_and_start_with_err() {
+        let codes: Vec<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        let unique: std::collections::HashSet<_> = codes.iter().collect();
+        assert_eq!(unique.len(), codes.len(), "{codes:?}");
+        assert!(codes.iter().all(|c| c.starts_with("ERR_")), "{codes:?}");
+    }
 
     /// The derived messages are the ones the hand-written `Display` gave.
     #[test]

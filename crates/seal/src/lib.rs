@@ -15,6 +15,6 @@ pub mod password;
 pub mod primitives;
 pub mod stream;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorCode, Result};
 pub use keys::SecretKey;
 pub mod vault;

@@ -2,6 +2,57 @@
 //! passes to JavaScript, where it becomes a typed error class. A failed call
 //! never changes the state it was called on.
 
+/// Calls `$m! { $($args)* { Variant = "ERR_…", … } }` with the codes of
+/// [`Error`]: the one place they are written, for [`ErrorCode`] and a binding's
+/// mirror of it, as `keyward_seal::seal_aeads!` does for the AEADs. Never
+/// change a published one.
+#[macro_export]
+macro_rules! session_error_codes {
+    ($m:ident $(, $($args:tt)*)?) => {
+        $m! { $($($args)*)? {
+            InvalidArgValue = "ERR_INVALID_ARG_VALUE",
+            Format = "ERR_SESSION_FORMAT",
+            Handshake = "ERR_SESSION_HANDSHAKE",
+            UnexpectedPeer = "ERR_SESSION_UNEXPECTED_PEER",
+            BadSignature = "ERR_SESSION_BAD_SIGNATURE",
+            PreKeyReused = "ERR_SESSION_PREKEY_REUSED",
+            UnknownPreKey = "ERR_SESSION_UNKNOWN_PREKEY",
+            Decryption = "ERR_DECRYPTION",
+            Duplicate = "ERR_SESSION_DUPLICATE",
+            TooFarAhead = "ERR_SESSION_TOO_FAR_AHEAD",
+            KeyExpired = "ERR_SESSION_KEY_EXPIRED",
+            InvalidState = "ERR_INVALID_STATE",
+            Random = "ERR_SESSION_RANDOM",
+        } }
+    };
+}
+
+/// Expands an error-code list into its enum, with `ALL` and `as_str`.
+macro_rules! code_enum {
+    ($(#[$enum_doc:meta])* $enum:ident { $($(#[$doc:meta])* $variant:ident = $code:literal,)* }) => {
+        $(#[$enum_doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $enum {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl $enum {
+            pub const ALL: [$enum; [$($code),*].len()] = [$($enum::$variant),*];
+
+            /// The stable code string (Node convention), the `code` of the JS error.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($enum::$variant => $code,)*
+                }
+            }
+        }
+    };
+}
+
+session_error_codes!(code_enum,
+    /// What kind of [`Error`] this is, as the binding reports it.
+    ErrorCode);
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// An argument of the wrong size or out of range.
@@ -52,23 +103,28 @@ pub enum Error {
 pub type Result<T> = core::result::Result<T, Error>;
 
 impl Error {
-    /// Stable code, following the Node convention. Never change a published one.
-    pub fn code(&self) -> &'static str {
+    /// What kind of error this is.
+    pub fn kind(&self) -> ErrorCode {
         match self {
-            Error::InvalidArgument(_) => "ERR_INVALID_ARG_VALUE",
-            Error::Format(_) => "ERR_SESSION_FORMAT",
-            Error::Handshake(_) => "ERR_SESSION_HANDSHAKE",
-            Error::UnexpectedPeer => "ERR_SESSION_UNEXPECTED_PEER",
-            Error::BadSignature => "ERR_SESSION_BAD_SIGNATURE",
-            Error::PreKeyReused => "ERR_SESSION_PREKEY_REUSED",
-            Error::UnknownPreKey => "ERR_SESSION_UNKNOWN_PREKEY",
-            Error::Decryption => "ERR_DECRYPTION",
-            Error::Duplicate => "ERR_SESSION_DUPLICATE",
-            Error::TooFarAhead => "ERR_SESSION_TOO_FAR_AHEAD",
-            Error::KeyExpired => "ERR_SESSION_KEY_EXPIRED",
-            Error::InvalidState(_) => "ERR_INVALID_STATE",
-            Error::Random => "ERR_SESSION_RANDOM",
+            Error::InvalidArgument(_) => ErrorCode::InvalidArgValue,
+            Error::Format(_) => ErrorCode::Format,
+            Error::Handshake(_) => ErrorCode::Handshake,
+            Error::UnexpectedPeer => ErrorCode::UnexpectedPeer,
+            Error::BadSignature => ErrorCode::BadSignature,
+            Error::PreKeyReused => ErrorCode::PreKeyReused,
+            Error::UnknownPreKey => ErrorCode::UnknownPreKey,
+            Error::Decryption => ErrorCode::Decryption,
+            Error::Duplicate => ErrorCode::Duplicate,
+            Error::TooFarAhead => ErrorCode::TooFarAhead,
+            Error::KeyExpired => ErrorCode::KeyExpired,
+            Error::InvalidState(_) => ErrorCode::InvalidState,
+            Error::Random => ErrorCode::Random,
         }
+    }
+
+    /// Stable code, following the Node convention (the kind's).
+    pub fn code(&self) -> &'static str {
+        self.kind().as_str()
     }
 
     pub(crate) fn format(what: impl Into<String>) -> Self {
@@ -78,7 +134,16 @@ impl Error {
 
 #[cfg(test)]
 mod tests {
-    use super::Error;
+    use super::{Error, ErrorCode};
+
+    /// Each code is written once, in the list, and follows the Node convention.
+    #[test]
+    fn codes_are_unique_and_start_with_err() {
+        let codes: Vec<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        let unique: std::collections::HashSet<_> = codes.iter().collect();
+        assert_eq!(unique.len(), codes.len(), "{codes:?}");
+        assert!(codes.iter().all(|c| c.starts_with("ERR_")), "{codes:?}");
+    }
 
     /// The derived messages are the ones the hand-written `Display` gave.
     #[test]

@@ -3,7 +3,25 @@
 
 use core::fmt;
 
-use crate::error::Error;
+use crate::error::{code_enum, Error};
+
+/// Calls `$m! { $($args)* { Variant = "ERR_VAULT_…", … } }` with the codes only
+/// a [`VaultError`] has (the others are the crate's, `seal_error_codes!`): the
+/// one place they are written, for [`VaultErrorCode`] and a binding's mirror of
+/// it. Never change a published one.
+#[macro_export]
+macro_rules! seal_vault_error_codes {
+    ($m:ident $(, $($args:tt)*)?) => {
+        $m! { $($($args)*)? {
+            Integrity = "ERR_VAULT_INTEGRITY",
+            Poisoned = "ERR_VAULT_POISONED",
+        } }
+    };
+}
+
+seal_vault_error_codes!(code_enum,
+    /// The kinds of [`VaultError`] that are not the crate's [`Error`].
+    VaultErrorCode);
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum VaultError {
@@ -22,12 +40,12 @@ pub enum VaultError {
 pub type Result<T> = core::result::Result<T, VaultError>;
 
 impl VaultError {
-    /// Stable code, following the Node convention. Never change a published one.
+    /// Stable code, following the Node convention: the crate error's, or the vault's own.
     pub fn code(&self) -> &'static str {
         match self {
             VaultError::Seal(e) => e.code(),
-            VaultError::Integrity(_) => "ERR_VAULT_INTEGRITY",
-            VaultError::Poisoned => "ERR_VAULT_POISONED",
+            VaultError::Integrity(_) => VaultErrorCode::Integrity.as_str(),
+            VaultError::Poisoned => VaultErrorCode::Poisoned.as_str(),
         }
     }
 }
@@ -57,5 +75,22 @@ impl From<Error> for VaultError {
 impl From<std::io::Error> for VaultError {
     fn from(e: std::io::Error) -> Self {
         VaultError::Seal(e.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::VaultErrorCode;
+    use crate::ErrorCode;
+
+    /// Each code is written once, in the list, and follows the Node convention.
+    #[test]
+    fn codes_are_unique_and_start_with_err() {
+        let codes: Vec<_> = VaultErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        let unique: std::collections::HashSet<_> = codes.iter().collect();
+        assert_eq!(unique.len(), codes.len(), "{codes:?}");
+        assert!(codes.iter().all(|c| c.starts_with("ERR_")), "{codes:?}");
+        // A vault's own codes are not the crate's: `code()` cannot say which one it is.
+        assert!(ErrorCode::ALL.iter().all(|c| !codes.contains(&c.as_str())));
     }
 }

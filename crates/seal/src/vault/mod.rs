@@ -27,7 +27,7 @@ use crate::boxes;
 use crate::encoding::encode_parts;
 use crate::error::Error;
 use crate::keys::SecretKey;
-pub use error::{Result, VaultError};
+pub use error::{Result, VaultError, VaultErrorCode};
 use files::Files;
 use manifest::{EntryKey, Location, PackId, VaultId, PACK_ID_LEN, VAULT_ID_LEN};
 
