@@ -3,7 +3,8 @@
  * scratch directory) on loopback and runs a client through it: register,
  * log in with OPAQUE, a signed transfer, then the attacks a stolen token or a
  * captured request would attempt, each shown refused; then an end-to-end
- * session between alice and bob (`e2e-part.ts`). Exits non-zero if any step
+ * session between alice and bob (`e2e-part.ts`), and messaging through
+ * `keyward relay` (`messaging-part.ts`). Exits non-zero if any step
  * does not turn out as expected.
  */
 import { spawn } from 'node:child_process';
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { createClient } from '../src/client/index';
 import { decodeBase64Url, derivePopKey, signRequest } from '../src/index';
 import { e2ePart } from './e2e-part';
+import { messagingPart } from './messaging-part';
 
 const ksf = { iterations: 3, memory: 65536, parallelism: 4 }; // the memory-constrained preset, spelled out
 let failures = 0;
@@ -24,7 +26,7 @@ function expect(ok: boolean, text: string) {
 }
 
 async function startServer(dir: string): Promise<{ url: string; publicKey: string; stop: () => void }> {
-  const cli = join(__dirname, '../dist/cjs/cli.js');
+  const cli = join(__dirname, '../dist/cli.js');
   const child = spawn(process.execPath, [cli, 'serve', '--data', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let text = '';
@@ -111,6 +113,7 @@ async function main() {
     expect(unknown === 'ERR_OPAQUE_INVALID_LOGIN', `→ ${unknown} (the same answer: no user enumeration)`);
 
     e2ePart(say, expect);
+    await messagingPart(say, expect, dir);
 
     say('alice', 'logs out: the session is revoked');
     await client.logout();
