@@ -53,8 +53,9 @@ export interface RelayServerOptions {
    */
   bundleRateLimiter?: RateLimiterAbstract;
   /**
-   * Sends per sender identity (`perSender`, 1 000 per 10 s by default) and per
-   * (sender, recipient) pair (`perPair`, 300 per 10 s by default), in memory.
+   * Sends per sender identity (`perSender`, 10 000 per 10 s by default) and per
+   * (sender, recipient) pair (`perPair`, 2 000 per 10 s by default), in memory:
+   * defaults against floods, not against people; a service sets its own.
    * Pass shared limiters (RateLimiterRedis) when several instances serve one
    * store; a retry with the same client message id counts too.
    */
@@ -130,8 +131,8 @@ function optionsArg(options: RelayServerOptions) {
         duration: RELAY_LIMITS.bundleFetchWindowMs / 1000,
       }),
     sendLimiters: {
-      perSender: options.sendRateLimiters?.perSender ?? new RateLimiterMemory({ points: 1000, duration: 10 }),
-      perPair: options.sendRateLimiters?.perPair ?? new RateLimiterMemory({ points: 300, duration: 10 }),
+      perSender: options.sendRateLimiters?.perSender ?? new RateLimiterMemory({ points: 10_000, duration: 10 }),
+      perPair: options.sendRateLimiters?.perPair ?? new RateLimiterMemory({ points: 2000, duration: 10 }),
     },
   };
 }
