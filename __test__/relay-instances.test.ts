@@ -9,7 +9,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -17,18 +16,8 @@ import IORedis from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { RedisPresence } from '../src/relay/redis-presence';
 import { IdentityKey } from '../src/session';
+import { freePort } from './support/processes';
 import { clientMessageId, deliveries, makeUpload, startRelay, str, text } from './support/relay-harness';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A redis-server of this test's own, stopped at teardown (or before, by `stop`). */
 async function privateRedis(t: ExecutionContext) {

@@ -5,93 +5,27 @@
  * end every message is in the recipient's history exactly once, in the order
  * it was sent; nothing is lost and nothing is stored twice.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import test from 'ava';
 import { decodeBase64Url } from '../src/bytes';
 import { IdentityKey, SecretKey, Vault } from '../src/index';
 import { Messenger } from '../src/relay/messenger';
+import { freePort, Proc, RELAY_LISTENING, relayProcess, sleep } from './support/processes';
 
 const root = join(__dirname, '..');
-const tsx = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
 const COUNT = 1000;
 const KILLS = 8;
-
-/** A port nobody listens on now (the relay is started on it again after each kill). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A child process that can be killed and started again with the same arguments. */
-class Proc {
-  child: ChildProcess | undefined;
-  exited: Promise<number | null> = Promise.resolve(null);
-  stderr = '';
-  constructor(
-    readonly name: string,
-    private readonly args: string[],
-  ) {}
-
-  /** Starts it; resolves when `ready` matches a stdout line (or at once without `ready`). */
-  start(ready?: RegExp): Promise<string> {
-    const child = spawn(process.execPath, ['--import', tsx, ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    child.stderr?.on('data', (d: Buffer) => {
-      this.stderr = (this.stderr + d.toString()).slice(-4000);
-    });
-    this.exited = new Promise((resolve) => child.once('close', (code) => resolve(code)));
-    if (ready === undefined) return Promise.resolve('');
-    return new Promise((resolve, reject) => {
-      let out = '';
-      child.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        const line = out.split('\n').find((l) => ready.test(l));
-        if (line !== undefined) resolve(line);
-      });
-      child.once('close', (code) => reject(new Error(`${this.name} exited (${code}) before it was ready: ${this.stderr}`)));
-    });
-  }
-
-  get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  async kill(): Promise<void> {
-    this.child?.kill('SIGKILL');
-    await this.exited;
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('1 000 messages each way through relay and client kills: each stored once, in order', async (t) => {
   t.timeout(300_000);
   const dir = mkdtempSync(join(tmpdir(), 'keyward-messenger-kill-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const port = await freePort();
-  const relay = new Proc('relay', [
-    join(root, 'src/cli.ts'),
-    'relay',
-    '--port',
-    String(port),
-    '--db',
-    join(dir, 'relay.db'),
-    '--key-file',
-    join(dir, 'relay.key'),
-  ]);
-  const listening = /relay listening .*relay public key ([A-Za-z0-9_-]+)/;
+  const relay = relayProcess(dir, port, { db: join(dir, 'relay.db') });
+  const listening = RELAY_LISTENING;
   const line = await relay.start(listening);
   const relayKey = Buffer.from(decodeBase64Url((listening.exec(line) as RegExpExecArray)[1] as string)).toString('hex');
   const url = `ws://127.0.0.1:${port}/`;
