@@ -102,7 +102,9 @@ function clients(mode: 'keyward' | 'baseline', relays: Running): Promise<ClientR
     pairs: PAIRS,
     n: N,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'relay-clients.ts'), JSON.stringify(args)], {
+  // BENCH_RELAY_PROF=dir: the client processes write V8 CPU profiles there (where the time goes).
+  const prof = process.env.BENCH_RELAY_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_RELAY_PROF] : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', join(__dirname, 'relay-clients.ts'), JSON.stringify(args)], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -181,7 +183,7 @@ async function measure(name: string, instances: Instance[]): Promise<SetupResult
       ratios.push((got.keyward as ClientResult).perSecond / (got.baseline as ClientResult).perSecond);
     }
     const bundles = await bundleClaims(relays);
-    console.error(`[${name}] bundle claims: ${bundles.perSecond.toFixed(0)}/s (${bundles.claims} claims, ${bundles.withOneTime} with a one-time ML-KEM prekey)`);
+    console.error(`[${name}] bundle claims: ${bundles.perSecond.toFixed(0)}/s (${bundles.claims} claims)`);
     return { name, keyward, baseline, ratio: spread(ratios), bundles };
   } finally {
     await relays.close();
