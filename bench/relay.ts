@@ -129,7 +129,9 @@ async function bundleClaims(relays: Running): Promise<{ perSecond: number; withO
   const target = await Messenger.open({ vault, relay: { url }, relayPublicKey: relays.publicKey });
   await new Promise<void>((resolve) => target.once('connected', () => resolve()));
   const requesters = await Promise.all(
-    Array.from({ length: REQUESTERS }, () => RelayConnection.connect({ url }, { identity: IdentityKey.generate(), relayPublicKey: relays.publicKey, device: 1 })),
+    Array.from({ length: REQUESTERS }, () =>
+      RelayConnection.connect({ url }, { identity: IdentityKey.generate(), relayPublicKey: relays.publicKey, device: 1 }),
+    ),
   );
   let claims = 0;
   let withOneTime = 0;
