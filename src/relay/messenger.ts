@@ -6,12 +6,12 @@
  * twice:
  * - A send is encrypted and put in the outbox, with the session state it
  *   advanced, in one vault commit before it goes out; it leaves the outbox
- *   only when the relay answered SENT. Until then it is sent again, with the
+ *   only when the relay answered SENT (that removal rides the next commit). Until then it is sent again, with the
  *   same client message id, after every reconnect and every restart, and the
  *   relay stores one copy.
  * - A delivery is decrypted, and its plaintext added to the history with the
- *   session (and prekey) state it changed, in one vault commit; only then is
- *   it acked. A delivery the relay sends again (it was not acked yet) finds
+ *   session (and prekey) state it changed, in one vault commit (deliveries
+ *   that arrive together share it); only then is it acked. A delivery the relay sends again (it was not acked yet) finds
  *   the ratchet past it (`ERR_SESSION_DUPLICATE`): it is acked and dropped.
  * - Every change to the vault runs in one queue (`#serial`), so a commit
  *   never interleaves with another step's staging.
@@ -115,6 +115,8 @@ export class Messenger extends EventEmitter<MessengerEvents> {
   #onConnect: (() => void)[] = [];
   /** The sends waiting for each outbox entry (a send made again with its id waits too). */
   readonly #waiting = new Map<number, Waiting[]>();
+  /** Deliveries waiting for `#receive`. */
+  readonly #deliveries: { conn: RelayConnection; d: RelayDelivery }[] = [];
   #wake: (() => void)[] = [];
 
   private constructor(state: MessengerState, options: MessengerOptions, o: ReturnType<typeof optionsArg>) {
@@ -271,6 +273,8 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     this.#waiting.clear();
     await this.#conn?.close();
     await this.#work.catch(() => undefined);
+    // What is staged and not committed yet (outbox removals) is committed now; losing it would only resend.
+    await this.#state.save().catch(() => undefined);
     this.#state.dispose();
   }
 
@@ -290,10 +294,8 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     const prefix = sessionTag(peer, 0).slice(0, -1);
     const known = [...this.#state.sessions.keys()].filter((t) => t.startsWith(prefix)).map((t) => Number(t.slice(prefix.length)));
     if (known.length > 0) return known;
-    const conn = await this.#connection();
-    const { devices } = await conn.request({ type: 'ListDevices', identity: peer });
-    const bundles: { device: number; bundle: Uint8Array }[] = [];
-    for (const device of devices) bundles.push({ device, bundle: (await conn.request({ type: 'GetBundle', identity: peer, device })).bundle });
+    const bundles = await this.#bundlesOf(peer);
+    const devices = bundles.map((b) => b.device);
     await this.#serial(async () => {
       for (const { device, bundle } of bundles) {
         const tag = sessionTag(peer, device);
@@ -304,6 +306,27 @@ export class Messenger extends EventEmitter<MessengerEvents> {
       await this.#state.save();
     });
     return devices;
+  }
+
+  /**
+   * A bundle for each device of `peer`, fetched again on the next connection
+   * when this one ends under the requests, or after the wait the relay asks
+   * for (RATE_LIMITED, UNAVAILABLE); other refusals are the send's.
+   */
+  async #bundlesOf(peer: Uint8Array): Promise<{ device: number; bundle: Uint8Array }[]> {
+    for (;;) {
+      const conn = await this.#connection();
+      try {
+        const { devices } = await conn.request({ type: 'ListDevices', identity: peer });
+        const bundles: { device: number; bundle: Uint8Array }[] = [];
+        for (const device of devices) bundles.push({ device, bundle: (await conn.request({ type: 'GetBundle', identity: peer, device })).bundle });
+        return bundles;
+      } catch (error) {
+        const code = String(errorCode(error));
+        if (code !== 'ERR_RELAY_CLOSED' && !TRANSIENT.has(code)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, (error as RelayError).retryAfterMs ?? this.#o.minDelayMs));
+      }
+    }
   }
 
   /** The connection, once there is one. */
@@ -332,7 +355,7 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     }
     this.#attempt = 0;
     this.#conn = conn;
-    conn.on('deliver', (d) => void this.#serial(() => this.#receive(conn, d)));
+    conn.on('deliver', (d) => this.#deliver(conn, d));
     conn.on('prekeysLow', (status) => void this.#serial(() => this.#publish(conn, this.#o.oneTime - status.oneTime)));
     conn.on('displaced', () => {
       this.#displaced = true;
@@ -397,13 +420,17 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     );
   }
 
-  /** Takes an answered entry out of the outbox, then settles its `send`. */
+  /**
+   * Takes an answered entry out of the outbox, then settles its `send`. The
+   * removal is staged, not committed on its own: it rides the next commit.
+   * Lost in a crash, it only means the entry is sent again after the restart,
+   * with its client message id, and the relay answers SENT without a copy.
+   */
   #settle(entry: OutboxEntry, error: Error | undefined): void {
-    void this.#serial(async () => {
+    void this.#serial(() => {
       if (this.#closed) return;
       this.#state.unstageOutbox(entry.seq);
       if (error !== undefined && entry.sendId !== undefined) this.#state.unstageSendId(entry.sendId);
-      await this.#state.save();
       for (const waiting of this.#waiting.get(entry.seq) ?? []) {
         if (error !== undefined) waiting.reject(error);
         else if (--waiting.left === 0) waiting.resolve();
@@ -412,24 +439,41 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     });
   }
 
-  /** Decrypts, commits and acks one delivery (see the file's comment for the order). */
-  async #receive(conn: RelayConnection, d: RelayDelivery): Promise<void> {
+  /** Queues a delivery; the queue is taken in one step, and one commit, as soon as the steps before it are done. */
+  #deliver(conn: RelayConnection, d: RelayDelivery): void {
+    this.#deliveries.push({ conn, d });
+    if (this.#deliveries.length === 1) void this.#serial(() => this.#receive());
+  }
+
+  /**
+   * Decrypts every queued delivery, commits them with the state they changed
+   * in one vault commit, then acks them (see the file's comment for why in
+   * this order). A duplicate or undecryptable one is acked after the commit too.
+   */
+  async #receive(): Promise<void> {
+    const batch = this.#deliveries.splice(0);
     if (this.#closed) return;
-    const tag = sessionTag(d.sender, d.senderDevice);
-    let opened: { plaintext: Uint8Array; accepted: boolean };
-    try {
-      opened = this.#open(tag, d);
-    } catch (error) {
-      if (errorCode(error) !== 'ERR_SESSION_DUPLICATE') this.emit('warning', error as Error);
-      this.#ack(conn, d.messageId);
-      return;
+    const done: { conn: RelayConnection; messageId: number; received?: ReceivedMessage }[] = [];
+    for (const { conn, d } of batch) {
+      const tag = sessionTag(d.sender, d.senderDevice);
+      let opened: { plaintext: Uint8Array; accepted: boolean };
+      try {
+        opened = this.#open(tag, d);
+      } catch (error) {
+        if (errorCode(error) !== 'ERR_SESSION_DUPLICATE') this.emit('warning', error as Error);
+        done.push({ conn, messageId: d.messageId });
+        continue;
+      }
+      const received = this.#state.stageReceived({ from: d.sender, fromDevice: d.senderDevice, plaintext: opened.plaintext, receivedAt: d.receivedAtMs });
+      this.#state.stageSession(tag);
+      if (opened.accepted) this.#state.stagePreKeys();
+      done.push({ conn, messageId: d.messageId, received });
     }
-    const received = this.#state.stageReceived({ from: d.sender, fromDevice: d.senderDevice, plaintext: opened.plaintext, receivedAt: d.receivedAtMs });
-    this.#state.stageSession(tag);
-    if (opened.accepted) this.#state.stagePreKeys();
     await this.#state.save();
-    this.#ack(conn, d.messageId);
-    this.emit('message', received);
+    for (const { conn, messageId, received } of done) {
+      this.#ack(conn, messageId);
+      if (received !== undefined) this.emit('message', received);
+    }
   }
 
   /**
