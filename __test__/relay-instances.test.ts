@@ -74,7 +74,7 @@ async function twoInstances(t: ExecutionContext, redisUrl: string, options: { po
   return relays as [(typeof relays)[0], (typeof relays)[0]];
 }
 
-test('a send through one instance wakes the fetch on the other at once (the poll is a minute away)', async (t) => {
+test('postgres+redis: a send through one instance wakes the fetch on the other at once (the poll is a minute away)', async (t) => {
   t.timeout(30_000);
   const redis = await privateRedis(t);
   const [one, two] = await twoInstances(t, redis.url, { pollIntervalMs: 60_000 });
@@ -93,7 +93,7 @@ test('a send through one instance wakes the fetch on the other at once (the poll
   );
 });
 
-test('with Redis stopped mid-test, delivery across instances goes on by polling', async (t) => {
+test('postgres+redis: with Redis stopped mid-test, delivery across instances goes on by polling', async (t) => {
   t.timeout(30_000);
   const redis = await privateRedis(t);
   const [one, two] = await twoInstances(t, redis.url, { pollIntervalMs: 200 });
@@ -114,7 +114,7 @@ test('with Redis stopped mid-test, delivery across instances goes on by polling'
   );
 });
 
-test('a newer connection on one instance displaces the older on the other', async (t) => {
+test('postgres+redis: a newer connection on one instance displaces the older on the other', async (t) => {
   t.timeout(30_000);
   const redis = await privateRedis(t);
   const [one, two] = await twoInstances(t, redis.url, { pollIntervalMs: 1000 });
@@ -136,7 +136,7 @@ test('a newer connection on one instance displaces the older on the other', asyn
   t.false(otherDisplaced);
 });
 
-test('bundle fetch and send limits are shared: six fetches and three sends per pair across both instances, then refused', async (t) => {
+test('postgres+redis: bundle fetch and send limits are shared: six fetches and three sends per pair across both instances, then refused', async (t) => {
   t.timeout(30_000);
   const redis = await privateRedis(t);
   const [one, two] = await twoInstances(t, redis.url, { pollIntervalMs: 1000, sharedLimits: true });

@@ -63,10 +63,7 @@ test('1 000 messages each way through relay and client kills: each stored once, 
     const vault = await Vault.open(p.dir, SecretKey.from(p.vaultKey));
     const messenger = await Messenger.open({ vault, relay: { url }, relayPublicKey: Buffer.from(relayKey, 'hex') });
     const peer = Buffer.from(publicKey((people[1 - i] as (typeof people)[number]).seed), 'hex');
-    const got = messenger
-      .history()
-      .filter((m) => peer.equals(Buffer.from(m.from)))
-      .map((m) => Buffer.from(m.plaintext).toString());
+    const got = (await messenger.history()).filter((m) => peer.equals(Buffer.from(m.from))).map((m) => Buffer.from(m.plaintext).toString());
     t.deepEqual(
       got,
       Array.from({ length: COUNT }, (_, n) => `m${n}`),

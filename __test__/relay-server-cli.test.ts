@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
+import WebSocket from 'ws';
 import { decodeBase64Url } from '../src/bytes';
 import { RelayConnection } from '../src/relay/connection';
 import { IdentityKey } from '../src/session';
@@ -88,6 +89,21 @@ test('a port in use is exit code 1 and closes the store; the next start on the f
   await startAndStop(t, d);
 });
 
+test('--keep-alive-ms reaches the server: a WebSocket peer that answers no ping is closed', async (t) => {
+  const d = dir(t);
+  const run = keyward(['relay', '--port', '0', '--tcp-port', '0', '--keep-alive-ms', '200', '--db', join(d, 'relay.db'), '--key-file', join(d, 'relay.key')]);
+  t.teardown(() => run.kill('SIGKILL'));
+  const { url } = await run.listening;
+  const ws = new WebSocket(url, { autoPong: false });
+  ws.on('error', () => {});
+  let pings = 0;
+  ws.on('ping', () => pings++);
+  await new Promise((resolve) => ws.once('close', resolve));
+  t.true(pings >= 1);
+  run.kill('SIGTERM');
+  t.is(await run.code, 0, run.stderr());
+});
+
 test('usage errors are exit code 2; a bad key file is 1 and never echoed', async (t) => {
   const d = dir(t);
   for (const [args, message] of [
@@ -95,6 +111,8 @@ test('usage errors are exit code 2; a bad key file is 1 and never echoed', async
     [['relay', '--port', 'x'], /--port takes a whole number from 0 to 65535/],
     [['relay', '--port', '0', '--db', 'a', '--postgres', 'postgres://x'], /--db and --postgres are two stores/],
     [['relay', '--port', '0', '--setup-file', 'x'], /--setup-file is an option of get-server-public-key, not of relay/],
+    [['relay', '--port', '0', '--keep-alive-ms', 'soon'], /--keep-alive-ms takes a whole number from 0 to 2147483647/],
+    [['relay', '--port', '0', '--keep-alive-ms', '2147483648'], /--keep-alive-ms takes a whole number from 0 to 2147483647/],
   ] as const) {
     const run = keyward([...args]);
     t.is(await run.code, 2, args.join(' '));

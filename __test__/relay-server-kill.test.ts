@@ -141,6 +141,6 @@ async function killRun(t: ExecutionContext, store: 'sqlite' | 'postgres') {
 }
 
 test.serial('relay SIGKILLed during 10 000 sends from 10 clients, on SQLite: every SENT delivered, nothing acked comes back', (t) => killRun(t, 'sqlite'));
-test.serial('relay SIGKILLed during 10 000 sends from 10 clients, on PostgreSQL: every SENT delivered, nothing acked comes back', (t) =>
+test.serial('postgres: relay SIGKILLed during 10 000 sends from 10 clients, on PostgreSQL: every SENT delivered, nothing acked comes back', (t) =>
   killRun(t, 'postgres'),
 );

@@ -11,7 +11,7 @@ import { IdentityKey } from '../src/session';
 import { clientMessageId, deliveries, makeUpload, startRelay, str, text, transports } from './support/relay-harness';
 
 for (const transport of transports) {
-  test(`send, fetch, ack and a bundle claim on PostgreSQL (${transport})`, async (t) => {
+  test(`postgres: send, fetch, ack and a bundle claim on PostgreSQL (${transport})`, async (t) => {
     const relay = await startRelay(t, { postgres: true });
     const alice = IdentityKey.generate();
     const bob = IdentityKey.generate();
@@ -35,7 +35,7 @@ for (const transport of transports) {
   });
 }
 
-test('two servers on one PostgreSQL: a message sent through one reaches a fetch on the other', async (t) => {
+test('postgres: two servers on one PostgreSQL: a message sent through one reaches a fetch on the other', async (t) => {
   t.timeout(60_000);
   const one = await startRelay(t, { postgres: true, server: { pollIntervalMs: 20 } });
   const bob = IdentityKey.generate();

@@ -11,9 +11,11 @@ import { connect } from 'node:net';
 import test, { type ExecutionContext } from 'ava';
 import WebSocket, { WebSocketServer } from 'ws';
 import { openSqlite } from '../src/auth/sqlite-driver';
-import { InvalidStateError } from '../src/errors';
+import { InvalidArgumentError, InvalidStateError } from '../src/errors';
 import { RelayConnection } from '../src/relay/connection';
 import { RelayKey } from '../src/relay/key';
+import { Messenger } from '../src/relay/messenger';
+import { createRelayServer } from '../src/relay/server';
 import { RELAY_LIMITS, type RelayFrame } from '../src/relay/wire';
 import { IdentityKey, NoiseHandshake } from '../src/session';
 import {
@@ -31,6 +33,7 @@ import {
   type Transport,
   text,
   transports,
+  vaultFor,
   x25519SecretOf,
 } from './support/relay-harness';
 
@@ -321,6 +324,48 @@ test('WebSocket: a message over 65 535 bytes, a text message or an empty one end
   t.is(await closeCode((ws) => ws.send(new Uint8Array(RELAY_LIMITS.maxNoiseMessage + 1))), 1009, 'too big, refused by maxPayload');
   t.is(await closeCode((ws) => ws.send('text')), 1006);
   t.is(await closeCode((ws) => ws.send(new Uint8Array(0))), 1006);
+});
+
+test('WebSocket keep-alive: the relay pings every keepAliveMs; a peer that answers none is closed, one that answers stays', async (t) => {
+  // The handshake timeout is far away: only the missing pongs can end the silent peer's connection.
+  const relay = await startRelay(t, { server: { keepAliveMs: 200, handshakeTimeoutMs: 60_000 } });
+  const url = relay.addresses.websocket?.url as string;
+  const open = (autoPong: boolean) =>
+    new Promise<{ ws: WebSocket; pings: () => number; closed: Promise<void> }>((resolve, reject) => {
+      const ws = new WebSocket(url, { autoPong });
+      let pings = 0;
+      ws.on('ping', () => pings++);
+      ws.on('error', () => {});
+      const closed = new Promise<void>((done) => ws.once('close', () => done()));
+      ws.once('open', () => resolve({ ws, pings: () => pings, closed }));
+      ws.once('error', reject);
+      t.teardown(() => ws.terminate());
+    });
+  const [deaf, answering] = [await open(false), await open(true)];
+  await deaf.closed;
+  t.true(deaf.pings() >= 1, 'it was pinged before being closed');
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  t.is(answering.ws.readyState, WebSocket.OPEN, 'the peer that answers its pings is still connected');
+  t.true(answering.pings() >= 2);
+});
+
+test('keepAliveMs must be a whole number from 0 to 2^31 − 1 (server, connection, messenger)', async (t) => {
+  const relay = await startRelay(t);
+  const { key, store } = relay;
+  const identity = IdentityKey.generate();
+  const vault = await (await vaultFor(t)).open();
+  for (const keepAliveMs of [-1, 1.5, '30000', 2 ** 31, Number.NaN, null]) {
+    const bad = keepAliveMs as number;
+    t.throws(() => createRelayServer({ key, store, keepAliveMs: bad }), { instanceOf: InvalidArgumentError, message: /keepAliveMs/ });
+    await t.throwsAsync(RelayConnection.connect(relay.endpoint('websocket'), { identity, relayPublicKey: key.publicKey, device: 1, keepAliveMs: bad }), {
+      instanceOf: InvalidArgumentError,
+      message: /keepAliveMs/,
+    });
+    await t.throwsAsync(Messenger.open({ vault, relay: relay.endpoint('websocket'), relayPublicKey: key.publicKey, keepAliveMs: bad }), {
+      instanceOf: InvalidArgumentError,
+      message: /keepAliveMs/,
+    });
+  }
 });
 
 test('TCP: a length prefix of 0 or over 65 535 ends the connection at once', async (t) => {

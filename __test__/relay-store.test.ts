@@ -607,12 +607,14 @@ test('both stores refuse missing or bad limits with InvalidArgumentError', (t) =
   const dir = mkdtempSync(join(tmpdir(), 'keyward-relay-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'relay.db');
+  // Limits are checked before a pool is made, so no server is needed (nothing listens on port 1).
+  const nowhere = 'postgres://127.0.0.1:1/none';
   t.throws(() => new SqliteRelayStore(path, undefined as never), { instanceOf: InvalidArgumentError });
   t.throws(() => new SqliteRelayStore(path, { limits: { ...LIMITS, ttlMs: 0 } }), { instanceOf: InvalidArgumentError });
-  t.throws(() => new PgRelayStore({ postgres: pgUrl(), limits: { ...LIMITS, quotaBytes: 1.5 } }), { instanceOf: InvalidArgumentError });
+  t.throws(() => new PgRelayStore({ postgres: nowhere, limits: { ...LIMITS, quotaBytes: 1.5 } }), { instanceOf: InvalidArgumentError });
   // A relay may keep fewer prekeys and devices than the protocol allows, never more.
   t.throws(() => new SqliteRelayStore(path, { limits: { ...LIMITS, maxOneTimeStored: 101 } }), { instanceOf: InvalidArgumentError, message: /at most 100/ });
-  t.throws(() => new PgRelayStore({ postgres: pgUrl(), limits: { ...LIMITS, maxDevices: 65 } }), { instanceOf: InvalidArgumentError, message: /at most 64/ });
+  t.throws(() => new PgRelayStore({ postgres: nowhere, limits: { ...LIMITS, maxDevices: 65 } }), { instanceOf: InvalidArgumentError, message: /at most 64/ });
   t.throws(() => new PgRelayStore({ postgres: 42 as never, limits: LIMITS }), { instanceOf: InvalidArgumentError });
 });
 
@@ -629,7 +631,7 @@ test('SQLite: a relay file a newer keyward migrated is refused with InvalidState
   t.regex(error!.message, /relay schema is at version 99/);
 });
 
-test('PostgreSQL: ten instances migrating a fresh database at once all succeed, at one version', async (t) => {
+test('postgres: ten instances migrating a fresh database at once all succeed, at one version', async (t) => {
   // A schema of its own, so this first run is really the first, whatever other runs share the server.
   const schema = `kw_relay_${randomBytes(4).toString('hex')}`;
   const admin = new Pool({ connectionString: pgUrl() });
@@ -658,7 +660,7 @@ test('PostgreSQL: ten instances migrating a fresh database at once all succeed, 
   await newer.close();
 });
 
-test('PostgreSQL down: calls are RelayError ERR_RELAY_UNAVAILABLE, without the connection string in the message', async (t) => {
+test('postgres: PostgreSQL down: calls are RelayError ERR_RELAY_UNAVAILABLE, without the connection string in the message', async (t) => {
   // Port 1 on loopback: nothing listens there, so every connection is refused at once.
   const store = new PgRelayStore({ postgres: 'postgresql://relay:s3cret-pw@127.0.0.1:1/relay', limits: LIMITS });
   t.teardown(() => store.close());

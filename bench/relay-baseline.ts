@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { mailboxKey, type PresenceHolder, type RelayPresence } from '../src/relay/presence';
 import type { RelayStore } from '../src/relay/store';
+import type { Vault } from '../src/seal/vault';
 
 /** Frame types (one byte, then the fields below, big-endian). */
 export const F = {
@@ -156,7 +157,8 @@ function serve(ws: WebSocket, store: RelayStore, presence: RelayPresence, pollIn
 export class BaselineClient {
   readonly #ws: WebSocket;
   readonly #sent = new Map<string, () => void>();
-  onMessage: (sender: Uint8Array, body: Uint8Array) => void = () => {};
+  /** Called with each delivery; the ACK goes out once what it returns has settled. */
+  onMessage: (sender: Uint8Array, body: Uint8Array) => void | Promise<void> = () => {};
 
   private constructor(ws: WebSocket) {
     this.#ws = ws;
@@ -166,12 +168,12 @@ export class BaselineClient {
         this.#sent.get(key)?.();
         this.#sent.delete(key);
       } else if (data[0] === F.deliver) {
-        const id = data.readUInt32BE(1);
-        this.onMessage(data.subarray(5, 37), data.subarray(49));
         const ack = Buffer.alloc(5);
         ack[0] = F.ack;
-        ack.writeUInt32BE(id, 1);
-        ws.send(ack);
+        ack.writeUInt32BE(data.readUInt32BE(1), 1);
+        const kept = this.onMessage(data.subarray(5, 37), data.subarray(49));
+        if (kept === undefined) ws.send(ack);
+        else kept.then(() => ws.send(ack));
       }
     });
   }
@@ -208,5 +210,71 @@ export class BaselineClient {
 
   close(): void {
     this.#ws.close();
+  }
+}
+
+/**
+ * A baseline client that keeps what any at-least-once messaging client must
+ * keep, with the Messenger's commit points but no encryption of its own: the
+ * outbox entry is committed before the SEND goes out (and its removal at SENT
+ * rides the next commit), each delivery is committed to the history before its
+ * ACK, and deliveries that arrive during a commit share the next one. The
+ * store is a `Vault` in its own directory, as each Messenger's is, so both
+ * sides pay the same durable commits and the comparison isolates Noise and
+ * end-to-end encryption (sessions, their state in each commit).
+ */
+export class DurableBaselineClient {
+  readonly #client: BaselineClient;
+  readonly #outbox: Vault;
+  readonly #history: Vault;
+  readonly #vault: Vault;
+  /** Deliveries waiting for the next history commit. */
+  #arrived: { sender: Uint8Array; body: Uint8Array; kept: () => void }[] = [];
+  #committing = false;
+  #seq = 0;
+  onMessage: (sender: Uint8Array, body: Uint8Array) => void = () => {};
+
+  constructor(client: BaselineClient, vault: Vault) {
+    this.#client = client;
+    this.#vault = vault;
+    this.#outbox = vault.namespace('outbox');
+    this.#history = vault.namespace('history');
+    client.onMessage = (sender, body) =>
+      new Promise<void>((kept) => {
+        this.#arrived.push({ sender, body: new Uint8Array(body), kept });
+        void this.#commitArrived();
+      });
+  }
+
+  /** Resolves at SENT, after the outbox entry was committed before sending. */
+  async send(recipient: Uint8Array, body: Uint8Array, clientMessageId: Uint8Array): Promise<void> {
+    const tag = Buffer.from(clientMessageId).toString('hex');
+    this.#outbox.set(tag, new Uint8Array(Buffer.concat([recipient, body])));
+    await this.#vault.save();
+    await this.#client.send(recipient, body, clientMessageId);
+    this.#outbox.delete(tag);
+  }
+
+  /** Commits what arrived, then shows and acks it; what arrives meanwhile waits for the next commit. */
+  async #commitArrived(): Promise<void> {
+    if (this.#committing) return;
+    this.#committing = true;
+    try {
+      while (this.#arrived.length > 0) {
+        const batch = this.#arrived.splice(0);
+        for (const m of batch) this.#history.set(String(++this.#seq), new Uint8Array(Buffer.concat([m.sender, m.body])));
+        await this.#vault.save();
+        for (const m of batch) {
+          this.onMessage(m.sender, m.body);
+          m.kept();
+        }
+      }
+    } finally {
+      this.#committing = false;
+    }
+  }
+
+  close(): void {
+    this.#client.close();
   }
 }

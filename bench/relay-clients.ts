@@ -3,8 +3,10 @@
  * relay and its clients do not share one event loop): `pairs` sender →
  * recipient pairs, each sender sending `n` 1 KiB messages one after the
  * other, all senders at once. keyward: `Messenger`s, each with its own
- * `Vault` in a temp dir (encrypt, relay, decrypt, commit, ack). baseline:
- * `BaselineClient`s (plaintext, no vault). Prints one JSON line: counts,
+ * `Vault` in a temp dir (encrypt, relay, decrypt, commit, ack). durable:
+ * `DurableBaselineClient`s (plaintext, each with its own Vault and the
+ * Messenger's commit points). baseline: `BaselineClient`s (plaintext, keep
+ * nothing). Prints one JSON line: counts,
  * throughput and latencies (send() call → the recipient's message event).
  *
  * Usage: node --import tsx bench/relay-clients.ts '<json>' with
@@ -17,10 +19,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SecretKey, Vault } from '../src/index';
 import { Messenger } from '../src/relay/messenger';
-import { BaselineClient } from './relay-baseline';
+import { BaselineClient, DurableBaselineClient } from './relay-baseline';
 
 interface Args {
-  mode: 'keyward' | 'baseline';
+  mode: 'keyward' | 'durable' | 'baseline';
   /** WebSocket URLs: senders connect to one, recipients to the other (the same URL on one instance). */
   senders: string;
   recipients: string;
@@ -133,6 +135,28 @@ async function main() {
         close: async () => {
           await from.m.close();
           await to.m.close();
+          from.vault.close();
+          to.vault.close();
+        },
+      };
+    });
+  } else if (args.mode === 'durable') {
+    const open = async (url: string, identity: Uint8Array) => {
+      const dir = mkdtempSync(join(tmpdir(), 'keyward-bench-relay-vault-'));
+      dirs.push(dir);
+      const vault = await Vault.open(dir, SecretKey.generate());
+      return { client: new DurableBaselineClient(await BaselineClient.connect(url, identity), vault), vault };
+    };
+    await batched(count, 10, async (i) => {
+      const recipient = new Uint8Array(randomBytes(32));
+      const to = await open(args.recipients, recipient);
+      to.client.onMessage = (_sender, body) => onMessage(body);
+      const from = await open(args.senders, new Uint8Array(randomBytes(32)));
+      pairs[i] = {
+        send: (body) => from.client.send(recipient, body, new Uint8Array(randomBytes(16))),
+        close: async () => {
+          from.client.close();
+          to.client.close();
           from.vault.close();
           to.vault.close();
         },

@@ -7,25 +7,15 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../scripts/free-port.mjs';
 import { decodeBase64Url, IdentityKey, SecretKey, Vault } from '../src/index';
 import { binding } from '../src/native';
 import { createRelayServer, Messenger, RELAY_STORE_DEFAULTS, type ReceivedMessage, RelayKey, SqliteRelayStore } from '../src/relay/index';
 
 type Say = (who: string, text: string) => void;
 type Expect = (ok: boolean, text: string) => void;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** `keyward relay` from the build, on `port`; resolves with its public key once it listens. */
 function startRelay(dir: string, port: number, tcpPort: number): Promise<{ child: ChildProcess; publicKey: Uint8Array }> {

@@ -84,6 +84,21 @@ export declare class PreKeySet {
   rotate(identity: IdentityKey): void
   get oneTimeCount(): number
   get unpublishedCount(): number
+  /**
+   * Adds `count` one-time ML-KEM-768 prekeys (64-byte seeds: cheap to
+   * add; `relayPrekeyUploads` derives and signs their public keys).
+   */
+  addOneTimeKem(count: number): void
+  /**
+   * Drops the oldest published one-time prekeys of each kind, as few as
+   * leave room for `one_time` and `one_time_kem` more; `[x25519, mlKem]`
+   * dropped (keyward_session::PreKeySet::make_room).
+   */
+  makeRoom(oneTime: number, oneTimeKem: number): Array<number>
+  /** One-time ML-KEM prekeys not yet consumed by a start. */
+  get oneTimeKemCount(): number
+  /** One-time ML-KEM prekeys not yet published by an upload. */
+  get unpublishedKemCount(): number
   serialize(storageKey: Uint8Array): Uint8Array
 }
 
@@ -201,8 +216,11 @@ export declare class Session {
   /**
    * Neither expected key nor fingerprint: trust on first use, which the
    * TypeScript layer only passes when the caller asked for it.
+   * The last argument is a one-time ML-KEM prekey claimed beside the
+   * bundle, `id ‖ key ‖ signature` (`keyward_session::one_time_kem`),
+   * checked by the core.
    */
-  static fromBundle(identity: IdentityKey, bundle: Uint8Array, expectedPeer?: Uint8Array | undefined | null, expectedFingerprint?: Uint8Array | undefined | null): Session
+  static fromBundle(identity: IdentityKey, bundle: Uint8Array, expectedPeer?: Uint8Array | undefined | null, expectedFingerprint?: Uint8Array | undefined | null, oneTimeKem?: Uint8Array | undefined | null): Session
   static accept(identity: IdentityKey, prekeys: PreKeySet, message: Uint8Array, ad: Uint8Array, expectedPeer?: Uint8Array | undefined | null, expectedFingerprint?: Uint8Array | undefined | null): Accepted
   static deserialize(record: Uint8Array, storageKey: Uint8Array): Session
   /**
@@ -361,10 +379,16 @@ export declare enum KeyStretchingPreset {
 
 export declare function mac(key: SecretKey, parts: Array<Uint8Array>, aad: Uint8Array): Uint8Array
 
+/** The most one-time ML-KEM prekeys one set holds. */
+export declare const MAX_ONE_TIME_KEM_PRE_KEYS: number
+
 /** The most one-time prekeys one set holds. */
 export declare const MAX_ONE_TIME_PRE_KEYS: number
 
 export declare function needsRehash(hash: string, options?: PasswordOptions | undefined | null): boolean
+
+/** A one-time ML-KEM prekey's encoded length: `id (4) ‖ key (1184) ‖ signature (64)`. */
+export declare const ONE_TIME_KEM_PRE_KEY_LEN: number
 
 /** The codes of OPAQUE's errors (keyward_opaque::ErrorCode). */
 export declare enum OpaqueErrorCode {

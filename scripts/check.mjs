@@ -2,10 +2,11 @@
 // and the JS tests under every supported Node version (scripts/node-versions.mjs).
 // Runs every step, then fails if any failed, printing one line per step.
 // `npm run lint` (`--lint`) runs the formatting, lint and type-check steps alone.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { nodeVersions } from './node-versions.mjs';
 import { startServices } from './services.mjs';
 
@@ -71,21 +72,57 @@ if (!lintOnly) {
   console.log('\n=== PostgreSQL and Redis for the tests ===');
   services = await startServices();
 }
+/**
+ * Runs one step with its output passed through as it comes, keeping the
+ * lines that name a failed test (ava's `✘`, uncaught errors): a CI log may show only its
+ * tail, so the summary repeats them.
+ */
+const FAILURE = /^(✘|Uncaught exception in|Unhandled rejection in)/;
+
+function run(cmd, args, options) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { ...options, stdio: ['inherit', 'pipe', 'pipe'] });
+    const failures = [];
+    let partial = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop();
+      for (const raw of lines) {
+        const line = stripVTControlCharacters(raw).trim();
+        if (FAILURE.test(line)) failures.push(line);
+      }
+    });
+    child.stderr.on('data', (chunk) => process.stderr.write(chunk));
+    child.on('error', () => resolve({ ok: false, failures }));
+    child.on('close', (status) => {
+      const last = stripVTControlCharacters(partial).trim();
+      if (FAILURE.test(last)) failures.push(last);
+      resolve({ ok: status === 0, failures });
+    });
+  });
+}
+
 const results = [];
 try {
   for (const [name, cmd, args, extra] of steps) {
     console.log(`\n=== ${name} ===`);
     const started = Date.now();
-    const r = spawnSync(cmd, args, { cwd: extra?.cwd ?? root, stdio: 'inherit', env: { ...process.env, ...services.env, ...extra?.env } });
+    const r = await run(cmd, args, { cwd: extra?.cwd ?? root, env: { ...process.env, ...services.env, ...extra?.env } });
     extra?.cleanup?.();
-    results.push([name, r.status === 0, ((Date.now() - started) / 1000).toFixed(1)]);
+    results.push([name, r.ok, ((Date.now() - started) / 1000).toFixed(1), r.failures]);
   }
 } finally {
   await services.stop();
 }
 
 console.log('\n=== summary ===');
-for (const [name, ok, secs] of results) console.log(`${ok ? 'ok  ' : 'FAIL'} ${name} (${secs} s)`);
+for (const [name, ok, secs, failures] of results) {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name} (${secs} s)`);
+  for (const line of failures.slice(0, 20)) console.log(`       ${line}`);
+  if (failures.length > 20) console.log(`       … and ${failures.length - 20} more`);
+}
 const failed = results.filter(([, ok]) => !ok).length;
 if (!lintOnly) console.log(`node versions tested: ${versions.map((v) => v.version).join(', ')}`);
 console.log(`checks: ${results.length - failed} passed, ${failed} failed`);

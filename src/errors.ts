@@ -277,13 +277,16 @@ const byCode: Partial<Record<string, (e: NativeError) => KeywardError>> = {
 
 /**
  * @internal The native layer throws errors whose `code` is the core's; this
- * turns one into the class for that code. Errors napi-rs raises itself (a
- * wrong argument type, code `InvalidArg`) become `InvalidArgumentError`.
+ * turns one into the class for that code. Errors napi-rs raises itself when
+ * it converts an argument (code `InvalidArg`, or a status such as
+ * `NumberExpected`, `StringExpected`, `ObjectExpected`: a wrong type, also in
+ * a field of an object argument) become `InvalidArgumentError`; their
+ * messages name the type, not the value.
  */
 export function fromNative(error: unknown): Error {
   if (!(error instanceof Error) || error instanceof KeywardError) return error as Error;
   const { code } = error as NativeError;
-  if (code === 'InvalidArg') return new InvalidArgumentError(error.message);
+  if (code === 'InvalidArg' || (typeof code === 'string' && code.endsWith('Expected'))) return new InvalidArgumentError(error.message);
   if (typeof code !== 'string' || !code.startsWith('ERR_')) return error;
   if (code.startsWith('ERR_RELAY_')) return new RelayError(error.message, code as RelayErrorCode, error as NativeError);
   if (code.startsWith('ERR_SESSION_')) return new SessionError(error.message, code as SessionErrorCode);

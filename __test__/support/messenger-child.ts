@@ -27,7 +27,7 @@ async function main() {
     reconnect: { minDelayMs: 20, maxDelayMs: 200 },
   });
   const isPeer = (from: Uint8Array) => Buffer.from(from).equals(Buffer.from(peer));
-  let fromPeer = messenger.history().filter((m) => isPeer(m.from)).length;
+  let fromPeer = (await messenger.history()).filter((m) => isPeer(m.from)).length;
   const received = new Promise<void>((resolve) => {
     messenger.on('message', (m) => {
       if (isPeer(m.from)) fromPeer++;

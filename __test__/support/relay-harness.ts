@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import WebSocket from 'ws';
+import { SecretKey, Vault } from '../../src/index';
 import { binding, call } from '../../src/native';
 import { RelayConnection, type RelayDelivery } from '../../src/relay/connection';
 import { RelayKey } from '../../src/relay/key';
@@ -97,6 +98,14 @@ export async function startRelay(t: ExecutionContext, options: RelayOptions = {}
   };
 }
 
+/** A vault in a fresh directory, with its key, removed after the test. */
+export async function vaultFor(t: ExecutionContext) {
+  const dir = mkdtempSync(join(tmpdir(), 'keyward-messenger-'));
+  const key = SecretKey.generate();
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return { dir, key, open: () => Vault.open(dir, key) };
+}
+
 /** The fingerprint bytes the relay keys state by. */
 export const fingerprint = (identity: IdentityKey | Uint8Array) =>
   Buffer.from(identity instanceof IdentityKey ? identity.fingerprint : IdentityKey.fingerprint(identity), 'hex');
@@ -150,46 +159,26 @@ export function deliveries(connection: RelayConnection): Queue<RelayDelivery> {
 
 // ---- prekey uploads made from a real PreKeySet ----
 
-/** The signed section of a crates/session bundle: bytes[34 .. one-time flag] (docs/relay.md "Prekeys"). */
-function sectionOf(bundle: Uint8Array): Uint8Array {
-  const hasKem = bundle[70] === 1;
-  const length = 36 + 1 + (hasKem ? 4 + 1184 : 0) + 64;
-  return bundle.slice(34, 34 + length);
-}
-
 /**
- * An upload of a real prekey set: its signed section, `oneTime` one-time
- * X25519 keys (from successive bundles, so `bundles[i]` is byte for byte
- * what the relay composes for the i-th claim) and `oneTimeKem` one-time
- * ML-KEM keys signed as crates/session signs them.
+ * An upload of a real prekey set, as a client makes it (`relayPrekeyUploads`,
+ * what the Messenger sends): the signed section, `oneTime` one-time X25519
+ * keys and `oneTimeKem` one-time ML-KEM keys (each signed by crates/session).
+ * `bundles[i]` is what the set itself would have published with its i-th
+ * one-time X25519 key (from a copy of the set taken before the upload), so
+ * that tests compare the relay's composed bundle byte for byte with it.
  */
-export function makeUpload(identity: IdentityKey, counts: { oneTime?: number; oneTimeKem?: number; firstKemId?: number } = {}) {
-  const set = PreKeySet.generate(identity, { oneTimePreKeys: Math.max(counts.oneTime ?? 0, 1), kem: true });
-  const bundles: Uint8Array[] = [];
-  const oneTime: { id: number; key: Uint8Array }[] = [];
-  for (let i = 0; i < (counts.oneTime ?? 0); i++) {
-    const b = set.bundle();
-    bundles.push(b);
-    const flag = b.length - 37;
-    if (b[flag] !== 1) throw new Error('the bundle carries no one-time prekey');
-    oneTime.push({ id: Buffer.from(b).readUInt32BE(flag + 1), key: b.slice(flag + 5) });
-  }
-  const first = bundles[0] ?? set.bundle();
-  const section = sectionOf(first);
-  const signed = { id: Buffer.from(section).readUInt32BE(0), bytes: section };
-  // One-time ML-KEM keys: a valid ML-KEM-768 key (the bundle's last-resort one) signed per id,
-  // over "keyward one-time kem prekey v1" ‖ owner ‖ id ‖ key, the message crates/session signs.
-  const kemKey = section.slice(37 + 4, 37 + 4 + 1184);
-  const oneTimeKem: { id: number; key: Uint8Array }[] = [];
-  for (let i = 0; i < (counts.oneTimeKem ?? 0); i++) {
-    const id = (counts.firstKemId ?? 1) + i;
-    const idBytes = Buffer.alloc(4);
-    idBytes.writeUInt32BE(id);
-    const message = Buffer.concat([Buffer.from('keyward one-time kem prekey v1'), identity.publicKey, idBytes, kemKey]);
-    oneTimeKem.push({ id, key: new Uint8Array(Buffer.concat([kemKey, identity.sign(message)])) });
-  }
+export function makeUpload(identity: IdentityKey, counts: { oneTime?: number; oneTimeKem?: number } = {}) {
+  const set = PreKeySet.generate(identity, { oneTimePreKeys: counts.oneTime ?? 0, kem: true });
+  set.addOneTimeKemPreKeys(counts.oneTimeKem ?? 0);
+  const storageKey = new Uint8Array(randomBytes(32));
+  const copy = PreKeySet.deserialize(set.serialize(storageKey), storageKey);
+  const uploads = call(() => binding.relayPrekeyUploads(set.native, identity.native));
+  const [first] = uploads;
+  if (uploads.length !== 1 || first?.signed == null) throw new Error('makeUpload makes one upload (at most 100 keys of each kind)');
+  const bundles = first.oneTime.map(() => copy.bundle());
   set.dispose();
-  return { upload: { type: 'UploadPrekeys' as const, signed, oneTime, oneTimeKem }, bundles };
+  copy.dispose();
+  return { upload: { type: 'UploadPrekeys' as const, signed: first.signed, oneTime: first.oneTime, oneTimeKem: first.oneTimeKem }, bundles };
 }
 
 // ---- raw clients ----

@@ -37,8 +37,10 @@ interface Case {
   trap: boolean;
   baseline: boolean;
   refused?: boolean;
-  /** Builds the arguments (recipe errors throw here) and returns the call to make. */
-  prepare: () => { secrets: unknown[]; call: () => unknown };
+  /** Close what the call returned, after the case. */
+  closeResult?: boolean;
+  /** Builds the arguments (recipe errors throw here) and returns the call to make; async where an instance is (a relay connection). */
+  prepare: () => Promise<{ secrets: unknown[]; call: () => unknown }>;
 }
 
 const CASE_TIMEOUT_MS = 10_000;
@@ -70,16 +72,18 @@ function secretTexts(values: unknown[]): string[] {
 }
 
 /** Cases of one target: each argument and each option field replaced by each hostile value, readers' inputs mutated, and calls on a disposed instance. */
-function casesOf(t: Target, r: Recipe | undefined, c: Ctx): Case[] {
+async function casesOf(t: Target, r: Recipe | undefined, c: Ctx): Promise<Case[]> {
   const out: Case[] = [];
   const arity = Math.max(t.fn.length, 1);
-  const build = (): { self: unknown; args: unknown[] } => {
+  const build = async (): Promise<{ self: unknown; args: unknown[] }> => {
     if (r?.make) return r.make(c);
     const args = r?.base ? r.base(c) : Array.from({ length: arity }, () => undefined);
     let self: unknown = t.owner;
-    if (t.kind === 'method' || t.kind === 'getter') self = (r?.instance ?? instances[t.className!])?.(c);
+    if (t.kind === 'method' || t.kind === 'getter') self = await (r?.instance ?? instances[t.className!])?.(c);
     return { self, args };
   };
+  /** The arguments only, to see their shape: no instance is made for it. */
+  const probeArgs = async (): Promise<unknown[]> => (r?.make ? (await r.make(c)).args : r?.base ? r.base(c) : Array.from({ length: arity }, () => undefined));
   const invoke = (self: unknown, args: unknown[]) => {
     if (t.kind === 'constructor') return Reflect.construct(t.fn, args);
     return Reflect.apply(t.fn, self, args);
@@ -97,8 +101,9 @@ function casesOf(t: Target, r: Recipe | undefined, c: Ctx): Case[] {
       trap,
       baseline,
       refused: r?.refused,
-      prepare: () => {
-        const { self, args } = build();
+      closeResult: r?.closeResult,
+      prepare: async () => {
+        const { self, args } = await build();
         change(args);
         return { secrets: secretOf(args), call: () => invoke(self, args) };
       },
@@ -108,7 +113,7 @@ function casesOf(t: Target, r: Recipe | undefined, c: Ctx): Case[] {
     add('on a valid instance', false, () => {}, true);
   } else {
     if ((r?.base || r?.make) && !r.noBaseline) add('valid arguments', false, () => {}, true);
-    const probe = r?.base || r?.make ? build().args : Array.from({ length: arity }, () => undefined);
+    const probe = await probeArgs();
     const positions = Math.max(probe.length, arity);
     for (let i = 0; i < positions; i++) {
       for (const h of hostileValues) add(`argument ${i} = ${h.name}`, trapNames.has(h.name), (a) => void (a[i] = h.make()));
@@ -150,11 +155,12 @@ function casesOf(t: Target, r: Recipe | undefined, c: Ctx): Case[] {
       name: 'on a disposed instance',
       trap: false,
       baseline: false,
-      prepare: () => {
-        const { self, args } = build();
-        const s = self as { dispose?: () => void; close?: () => void };
-        if (typeof s.dispose === 'function') s.dispose();
-        else if (typeof s.close === 'function') s.close();
+      prepare: async () => {
+        const { self, args } = await build();
+        const s = self as { dispose?: () => unknown; close?: () => unknown };
+        // An async close (a store, a connection) is waited for: the calls are on what is closed, not on what is closing.
+        if (typeof s.dispose === 'function') await s.dispose();
+        else if (typeof s.close === 'function') await s.close();
         else return { secrets: [], call: () => undefined };
         return { secrets: secretOf(args), call: () => invoke(self, args) };
       },
@@ -164,7 +170,7 @@ function casesOf(t: Target, r: Recipe | undefined, c: Ctx): Case[] {
 }
 
 /** The methods of the objects factories return (an auth service, a client), enumerated from a made one. */
-const factories = new Set(['index:createAuthService', 'client:createClient']);
+const factories = new Set(['index:createAuthService', 'client:createClient', 'relay:createRelayServer']);
 
 function productTargets(t: Target, c: Ctx): Target[] {
   const r = recipes[t.id];
@@ -187,12 +193,12 @@ function emit(line: string) {
   }
 }
 
-async function settle(value: unknown): Promise<{ ok: true } | { ok: false; error: unknown } | { hang: true }> {
-  if (!(value instanceof Promise)) return { ok: true };
+async function settle(value: unknown): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown } | { hang: true }> {
+  if (!(value instanceof Promise)) return { ok: true, value };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<{ hang: true }>((resolve) => (timer = setTimeout(() => resolve({ hang: true }), CASE_TIMEOUT_MS)));
   try {
-    return await Promise.race([value.then(() => ({ ok: true as const })), timeout]);
+    return await Promise.race([value.then((v) => ({ ok: true as const, value: v })), timeout]);
   } catch (error) {
     return { ok: false, error };
   } finally {
@@ -219,37 +225,45 @@ export async function main(group: string, first: number) {
   // A promise that never settles must show as a hang (the case timeout), not let the loop drain and exit 0.
   setInterval(() => {}, 1 << 30);
   emit('C');
-  const c = await makeCtx();
+  const c = await makeCtx(group);
   emit('M');
   const all = enumerate().filter((t) => t.group === group);
   const extra = factoryRecipes();
   const swept = all.filter((t) => !(t.className !== undefined && t.className in notInstantiated));
   const targets = [...swept, ...swept.filter((t) => t.kind === 'function').flatMap((t) => productTargets(t, c))];
-  const cases = targets.flatMap((t) => casesOf(t, recipes[t.id] ?? extra[t.id], c));
+  const cases: Case[] = [];
+  for (const t of targets) cases.push(...(await casesOf(t, recipes[t.id] ?? extra[t.id], c)));
   emit(`N ${cases.length}`);
   for (let i = first; i < cases.length; i++) {
     const k = cases[i];
     emit(`S ${i} ${JSON.stringify({ id: k.id, case: k.name })}`);
     const head = { i, id: k.id, case: k.name, trap: k.trap, baseline: k.baseline, refused: k.refused };
     let result: CaseResult;
-    let prepared: ReturnType<Case['prepare']>;
+    let prepared: Awaited<ReturnType<Case['prepare']>>;
     try {
-      prepared = k.prepare();
+      prepared = await k.prepare();
     } catch (error) {
       emit(`R ${JSON.stringify({ ...head, outcome: 'throw', errName: 'RecipeError', message: String((error as Error)?.stack ?? error).slice(0, 400) })}`);
+      await c.cleanup();
       continue;
     }
     const secrets = secretTexts(prepared.secrets);
     try {
       const settled = await settle(prepared.call());
       if ('hang' in settled) result = { ...head, outcome: 'hang' };
-      else if (settled.ok) result = { ...head, outcome: 'return' };
-      else result = { ...head, ...describe(settled.error, secrets) } as CaseResult;
+      else if (settled.ok) {
+        result = { ...head, outcome: 'return' };
+        const made = settled.value as { close?: () => unknown } | null;
+        if (k.closeResult && typeof made?.close === 'function') c.defer(made, (m) => m.close?.());
+      } else result = { ...head, ...describe(settled.error, secrets) } as CaseResult;
     } catch (error) {
       result = { ...head, ...describe(error, secrets) } as CaseResult;
     }
     emit(`R ${JSON.stringify(result)}`);
+    // What the case opened (a relay connection, a store, a listener) is closed before the next one.
+    await c.cleanup();
   }
+  await c.close();
   emit('D');
   process.exit(0);
 }

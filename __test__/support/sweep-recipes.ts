@@ -27,22 +27,48 @@ export interface Recipe {
   secret?: number[];
   /** Option-bag fields that hold secrets (`pepper`, `password`…). */
   secretFields?: string[];
-  /** A fresh instance for a method (default: `instances[class]`). */
-  instance?: (c: Ctx) => object;
+  /** A fresh instance for a method (default: `instances[class]`); may be async (a relay connection). */
+  instance?: (c: Ctx) => object | Promise<object>;
   /** A reader: the position of the serialization, whose valid value (from `base`) is cut, extended and bit-flipped. */
   reads?: number;
   /** Receiver and arguments made together, when they must match (a reply for this very session). */
-  make?: (c: Ctx) => { self: object; args: unknown[] };
+  make?: (c: Ctx) => { self: object; args: unknown[] } | Promise<{ self: object; args: unknown[] }>;
   /** The valid call is refused by design (a server that says no): its baseline may throw a `KeywardError`. */
   refused?: boolean;
   /** `base` is only a shape for the option fields, not a call that can succeed here. */
   noBaseline?: boolean;
+  /** What the call returns (or resolves to) is closed after the case: a store, a connection, a messenger it opened. */
+  closeResult?: boolean;
 }
 
 /** What the recipes share, made once per child process. */
 export type Ctx = Awaited<ReturnType<typeof makeCtx>>;
 
-export async function makeCtx() {
+export async function makeCtx(group = '') {
+  /** What the current case opened, closed after it (`defer`), and what the context opened, closed at the end. */
+  const closers: (() => unknown)[] = [];
+  const lasting: (() => unknown)[] = [];
+  const closeAll = async (list: (() => unknown)[]) => {
+    for (const close of list.splice(0).reverse()) {
+      let timer: NodeJS.Timeout | undefined;
+      // A close that never settles is the case's problem, reported by its own outcome; the next case must still run.
+      await Promise.race([Promise.resolve().then(close), new Promise((resolve) => (timer = setTimeout(resolve, 5000)))])
+        .catch(() => {})
+        .finally(() => clearTimeout(timer));
+    }
+  };
+  const lifecycle = {
+    /** Registers `close` to run after the current case. */
+    defer: <T>(value: T, close: (value: T) => unknown): T => {
+      closers.push(() => close(value));
+      return value;
+    },
+    cleanup: () => closeAll(closers),
+    close: async () => {
+      await closeAll(closers);
+      await closeAll(lasting);
+    },
+  };
   const setup = k.ServerSetup.generate();
   const server = new k.OpaqueServer(setup);
   const client = new k.OpaqueClient({ keyStretching: fast });
@@ -160,7 +186,8 @@ export async function makeCtx() {
     };
   };
 
-  return {
+  const base = {
+    ...lifecycle,
     setup,
     server,
     client,
@@ -202,12 +229,15 @@ export async function makeCtx() {
     ristretto: ser(serenity),
     p256: ser(serenityP256),
   };
+  // The relay's servers, stores and clients are made only for the relay's groups.
+  const relay = group.startsWith('relay:') ? await makeRelayCtx(base, (close) => lasting.push(close)) : undefined;
+  return { ...base, relay };
 }
 
 const request = (_c: Ctx) => ({ method: 'POST', url: '/x?y=1', body: 'body' });
 
 /** Valid instances of each class, by class name. */
-export const instances: Record<string, (c: Ctx) => object> = {
+export const instances: Record<string, (c: Ctx) => object | Promise<object>> = {
   OpaqueClient: () => new k.OpaqueClient({ keyStretching: fast }),
   OpaqueServer: (c) => new k.OpaqueServer(c.setup),
   ServerSetup: () => k.ServerSetup.generate(),
@@ -228,6 +258,7 @@ export const instances: Record<string, (c: Ctx) => object> = {
   PreKeySet: (c) => c.bobPreKeys(),
   Session: (c) => c.established().alice,
   NoiseHandshake: () => new k.NoiseHandshake('Noise_NN_25519_ChaChaPoly_BLAKE2s', { initiator: true }),
+  ...relayInstances,
 };
 
 /** Classes that are not swept through their instances, and why. */
@@ -439,6 +470,8 @@ export const recipes: Record<string, Recipe> = {
   'index:PreKeySet.deserialize': { base: (c) => [c.preKeyRecord, c.storageKey], secret: [1], reads: 0 },
   'index:PreKeySet#addOneTimePreKeys': { base: () => [2] },
   'index:PreKeySet#addOneTimePreKeysAsync': { base: () => [2] },
+  'index:PreKeySet#addOneTimeKemPreKeys': { base: () => [2] },
+  'index:PreKeySet#makeRoom': { base: () => [{ oneTime: 1, oneTimeKem: 1 }] },
   'index:PreKeySet#rotate': { base: (c) => [c.bob] },
   'index:PreKeySet#serialize': { base: (c) => [c.storageKey], secret: [0] },
   'index:Session.initiate': { base: (c) => [c.alice, c.bob.publicKey, { prologue: 'p', payload: 'hi' }] },
@@ -505,6 +538,7 @@ export const recipes: Record<string, Recipe> = {
       },
     ],
   },
+  ...relayRecipes,
 };
 
 /** Recipes for the methods of objects a factory returns (the auth service, a client, serenity). */
@@ -543,6 +577,7 @@ export function factoryRecipes(): Record<string, Recipe> {
     'client:createClient().login': { instance: clientOf, base: () => ['alice', PASSWORD], secret: [1], refused: true },
     'client:createClient().fetch': { instance: clientOf, base: () => ['/x', { method: 'POST', body: 'b' }], refused: true },
     'client:createClient().logout': { instance: clientOf, base: () => [] },
+    ...relayFactoryRecipes,
   };
   for (const [entry, pick] of [
     ['serenity', (c: Ctx) => c.ristretto],
@@ -637,3 +672,4 @@ export function factoryRecipes(): Record<string, Recipe> {
 }
 
 import { createClient as keywardClient } from '../../src/client/index';
+import { makeRelayCtx, relayFactoryRecipes, relayInstances, relayRecipes } from './sweep-relay-recipes';

@@ -4,6 +4,7 @@
  * their chain), and the functions inside exported plain objects. A new
  * export shows up here without anyone listing it.
  */
+import { EventEmitter } from 'node:events';
 
 /** The package's entry points, as package.json `exports` names them. */
 export const entryPoints: Record<string, () => Record<string, unknown>> = {
@@ -13,6 +14,7 @@ export const entryPoints: Record<string, () => Record<string, unknown>> = {
   client: () => require('../../src/client/index'),
   serenity: () => require('../../src/serenity/index'),
   p256: () => require('../../src/serenity/p256'),
+  relay: () => require('../../src/relay/index'),
 };
 
 export type TargetKind = 'function' | 'constructor' | 'static' | 'method' | 'getter';
@@ -32,7 +34,12 @@ export interface Target {
 
 const isClass = (v: unknown): v is new (...args: unknown[]) => object => typeof v === 'function' && /^class\b/.test(Function.prototype.toString.call(v));
 
-const stopProtos = new Set<object | null>([Object.prototype, Error.prototype, Function.prototype, Error, null]);
+/**
+ * Where the walk up a class's chain stops: what is inherited from these is
+ * Node's own API, not keyward's (a `RelayConnection` or `Messenger` is an
+ * `EventEmitter`, whose `on(name, 42)` throws Node's documented TypeError).
+ */
+const stopProtos = new Set<object | null>([Object.prototype, Error.prototype, Function.prototype, Error, EventEmitter, EventEmitter.prototype, null]);
 
 function classTargets(entry: string, name: string, cls: new (...args: unknown[]) => object): Target[] {
   const group = `${entry}:${name}`;

@@ -58,6 +58,7 @@ export const commands = {
       db: { type: 'string' },
       postgres: { type: 'string' },
       'key-file': { type: 'string' },
+      'keep-alive-ms': { type: 'string' },
       help,
     },
     positionals: 0,
@@ -106,13 +107,15 @@ const help_: Record<Command, string> = {
       (Fastify's trustProxy: the client address, used by --limit-address, and the protocol
       then come from their X-Forwarded-* headers)`,
   relay: `keyward relay [--port N] [--tcp-port N] [--host 127.0.0.1] [--path /]
-              [--db FILE | --postgres URL] [--key-file FILE]
+              [--db FILE | --postgres URL] [--key-file FILE] [--keep-alive-ms N]
       the relay for end-to-end encrypted messages (docs/relay.md): WebSocket on --port (at
       --path), TCP on --tcp-port; at least one. Its state in SQLite (--db, ./keyward-relay.db
       by default) or, for several instances, PostgreSQL (--postgres, or KEYWARD_POSTGRES_URL
       when --db is not given). The relay's key comes from --key-file (./keyward-relay.key by
       default; created, mode 0600, if missing); its public key, which clients pin, is printed
-      in base64url on start. Instances behind one address must share the key file`,
+      in base64url on start. Instances behind one address must share the key file.
+      --keep-alive-ms N: ping idle WebSocket clients every N ms (30000; 0: never), below a
+      reverse proxy's idle timeout (nginx's proxy_read_timeout is 60 s)`,
 };
 
 /** The help of one command, or of all. */

@@ -30,7 +30,9 @@ function options(values: Values) {
   if (port === undefined && tcpPort === undefined) throw usage('give --port (WebSocket), --tcp-port (TCP), or both');
   const keyFile = str('key-file') ?? 'keyward-relay.key';
   if (keyFile === '' || keyFile === '-') throw usage('--key-file takes a file path (created, mode 0600, if missing)');
+  const keepAliveMs = integerOption(values, 'keep-alive-ms', 0, 2 ** 31 - 1, 'relay');
   return {
+    keepAliveMs,
     host: str('host') ?? '127.0.0.1',
     port,
     tcpPort,
@@ -67,7 +69,7 @@ export async function relay(values: Values, out: (line: string) => void): Promis
       o.postgres !== undefined
         ? new PgRelayStore({ postgres: o.postgres, limits: RELAY_STORE_DEFAULTS })
         : new SqliteRelayStore(o.sqlite, { limits: RELAY_STORE_DEFAULTS });
-    const server = createRelayServer({ key, store });
+    const server = createRelayServer({ key, store, keepAliveMs: o.keepAliveMs });
     const listen: RelayListenOptions = {};
     if (o.port !== undefined) listen.websocket = { port: o.port, host: o.host, path: o.path };
     if (o.tcpPort !== undefined) listen.tcp = { port: o.tcpPort, host: o.host };

@@ -12,7 +12,8 @@ import WebSocket from 'ws';
 import { InvalidArgumentError } from '../errors';
 import { binding, call } from '../native';
 import type { IdentityKey } from '../session/identity';
-import { type LinkHandlers, type RelayLink, tcpLink, wsLink } from './transport';
+import { bytesArg } from './store';
+import { keepAliveArg, type LinkHandlers, type RelayLink, tcpLink, wsLink } from './transport';
 import { type BodyOf, type NativeRelayChannel, RELAY_LIMITS, type RelayBody, type RelayPrekeyStatus, type RelayWireCode, relayError } from './wire';
 
 /** Where the relay is: a WebSocket URL (`ws://` or `wss://`), or a TCP host and port. */
@@ -28,6 +29,13 @@ export interface RelayConnectOptions {
   device: number;
   /** How long the connection, handshake and REGISTER may take, in ms (10 000 by default). */
   timeoutMs?: number;
+  /**
+   * How often the connection pings the relay while connected, in ms (30 000
+   * by default; 0: never): a relay that answers none of two pings in a row
+   * is taken as gone and the connection closes. WebSocket pings; on TCP, the
+   * kernel's keep-alive.
+   */
+  keepAliveMs?: number;
 }
 
 /** What REGISTERED announced: the limits of this connection. */
@@ -90,15 +98,12 @@ function optionsArg(options: RelayConnectOptions) {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('connect takes { identity, relayPublicKey, device }');
   const native = (options.identity as { native?: unknown } | undefined)?.native;
   if (native === undefined) throw new InvalidArgumentError('identity must be an IdentityKey');
-  const key = options.relayPublicKey;
-  if (!(key instanceof Uint8Array) || key.length !== RELAY_LIMITS.keyLength) {
-    throw new InvalidArgumentError(`relayPublicKey must be a ${RELAY_LIMITS.keyLength}-byte Uint8Array`);
-  }
+  const key = bytesArg(options.relayPublicKey, 'relayPublicKey', RELAY_LIMITS.keyLength);
   const { device } = options;
   if (!Number.isInteger(device) || device < 1 || device > 0xffff_ffff) throw new InvalidArgumentError('device must be an integer from 1 to 4294967295');
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw new InvalidArgumentError('timeoutMs must be a whole number ≥ 1');
-  return { identity: options.identity, key, device, timeoutMs };
+  return { identity: options.identity, key, device, timeoutMs, keepAliveMs: keepAliveArg(options.keepAliveMs) };
 }
 
 function endpointArg(endpoint: RelayEndpoint): { url: string } | { host: string; port: number } {
@@ -175,7 +180,7 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
       const handlers: LinkHandlers = {
         message(message) {
           if (connection !== undefined) {
-            connection.receive(message);
+            connection.#receive(message);
             return;
           }
           if (settled) return;
@@ -199,7 +204,7 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
               });
               resolve(connection);
               const made = connection;
-              setImmediate(() => made.release());
+              setImmediate(() => made.#release());
               return;
             }
             if (received.frame?.requestId === 1 && body?.type === 'Error') {
@@ -211,13 +216,13 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
             fail(error as Error);
           }
         },
-        close() {
+        close(cause) {
           if (connection !== undefined) {
-            connection.linkClosed();
+            connection.#linkClosed();
             return;
           }
           let error: Error;
-          if (!sent) error = relayError('cannot connect to the relay', 'ERR_RELAY_CLOSED');
+          if (!sent) error = relayError(`cannot connect to the relay${cause ? ` (${cause.message})` : ''}`, 'ERR_RELAY_CLOSED');
           else if (channel === undefined)
             // No message 2: the relay could not read message 1 (another key pinned) or went away.
             error = relayError('the relay closed the connection during the handshake (is the pinned relay key right?)', 'ERR_RELAY_HANDSHAKE');
@@ -233,11 +238,11 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
       let link: RelayLink;
       if ('url' in where) {
         const ws = new WebSocket(where.url, { maxPayload: RELAY_LIMITS.maxNoiseMessage, perMessageDeflate: false });
-        link = wsLink(ws, where.url, handlers);
+        link = wsLink(ws, where.url, handlers, o.keepAliveMs);
         ws.once('open', first);
       } else {
         const socket = tcpConnect({ host: where.host, port: where.port });
-        link = tcpLink(socket, handlers);
+        link = tcpLink(socket, handlers, o.keepAliveMs);
         socket.once('connect', first);
       }
     });
@@ -250,12 +255,16 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
    * stored: resend it with the same client message id). FETCH resolves with
    * QUEUE_EMPTY once the backlog's DELIVERs were emitted; deliveries go on.
    * A request this end may not send throws `RelayError` `ERR_RELAY_NOT_ALLOWED`,
-   * a malformed one `ERR_RELAY_MALFORMED` / `ERR_RELAY_TOO_LARGE`.
+   * a malformed one `ERR_RELAY_MALFORMED` / `ERR_RELAY_TOO_LARGE`; a body
+   * that is not a request, or whose fields have the wrong types, rejects
+   * with `InvalidArgumentError`.
    */
   request<R extends RelayRequest>(body: R): Promise<RelayAnswer<R>> {
     if (this.closed) return Promise.reject(closedError());
-    const expect = ANSWERS[body?.type as RelayRequest['type']];
-    if (expect === undefined) return Promise.reject(new InvalidArgumentError('not a relay request'));
+    const type: unknown = typeof body === 'object' && body !== null ? body.type : undefined;
+    // Own keys only: `type: 'constructor'` must not find Object.prototype's.
+    if (typeof type !== 'string' || !Object.hasOwn(ANSWERS, type)) return Promise.reject(new InvalidArgumentError('not a relay request'));
+    const expect = ANSWERS[type as RelayRequest['type']];
     const requestId = this.nextId;
     this.nextId = this.nextId >= 0xffff_ffff ? 2 : this.nextId + 1;
     let messages: Uint8Array[];
@@ -279,20 +288,20 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
   }
 
   /** Processes what arrived while the connection was being handed over. */
-  private release(): void {
+  #release(): void {
     const held = this.held ?? [];
     this.held = undefined;
-    for (const m of held) this.receive(m);
-    if (this.closeHeld) this.ended();
+    for (const m of held) this.#receive(m);
+    if (this.closeHeld) this.#ended();
   }
 
-  private linkClosed(): void {
+  #linkClosed(): void {
     if (this.held !== undefined) this.closeHeld = true;
-    else this.ended();
+    else this.#ended();
   }
 
   /** One Noise message from the relay. */
-  private receive(message: Uint8Array): void {
+  #receive(message: Uint8Array): void {
     if (this.closed) return;
     if (this.held !== undefined) {
       this.held.push(message);
@@ -302,22 +311,22 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
     try {
       received = call(() => this.channel.open(message));
     } catch (error) {
-      this.fault(error as Error);
+      this.#fault(error as Error);
       return;
     }
     if (received === null || received === undefined) return;
     if (received.refused || !received.frame) {
-      this.fault(relayError('the relay sent a frame that does not decode', 'ERR_RELAY_MALFORMED'));
+      this.#fault(relayError('the relay sent a frame that does not decode', 'ERR_RELAY_MALFORMED'));
       return;
     }
     const { requestId, body } = received.frame;
     if (requestId === 0) {
-      this.onPush(body);
+      this.#onPush(body);
       return;
     }
     const waiting = this.pending.get(requestId);
     if (waiting === undefined) {
-      this.fault(relayError('the relay answered a request that was not sent', 'ERR_RELAY_MALFORMED'));
+      this.#fault(relayError('the relay answered a request that was not sent', 'ERR_RELAY_MALFORMED'));
       return;
     }
     this.pending.delete(requestId);
@@ -325,11 +334,11 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
     else if (body.type === waiting.expect) waiting.resolve(body);
     else {
       waiting.reject(relayError(`the relay answered ${body.type} to a request expecting ${waiting.expect}`, 'ERR_RELAY_MALFORMED'));
-      this.fault(relayError('the relay answered with the wrong frame type', 'ERR_RELAY_MALFORMED'));
+      this.#fault(relayError('the relay answered with the wrong frame type', 'ERR_RELAY_MALFORMED'));
     }
   }
 
-  private onPush(body: RelayBody): void {
+  #onPush(body: RelayBody): void {
     switch (body.type) {
       case 'Deliver': {
         const { type: _, ...delivery } = body;
@@ -343,11 +352,11 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
         this.emit('displaced');
         return;
       case 'Error': {
-        this.fault(relayError('the relay ended the connection', body.code as RelayWireCode, body.retryAfterMs));
+        this.#fault(relayError('the relay ended the connection', body.code as RelayWireCode, body.retryAfterMs));
         return;
       }
       default: {
-        this.fault(relayError(`the relay pushed ${body.type}`, 'ERR_RELAY_MALFORMED'));
+        this.#fault(relayError(`the relay pushed ${body.type}`, 'ERR_RELAY_MALFORMED'));
         return;
       }
     }
@@ -355,13 +364,13 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
 
   private closeError?: Error;
 
-  private fault(error: Error): void {
+  #fault(error: Error): void {
     this.closeError ??= error;
     this.link.destroy();
   }
 
   /** The link closed (either side). */
-  private ended(): void {
+  #ended(): void {
     if (this.closed) return;
     this.closed = true;
     this.channel.dispose();

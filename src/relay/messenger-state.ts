@@ -23,6 +23,8 @@ interface Meta {
   nextSeq: number;
   /** The next outbox sequence number. */
   nextOutbox: number;
+  /** When the signed prekey was made (ms since the epoch); absent in vaults written before rotation. */
+  signedAt?: number;
 }
 
 /** A received message, as the history keeps it. */
@@ -145,7 +147,10 @@ export class MessengerState {
     const storageKey = new Uint8Array(randomBytes(32));
     const identity = options.identity ?? IdentityKey.generate();
     const preKeys = await PreKeySet.generateAsync(identity, { oneTimePreKeys: options.oneTimePreKeys, kem: true });
-    const fresh: Meta = { layout: LAYOUT, device: options.device ?? 1, nextSeq: 1, nextOutbox: 1 };
+    // As many one-time ML-KEM keys: each start then uses one of each kind (a vault from before they
+    // existed gets them at its first PREKEYS_LOW, which the relay sends while it holds fewer than 20).
+    preKeys.addOneTimeKemPreKeys(options.oneTimePreKeys);
+    const fresh: Meta = { layout: LAYOUT, device: options.device ?? 1, nextSeq: 1, nextOutbox: 1, signedAt: Date.now() };
     const state = new MessengerState(vault, storageKey, fresh, identity, preKeys);
     vault.set('storage-key', storageKey);
     vault.set('identity', identity.serialize(storageKey));
@@ -157,6 +162,30 @@ export class MessengerState {
 
   #stageMeta(): void {
     this.#vault.set('meta', { ...this.#meta });
+  }
+
+  /**
+   * Replaces the signed prekey (and the last-resort ML-KEM key) with new ones
+   * when the current one is `maxAgeMs` old or more, staging the set; `true`
+   * if it did. The replaced one still accepts starts already made from it.
+   * A vault from before rotation counts its signed prekey's age from now.
+   */
+  rotateIfDue(maxAgeMs: number, now: number): boolean {
+    if (this.#meta.signedAt === undefined) {
+      this.#meta.signedAt = now;
+      this.#stageMeta();
+    }
+    if (now - this.#meta.signedAt < maxAgeMs) return false;
+    this.preKeys.rotate(this.identity);
+    this.#meta.signedAt = now;
+    this.#stageMeta();
+    this.stagePreKeys();
+    return true;
+  }
+
+  /** When the signed prekey is due for rotation, `maxAgeMs` after it was made (now, for a vault from before rotation). */
+  signedDueAt(maxAgeMs: number): number {
+    return (this.#meta.signedAt ?? Date.now()) + maxAgeMs;
   }
 
   stagePreKeys(): void {

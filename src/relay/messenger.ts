@@ -23,9 +23,12 @@ import { InvalidArgumentError, InvalidStateError, type RelayError } from '../err
 import { binding, call } from '../native';
 import type { Vault } from '../seal/vault';
 import type { IdentityKey } from '../session/identity';
-import { Session } from '../session/session';
-import { RelayConnection, type RelayDelivery, type RelayEndpoint } from './connection';
+import { type OneTimeKemPreKey, Session } from '../session/session';
+import { RelayConnection, type RelayConnectOptions, type RelayDelivery, type RelayEndpoint } from './connection';
 import { MessengerState, type OutboxEntry, type ReceivedMessage, sessionTag } from './messenger-state';
+import { bytesArg } from './store';
+import { keepAliveArg } from './transport';
+import { relayError } from './wire';
 
 export type { ReceivedMessage } from './messenger-state';
 
@@ -41,10 +44,32 @@ export interface MessengerOptions {
   identity?: IdentityKey;
   /** This device's id the first time (1 by default); later opens must pass the same or none. */
   device?: number;
-  /** One-time prekeys kept at the relay (1 to 100; 100 by default). */
+  /**
+   * One-time prekeys kept at the relay, of each kind: as many X25519 ones and as many ML-KEM-768
+   * ones (1 to 100; 100 by default). A peer's first message uses one of each while the relay has
+   * some left, else the last-resort keys of the signed section.
+   */
   oneTimePreKeys?: number;
   /** Reconnect backoff: the first delay and the cap, in ms (250 and 30 000 by default). */
   reconnect?: { minDelayMs?: number; maxDelayMs?: number };
+  /** How often the connection pings the relay, in ms (30 000 by default; 0: never): see {@link RelayConnectOptions.keepAliveMs}. */
+  keepAliveMs?: number;
+  /**
+   * How long a peer's device list is trusted, in ms (60 000 by default; 0:
+   * listed again at every send). A send after that lists the peer's devices
+   * again (one LIST_DEVICES) and starts sessions with devices it added, so
+   * a new device of the peer gets messages without writing first.
+   */
+  deviceListTtlMs?: number;
+  /**
+   * How old the signed prekey (and the last-resort ML-KEM key under its
+   * signature) may get before it is replaced, in ms (two days by default, as
+   * Signal's clients do). A new one is made, committed and uploaded at the
+   * first connection or refill after that, or while connected; the one it
+   * replaces still accepts starts made from it, the one before is forgotten,
+   * so a session start cannot be decrypted with keys older than that.
+   */
+  signedPreKeyMaxAgeMs?: number;
 }
 
 /** The events of a {@link Messenger}. */
@@ -61,6 +86,12 @@ export interface MessengerEvents {
   warning: [error: Error];
 }
 
+/** How long a send waits at most for a peer's devices to be listed again (the connection may be dead). */
+const RELIST_TIMEOUT_MS = 5000;
+
+/** A peer device's prekey bundle as the relay handed it out. */
+type Bundle = { device: number; bundle: Uint8Array; oneTimeKem?: OneTimeKemPreKey };
+
 /** A send waiting for SENT. */
 type Waiting = { resolve: () => void; reject: (error: Error) => void; left: number };
 
@@ -73,6 +104,7 @@ const TRANSIENT = new Set(['ERR_RELAY_RATE_LIMITED', 'ERR_RELAY_UNAVAILABLE']);
 function optionsArg(o: MessengerOptions) {
   if (typeof o !== 'object' || o === null) throw new InvalidArgumentError('Messenger.open takes { vault, relay, relayPublicKey }');
   if (typeof (o.vault as { namespace?: unknown } | undefined)?.namespace !== 'function') throw new InvalidArgumentError('options.vault must be a Vault');
+  const relayKey = new Uint8Array(bytesArg(o.relayPublicKey, 'options.relayPublicKey', binding.RELAY_KEY_LEN));
   const oneTime = o.oneTimePreKeys ?? binding.RELAY_MAX_ONE_TIME_STORED;
   if (!Number.isInteger(oneTime) || oneTime < 1 || oneTime > binding.RELAY_MAX_ONE_TIME_STORED) {
     throw new InvalidArgumentError(`options.oneTimePreKeys must be an integer from 1 to ${binding.RELAY_MAX_ONE_TIME_STORED}`);
@@ -85,15 +117,17 @@ function optionsArg(o: MessengerOptions) {
   if (!Number.isSafeInteger(minDelayMs) || minDelayMs < 1 || !Number.isSafeInteger(maxDelayMs) || maxDelayMs < minDelayMs) {
     throw new InvalidArgumentError('options.reconnect needs whole numbers 1 ≤ minDelayMs ≤ maxDelayMs');
   }
-  return { oneTime, minDelayMs, maxDelayMs };
+  const deviceListTtlMs = o.deviceListTtlMs ?? 60_000;
+  if (!Number.isSafeInteger(deviceListTtlMs) || deviceListTtlMs < 0) throw new InvalidArgumentError('options.deviceListTtlMs must be a whole number ≥ 0');
+  const signedPreKeyMaxAgeMs = o.signedPreKeyMaxAgeMs ?? 2 * 24 * 3600_000;
+  if (!Number.isSafeInteger(signedPreKeyMaxAgeMs) || signedPreKeyMaxAgeMs < 1) {
+    throw new InvalidArgumentError('options.signedPreKeyMaxAgeMs must be a whole number ≥ 1');
+  }
+  return { relayKey, oneTime, minDelayMs, maxDelayMs, keepAliveMs: keepAliveArg(o.keepAliveMs), deviceListTtlMs, signedPreKeyMaxAgeMs };
 }
 
-function peerArg(peer: unknown): Uint8Array {
-  if (!(peer instanceof Uint8Array) || peer.length !== binding.RELAY_KEY_LEN) {
-    throw new InvalidArgumentError(`peer must be an identity public key (${binding.RELAY_KEY_LEN}-byte Uint8Array)`);
-  }
-  return new Uint8Array(peer);
-}
+/** A copy of `peer`, an identity public key. */
+const peerArg = (peer: unknown): Uint8Array => new Uint8Array(bytesArg(peer, 'peer', binding.RELAY_KEY_LEN));
 
 /**
  * Messaging through a relay: one identity and device, one session per peer
@@ -105,12 +139,16 @@ export class Messenger extends EventEmitter<MessengerEvents> {
   readonly #endpoint: RelayEndpoint;
   readonly #relayKey: Uint8Array;
   readonly #o: ReturnType<typeof optionsArg>;
+  /** When each peer's devices were last listed (by session-tag prefix), in this process. */
+  readonly #listedAt = new Map<string, number>();
   #conn: RelayConnection | undefined;
   #work: Promise<unknown> = Promise.resolve();
   #closed = false;
   #displaced = false;
   #attempt = 0;
   #timer: NodeJS.Timeout | undefined;
+  /** The next check of the signed prekey's age while connected. */
+  #rotation: NodeJS.Timeout | undefined;
   readonly #retries = new Set<NodeJS.Timeout>();
   #onConnect: (() => void)[] = [];
   /** The sends waiting for each outbox entry (a send made again with its id waits too). */
@@ -123,7 +161,7 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     super();
     this.#state = state;
     this.#endpoint = options.relay;
-    this.#relayKey = new Uint8Array(options.relayPublicKey);
+    this.#relayKey = o.relayKey;
     this.#o = o;
   }
 
@@ -182,6 +220,7 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     if (before !== undefined) return this.#settled(before);
     const devices = await this.#sessionsWith(to);
     const seqs = await this.#serial(async () => {
+      this.#live(); // closed while the devices were listed: the state is gone
       const again = id === undefined ? undefined : this.#state.sendIdSeqs(id);
       if (again !== undefined) return again;
       const staged = devices.map((device) => {
@@ -242,12 +281,20 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     return iterator;
   }
 
-  /** The stored history after `after` (a `seq`; 0 by default), oldest first. */
-  history(options?: { after?: number }): ReceivedMessage[] {
+  /**
+   * The stored history after `after` (a `seq`; 0 by default), oldest first,
+   * once the commits in progress are done (the vault is not read during a
+   * commit). Rejects with `InvalidArgumentError` for a bad `after`, with
+   * `InvalidStateError` once closed.
+   */
+  async history(options?: { after?: number }): Promise<ReceivedMessage[]> {
     const after = options?.after ?? 0;
     if (!Number.isSafeInteger(after) || after < 0) throw new InvalidArgumentError('options.after must be a whole number ≥ 0');
     this.#live();
-    return this.#state.history(after);
+    return this.#serial(() => {
+      this.#live();
+      return this.#state.history(after);
+    });
   }
 
   /** Deletes the history up to and including `through` (a `seq`), committed when it resolves. */
@@ -265,6 +312,7 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#rotation);
     for (const t of this.#retries) clearTimeout(t);
     for (const wake of this.#wake.splice(0)) wake();
     for (const resolve of this.#onConnect.splice(0)) resolve();
@@ -289,23 +337,94 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     return run;
   }
 
-  /** The devices of `peer` this messenger has a session with, starting sessions from bundles the first time. */
+  /**
+   * The devices of `peer` to send to, each with a session. The first send
+   * lists them and starts a session per device that has prekeys at the relay
+   * (waiting for a connection). Later sends use the sessions there are; once
+   * the list is older than `deviceListTtlMs` and a connection is open, they
+   * list the devices again and start sessions with those the peer added.
+   * That one try never holds a send up for long: without a connection, after
+   * RELIST_TIMEOUT_MS, or when the relay refuses on the way, the send goes to
+   * the devices known. A forged bundle fails the send either way.
+   */
   async #sessionsWith(peer: Uint8Array): Promise<number[]> {
     const prefix = sessionTag(peer, 0).slice(0, -1);
     const known = [...this.#state.sessions.keys()].filter((t) => t.startsWith(prefix)).map((t) => Number(t.slice(prefix.length)));
-    if (known.length > 0) return known;
-    const bundles = await this.#bundlesOf(peer);
-    const devices = bundles.map((b) => b.device);
+    if (known.length === 0) {
+      const bundles = await this.#bundlesOf(peer);
+      if (bundles.length === 0) throw relayError('no device of the peer has prekeys at the relay yet', 'ERR_RELAY_UNKNOWN_RECIPIENT');
+      this.#listedAt.set(prefix, Date.now());
+      await this.#start(peer, bundles);
+      return bundles.map((b) => b.device);
+    }
+    const listedAt = this.#listedAt.get(prefix);
+    const conn = this.#conn;
+    if ((listedAt !== undefined && Date.now() - listedAt < this.#o.deviceListTtlMs) || conn === undefined) return known;
+    const listing = this.#newBundles(conn, peer, new Set(known));
+    listing.catch(() => undefined); // given up on below when it is late; its failure is nobody's then
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, RELIST_TIMEOUT_MS, undefined);
+    });
+    const added = await Promise.race([listing, late]).catch(() => undefined);
+    clearTimeout(timer);
+    if (added === undefined) return known;
+    this.#listedAt.set(prefix, Date.now());
+    await this.#start(peer, added);
+    return [...known, ...added.map((b) => b.device)];
+  }
+
+  /**
+   * Starts a session from each bundle, committed. Every bundle is checked
+   * (signed by `peer`) before any session is kept: a forged one throws, and
+   * the sessions made before it are wiped.
+   */
+  async #start(peer: Uint8Array, bundles: Bundle[]): Promise<void> {
+    if (bundles.length === 0) return;
+    const started: { tag: string; session: Session }[] = [];
+    try {
+      for (const { device, bundle, oneTimeKem } of bundles) {
+        // The one-time ML-KEM key claimed with the bundle, if the relay had one left (else the bundle's last-resort key).
+        started.push({ tag: sessionTag(peer, device), session: Session.fromBundle(this.#state.identity, bundle, { expectedPeer: peer, oneTimeKem }) });
+      }
+    } catch (error) {
+      for (const { session } of started) session.dispose();
+      throw error;
+    }
     await this.#serial(async () => {
-      for (const { device, bundle } of bundles) {
-        const tag = sessionTag(peer, device);
-        if (this.#state.sessions.has(tag)) continue;
-        this.#state.replaceSession(tag, Session.fromBundle(this.#state.identity, bundle, { expectedPeer: peer }));
+      if (this.#closed) {
+        for (const { session } of started) session.dispose();
+        throw new InvalidStateError('the messenger was closed');
+      }
+      for (const { tag, session } of started) {
+        if (this.#state.sessions.has(tag)) {
+          session.dispose();
+          continue;
+        }
+        this.#state.replaceSession(tag, session);
         this.#state.stageSession(tag);
       }
       await this.#state.save();
     });
-    return devices;
+  }
+
+  /**
+   * The devices the relay lists for `peer` that are not in `known`, with a
+   * bundle each, on `conn`. A listed device whose bundle the relay does not
+   * have (registered, prekeys not uploaded yet) is left out.
+   */
+  async #newBundles(conn: RelayConnection, peer: Uint8Array, known: Set<number>): Promise<Bundle[]> {
+    const { devices } = await conn.request({ type: 'ListDevices', identity: peer });
+    const bundles: Bundle[] = [];
+    for (const device of devices.filter((d) => !known.has(d))) {
+      try {
+        const { bundle, oneTimeKem } = await conn.request({ type: 'GetBundle', identity: peer, device });
+        bundles.push(oneTimeKem ? { device, bundle, oneTimeKem } : { device, bundle });
+      } catch (error) {
+        if (errorCode(error) !== 'ERR_RELAY_UNKNOWN_RECIPIENT') throw error;
+      }
+    }
+    return bundles;
   }
 
   /**
@@ -313,14 +432,11 @@ export class Messenger extends EventEmitter<MessengerEvents> {
    * when this one ends under the requests, or after the wait the relay asks
    * for (RATE_LIMITED, UNAVAILABLE); other refusals are the send's.
    */
-  async #bundlesOf(peer: Uint8Array): Promise<{ device: number; bundle: Uint8Array }[]> {
+  async #bundlesOf(peer: Uint8Array): Promise<Bundle[]> {
     for (;;) {
       const conn = await this.#connection();
       try {
-        const { devices } = await conn.request({ type: 'ListDevices', identity: peer });
-        const bundles: { device: number; bundle: Uint8Array }[] = [];
-        for (const device of devices) bundles.push({ device, bundle: (await conn.request({ type: 'GetBundle', identity: peer, device })).bundle });
-        return bundles;
+        return await this.#newBundles(conn, peer, new Set());
       } catch (error) {
         const code = String(errorCode(error));
         if (code !== 'ERR_RELAY_CLOSED' && !TRANSIENT.has(code)) throw error;
@@ -341,7 +457,7 @@ export class Messenger extends EventEmitter<MessengerEvents> {
 
   #connect(): void {
     if (this.#closed || this.#displaced) return;
-    const options = { identity: this.#state.identity, relayPublicKey: this.#relayKey, device: this.#state.device };
+    const options = { identity: this.#state.identity, relayPublicKey: this.#relayKey, device: this.#state.device, keepAliveMs: this.#o.keepAliveMs };
     RelayConnection.connect(this.#endpoint, options).then(
       (conn) => this.#connected(conn),
       (error: Error) => this.#lost(undefined, error),
@@ -356,15 +472,19 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     this.#attempt = 0;
     this.#conn = conn;
     conn.on('deliver', (d) => this.#deliver(conn, d));
-    conn.on('prekeysLow', (status) => void this.#serial(() => this.#publish(conn, this.#o.oneTime - status.oneTime)));
+    conn.on(
+      'prekeysLow',
+      (status) => void this.#serial(() => this.#publish(conn, { oneTime: this.#o.oneTime - status.oneTime, oneTimeKem: this.#o.oneTime - status.oneTimeKem })),
+    );
     conn.on('displaced', () => {
       this.#displaced = true;
       this.emit('displaced');
     });
     conn.on('close', (error) => this.#lost(conn, error));
+    this.#scheduleRotation(conn);
     for (const resolve of this.#onConnect.splice(0)) resolve();
     // `connected` once the prekeys are at the relay too: peers can start sessions from then on.
-    this.#serial(() => this.#publish(conn, 0)).then(
+    this.#serial(() => this.#publish(conn, { oneTime: 0, oneTimeKem: 0 })).then(
       () => this.#conn === conn && this.emit('connected'),
       (error: Error) => this.emit('warning', error),
     );
@@ -374,8 +494,26 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     conn.request({ type: 'Fetch' }).catch(() => undefined);
   }
 
+  /**
+   * While `conn` lasts, publishes again (which rotates the signed prekey) when
+   * it is due: a connection may outlive the signed prekey's age. Timers wait at
+   * most a day at a time (Node's timers take at most 2^31 − 1 ms).
+   */
+  #scheduleRotation(conn: RelayConnection): void {
+    clearTimeout(this.#rotation);
+    const wait = Math.min(Math.max(this.#state.signedDueAt(this.#o.signedPreKeyMaxAgeMs) - Date.now(), 0), 24 * 3600_000);
+    this.#rotation = setTimeout(() => {
+      if (this.#conn !== conn || this.#closed) return;
+      void this.#serial(() => this.#publish(conn, { oneTime: 0, oneTimeKem: 0 })).then(
+        () => this.#conn === conn && !this.#closed && this.#scheduleRotation(conn),
+        (error: Error) => this.emit('warning', error),
+      );
+    }, wait).unref();
+  }
+
   #lost(conn: RelayConnection | undefined, error?: Error): void {
     if (conn !== undefined && conn !== this.#conn) return;
+    clearTimeout(this.#rotation);
     this.#conn = undefined;
     if (conn !== undefined) this.emit('disconnected', error);
     if (this.#closed || this.#displaced) return;
@@ -383,10 +521,22 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     this.#timer = setTimeout(() => this.#connect(), delay * (0.8 + 0.4 * Math.random()));
   }
 
-  /** Uploads every prekey not yet published, after adding `add` one-time prekeys; the set is committed first. */
-  async #publish(conn: RelayConnection, add: number): Promise<void> {
+  /**
+   * Uploads every prekey not yet published, after adding `add` one-time prekeys of each kind. The
+   * set is committed first, already marking them published: a crash after the upload must not lose
+   * a secret the relay hands out (one committed and never uploaded is only never used).
+   */
+  async #publish(conn: RelayConnection, add: { oneTime: number; oneTimeKem: number }): Promise<void> {
     if (this.#closed) return;
-    if (add > 0) this.#state.preKeys.addOneTimePreKeys(add);
+    const preKeys = this.#state.preKeys;
+    this.#state.rotateIfDue(this.#o.signedPreKeyMaxAgeMs, Date.now());
+    // Keys the relay handed out and no one used stay in the set; once it is full, the oldest of them
+    // make room for the new ones (a start naming one that old is refused as a reused key).
+    preKeys.makeRoom({ oneTime: Math.max(add.oneTime, 0), oneTimeKem: Math.max(add.oneTimeKem, 0) });
+    const x = Math.min(add.oneTime, binding.MAX_ONE_TIME_PRE_KEYS - preKeys.oneTimePreKeyCount);
+    if (x > 0) preKeys.addOneTimePreKeys(x);
+    const kem = Math.min(add.oneTimeKem, binding.MAX_ONE_TIME_KEM_PRE_KEYS - preKeys.oneTimeKemPreKeyCount);
+    if (kem > 0) preKeys.addOneTimeKemPreKeys(kem);
     const uploads = call(() => binding.relayPrekeyUploads(this.#state.preKeys.native, this.#state.identity.native));
     this.#state.stagePreKeys();
     await this.#state.save();

@@ -8,10 +8,12 @@
  *   by every write to that mailbox (enqueue, ack, expiry), so concurrent
  *   senders get one total order of message ids with no gap, and the quota
  *   counts kept in that row are exact;
- * - a claim deletes its one-time key through `FOR UPDATE SKIP LOCKED`, so two
- *   claims never take the same key and never wait for each other;
- * - an upload locks the device's prekey row, so its id checks and the
- *   high-water marks it raises are one step; claims never touch that row.
+ * - a claim locks the device's prekey row, then deletes one key of each kind
+ *   through `FOR UPDATE SKIP LOCKED`: claims on one device take turns, so
+ *   each gets a pair while both kinds last and no key goes out twice (claims
+ *   on other devices do not wait);
+ * - an upload locks the same row, so its id checks and the high-water marks
+ *   it raises are one step, and a claim sees the upload whole or not at all.
  * Lock order is always head (or prekey) row first, then its rows, so these
  * transactions cannot deadlock each other.
  */
@@ -402,10 +404,14 @@ export class PgRelayStore implements RelayStore {
     deviceArg(device);
     const box = [buf(identity), device];
     return this.#tx(async (q) => {
-      const row = (await q('SELECT signed_id, signed FROM keyward_relay_prekeys WHERE identity = $1 AND device = $2 AND signed_id > 0', box)).rows[0];
+      // FOR UPDATE: claims on one device take turns, so each takes one key of EACH kind while
+      // both last (with only SKIP LOCKED below, one claim could get the last X25519 key and
+      // another the last ML-KEM one, and neither a pair). Claims on other devices go on.
+      const row = (await q('SELECT signed_id, signed FROM keyward_relay_prekeys WHERE identity = $1 AND device = $2 AND signed_id > 0 FOR UPDATE', box))
+        .rows[0];
       if (row === undefined) throw noPrekeys();
       const take = async (kind: number) => {
-        // SKIP LOCKED: a key another claim is taking is passed over, never handed out twice.
+        // SKIP LOCKED: a key row some other transaction holds is passed over, never handed out twice.
         const { rows } = await q(
           `DELETE FROM keyward_relay_one_time WHERE (identity, device, kind, id) = (
              SELECT identity, device, kind, id FROM keyward_relay_one_time WHERE identity = $1 AND device = $2 AND kind = $3

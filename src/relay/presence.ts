@@ -10,6 +10,8 @@
  * polls its mailbox.
  */
 
+import { InvalidArgumentError } from '../errors';
+
 /** What a connection answers to. */
 export interface PresenceHolder {
   /** A newer connection registered the same mailbox: push DISPLACED and close. */
@@ -32,6 +34,25 @@ export interface RelayPresence {
   signal(key: string, signal: 'wake' | 'prekeys-low'): void;
 }
 
+/**
+ * @internal `claim`'s arguments, checked: a presence may be called by other
+ * code than the server (a custom one wrapping ours), and a bad holder would
+ * only fail later, at the displacement of whoever claimed after it.
+ */
+export function claimArgs(key: unknown, holder: unknown): void {
+  if (typeof key !== 'string' || key === '') throw new InvalidArgumentError('the mailbox key must be a non-empty string');
+  const h = holder as PresenceHolder | null;
+  if (typeof h !== 'object' || h === null || typeof h.displaced !== 'function' || typeof h.wake !== 'function' || typeof h.prekeysLow !== 'function') {
+    throw new InvalidArgumentError('the holder must have displaced(), wake() and prekeysLow()');
+  }
+}
+
+/** @internal `signal`'s arguments, checked. */
+export function signalArgs(key: unknown, signal: unknown): void {
+  if (typeof key !== 'string' || key === '') throw new InvalidArgumentError('the mailbox key must be a non-empty string');
+  if (signal !== 'wake' && signal !== 'prekeys-low') throw new InvalidArgumentError("the signal must be 'wake' or 'prekeys-low'");
+}
+
 /** The key of one mailbox. */
 export function mailboxKey(fingerprint: Uint8Array, device: number): string {
   return `${Buffer.from(fingerprint).toString('hex')}:${device}`;
@@ -41,7 +62,9 @@ export function mailboxKey(fingerprint: Uint8Array, device: number): string {
 export class LocalPresence implements RelayPresence {
   private readonly holders = new Map<string, PresenceHolder>();
 
+  /** See {@link RelayPresence.claim}; a key that is not a non-empty string, or a holder without its three methods, throws `InvalidArgumentError`. */
   claim(key: string, holder: PresenceHolder): () => void {
+    claimArgs(key, holder);
     const previous = this.holders.get(key);
     this.holders.set(key, holder);
     if (previous !== undefined && previous !== holder) previous.displaced();
@@ -50,7 +73,9 @@ export class LocalPresence implements RelayPresence {
     };
   }
 
+  /** See {@link RelayPresence.signal}; a bad key or signal throws `InvalidArgumentError`. */
   signal(key: string, signal: 'wake' | 'prekeys-low'): void {
+    signalArgs(key, signal);
     const holder = this.holders.get(key);
     if (holder === undefined) return;
     if (signal === 'wake') holder.wake();

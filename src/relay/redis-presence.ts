@@ -17,8 +17,8 @@
  * (the later SET), whichever message arrives first.
  */
 import { randomBytes } from 'node:crypto';
-import { InvalidArgumentError } from '../errors';
-import type { PresenceHolder, RelayPresence } from './presence';
+import { InvalidArgumentError, RelayError } from '../errors';
+import { claimArgs, type PresenceHolder, type RelayPresence, signalArgs } from './presence';
 
 /** What the presence uses of an ioredis client. */
 export interface PresenceRedis {
@@ -71,17 +71,32 @@ export class RedisPresence implements RelayPresence {
     this.#onError = options.onError ?? (() => undefined);
   }
 
-  /** Connects and subscribes; rejects when Redis cannot be reached now. */
+  /**
+   * Connects and subscribes. Bad options (a `redis` that is neither a
+   * non-empty Redis URL nor an ioredis client, an empty `prefix`) throw
+   * `InvalidArgumentError`; Redis that cannot be reached now rejects with
+   * `RelayError` `ERR_RELAY_UNAVAILABLE`, whose `cause` is the client's error
+   * (kept out of the message: a URL may carry a password).
+   */
   static async open(options: RedisPresenceOptions): Promise<RedisPresence> {
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('RedisPresence.open takes { redis }');
     const { redis } = options;
     if (options.prefix !== undefined && (typeof options.prefix !== 'string' || options.prefix.length === 0)) {
       throw new InvalidArgumentError('options.prefix must be a non-empty string');
     }
+    const onError = options.onError ?? (() => undefined);
+    if (typeof onError !== 'function') throw new InvalidArgumentError('options.onError must be a function');
     let commands: PresenceRedis;
     if (typeof redis === 'string') {
+      // An empty string would be ioredis' default, localhost:6379: never what a configuration meant.
+      if (redis === '') throw new InvalidArgumentError('options.redis must be a Redis URL or an ioredis client');
       const IORedis = require('ioredis') as new (url: string, options?: object) => PresenceRedis;
-      commands = new IORedis(redis, { maxRetriesPerRequest: 1 });
+      try {
+        commands = new IORedis(redis, { maxRetriesPerRequest: 1 });
+      } catch {
+        // ioredis' own error quotes the URL, which may hold a password.
+        throw new InvalidArgumentError('options.redis is not a valid Redis URL');
+      }
     } else if (typeof (redis as PresenceRedis | undefined)?.duplicate === 'function') {
       commands = redis;
     } else {
@@ -96,12 +111,16 @@ export class RedisPresence implements RelayPresence {
     } catch (error) {
       subscriber.disconnect();
       if (presence.#owned) commands.disconnect();
-      throw error;
+      const unavailable = new RelayError('cannot reach Redis for the relay presence', 'ERR_RELAY_UNAVAILABLE');
+      Object.defineProperty(unavailable, 'cause', { value: error, enumerable: false, configurable: true, writable: true });
+      throw unavailable;
     }
     return presence;
   }
 
+  /** See {@link RelayPresence.claim}; a key that is not a non-empty string, or a holder without its three methods, throws `InvalidArgumentError`. */
   claim(key: string, holder: PresenceHolder): () => void {
+    claimArgs(key, holder);
     const token = `${this.#id}:${randomBytes(8).toString('hex')}`;
     const previous = this.#holders.get(key);
     this.#holders.set(key, { holder, token });
@@ -117,7 +136,9 @@ export class RedisPresence implements RelayPresence {
     };
   }
 
+  /** See {@link RelayPresence.signal}; a bad key or signal throws `InvalidArgumentError`. */
   signal(key: string, signal: 'wake' | 'prekeys-low'): void {
+    signalArgs(key, signal);
     this.#deliver(key, signal);
     this.#publish(signal, key).catch(this.#onError);
   }

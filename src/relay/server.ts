@@ -13,7 +13,7 @@ import { InvalidArgumentError, InvalidStateError } from '../errors';
 import { LocalPresence, type RelayPresence } from './presence';
 import { ServerConnection, type ServerContext } from './server-connection';
 import type { RelayStore } from './store';
-import { tcpLink, wsLink } from './transport';
+import { keepAliveArg, tcpLink, wsLink } from './transport';
 import { type NativeRelayKey, RELAY_LIMITS } from './wire';
 
 /** A relay key as the binding holds it, or keyward/relay's `RelayKey` (anything with the native key inside). */
@@ -38,6 +38,14 @@ export interface RelayServerOptions {
   pollIntervalMs?: number;
   /** How long a connection may take from its first byte to REGISTER, in ms (10 000 by default). */
   handshakeTimeoutMs?: number;
+  /**
+   * How often an idle WebSocket connection is pinged, in ms (30 000 by
+   * default; 0: never). A connection that answers none of two pings in a row
+   * is closed. The pings keep idle clients connected through a reverse proxy
+   * that closes silent connections (nginx's `proxy_read_timeout` is 60 s):
+   * keep this below the proxy's timeout. On TCP it is the kernel's keep-alive.
+   */
+  keepAliveMs?: number;
   /**
    * How often expired messages and idempotency keys are deleted
    * (`store.purgeExpired`), in ms (10 minutes by default). Expired messages are
@@ -85,9 +93,19 @@ export interface RelayAddresses {
 
 /** A running relay. */
 export interface RelayServer {
-  /** Starts listening; resolves with the bound addresses (rejects with the listen error, e.g. EADDRINUSE). */
+  /**
+   * Starts listening; resolves with the bound addresses. Options that are
+   * not `{ port: 0 to 65535, host?: non-empty string, path?: '/…' }` reject
+   * with `InvalidArgumentError` before anything listens; the listen itself
+   * rejects with Node's error (e.g. EADDRINUSE, or ENOTFOUND for a host name
+   * that does not resolve).
+   */
   listen(options: RelayListenOptions): Promise<RelayAddresses>;
-  /** Serves WebSocket upgrades to `path` on a server you run (other upgrades are left alone). */
+  /**
+   * Serves WebSocket upgrades to `path` on a server you run (other upgrades
+   * are left alone). Anything but a `node:http`/`node:https` server, or a
+   * path not starting with `/`, throws `InvalidArgumentError`.
+   */
   attach(server: HttpServer, path?: string): void;
   /** Closes the listeners and every connection, then waits for the work in progress; the store stays open. */
   close(): Promise<void>;
@@ -121,6 +139,7 @@ function optionsArg(options: RelayServerOptions) {
     maxInFlight: limits.maxInFlight === undefined ? RELAY_LIMITS.maxInFlight : positive(limits.maxInFlight, 'limits.maxInFlight', RELAY_LIMITS.maxInFlight),
     pollIntervalMs: options.pollIntervalMs === undefined ? 1000 : positive(options.pollIntervalMs, 'pollIntervalMs'),
     handshakeTimeoutMs: options.handshakeTimeoutMs === undefined ? 10_000 : positive(options.handshakeTimeoutMs, 'handshakeTimeoutMs'),
+    keepAliveMs: keepAliveArg(options.keepAliveMs),
     purgeIntervalMs: options.purgeIntervalMs === undefined ? 600_000 : positive(options.purgeIntervalMs, 'purgeIntervalMs'),
     unavailableRetryMs: options.unavailableRetryMs === undefined ? 1000 : positive(options.unavailableRetryMs, 'unavailableRetryMs'),
     presence: options.presence ?? new LocalPresence(),
@@ -135,6 +154,25 @@ function optionsArg(options: RelayServerOptions) {
       perPair: options.sendRateLimiters?.perPair ?? new RateLimiterMemory({ points: 2000, duration: 10 }),
     },
   };
+}
+
+/**
+ * One listener's `{ port, host? }`, checked before anything listens, so that
+ * a bad port is a typed error (not Node's RangeError, nor a string port taken
+ * as a pipe path) and no half of a `listen` is left running.
+ */
+function endpointArg(value: unknown, name: 'websocket' | 'tcp'): { port: number; host: string } | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null) throw new InvalidArgumentError(`listen.${name} must be { port, host? }`);
+  const { port, host = '127.0.0.1' } = value as { port?: unknown; host?: unknown };
+  if (!Number.isInteger(port) || (port as number) < 0 || (port as number) > 65535) {
+    throw new InvalidArgumentError(`listen.${name}.port must be a whole number from 0 to 65535`);
+  }
+  // A NUL byte is refused here: Node 22 and later throw a TypeError quoting the host for it.
+  if (typeof host !== 'string' || host === '' || host.includes('\0')) {
+    throw new InvalidArgumentError(`listen.${name}.host must be a non-empty string without NUL bytes`);
+  }
+  return { port: port as number, host };
 }
 
 const remoteOf = (request: IncomingMessage) => `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
@@ -200,7 +238,7 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
       const { connection, handlers } = open();
-      connection.attach(wsLink(ws, remoteOf(request), handlers));
+      connection.attach(wsLink(ws, remoteOf(request), handlers, o.keepAliveMs));
     });
   };
 
@@ -215,11 +253,13 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
       if (typeof listen !== 'object' || listen === null || (listen.websocket === undefined && listen.tcp === undefined)) {
         throw new InvalidArgumentError('listen takes { websocket?: { port, host?, path? }, tcp?: { port, host? } }, at least one');
       }
+      const websocket = endpointArg(listen.websocket, 'websocket');
+      const path = websocket === undefined ? '/' : checkPath((listen.websocket as { path?: string }).path ?? '/');
+      const tcpAt = endpointArg(listen.tcp, 'tcp');
       const addresses: RelayAddresses = {};
       startPurge();
-      if (listen.websocket !== undefined) {
-        const { port, host = '127.0.0.1' } = listen.websocket;
-        const path = checkPath(listen.websocket.path ?? '/');
+      if (websocket !== undefined) {
+        const { port, host } = websocket;
         const server = createHttpServer((_request, response) => {
           response.writeHead(426, { 'content-type': 'text/plain' }).end('the keyward relay speaks WebSocket here\n');
         });
@@ -236,15 +276,15 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
         const shown = a.family === 'IPv6' ? `[${a.address}]` : a.address;
         addresses.websocket = { url: `ws://${shown}:${a.port}${path}`, host: a.address, port: a.port, path };
       }
-      if (listen.tcp !== undefined) {
-        const { port, host = '127.0.0.1' } = listen.tcp;
+      if (tcpAt !== undefined) {
+        const { port, host } = tcpAt;
         const server = createTcpServer((socket) => {
           if (closed) {
             socket.destroy();
             return;
           }
           const { connection, handlers } = open();
-          connection.attach(tcpLink(socket, handlers));
+          connection.attach(tcpLink(socket, handlers, o.keepAliveMs));
         });
         tcp.push(server);
         await new Promise<void>((resolve, reject) => {
@@ -262,6 +302,7 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
 
     attach(server, path = '/') {
       if (closed) throw new InvalidStateError('the relay server is closed');
+      if (typeof server?.on !== 'function' || typeof server.off !== 'function') throw new InvalidArgumentError('attach takes a node:http or node:https Server');
       const listener = upgrade(checkPath(path));
       server.on('upgrade', listener);
       attached.push({ server, listener });

@@ -16,7 +16,7 @@
  */
 
 import { openSqlite, type SqliteBackend, type SqliteDatabase, type SqliteStatement } from '../auth/sqlite-driver';
-import { InvalidStateError } from '../errors';
+import { InvalidArgumentError, InvalidStateError } from '../errors';
 import { migrateRelaySqlite } from './migrations';
 import {
   type ClaimedBundle,
@@ -87,13 +87,16 @@ export class SqliteRelayStore implements RelayStore {
   /**
    * Opens (or creates) the database file at `path` and migrates its schema
    * (src/relay/migrations.ts). Throws `SqliteUnavailableError` when this Node
-   * has no SQLite binding, `InvalidArgumentError` for missing or bad limits,
-   * `InvalidStateError` for a schema a newer keyward wrote.
+   * has no SQLite binding, `InvalidArgumentError` for missing or bad limits
+   * or a path that is not a non-empty string, `InvalidStateError` for a
+   * schema a newer keyward wrote.
    */
   constructor(path: string, options: SqliteRelayStoreOptions) {
     this.#limits = limitsArg(options?.limits);
     const busyTimeoutMs = options.busyTimeoutMs === undefined ? BUSY_TIMEOUT_MS : countArg(options.busyTimeoutMs, 'options.busyTimeoutMs', 0);
-    if (typeof path !== 'string' || path === '') throw new TypeError('SqliteRelayStore takes a file path');
+    // A NUL byte is refused here: Node 22 and later throw a bare TypeError for it when opening.
+    if (typeof path !== 'string' || path === '' || path.includes('\0'))
+      throw new InvalidArgumentError('SqliteRelayStore takes a file path (without NUL bytes)');
     const opened = openSqlite(path);
     this.backend = opened.backend;
     this.#db = opened.db;

@@ -209,7 +209,8 @@ export interface RelayStore {
 
 /** @internal */
 export function bytesArg(value: unknown, name: string, length?: number): Uint8Array {
-  if (!(value instanceof Uint8Array)) throw new InvalidArgumentError(`${name} must be a Uint8Array`);
+  // `isView` first: a Proxy around a Uint8Array passes `instanceof`, then throws a bare TypeError at `.length`.
+  if (!(ArrayBuffer.isView(value) && value instanceof Uint8Array)) throw new InvalidArgumentError(`${name} must be a Uint8Array`);
   if (length !== undefined && value.length !== length) throw new InvalidArgumentError(`${name} must be ${length} bytes, not ${value.length}`);
   return value;
 }
@@ -269,6 +270,16 @@ export function enqueueArg(value: unknown): EnqueueInput {
   return { ...enqueueAllArg(m), device: deviceArg(m.device) };
 }
 
+/**
+ * A message body. A zero-length one is replaced by a fresh empty array: a
+ * zero-length view may be detached, and Node 22's `node:sqlite` binds a
+ * detached view as NULL (its NOT NULL column then refuses the insert).
+ */
+function bodyArg(value: unknown): Uint8Array {
+  const body = bytesArg(value, 'body');
+  return body.byteLength === 0 ? new Uint8Array(0) : body;
+}
+
 /** @internal An enqueueAll's input, checked. */
 export function enqueueAllArg(value: unknown): EnqueueAllInput {
   const m = value as EnqueueAllInput;
@@ -278,7 +289,7 @@ export function enqueueAllArg(value: unknown): EnqueueAllInput {
     sender: identityArg(m.sender, 'sender'),
     senderDevice: deviceArg(m.senderDevice, 'senderDevice'),
     clientMessageId: bytesArg(m.clientMessageId, 'clientMessageId', CLIENT_MESSAGE_ID_LEN),
-    body: bytesArg(m.body, 'body'),
+    body: bodyArg(m.body),
     now: timeArg(m.now),
   };
 }

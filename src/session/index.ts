@@ -14,6 +14,7 @@ export {
   type ExpectedPeer,
   type FromBundleOptions,
   type HandshakeOptions,
+  type OneTimeKemPreKey,
   type Responded,
   type RespondOptions,
   Session,

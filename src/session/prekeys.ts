@@ -20,10 +20,12 @@ export interface PreKeySetOptions {
 
 /** The most one-time prekeys a set holds (crates/session). */
 const MAX_ONE_TIME = binding.MAX_ONE_TIME_PRE_KEYS;
+/** The most one-time ML-KEM prekeys a set holds (crates/session). */
+const MAX_ONE_TIME_KEM = binding.MAX_ONE_TIME_KEM_PRE_KEYS;
 
-function count(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_ONE_TIME) {
-    throw new InvalidArgumentError(`${name} must be a whole number from 0 to ${MAX_ONE_TIME}`);
+function count(value: unknown, name: string, max = MAX_ONE_TIME): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new InvalidArgumentError(`${name} must be a whole number from 0 to ${max}`);
   }
   return value;
 }
@@ -102,6 +104,36 @@ export class PreKeySet {
     call(() => this.native.addBatch(batch));
   }
 
+  /**
+   * Adds `n` one-time ML-KEM-768 prekeys (ids counted apart from the X25519 ones). They are
+   * published only through a relay upload (`Messenger`, or the binding's `relayPrekeyUploads`),
+   * each signed by the identity; a start that uses one encapsulates to it instead of the
+   * last-resort ML-KEM key, and `Session.accept` consumes it. Only their 64-byte seeds are kept, so
+   * adding is cheap. `n` outside 0–10 000, or a set that would hold more than 10 000, throws
+   * `InvalidArgumentError`.
+   */
+  addOneTimeKemPreKeys(n: number): void {
+    const c = count(n, 'n', MAX_ONE_TIME_KEM);
+    call(() => this.native.addOneTimeKem(c));
+  }
+
+  /**
+   * Makes room for `oneTime` more one-time X25519 prekeys and `oneTimeKem` more ML-KEM ones by
+   * dropping the oldest keys of each kind that were already published, as few as needed (none
+   * while the set has room). A published key still held was handed out and never used, or waits
+   * at the relay: once a set is full of them, the oldest are the least likely to be named by a
+   * start, and a start that names a dropped one is refused (`ERR_SESSION_PREKEY_REUSED`). Keys not
+   * yet published are never dropped. Returns how many of each kind were dropped; counts outside
+   * 0–100 000 (X25519) or 0–10 000 (ML-KEM) throw `InvalidArgumentError`.
+   */
+  makeRoom(room: { oneTime?: number; oneTimeKem?: number }): { oneTime: number; oneTimeKem: number } {
+    if (typeof room !== 'object' || room === null) throw new InvalidArgumentError('makeRoom takes { oneTime?, oneTimeKem? }');
+    const x = count(room.oneTime ?? 0, 'oneTime');
+    const kem = count(room.oneTimeKem ?? 0, 'oneTimeKem', MAX_ONE_TIME_KEM);
+    const [oneTime, oneTimeKem] = call(() => this.native.makeRoom(x, kem)) as [number, number];
+    return { oneTime, oneTimeKem };
+  }
+
   /** A new signed (and KEM) prekey; the previous one still accepts starts already sent. A non-`IdentityKey` throws `InvalidArgumentError`. */
   rotate(identity: IdentityKey): void {
     const id = identityOf(identity);
@@ -116,6 +148,16 @@ export class PreKeySet {
   /** One-time prekeys not yet handed out in a bundle. */
   get unpublishedCount(): number {
     return call(() => this.native.unpublishedCount);
+  }
+
+  /** One-time ML-KEM prekeys not yet consumed by a start. */
+  get oneTimeKemPreKeyCount(): number {
+    return call(() => this.native.oneTimeKemCount);
+  }
+
+  /** One-time ML-KEM prekeys not yet published by an upload. */
+  get unpublishedKemCount(): number {
+    return call(() => this.native.unpublishedKemCount);
   }
 
   /** Encrypted record; persist it after every `Session.accept`, which consumes a prekey. */

@@ -59,7 +59,25 @@ export interface RespondOptions extends HandshakeOptions {
  * `session.peerFingerprint` before trusting the session). One of the two is
  * required.
  */
-export type FromBundleOptions = { expectedPeer: ExpectedPeer; trustOnFirstUse?: never } | { trustOnFirstUse: true; expectedPeer?: never };
+export type FromBundleOptions = ({ expectedPeer: ExpectedPeer; trustOnFirstUse?: never } | { trustOnFirstUse: true; expectedPeer?: never }) & {
+  /**
+   * A one-time ML-KEM-768 prekey claimed beside the bundle (a relay's BUNDLE frame carries one
+   * while the peer has some left): the start encapsulates to it instead of the bundle's
+   * last-resort ML-KEM key, so the post-quantum half is used once too. Its signature must verify
+   * as the bundle identity's (`SessionError` `ERR_SESSION_BAD_SIGNATURE` otherwise); a key of the
+   * wrong length throws `SessionError` `ERR_SESSION_FORMAT`.
+   */
+  oneTimeKem?: OneTimeKemPreKey;
+};
+
+/**
+ * A one-time ML-KEM-768 prekey as a relay hands it out (`Bundle.oneTimeKem`): its id and
+ * `key` = ML-KEM-768 public key (1 184 bytes) ‖ the owner's Ed25519 signature (64 bytes).
+ */
+export interface OneTimeKemPreKey {
+  id: number;
+  key: Uint8Array;
+}
 
 /** Options of `Session.accept`. */
 export interface AcceptOptions {
@@ -101,6 +119,23 @@ function bundleExpectation(options: unknown): [Uint8Array | undefined, Uint8Arra
     );
   }
   return tofu ? [undefined, undefined] : expectedArgs(o.expectedPeer, 'options.expectedPeer');
+}
+
+/** `id (4, big-endian) ‖ key ‖ signature`, the form crates/session reads; `undefined` when none. */
+function oneTimeKemArg(options: unknown): Uint8Array | undefined {
+  const k = (typeof options === 'object' && options !== null ? (options as { oneTimeKem?: unknown }).oneTimeKem : undefined) as
+    | Partial<OneTimeKemPreKey>
+    | null
+    | undefined;
+  if (k === undefined || k === null) return undefined;
+  if (typeof k !== 'object' || typeof k.id !== 'number' || !Number.isInteger(k.id) || k.id < 0 || k.id > 0xffff_ffff) {
+    throw new InvalidArgumentError('options.oneTimeKem must be { id: a whole number from 0 to 4294967295, key: Uint8Array }');
+  }
+  const key = bytes(k.key, 'options.oneTimeKem.key');
+  const encoded = new Uint8Array(4 + key.length);
+  new DataView(encoded.buffer).setUint32(0, k.id);
+  encoded.set(key, 4);
+  return encoded;
 }
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as Promise<T>)?.then === 'function';
@@ -232,19 +267,22 @@ export class Session {
    * carry the start until the peer's first reply arrives. `options` says
    * whose bundle it must be (see `FromBundleOptions`); another signer throws
    * `SessionError` `ERR_SESSION_UNEXPECTED_PEER`, no choice at all throws
-   * `InvalidArgumentError`.
+   * `InvalidArgumentError`. `options.oneTimeKem` is the one-time ML-KEM prekey
+   * claimed with the bundle, if any (see `FromBundleOptions.oneTimeKem`).
    */
   static fromBundle(identity: IdentityKey, bundle: Uint8Array, options: FromBundleOptions): Session {
     const id = identityOf(identity);
     const b = bytes(bundle, 'bundle');
     const [key, fingerprint] = bundleExpectation(options);
-    return new Session(call(() => binding.Session.fromBundle(id, b, key, fingerprint)));
+    const kem = oneTimeKemArg(options);
+    return new Session(call(() => binding.Session.fromBundle(id, b, key, fingerprint, kem)));
   }
 
   /**
    * The receiving side of an offline start: decrypts the first message and
-   * consumes the one-time prekey it names (a second start with it is
-   * refused with `ERR_SESSION_PREKEY_REUSED`). Persist the prekey set after.
+   * consumes the one-time prekeys it names, X25519 and ML-KEM (a second start
+   * with either is refused with `ERR_SESSION_PREKEY_REUSED`; an id the set never
+   * issued with `ERR_SESSION_UNKNOWN_PREKEY`). Persist the prekey set after.
    */
   static accept(identity: IdentityKey, preKeys: PreKeySet, message: Uint8Array, options?: AcceptOptions): { session: Session; plaintext: Uint8Array } {
     const id = identityOf(identity);

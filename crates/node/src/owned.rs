@@ -123,6 +123,13 @@ impl Uint8Array {
     pub fn bytes(&self) -> &[u8] {
         &self.0
     }
+
+    /// The bytes moved out, for a core type that owns them (a relay frame's
+    /// body): no second copy. Only for bytes that are not secret, since the
+    /// `Vec` is no longer wiped on drop.
+    pub fn into_vec(mut self) -> Vec<u8> {
+        std::mem::take(&mut *self.0)
+    }
 }
 
 impl TypeName for Uint8Array {

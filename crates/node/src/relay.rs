@@ -243,55 +243,53 @@ fn body_to_js(body: Body) -> RelayBody {
     }
 }
 
-fn body_from_js(body: &RelayBody) -> Result<Body, Failure> {
+fn body_from_js(body: RelayBody) -> Result<Body, Failure> {
     Ok(match body {
-        RelayBody::Register { device } => Body::Register { device: *device },
+        RelayBody::Register { device } => Body::Register { device },
         RelayBody::Send { client_message_id, recipient, device, body } => Body::Send {
             client_message_id: fixed(client_message_id.bytes(), "a client message id is 16 bytes")?,
             recipient: fixed(recipient.bytes(), "a recipient identity is 32 bytes")?,
-            device: *device,
-            body: body.bytes().to_vec(),
+            device,
+            body: body.into_vec(),
         },
         RelayBody::Fetch => Body::Fetch,
-        RelayBody::Ack { message_id } => Body::Ack { message_id: number(*message_id, "messageId")? },
+        RelayBody::Ack { message_id } => Body::Ack { message_id: number(message_id, "messageId")? },
         RelayBody::UploadPrekeys { signed, one_time, one_time_kem } => {
-            Body::UploadPrekeys(upload_from_js(signed, one_time, one_time_kem)?)
+            Body::UploadPrekeys(upload_from_js(&signed, &one_time, &one_time_kem)?)
         }
         RelayBody::GetBundle { identity, device } => {
-            Body::GetBundle { identity: fixed(identity.bytes(), "an identity is 32 bytes")?, device: *device }
+            Body::GetBundle { identity: fixed(identity.bytes(), "an identity is 32 bytes")?, device }
         }
         RelayBody::ListDevices { identity } => {
             Body::ListDevices { identity: fixed(identity.bytes(), "an identity is 32 bytes")? }
         }
         RelayBody::Registered { max_body, max_in_flight, relay_time_ms } => Body::Registered {
-            max_body: *max_body,
-            max_in_flight: narrow(*max_in_flight, "maxInFlight is at most 65535")?,
-            relay_time_ms: number(*relay_time_ms, "relayTimeMs")?,
+            max_body,
+            max_in_flight: narrow(max_in_flight, "maxInFlight is at most 65535")?,
+            relay_time_ms: number(relay_time_ms, "relayTimeMs")?,
         },
         RelayBody::Sent { stored_at_ms, copies } => Body::Sent {
-            stored_at_ms: number(*stored_at_ms, "storedAtMs")?,
-            copies: narrow(*copies, "copies is at most 65535")?,
+            stored_at_ms: number(stored_at_ms, "storedAtMs")?,
+            copies: narrow(copies, "copies is at most 65535")?,
         },
         RelayBody::QueueEmpty => Body::QueueEmpty,
         RelayBody::Acked => Body::Acked,
-        RelayBody::PrekeysStored { status } => Body::PrekeysStored(status_from_js(status)?),
+        RelayBody::PrekeysStored { status } => Body::PrekeysStored(status_from_js(&status)?),
         RelayBody::Bundle { device, bundle, one_time_kem } => Body::Bundle {
-            device: *device,
-            bundle: bundle.bytes().to_vec(),
+            device,
+            bundle: bundle.into_vec(),
             one_time_kem: one_time_kem.as_ref().map(kem_from_js).transpose()?,
         },
-        RelayBody::Devices { devices } => Body::Devices { devices: devices.clone() },
-        RelayBody::Error { code, retry_after_ms } => {
-            Body::Error { code: (*code).into(), retry_after_ms: *retry_after_ms }
-        }
+        RelayBody::Devices { devices } => Body::Devices { devices },
+        RelayBody::Error { code, retry_after_ms } => Body::Error { code: code.into(), retry_after_ms },
         RelayBody::Deliver { message_id, sender, sender_device, received_at_ms, body } => Body::Deliver {
-            message_id: number(*message_id, "messageId")?,
+            message_id: number(message_id, "messageId")?,
             sender: fixed(sender.bytes(), "a sender identity is 32 bytes")?,
-            sender_device: *sender_device,
-            received_at_ms: number(*received_at_ms, "receivedAtMs")?,
-            body: body.bytes().to_vec(),
+            sender_device,
+            received_at_ms: number(received_at_ms, "receivedAtMs")?,
+            body: body.into_vec(),
         },
-        RelayBody::PrekeysLow { status } => Body::PrekeysLow(status_from_js(status)?),
+        RelayBody::PrekeysLow { status } => Body::PrekeysLow(status_from_js(&status)?),
         RelayBody::Displaced => Body::Displaced,
     })
 }
@@ -300,8 +298,8 @@ fn frame_to_js(frame: Frame) -> RelayFrame {
     RelayFrame { request_id: frame.request_id, body: body_to_js(frame.body) }
 }
 
-fn frame_from_js(frame: &RelayFrame) -> Result<Frame, Failure> {
-    Ok(Frame::new(frame.request_id, body_from_js(&frame.body)?))
+fn frame_from_js(frame: RelayFrame) -> Result<Frame, Failure> {
+    Ok(Frame::new(frame.request_id, body_from_js(frame.body)?))
 }
 
 live_class!(RelayKey(keyward_relay::RelayKey, "this relay key was disposed"));
@@ -417,7 +415,7 @@ impl RelayChannel {
     /// The frame as Noise transport messages, in order.
     #[napi]
     pub fn seal(&mut self, frame: RelayFrame) -> Result<Vec<owned::Uint8Array>> {
-        let (frame, channel) = (frame_from_js(&frame)?, self.inner.get_mut()?);
+        let (frame, channel) = (frame_from_js(frame)?, self.inner.get_mut()?);
         let messages = guard(|| channel.seal(&frame))?;
         Ok(messages.into_iter().map(Into::into).collect())
     }
@@ -449,7 +447,7 @@ impl RelayChannel {
 /// A frame's bytes (header and body), as a channel would seal them.
 #[napi]
 pub fn relay_encode_frame(frame: RelayFrame) -> Result<owned::Uint8Array> {
-    let frame = frame_from_js(&frame)?;
+    let frame = frame_from_js(frame)?;
     guard(|| frame.encode()).map(Into::into)
 }
 

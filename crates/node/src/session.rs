@@ -97,6 +97,14 @@ pub fn generate_one_time_pre_keys(count: f64) -> Result<AsyncTask<Blocking<OneTi
 
 live_class!(PreKeySet(core::PreKeySet, "this prekey set was disposed"));
 
+/// The most one-time ML-KEM prekeys one set holds.
+#[napi]
+pub const MAX_ONE_TIME_KEM_PRE_KEYS: u32 = keyward_session::prekeys::MAX_ONE_TIME_KEM as u32;
+
+/// A one-time ML-KEM prekey's encoded length: `id (4) ‖ key (1184) ‖ signature (64)`.
+#[napi]
+pub const ONE_TIME_KEM_PRE_KEY_LEN: u32 = keyward_session::one_time_kem::ENCODED_LEN as u32;
+
 impl PreKeySet {
     /// A set's generation as a job, for both `generate` and `generateAsync`.
     fn generating(
@@ -154,6 +162,39 @@ impl PreKeySet {
     #[napi(getter)]
     pub fn unpublished_count(&self) -> Result<u32> {
         Ok(self.inner.get()?.unpublished_count() as u32)
+    }
+
+    /// Adds `count` one-time ML-KEM-768 prekeys (64-byte seeds: cheap to
+    /// add; `relayPrekeyUploads` derives and signs their public keys).
+    #[napi]
+    pub fn add_one_time_kem(&mut self, count: f64) -> Result<()> {
+        let (count, set) = (guard(|| prekey_count(count))?, self.inner.get_mut()?);
+        guard(|| set.add_one_time_kem(count))
+    }
+
+    /// Drops the oldest published one-time prekeys of each kind, as few as
+    /// leave room for `one_time` and `one_time_kem` more; `[x25519, mlKem]`
+    /// dropped (keyward_session::PreKeySet::make_room).
+    #[napi]
+    pub fn make_room(&mut self, one_time: f64, one_time_kem: f64) -> Result<Vec<u32>> {
+        let set = self.inner.get_mut()?;
+        let (x, kem) = guard(|| {
+            let (x, kem) = (prekey_count(one_time)?, prekey_count(one_time_kem)?);
+            Ok::<_, core::Error>(set.make_room(x as usize, kem as usize))
+        })?;
+        Ok(vec![x as u32, kem as u32])
+    }
+
+    /// One-time ML-KEM prekeys not yet consumed by a start.
+    #[napi(getter)]
+    pub fn one_time_kem_count(&self) -> Result<u32> {
+        Ok(self.inner.get()?.one_time_kem_count() as u32)
+    }
+
+    /// One-time ML-KEM prekeys not yet published by an upload.
+    #[napi(getter)]
+    pub fn unpublished_kem_count(&self) -> Result<u32> {
+        Ok(self.inner.get()?.unpublished_kem_count() as u32)
     }
 
     #[napi]
@@ -245,16 +286,21 @@ impl Session {
 
     /// Neither expected key nor fingerprint: trust on first use, which the
     /// TypeScript layer only passes when the caller asked for it.
+    /// The last argument is a one-time ML-KEM prekey claimed beside the
+    /// bundle, `id ‖ key ‖ signature` (`keyward_session::one_time_kem`),
+    /// checked by the core.
     #[napi(factory)]
     pub fn from_bundle(
         identity: &IdentityKey,
         bundle: &[u8],
         expected_peer: Option<&[u8]>,
         expected_fingerprint: Option<&[u8]>,
+        one_time_kem: Option<&[u8]>,
     ) -> Result<Self> {
         let identity = identity.inner.get()?;
         let expected = ExpectedPeer::either(expected_peer, expected_fingerprint);
-        guard(|| core::Session::from_bundle(identity, bundle, expected?)).map(Session::established)
+        guard(|| core::Session::from_bundle_with_kem(identity, bundle, one_time_kem, expected?))
+            .map(Session::established)
     }
 
     #[napi]

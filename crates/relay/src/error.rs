@@ -60,24 +60,11 @@ macro_rules! __relay_error_names {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __relay_error_code_enum {
-    ([$($(#[$doc:meta])* $variant:ident = $number:literal => $name:literal,)*]) => {
-        /// A refusal reason, as carried by an ERROR frame (u16, big-endian).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        #[repr(u16)]
-        pub enum ErrorCode {
-            $($(#[$doc])* $variant = $number,)*
-        }
-
-        impl ErrorCode {
-            pub const ALL: [ErrorCode; [$($number),*].len()] = [$(ErrorCode::$variant),*];
-
-            /// The stable code string (Node convention), the `code` of the JS error.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(ErrorCode::$variant => $name,)*
-                }
-            }
-        }
+    ([$($list:tt)*]) => {
+        keyward_codes::code_enum!(
+            /// A refusal reason, as carried by an ERROR frame (u16, big-endian).
+            ErrorCode: u16 { $($list)* }
+        );
     };
 }
 
@@ -151,3 +138,16 @@ impl Error {
 }
 
 pub type Result<T> = core::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn wire_numbers_are_unique_and_round_trip() {
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::from_u16(code.to_u16()), Some(code));
+        }
+        assert_eq!(ErrorCode::from_u16(0), None);
+    }
+}

@@ -6,6 +6,8 @@
 //! refuses truncated and extended bodies alike. Encoding is canonical:
 //! `decode(encode(f)) == f` and `encode(decode(b)) == b`.
 
+use keyward_session::x25519;
+
 use crate::codec::{Reader, Writer};
 use crate::error::{Error, ErrorCode, Result};
 use crate::limits::*;
@@ -399,14 +401,18 @@ fn check_upload(u: &PrekeyUpload) -> Result<()> {
             return Err(Error::malformed("a signed prekey id is 0"));
         }
     }
-    // The session core refuses a bundle with a non-canonical key; refusing it
+    // The session core refuses a bundle with a non-canonical key, and a
+    // start on a small-order one (its agreement is all zeros); refusing them
     // at upload keeps the relay from storing a prekey no one could use.
-    let keys = u.signed.iter().map(|s| &s.public);
-    if !keys
+    let usable = |k: &[u8; 32]| x25519::is_canonical(k) && !x25519::is_small_order(k);
+    let signed = u.signed.iter().map(|s| &s.public);
+    if !signed
         .chain(u.one_time.iter().map(|k| &k.public))
-        .all(keyward_session::x25519::is_canonical)
+        .all(usable)
     {
-        return Err(Error::malformed("a prekey is not a canonical X25519 key"));
+        return Err(Error::malformed(
+            "a prekey is not a canonical X25519 key of large order",
+        ));
     }
     Ok(())
 }

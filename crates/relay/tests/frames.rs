@@ -65,7 +65,8 @@ fn upload() -> impl Strategy<Value = PrekeyUpload> {
                 .iter()
                 .map(|&id| OneTimePrekey {
                     id,
-                    public: [id as u8 & 0x7f; 32],
+                    // Canonical and of large order: 2..=121 in every byte.
+                    public: [(id % 120) as u8 + 2; 32],
                 })
                 .collect(),
             one_time_kem: kem_ids
@@ -386,7 +387,7 @@ fn values_out_of_range_are_refused() {
             one_time: (1..=101)
                 .map(|id| OneTimePrekey {
                     id,
-                    public: [0; 32],
+                    public: [2; 32],
                 })
                 .collect(),
             ..Default::default()
@@ -434,4 +435,33 @@ fn error_codes_are_one_stable_list() {
     assert_eq!(ErrorCode::from_u16(0), None);
     assert_eq!(ErrorCode::RateLimited.to_u16(), 7);
     assert_eq!(ErrorCode::Quota.as_str(), "ERR_RELAY_QUOTA");
+}
+
+/// A one-time or signed prekey of small order is refused both ways: no one
+/// could start a session on it (the agreement is all zeros).
+#[test]
+fn small_order_prekeys_are_refused() {
+    let mut minus_one = [0xff; 32];
+    minus_one[0] = 0xec;
+    minus_one[31] = 0x7f;
+    let mut one = [0; 32];
+    one[0] = 1;
+    let upload = |public: [u8; 32]| {
+        Frame::new(
+            1,
+            Body::UploadPrekeys(PrekeyUpload {
+                one_time: vec![OneTimePrekey { id: 1, public }],
+                ..Default::default()
+            }),
+        )
+    };
+    let good = upload([2; 32]).encode().unwrap();
+    let at = good.windows(32).position(|w| w == [2; 32]).unwrap();
+    for point in [[0; 32], one, minus_one] {
+        let refused = upload(point).encode().unwrap_err();
+        assert_eq!(refused.code(), "ERR_RELAY_MALFORMED");
+        let mut bytes = good.clone();
+        bytes[at..at + 32].copy_from_slice(&point);
+        assert_eq!(code_of(&bytes), "ERR_RELAY_MALFORMED");
+    }
 }

@@ -20,28 +20,7 @@ macro_rules! seal_error_codes {
     };
 }
 
-/// Expands an error-code list into its enum, with `ALL` and `as_str`.
-macro_rules! code_enum {
-    ($(#[$enum_doc:meta])* $enum:ident { $($(#[$doc:meta])* $variant:ident = $code:literal,)* }) => {
-        $(#[$enum_doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $enum {
-            $($(#[$doc])* $variant,)*
-        }
-
-        impl $enum {
-            pub const ALL: [$enum; [$($code),*].len()] = [$($enum::$variant),*];
-
-            /// The stable code string (Node convention), the `code` of the JS error.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($enum::$variant => $code,)*
-                }
-            }
-        }
-    };
-}
-pub(crate) use code_enum;
+pub(crate) use keyward_codes::code_enum;
 
 seal_error_codes!(code_enum,
     /// What kind of [`Error`] this is, as the binding reports it.
@@ -53,7 +32,7 @@ pub enum Error {
     #[error("decryption failed: {0}")]
     Decryption(&'static str),
     /// The value authenticated but is older than its time-to-live.
-    // The TypeScript layer reads `expiredBy=` back out of this message.
+    // The binding passes `expired_by` on as the JS error's `expiredBy` property.
     #[error("expired: older than its time-to-live by expiredBy={expired_by} s")]
     Expired {
         /// Seconds past the time-to-live.
@@ -127,16 +106,7 @@ impl From<std::io::Error> for Error {
 
 #[cfg(test)]
 mod tests {
-    use super::{Error, ErrorCode};
-
-    /// Each code is written once, in the list, and follows the Node convention.
-    #[test]
-    fn codes_are_unique_and_start_with_err() {
-        let codes: Vec<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
-        let unique: std::collections::HashSet<_> = codes.iter().collect();
-        assert_eq!(unique.len(), codes.len(), "{codes:?}");
-        assert!(codes.iter().all(|c| c.starts_with("ERR_")), "{codes:?}");
-    }
+    use super::Error;
 
     /// The derived messages are the ones the hand-written `Display` gave.
     #[test]

@@ -240,6 +240,49 @@ impl PreKeySet {
         Ok(())
     }
 
+    /// Makes room for `one_time` more one-time X25519 prekeys and
+    /// `one_time_kem` more one-time ML-KEM ones by dropping the oldest keys
+    /// of each kind that were already published (lowest ids first), as few
+    /// as needed; returns how many of each it dropped. A published key that
+    /// is still held was handed out by the relay and never used, or is still
+    /// waiting there: once a set is full of them, the oldest are the ones a
+    /// start is least likely to name. Unpublished keys are never dropped.
+    /// Dropped secrets are wiped; a start naming one is refused as one on a
+    /// key already used (`ERR_SESSION_PREKEY_REUSED`).
+    pub fn make_room(&mut self, one_time: usize, one_time_kem: usize) -> (usize, usize) {
+        fn drop_oldest<V>(
+            keys: &mut BTreeMap<u32, V>,
+            published_below: u32,
+            cap: usize,
+            room: usize,
+        ) -> usize {
+            let excess = (keys.len() + room.min(cap)).saturating_sub(cap);
+            let old: Vec<u32> = keys
+                .range(..published_below)
+                .map(|(id, _)| *id)
+                .take(excess)
+                .collect();
+            for id in &old {
+                keys.remove(id);
+            }
+            old.len()
+        }
+        (
+            drop_oldest(
+                &mut self.one_time,
+                self.published_below,
+                MAX_ONE_TIME,
+                one_time,
+            ),
+            drop_oldest(
+                &mut self.one_time_kem,
+                self.kem_published_below,
+                MAX_ONE_TIME_KEM,
+                one_time_kem,
+            ),
+        )
+    }
+
     pub fn one_time_kem_count(&self) -> usize {
         self.one_time_kem.len()
     }

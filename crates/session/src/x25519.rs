@@ -64,3 +64,45 @@ pub const BACKEND: &str = if cfg!(feature = "aws-lc") {
 } else {
     "x25519-dalek"
 };
+
+/// Whether `public` is a point of small order (the canonical ones are 0, 1,
+/// p - 1 and two points of order 8). X25519 with it gives all zeros for
+/// every clamped scalar, since clamping makes the scalar a multiple of 8, so
+/// no one can agree on a key with it: [`shared`] refuses the result. Checked
+/// with that same function and a fixed scalar rather than a table of the
+/// points, so the answer is the one a real agreement would meet.
+pub fn is_small_order(public: &[u8; 32]) -> bool {
+    shared(&[0x5a; 32], public).is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_canonical, is_small_order, public_key};
+
+    fn le(hex: &str) -> [u8; 32] {
+        let mut out = [0; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn small_order_points_are_found() {
+        let mut one = [0; 32];
+        one[0] = 1;
+        let mut minus_one = [0xff; 32];
+        minus_one[0] = 0xec;
+        minus_one[31] = 0x7f;
+        // The two points of order 8, as libsodium's X25519 blocklist lists them.
+        let eight_a = le("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800");
+        let eight_b = le("5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157");
+        for point in [[0; 32], one, minus_one, eight_a, eight_b] {
+            assert!(is_canonical(&point));
+            assert!(is_small_order(&point), "{point:02x?}");
+        }
+        for seed in 1..=32u8 {
+            assert!(!is_small_order(&public_key(&[seed; 32])));
+        }
+    }
+}

@@ -286,3 +286,42 @@ fn version_1_records_are_still_read() {
     let m = start(&alice, &mut set, Some(&up.one_time_kem[0]));
     Session::accept(&bob, &mut set, &m, b"", None).unwrap();
 }
+
+#[test]
+fn make_room_drops_the_oldest_published_keys_only_as_many_as_needed() {
+    let (alice, bob) = (IdentityKey::from_seed(&[1; 32]), bob());
+    // Ten keys published (ids 1–10), then the set filled to its cap with
+    // unpublished seeds (cheap: only seeds are kept until an upload).
+    let (mut set, up) = set_with(&bob, 10);
+    let claimed = start(&alice, &mut set, Some(&up.one_time_kem[0]));
+    set.add_one_time_kem(MAX_ONE_TIME_KEM as u32 - 10).unwrap();
+    assert_eq!(code(set.add_one_time_kem(1)), "ERR_INVALID_ARG_VALUE");
+    // Room for nothing more, or a set with room already: nothing dropped.
+    assert_eq!(set.make_room(0, 0), (0, 0));
+    // Room for 5: the 5 oldest published keys go (ids 1–5).
+    assert_eq!(set.make_room(0, 5), (0, 5));
+    assert_eq!(set.one_time_kem_count(), MAX_ONE_TIME_KEM - 5);
+    set.add_one_time_kem(5).unwrap();
+    // A start on a dropped key is refused as one on a key already used.
+    assert_eq!(
+        code(Session::accept(&bob, &mut set, &claimed, b"", None)),
+        "ERR_SESSION_PREKEY_REUSED"
+    );
+    // One on a published key still held works.
+    let kept = start(&alice, &mut set, Some(&up.one_time_kem[9]));
+    Session::accept(&bob, &mut set, &kept, b"", None).unwrap();
+    // Room for 20 with 4 published keys left (6–9): those 4 go, unpublished
+    // ones never do, so the set still has room for only 5.
+    assert_eq!(set.make_room(0, 20), (0, 4));
+    assert_eq!(set.one_time_kem_count(), MAX_ONE_TIME_KEM - 5);
+    assert_eq!(set.unpublished_kem_count(), MAX_ONE_TIME_KEM - 5);
+    assert_eq!(code(set.add_one_time_kem(6)), "ERR_INVALID_ARG_VALUE");
+    set.add_one_time_kem(5).unwrap();
+    // X25519 keys: the same rule (a set far from its cap drops nothing).
+    set.add_one_time(3).unwrap();
+    assert_eq!(set.make_room(1000, 0), (0, 0));
+    assert_eq!(set.one_time_count(), 3);
+    // The record keeps what is left.
+    let restored = PreKeySet::deserialize(&set.serialize(&KEY).unwrap(), &KEY).unwrap();
+    assert_eq!(restored.one_time_kem_count(), MAX_ONE_TIME_KEM);
+}

@@ -83,14 +83,10 @@ mod tests {
     use super::VaultErrorCode;
     use crate::ErrorCode;
 
-    /// Each code is written once, in the list, and follows the Node convention.
+    /// A vault's own codes are not the crate's: `code()` could not say which one it is.
     #[test]
-    fn codes_are_unique_and_start_with_err() {
-        let codes: Vec<_> = VaultErrorCode::ALL.iter().map(|c| c.as_str()).collect();
-        let unique: std::collections::HashSet<_> = codes.iter().collect();
-        assert_eq!(unique.len(), codes.len(), "{codes:?}");
-        assert!(codes.iter().all(|c| c.starts_with("ERR_")), "{codes:?}");
-        // A vault's own codes are not the crate's: `code()` cannot say which one it is.
+    fn vault_codes_are_not_the_crates() {
+        let codes = VaultErrorCode::ALL.map(VaultErrorCode::as_str);
         assert!(ErrorCode::ALL.iter().all(|c| !codes.contains(&c.as_str())));
     }
 }

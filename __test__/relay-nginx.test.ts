@@ -1,0 +1,104 @@
+/**
+ * The relay behind nginx, as it is deployed: nginx takes the WebSocket
+ * upgrade at a path of its own (/chat/relay) and proxies it to the relay's
+ * (/relay). Like every reverse proxy, nginx closes a proxied connection on
+ * which the server sent nothing for `proxy_read_timeout` (60 s by default,
+ * 1 s here, so the test runs in seconds): a messenger that waits quietly for
+ * messages is exactly such a connection. The relay's WebSocket pings
+ * (`keepAliveMs`) keep it open; without them nginx cuts it and the messenger
+ * has to reconnect.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { RelayConnection } from '../src/relay/connection';
+import { Messenger, type ReceivedMessage } from '../src/relay/messenger';
+import { IdentityKey } from '../src/session';
+import { startNginx } from './support/nginx';
+import { type Relay, startRelay, str, vaultFor } from './support/relay-harness';
+
+/** nginx's idle timeout in this test, in seconds. */
+const PROXY_TIMEOUT_S = 1;
+
+const proxied = (relay: Relay) => {
+  const { port } = relay.addresses.websocket as { port: number };
+  return `location /chat/relay {
+      proxy_pass http://127.0.0.1:${port}/relay;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+      proxy_read_timeout ${PROXY_TIMEOUT_S}s;
+      proxy_send_timeout ${PROXY_TIMEOUT_S}s;
+    }
+    location / { return 404; }`;
+};
+
+/** A messenger through nginx, counting its disconnections; closed after the test. */
+async function behindNginx(t: ExecutionContext, relay: Relay, url: string, keepAliveMs?: number) {
+  const vault = await (await vaultFor(t)).open();
+  const m = await Messenger.open({ vault, relay: { url }, relayPublicKey: relay.key.publicKey, keepAliveMs });
+  t.teardown(() => m.close());
+  const counts = { disconnected: 0, connected: 0 };
+  m.on('disconnected', () => counts.disconnected++);
+  await new Promise<void>((resolve) => m.once('connected', () => resolve()));
+  m.on('connected', () => counts.connected++);
+  return { m, counts };
+}
+
+async function next(m: Messenger): Promise<ReceivedMessage> {
+  for await (const message of m.messages()) return message;
+  throw new Error('the messenger closed');
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test.serial(
+  'nginx: through a proxy path, two messengers idle for three of its timeouts stay connected (the relay pings) and a later message arrives',
+  async (t) => {
+    const relay = await startRelay(t, { server: { keepAliveMs: 250 } });
+    const url = `ws://127.0.0.1:${await startNginx(t, proxied(relay))}/chat/relay`;
+    const [alice, bob] = [await behindNginx(t, relay, url), await behindNginx(t, relay, url)];
+
+    await alice.m.send(bob.m.identity.publicKey, 'before');
+    t.is(str((await next(bob.m)).plaintext), 'before');
+
+    await sleep(3500 * PROXY_TIMEOUT_S);
+    t.deepEqual(alice.counts, { disconnected: 0, connected: 0 }, 'nginx left the idle connection open');
+    t.deepEqual(bob.counts, { disconnected: 0, connected: 0 });
+
+    // Pushed at once over the open connection, not found by a reconnect.
+    const arrived = next(bob.m);
+    await alice.m.send(bob.m.identity.publicKey, 'after');
+    t.is(str((await arrived).plaintext), 'after');
+    t.is(bob.counts.disconnected, 0);
+  },
+);
+
+test.serial('nginx: without keep-alive, nginx cuts idle connections after its timeout; the messengers reconnect and nothing is lost', async (t) => {
+  const relay = await startRelay(t, { server: { keepAliveMs: 0 } });
+  const url = `ws://127.0.0.1:${await startNginx(t, proxied(relay))}/chat/relay`;
+  const [alice, bob] = [await behindNginx(t, relay, url, 0), await behindNginx(t, relay, url, 0)];
+
+  await alice.m.send(bob.m.identity.publicKey, 'before');
+  t.is(str((await next(bob.m)).plaintext), 'before');
+
+  await sleep(3500 * PROXY_TIMEOUT_S);
+  t.true(bob.counts.disconnected >= 1, 'nginx closed the silent connection');
+  t.true(alice.counts.disconnected >= 1);
+
+  const arrived = next(bob.m);
+  await alice.m.send(bob.m.identity.publicKey, 'after');
+  t.is(str((await arrived).plaintext), 'after');
+  t.deepEqual(
+    (await bob.m.history()).map((message) => str(message.plaintext)),
+    ['before', 'after'],
+  );
+});
+
+test.serial('nginx: a path nginx does not proxy is its 404, and the connection error says so', async (t) => {
+  const relay = await startRelay(t);
+  const url = `ws://127.0.0.1:${await startNginx(t, proxied(relay))}/elsewhere`;
+  const error = await t.throwsAsync(
+    RelayConnection.connect({ url }, { identity: IdentityKey.generate(), relayPublicKey: relay.key.publicKey, device: 1, timeoutMs: 5000 }),
+  );
+  t.is((error as { code?: string }).code, 'ERR_RELAY_CLOSED');
+  t.regex(error.message, /cannot connect to the relay \(Unexpected server response: 404\)/);
+});
