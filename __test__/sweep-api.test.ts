@@ -94,7 +94,9 @@ async function sweep(t: ExecutionContext, groups: string[], minimum: number) {
   }
   t.deepEqual(fatal, [], 'a child failed outside any case');
   t.true(all.length > minimum, `only ${all.length} cases ran`);
-  const show = (r: CaseResult) => `${r.id} [${r.case}] → ${r.outcome} ${r.errName ?? ''} ${r.code ?? ''} ${r.message ?? ''}`.slice(0, 300);
+  // A crash keeps the end of the child's stderr (the abort's reason, a stack): room for it.
+  const show = (r: CaseResult) =>
+    `${r.id} [${r.case}] → ${r.outcome} ${r.errName ?? ''} ${r.code ?? ''} ${r.message ?? ''}`.slice(0, r.outcome === 'crash' ? 1200 : 300);
 
   t.deepEqual(all.filter((r) => r.outcome === 'crash' || r.outcome === 'hang').map(show), [], 'aborts, signals and hangs');
   t.deepEqual(all.filter((r) => r.leaked).map(show), [], 'messages that echo a secret argument');

@@ -74,31 +74,50 @@ if (!lintOnly) {
 }
 /**
  * Runs one step with its output passed through as it comes, keeping the
- * lines that name a failed test (ava's `✘`, uncaught errors): a CI log may show only its
- * tail, so the summary repeats them.
+ * lines that name a failed test (ava's `✘`, uncaught errors) and the first
+ * lines of each failure's details (the assertion's message and its
+ * difference, or the error thrown): a CI log may show only its tail, so the
+ * summary repeats them.
  */
 const FAILURE = /^(✘|Uncaught exception in|Unhandled rejection in)/;
+/** Where ava's details of a failure start; DETAIL_LINES lines from there are kept. */
+const DETAIL = /^(Difference \(|Error thrown in test|Rejected promise returned by test|Value is not|Assertion failed|Timed out)/;
+const DETAIL_LINES = 12;
 
 function run(cmd, args, options) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { ...options, stdio: ['inherit', 'pipe', 'pipe'] });
     const failures = [];
     let partial = '';
+    let detail = 0;
+    let previous = '';
+    const keep = (raw) => {
+      const line = stripVTControlCharacters(raw).trimEnd();
+      const bare = line.trim();
+      if (FAILURE.test(bare)) failures.push(bare);
+      else if (bare === '─') detail = 0;
+      else if (DETAIL.test(bare)) {
+        // The assertion's own message is the line before its difference.
+        if (previous !== '') failures.push(`  ${previous}`);
+        failures.push(`  ${bare}`);
+        detail = DETAIL_LINES;
+      } else if (detail > 0 && bare !== '') {
+        failures.push(`  ${line.slice(0, 1500)}`);
+        detail--;
+      }
+      if (bare !== '') previous = bare.slice(0, 400);
+    };
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk) => {
       process.stdout.write(chunk);
       const lines = (partial + chunk).split('\n');
       partial = lines.pop();
-      for (const raw of lines) {
-        const line = stripVTControlCharacters(raw).trim();
-        if (FAILURE.test(line)) failures.push(line);
-      }
+      for (const raw of lines) keep(raw);
     });
     child.stderr.on('data', (chunk) => process.stderr.write(chunk));
     child.on('error', () => resolve({ ok: false, failures }));
     child.on('close', (status) => {
-      const last = stripVTControlCharacters(partial).trim();
-      if (FAILURE.test(last)) failures.push(last);
+      keep(partial);
       resolve({ ok: status === 0, failures });
     });
   });
@@ -120,8 +139,8 @@ try {
 console.log('\n=== summary ===');
 for (const [name, ok, secs, failures] of results) {
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${name} (${secs} s)`);
-  for (const line of failures.slice(0, 20)) console.log(`       ${line}`);
-  if (failures.length > 20) console.log(`       … and ${failures.length - 20} more`);
+  for (const line of failures.slice(0, 60)) console.log(`       ${line}`);
+  if (failures.length > 60) console.log(`       … and ${failures.length - 60} more`);
 }
 const failed = results.filter(([, ok]) => !ok).length;
 if (!lintOnly) console.log(`node versions tested: ${versions.map((v) => v.version).join(', ')}`);

@@ -43,7 +43,8 @@ interface Case {
   prepare: () => Promise<{ secrets: unknown[]; call: () => unknown }>;
 }
 
-const CASE_TIMEOUT_MS = 10_000;
+/** A promise that has not settled after this long is a hang; generous, since a busy CI machine is slow, not stuck. */
+const CASE_TIMEOUT_MS = 30_000;
 const isBag = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
 const safely = (f: () => boolean) => {
   try {

@@ -5,7 +5,7 @@
  * a crash or a hang and starts a new child after that case.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,8 +13,27 @@ import type { CaseResult } from './sweep-child';
 
 const CHILD = join(__dirname, 'sweep-child.ts');
 const TSX = pathToFileURL(require.resolve('tsx/package.json').replace(/package\.json$/, 'dist/loader.mjs')).href;
-/** A child that prints nothing for this long is hung (a case's own async timeout is 10 s). */
-const QUIET_MS = 20_000;
+/** A child that prints nothing for this long is hung (a case's own async timeout is 30 s, sweep-child.ts). */
+const QUIET_MS = 60_000;
+
+/**
+ * Where the children's files go (vaults, SQLite stores): a memory file
+ * system where there is one. The sweep is about arguments, not durability
+ * (the kill tests cover that on the real disk), and its thousands of small
+ * stores and vault commits each sync; on a machine whose disk is busy with the
+ * other test files' syncs, those syncs alone once took a case past its timeout.
+ */
+function scratchRoot(): string {
+  try {
+    if (statSync('/dev/shm').isDirectory()) {
+      accessSync('/dev/shm', constants.W_OK);
+      return '/dev/shm';
+    }
+  } catch {
+    // no /dev/shm (macOS, Windows): the system's temp directory
+  }
+  return tmpdir();
+}
 
 function runFrom(group: string, first: number, cwd: string): Promise<{ results: CaseResult[]; total?: number; stopped?: CaseResult; fatal?: string }> {
   return new Promise((resolve) => {
@@ -82,7 +101,7 @@ function runFrom(group: string, first: number, cwd: string): Promise<{ results: 
 
 /** All results of one group, restarting after any case that killed its child. */
 export async function runGroup(group: string): Promise<{ results: CaseResult[]; fatal?: string }> {
-  const cwd = mkdtempSync(join(tmpdir(), 'kw-sweep-'));
+  const cwd = mkdtempSync(join(scratchRoot(), 'kw-sweep-'));
   const results: CaseResult[] = [];
   try {
     let first = 0;
