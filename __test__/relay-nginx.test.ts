@@ -12,7 +12,7 @@ import test, { type ExecutionContext } from 'ava';
 import { RelayConnection } from '../src/relay/connection';
 import { Messenger, type ReceivedMessage } from '../src/relay/messenger';
 import { IdentityKey } from '../src/session';
-import { startNginx } from './support/nginx';
+import { selfSignedCertificate, startNginx } from './support/nginx';
 import { type Relay, startRelay, str, vaultFor } from './support/relay-harness';
 
 /** nginx's idle timeout in this test, in seconds. */
@@ -32,9 +32,9 @@ const proxied = (relay: Relay) => {
 };
 
 /** A messenger through nginx, counting its disconnections; closed after the test. */
-async function behindNginx(t: ExecutionContext, relay: Relay, url: string, keepAliveMs?: number) {
+async function behindNginx(t: ExecutionContext, relay: Relay, url: string, keepAliveMs?: number, ca?: string) {
   const vault = await (await vaultFor(t)).open();
-  const m = await Messenger.open({ vault, relay: { url }, relayPublicKey: relay.key.publicKey, keepAliveMs });
+  const m = await Messenger.open({ vault, relay: { url, ca }, relayPublicKey: relay.key.publicKey, keepAliveMs });
   t.teardown(() => m.close());
   const counts = { disconnected: 0, connected: 0 };
   m.on('disconnected', () => counts.disconnected++);
@@ -101,4 +101,43 @@ test.serial('nginx: a path nginx does not proxy is its 404, and the connection e
   );
   t.is((error as { code?: string }).code, 'ERR_RELAY_CLOSED');
   t.regex(error.message, /cannot connect to the relay \(Unexpected server response: 404\)/);
+});
+
+test.serial(
+  'nginx: wss:// through nginx terminating TLS: messengers that trust its certificate (ca) exchange messages; a client without it is refused by TLS',
+  async (t) => {
+    const relay = await startRelay(t);
+    const certificate = selfSignedCertificate();
+    const port = await startNginx(t, proxied(relay), certificate);
+    const url = `wss://127.0.0.1:${port}/chat/relay`;
+    const [alice, bob] = [await behindNginx(t, relay, url, undefined, certificate.cert), await behindNginx(t, relay, url, undefined, certificate.cert)];
+
+    await alice.m.send(bob.m.identity.publicKey, 'over TLS');
+    t.is(str((await next(bob.m)).plaintext), 'over TLS');
+    await bob.m.send(alice.m.identity.publicKey, 'and back');
+    t.is(str((await next(alice.m)).plaintext), 'and back');
+
+    // Node's default trust store does not know the self-signed certificate.
+    const options = { identity: IdentityKey.generate(), relayPublicKey: relay.key.publicKey, device: 1, timeoutMs: 5000 };
+    const untrusted = await t.throwsAsync(RelayConnection.connect({ url }, options));
+    t.is((untrusted as { code?: string }).code, 'ERR_RELAY_CLOSED');
+    t.regex(untrusted.message, /cannot connect to the relay \(self.signed certificate/);
+    // Another certificate as the only trusted one: refused as well.
+    const other = await t.throwsAsync(RelayConnection.connect({ url, ca: selfSignedCertificate().cert }, options));
+    t.is((other as { code?: string }).code, 'ERR_RELAY_CLOSED');
+  },
+);
+
+test('ca is checked: only for wss://, and only PEM strings or bytes', async (t) => {
+  const options = { identity: IdentityKey.generate(), relayPublicKey: new Uint8Array(32), device: 1 };
+  for (const [endpoint, message] of [
+    [{ url: 'ws://127.0.0.1:1/relay', ca: 'pem' }, /ca applies to a wss:\/\/ URL only/],
+    [{ url: 'wss://127.0.0.1:1/relay', ca: 42 }, /ca must be PEM certificates/],
+    [{ url: 'wss://127.0.0.1:1/relay', ca: [] }, /ca must be PEM certificates/],
+    [{ url: 'wss://127.0.0.1:1/relay', ca: ['pem', {}] }, /ca must be PEM certificates/],
+  ] as const) {
+    const error = await t.throwsAsync(RelayConnection.connect(endpoint as never, options));
+    t.is((error as { code?: string }).code, 'ERR_INVALID_ARG_VALUE');
+    t.regex(error.message, message);
+  }
 });

@@ -34,14 +34,59 @@ const listening = (port: number) =>
     socket.once('error', () => resolve(false));
   });
 
+/** A self-signed certificate for 127.0.0.1 and localhost (openssl's CLI; P-256, valid a day), in PEM. */
+export interface TestCertificate {
+  cert: string;
+  key: string;
+}
+
+export function selfSignedCertificate(): TestCertificate {
+  const dir = mkdtempSync(join(tmpdir(), 'keyward-cert-'));
+  try {
+    const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=keyward test relay',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /**
  * Starts nginx with `locations` (the body of its one `server` block) on a
- * free port; resolves with the port once it accepts connections.
+ * free port, terminating TLS with `tls` when given; resolves with the port
+ * once it accepts connections.
  */
-export async function startNginx(t: ExecutionContext, locations: string): Promise<number> {
+export async function startNginx(t: ExecutionContext, locations: string, tls?: TestCertificate): Promise<number> {
   const bin = nginxBinary();
   const dir = mkdtempSync(join(tmpdir(), 'keyward-nginx-'));
   const port = await freePort();
+  if (tls !== undefined) {
+    writeFileSync(join(dir, 'cert.pem'), tls.cert);
+    writeFileSync(join(dir, 'key.pem'), tls.key, { mode: 0o600 });
+  }
+  const ssl = tls === undefined ? '' : ` ssl;\n    ssl_certificate ${join(dir, 'cert.pem')};\n    ssl_certificate_key ${join(dir, 'key.pem')}`;
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => {
     mkdirSync(join(dir, kind));
     return `${kind}_temp_path ${join(dir, kind)};`;
@@ -58,7 +103,7 @@ http {
   ${temp.join('\n  ')}
   map $http_upgrade $connection_upgrade { default upgrade; '' close; }
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port}${ssl};
     ${locations}
   }
 }

@@ -16,8 +16,19 @@ import { bytesArg } from './store';
 import { keepAliveArg, type LinkHandlers, type RelayLink, tcpLink, wsLink } from './transport';
 import { type BodyOf, type NativeRelayChannel, RELAY_LIMITS, type RelayBody, type RelayPrekeyStatus, type RelayWireCode, relayError } from './wire';
 
-/** Where the relay is: a WebSocket URL (`ws://` or `wss://`), or a TCP host and port. */
-export type RelayEndpoint = { url: string } | { tcp: { host: string; port: number } };
+/** PEM certificates, as Node's `tls.connect` takes them in `ca`. */
+export type RelayCertificates = string | Uint8Array | ReadonlyArray<string | Uint8Array>;
+
+/**
+ * Where the relay is: a WebSocket URL (`ws://` or `wss://`), or a TCP host
+ * and port. `ca`, for a `wss://` URL only, replaces Node's trusted
+ * certificates for that connection (a relay behind a private CA or a
+ * self-signed certificate). TLS is for the proxies on the way: the relay's
+ * pinned key authenticates it either way (Noise_IK inside).
+ */
+export type RelayEndpoint = { url: string; ca?: RelayCertificates } | { tcp: { host: string; port: number } };
+
+const isPem = (v: unknown) => typeof v === 'string' || v instanceof Uint8Array;
 
 /** Options of {@link RelayConnection.connect}. */
 export interface RelayConnectOptions {
@@ -106,11 +117,17 @@ function optionsArg(options: RelayConnectOptions) {
   return { identity: options.identity, key, device, timeoutMs, keepAliveMs: keepAliveArg(options.keepAliveMs) };
 }
 
-function endpointArg(endpoint: RelayEndpoint): { url: string } | { host: string; port: number } {
+function endpointArg(endpoint: RelayEndpoint): { url: string; ca?: RelayCertificates } | { host: string; port: number } {
   if (typeof endpoint !== 'object' || endpoint === null) throw new InvalidArgumentError('the endpoint must be { url } or { tcp: { host, port } }');
   if ('url' in endpoint) {
-    if (typeof endpoint.url !== 'string' || !/^wss?:\/\//.test(endpoint.url)) throw new InvalidArgumentError('url must be a ws:// or wss:// URL');
-    return { url: endpoint.url };
+    const { url, ca } = endpoint;
+    if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) throw new InvalidArgumentError('url must be a ws:// or wss:// URL');
+    if (ca === undefined) return { url };
+    if (!url.startsWith('wss://')) throw new InvalidArgumentError('ca applies to a wss:// URL only');
+    if (!(isPem(ca) || (Array.isArray(ca) && ca.length > 0 && ca.every(isPem)))) {
+      throw new InvalidArgumentError('ca must be PEM certificates: a string, a Uint8Array or a non-empty array of them');
+    }
+    return { url, ca: Array.isArray(ca) ? [...ca] : ca };
   }
   const tcp = (endpoint as { tcp?: { host: string; port: number } }).tcp;
   if (typeof tcp?.host !== 'string' || !Number.isInteger(tcp.port) || tcp.port < 1 || tcp.port > 65535) {
@@ -237,7 +254,11 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
       };
       let link: RelayLink;
       if ('url' in where) {
-        const ws = new WebSocket(where.url, { maxPayload: RELAY_LIMITS.maxNoiseMessage, perMessageDeflate: false });
+        const ws = new WebSocket(where.url, {
+          maxPayload: RELAY_LIMITS.maxNoiseMessage,
+          perMessageDeflate: false,
+          ...(where.ca === undefined ? {} : { ca: where.ca as string | Buffer | (string | Buffer)[] }),
+        });
         link = wsLink(ws, where.url, handlers, o.keepAliveMs);
         ws.once('open', first);
       } else {

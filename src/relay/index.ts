@@ -5,6 +5,7 @@
  */
 export {
   type RelayAnswer,
+  type RelayCertificates,
   RelayConnection,
   type RelayConnectionEvents,
   type RelayConnectOptions,
