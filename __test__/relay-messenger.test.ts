@@ -302,6 +302,13 @@ test('bad options and calls after close are typed errors', async (t) => {
     { ...base, deviceListTtlMs: 1.5 },
     { ...base, signedPreKeyMaxAgeMs: 0 },
     { ...base, signedPreKeyMaxAgeMs: '1' },
+    // The endpoint is checked at open, not retried at every reconnect.
+    { ...base, relay: undefined },
+    { ...base, relayUrl: 'ws://127.0.0.1:1/relay' },
+    { ...base, relay: { url: 'http://127.0.0.1:1/relay' } },
+    { ...base, relay: { tcp: { host: '127.0.0.1', port: 0 } } },
+    { ...base, relay: { url: 'ws://127.0.0.1:1/relay', ca: 'pem' } },
+    { ...base, relay: undefined, relayUrl: 'tcp://127.0.0.1:1' },
   ]) {
     await t.throwsAsync(Messenger.open(bad as never), { instanceOf: InvalidArgumentError });
   }
@@ -314,6 +321,21 @@ test('bad options and calls after close are typed errors', async (t) => {
   await t.throwsAsync(m.history(), { instanceOf: InvalidStateError });
   const iterator = m.messages();
   t.deepEqual(await iterator.next(), { done: true, value: undefined });
+});
+
+test('relayUrl is short for relay: { url }', async (t) => {
+  const relay = await startRelay(t);
+  const { url } = relay.endpoint('websocket') as { url: string };
+  const a = await Messenger.open({ vault: await (await vaultFor(t)).open(), relayUrl: url, relayPublicKey: relay.key.publicKey });
+  t.teardown(() => a.close());
+  const aUp = connected(a);
+  const b = await Messenger.open({ vault: await (await vaultFor(t)).open(), relay: { url }, relayPublicKey: relay.key.publicKey });
+  t.teardown(() => b.close());
+  const bUp = connected(b);
+  await Promise.all([aUp, bUp]);
+  const got = take(b, 1);
+  await a.send(b.identity.publicKey, 'by relayUrl');
+  t.deepEqual(texts(await got), ['by relayUrl']);
 });
 
 /** The prekey set a closed messenger's vault holds (opened and closed again). */

@@ -117,7 +117,8 @@ function optionsArg(options: RelayConnectOptions) {
   return { identity: options.identity, key, device, timeoutMs, keepAliveMs: keepAliveArg(options.keepAliveMs) };
 }
 
-function endpointArg(endpoint: RelayEndpoint): { url: string; ca?: RelayCertificates } | { host: string; port: number } {
+/** A checked copy of `endpoint` (so a later change of the caller's object changes nothing); throws `InvalidArgumentError`. */
+export function endpointArg(endpoint: RelayEndpoint): RelayEndpoint {
   if (typeof endpoint !== 'object' || endpoint === null) throw new InvalidArgumentError('the endpoint must be { url } or { tcp: { host, port } }');
   if ('url' in endpoint) {
     const { url, ca } = endpoint;
@@ -133,7 +134,7 @@ function endpointArg(endpoint: RelayEndpoint): { url: string; ca?: RelayCertific
   if (typeof tcp?.host !== 'string' || !Number.isInteger(tcp.port) || tcp.port < 1 || tcp.port > 65535) {
     throw new InvalidArgumentError('tcp must be { host, port } with a port from 1 to 65535');
   }
-  return { host: tcp.host, port: tcp.port };
+  return { tcp: { host: tcp.host, port: tcp.port } };
 }
 
 /**
@@ -262,7 +263,7 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
         link = wsLink(ws, where.url, handlers, o.keepAliveMs);
         ws.once('open', first);
       } else {
-        const socket = tcpConnect({ host: where.host, port: where.port });
+        const socket = tcpConnect({ host: where.tcp.host, port: where.tcp.port });
         link = tcpLink(socket, handlers, o.keepAliveMs);
         socket.once('connect', first);
       }

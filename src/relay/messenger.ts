@@ -24,7 +24,7 @@ import { binding, call } from '../native';
 import type { Vault } from '../seal/vault';
 import type { IdentityKey } from '../session/identity';
 import { type OneTimeKemPreKey, Session } from '../session/session';
-import { RelayConnection, type RelayConnectOptions, type RelayDelivery, type RelayEndpoint } from './connection';
+import { endpointArg, RelayConnection, type RelayConnectOptions, type RelayDelivery, type RelayEndpoint } from './connection';
 import { MessengerState, type OutboxEntry, type ReceivedMessage, sessionTag } from './messenger-state';
 import { bytesArg } from './store';
 import { keepAliveArg } from './transport';
@@ -36,8 +36,10 @@ export type { ReceivedMessage } from './messenger-state';
 export interface MessengerOptions {
   /** Where the messenger keeps its identity, prekeys, sessions, outbox and history (a namespace of it). */
   vault: Vault;
-  /** The relay: `{ url: 'wss://…' }` or `{ tcp: { host, port } }`. */
-  relay: RelayEndpoint;
+  /** The relay: `{ url: 'wss://…' }` (with `ca` if need be) or `{ tcp: { host, port } }`; or give `relayUrl`. */
+  relay?: RelayEndpoint;
+  /** The relay's WebSocket URL (`ws://` or `wss://`): short for `relay: { url }`. One of `relay` and `relayUrl`. */
+  relayUrl?: string;
   /** The relay's public key (32 bytes), pinned. */
   relayPublicKey: Uint8Array;
   /** The identity to use the first time (a new one is generated otherwise); later opens must pass the same or none. */
@@ -102,8 +104,11 @@ const isStart = (body: Uint8Array) => body[0] === 0x01 && body[1] === 0x02;
 const TRANSIENT = new Set(['ERR_RELAY_RATE_LIMITED', 'ERR_RELAY_UNAVAILABLE']);
 
 function optionsArg(o: MessengerOptions) {
-  if (typeof o !== 'object' || o === null) throw new InvalidArgumentError('Messenger.open takes { vault, relay, relayPublicKey }');
+  if (typeof o !== 'object' || o === null) throw new InvalidArgumentError('Messenger.open takes { vault, relay or relayUrl, relayPublicKey }');
   if (typeof (o.vault as { namespace?: unknown } | undefined)?.namespace !== 'function') throw new InvalidArgumentError('options.vault must be a Vault');
+  if ((o.relay === undefined) === (o.relayUrl === undefined)) throw new InvalidArgumentError('Messenger.open takes one of options.relay and options.relayUrl');
+  // Checked here, not at the first connect: a bad endpoint is the caller's mistake, not a reason to retry forever.
+  const endpoint = endpointArg(o.relay ?? { url: o.relayUrl as string });
   const relayKey = new Uint8Array(bytesArg(o.relayPublicKey, 'options.relayPublicKey', binding.RELAY_KEY_LEN));
   const oneTime = o.oneTimePreKeys ?? binding.RELAY_MAX_ONE_TIME_STORED;
   if (!Number.isInteger(oneTime) || oneTime < 1 || oneTime > binding.RELAY_MAX_ONE_TIME_STORED) {
@@ -123,7 +128,7 @@ function optionsArg(o: MessengerOptions) {
   if (!Number.isSafeInteger(signedPreKeyMaxAgeMs) || signedPreKeyMaxAgeMs < 1) {
     throw new InvalidArgumentError('options.signedPreKeyMaxAgeMs must be a whole number ≥ 1');
   }
-  return { relayKey, oneTime, minDelayMs, maxDelayMs, keepAliveMs: keepAliveArg(o.keepAliveMs), deviceListTtlMs, signedPreKeyMaxAgeMs };
+  return { endpoint, relayKey, oneTime, minDelayMs, maxDelayMs, keepAliveMs: keepAliveArg(o.keepAliveMs), deviceListTtlMs, signedPreKeyMaxAgeMs };
 }
 
 /** A copy of `peer`, an identity public key. */
@@ -157,10 +162,10 @@ export class Messenger extends EventEmitter<MessengerEvents> {
   readonly #deliveries: { conn: RelayConnection; d: RelayDelivery }[] = [];
   #wake: (() => void)[] = [];
 
-  private constructor(state: MessengerState, options: MessengerOptions, o: ReturnType<typeof optionsArg>) {
+  private constructor(state: MessengerState, o: ReturnType<typeof optionsArg>) {
     super();
     this.#state = state;
-    this.#endpoint = options.relay;
+    this.#endpoint = o.endpoint;
     this.#relayKey = o.relayKey;
     this.#o = o;
   }
@@ -174,7 +179,7 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     const o = optionsArg(options);
     const vault = options.vault.namespace('keyward.messenger');
     const state = await MessengerState.load(vault, { identity: options.identity, device: options.device, oneTimePreKeys: o.oneTime });
-    const messenger = new Messenger(state, options, o);
+    const messenger = new Messenger(state, o);
     messenger.#connect();
     return messenger;
   }
