@@ -309,6 +309,9 @@ test('bad options and calls after close are typed errors', async (t) => {
     { ...base, relay: { tcp: { host: '127.0.0.1', port: 0 } } },
     { ...base, relay: { url: 'ws://127.0.0.1:1/relay', ca: 'pem' } },
     { ...base, relay: undefined, relayUrl: 'tcp://127.0.0.1:1' },
+    { ...base, relay: undefined, relayUrl: 'ws://' },
+    { ...base, relay: undefined, relayUrl: 'wss://relay.example/#x' },
+    { ...base, relay: undefined, relayUrl: 42 },
   ]) {
     await t.throwsAsync(Messenger.open(bad as never), { instanceOf: InvalidArgumentError });
   }

@@ -8,8 +8,11 @@
  * (`keepAliveMs`) keep it open; without them nginx cuts it and the messenger
  * has to reconnect.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { RelayConnection } from '../src/relay/connection';
+import { RelayKey } from '../src/relay/key';
 import { Messenger, type ReceivedMessage } from '../src/relay/messenger';
 import { IdentityKey } from '../src/session';
 import { selfSignedCertificate, startNginx } from './support/nginx';
@@ -112,10 +115,12 @@ test.serial(
     const url = `wss://127.0.0.1:${port}/chat/relay`;
     const [alice, bob] = [await behindNginx(t, relay, url, undefined, certificate.cert), await behindNginx(t, relay, url, undefined, certificate.cert)];
 
+    const toBob = next(bob.m);
     await alice.m.send(bob.m.identity.publicKey, 'over TLS');
-    t.is(str((await next(bob.m)).plaintext), 'over TLS');
+    t.is(str((await toBob).plaintext), 'over TLS');
+    const toAlice = next(alice.m);
     await bob.m.send(alice.m.identity.publicKey, 'and back');
-    t.is(str((await next(alice.m)).plaintext), 'and back');
+    t.is(str((await toAlice).plaintext), 'and back');
 
     // Node's default trust store does not know the self-signed certificate.
     const options = { identity: IdentityKey.generate(), relayPublicKey: relay.key.publicKey, device: 1, timeoutMs: 5000 };
@@ -128,16 +133,33 @@ test.serial(
   },
 );
 
-test('ca is checked: only for wss://, and only PEM strings or bytes', async (t) => {
-  const options = { identity: IdentityKey.generate(), relayPublicKey: new Uint8Array(32), device: 1 };
+/** A certificate whose key was thrown away (fixtures/tls/test-certificate.pem, made once with openssl): any parsable one does for these checks. */
+const pem = readFileSync(join(__dirname, '..', 'fixtures', 'tls', 'test-certificate.pem'), 'utf8');
+
+test('the endpoint is checked before any socket: a URL the WebSocket client would refuse, and ca that is not certificates, are typed errors that do not echo the URL', async (t) => {
+  const options = { identity: IdentityKey.generate(), relayPublicKey: RelayKey.generate().publicKey, device: 1 };
+  const broken = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
   for (const [endpoint, message] of [
-    [{ url: 'ws://127.0.0.1:1/relay', ca: 'pem' }, /ca applies to a wss:\/\/ URL only/],
+    [{ url: 'ws://' }, /url must be a ws:\/\/ or wss:\/\/ URL/],
+    [{ url: 'wss://relay.example/x#frag' }, /no #fragment/],
+    [{ url: 'ws://user:hunter2@relay.example:99999/' }, /url must be/],
+    [{ url: 'http://relay.example/' }, /url must be/],
+    [{ url: 'ws://127.0.0.1:1/relay', ca: pem }, /ca applies to a wss:\/\/ URL only/],
     [{ url: 'wss://127.0.0.1:1/relay', ca: 42 }, /ca must be PEM certificates/],
     [{ url: 'wss://127.0.0.1:1/relay', ca: [] }, /ca must be PEM certificates/],
-    [{ url: 'wss://127.0.0.1:1/relay', ca: ['pem', {}] }, /ca must be PEM certificates/],
+    [{ url: 'wss://127.0.0.1:1/relay', ca: [pem, {}] }, /ca must be PEM certificates/],
+    [{ url: 'wss://127.0.0.1:1/relay', ca: 'pem' }, /ca must hold PEM certificates/],
+    [{ url: 'wss://127.0.0.1:1/relay', ca: [pem, ''] }, /ca must hold PEM certificates/],
+    [{ url: 'wss://127.0.0.1:1/relay', ca: broken }, /ca holds a certificate that does not parse/],
   ] as const) {
     const error = await t.throwsAsync(RelayConnection.connect(endpoint as never, options));
-    t.is((error as { code?: string }).code, 'ERR_INVALID_ARG_VALUE');
+    t.is((error as { code?: string }).code, 'ERR_INVALID_ARG_VALUE', endpoint.url);
     t.regex(error.message, message);
+    t.false(error.message.includes('hunter2'));
+  }
+  // Valid ones pass the checks, and the connect fails only for want of a relay (nothing listens on port 1).
+  for (const ca of [pem, Buffer.from(pem), [pem, new Uint8Array(Buffer.from(pem))]]) {
+    const error = await t.throwsAsync(RelayConnection.connect({ url: 'wss://127.0.0.1:1/relay', ca }, options));
+    t.is((error as { code?: string }).code, 'ERR_RELAY_CLOSED');
   }
 });

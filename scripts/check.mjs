@@ -81,7 +81,10 @@ if (!lintOnly) {
  */
 const FAILURE = /^(✘|Uncaught exception in|Unhandled rejection in)/;
 /** Where ava's details of a failure start; DETAIL_LINES lines from there are kept. */
-const DETAIL = /^(Difference \(|Error thrown in test|Rejected promise returned by test|Value is not|Assertion failed|Timed out)/;
+const DETAIL =
+  /^(Difference \(|Error thrown in test|Rejected promise returned by test|Value is not|Value must match|Assertion failed|Timed out|Promise resolved with|Promise rejected with|Function threw|Function returned|Function did not throw)/;
+/** ava's code excerpt (`99:   t.deepEqual(…)`) and source positions: not an assertion's message. */
+const EXCERPT = /^(\d+:|›|at )|\.(ts|js|mjs):\d+/;
 const DETAIL_LINES = 12;
 
 function run(cmd, args, options) {
@@ -98,7 +101,7 @@ function run(cmd, args, options) {
       else if (bare === '─') detail = 0;
       else if (DETAIL.test(bare)) {
         // The assertion's own message is the line before its difference.
-        if (previous !== '') failures.push(`  ${previous}`);
+        if (previous !== '' && !EXCERPT.test(previous)) failures.push(`  ${previous}`);
         failures.push(`  ${bare}`);
         detail = DETAIL_LINES;
       } else if (detail > 0 && bare !== '') {
@@ -139,6 +142,7 @@ try {
 console.log('\n=== summary ===');
 for (const [name, ok, secs, failures] of results) {
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${name} (${secs} s)`);
+  if (ok) continue;
   for (const line of failures.slice(0, 60)) console.log(`       ${line}`);
   if (failures.length > 60) console.log(`       … and ${failures.length - 60} more`);
 }

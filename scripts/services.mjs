@@ -53,8 +53,9 @@ function nginxBin() {
 
 /**
  * Installs what is missing. PostgreSQL and Redis are needed by many tests, so
- * failing to get them fails here; nginx is needed by one test file, so
- * failing to get it is said here and left to that test to report.
+ * failing to get them fails here; nginx and openssl (its TLS test's
+ * certificate) are needed by one test file, so failing to get them is said
+ * here and left to that test to report.
  */
 function ensureInstalled() {
   const missing = [];
@@ -62,10 +63,11 @@ function ensureInstalled() {
   if (!hasRedis()) missing.push('redis-server');
   const needed = [...missing];
   if (nginxBin() === undefined) missing.push('nginx');
+  if (which('openssl') === undefined) missing.push('openssl');
   if (missing.length === 0) return;
   if (!isRoot) {
     if (needed.length > 0) throw new Error(`missing ${missing.join(' and ')}: install them (apt-get install ${missing.join(' ')}) or run as root`);
-    log('nginx is missing (apt-get install nginx): the reverse-proxy test will fail');
+    log(`${missing.join(' and ')} missing (apt-get install ${missing.join(' ')}): the reverse-proxy tests will fail`);
     return;
   }
   log(`installing ${missing.join(', ')} from Debian's packages`);
@@ -76,7 +78,7 @@ function ensureInstalled() {
     install(missing);
   } catch (error) {
     if (needed.length === missing.length) throw error;
-    log('nginx could not be installed: the reverse-proxy test will fail');
+    log(`${missing.slice(needed.length).join(' and ')} could not be installed: the reverse-proxy tests will fail`);
     if (needed.length > 0) install(needed);
   }
 }

@@ -5,7 +5,7 @@
  * a crash or a hang and starts a new child after that case.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,7 +25,9 @@ const QUIET_MS = 60_000;
  */
 function scratchRoot(): string {
   try {
-    if (statSync('/dev/shm').isDirectory()) {
+    // A container's /dev/shm may be 64 MiB (Docker's default): too small for the stores of two groups at once.
+    const { bavail, bsize } = statfsSync('/dev/shm');
+    if (process.platform === 'linux' && bavail * bsize >= 1 << 30) {
       accessSync('/dev/shm', constants.W_OK);
       return '/dev/shm';
     }

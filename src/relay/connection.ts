@@ -6,6 +6,7 @@
  * connections (retries, acks after persistence and duplicates are the
  * caller's: docs/relay.md "What the layers above must do").
  */
+import { X509Certificate } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { connect as tcpConnect } from 'node:net';
 import WebSocket from 'ws';
@@ -28,7 +29,47 @@ export type RelayCertificates = string | Uint8Array | ReadonlyArray<string | Uin
  */
 export type RelayEndpoint = { url: string; ca?: RelayCertificates } | { tcp: { host: string; port: number } };
 
-const isPem = (v: unknown) => typeof v === 'string' || v instanceof Uint8Array;
+const isPem = (v: unknown): v is string | Uint8Array => typeof v === 'string' || v instanceof Uint8Array;
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/**
+ * A copy of `ca` (bytes as Buffers, as `tls` takes them) in which every item
+ * holds at least one certificate and every certificate parses: TLS would take
+ * any text and then trust nothing, so a typo would be an endless reconnect.
+ */
+function certificatesArg(ca: unknown): string | Buffer | (string | Buffer)[] {
+  const items: unknown[] = Array.isArray(ca) ? ca : [ca];
+  if (items.length === 0 || !items.every(isPem)) {
+    throw new InvalidArgumentError('ca must be PEM certificates: a string, a Uint8Array or a non-empty array of them');
+  }
+  const copies = (items as (string | Uint8Array)[]).map((item) => (typeof item === 'string' ? item : Buffer.from(item)));
+  for (const item of copies) {
+    const blocks = (typeof item === 'string' ? item : item.toString('latin1')).match(PEM_CERTIFICATE) ?? [];
+    if (blocks.length === 0) throw new InvalidArgumentError('ca must hold PEM certificates (-----BEGIN CERTIFICATE----- blocks)');
+    for (const block of blocks) {
+      try {
+        new X509Certificate(block);
+      } catch {
+        throw new InvalidArgumentError('ca holds a certificate that does not parse');
+      }
+    }
+  }
+  return Array.isArray(ca) ? copies : copies[0];
+}
+
+/** `url` parsed as the WebSocket client parses it, so that what it would refuse is refused here, typed; the URL is not echoed (it may carry a password). */
+function wsUrlArg(url: unknown): URL {
+  let parsed: URL | undefined;
+  try {
+    if (typeof url === 'string') parsed = new URL(url);
+  } catch {
+    // not a URL
+  }
+  if (parsed === undefined || !(parsed.protocol === 'ws:' || parsed.protocol === 'wss:') || parsed.hostname === '' || parsed.hash !== '') {
+    throw new InvalidArgumentError('url must be a ws:// or wss:// URL with a host and no #fragment');
+  }
+  return parsed;
+}
 
 /** Options of {@link RelayConnection.connect}. */
 export interface RelayConnectOptions {
@@ -122,13 +163,10 @@ export function endpointArg(endpoint: RelayEndpoint): RelayEndpoint {
   if (typeof endpoint !== 'object' || endpoint === null) throw new InvalidArgumentError('the endpoint must be { url } or { tcp: { host, port } }');
   if ('url' in endpoint) {
     const { url, ca } = endpoint;
-    if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) throw new InvalidArgumentError('url must be a ws:// or wss:// URL');
+    const parsed = wsUrlArg(url);
     if (ca === undefined) return { url };
-    if (!url.startsWith('wss://')) throw new InvalidArgumentError('ca applies to a wss:// URL only');
-    if (!(isPem(ca) || (Array.isArray(ca) && ca.length > 0 && ca.every(isPem)))) {
-      throw new InvalidArgumentError('ca must be PEM certificates: a string, a Uint8Array or a non-empty array of them');
-    }
-    return { url, ca: Array.isArray(ca) ? [...ca] : ca };
+    if (parsed.protocol !== 'wss:') throw new InvalidArgumentError('ca applies to a wss:// URL only');
+    return { url, ca: certificatesArg(ca) };
   }
   const tcp = (endpoint as { tcp?: { host: string; port: number } }).tcp;
   if (typeof tcp?.host !== 'string' || !Number.isInteger(tcp.port) || tcp.port < 1 || tcp.port > 65535) {
@@ -254,18 +292,25 @@ export class RelayConnection extends EventEmitter<RelayConnectionEvents> {
         link.send(message1);
       };
       let link: RelayLink;
-      if ('url' in where) {
-        const ws = new WebSocket(where.url, {
-          maxPayload: RELAY_LIMITS.maxNoiseMessage,
-          perMessageDeflate: false,
-          ...(where.ca === undefined ? {} : { ca: where.ca as string | Buffer | (string | Buffer)[] }),
-        });
-        link = wsLink(ws, where.url, handlers, o.keepAliveMs);
-        ws.once('open', first);
-      } else {
-        const socket = tcpConnect({ host: where.tcp.host, port: where.tcp.port });
-        link = tcpLink(socket, handlers, o.keepAliveMs);
-        socket.once('connect', first);
+      try {
+        if ('url' in where) {
+          const ws = new WebSocket(where.url, {
+            maxPayload: RELAY_LIMITS.maxNoiseMessage,
+            perMessageDeflate: false,
+            ...(where.ca === undefined ? {} : { ca: where.ca as string | Buffer | (string | Buffer)[] }),
+          });
+          link = wsLink(ws, where.url, handlers, o.keepAliveMs);
+          ws.once('open', first);
+        } else {
+          const socket = tcpConnect({ host: where.tcp.host, port: where.tcp.port });
+          link = tcpLink(socket, handlers, o.keepAliveMs);
+          socket.once('connect', first);
+        }
+      } catch {
+        // The checks above should leave nothing for the socket to refuse; if it does, no timer may outlive it.
+        settled = true;
+        clearTimeout(timer);
+        reject(relayError('cannot connect to the relay (the socket could not be made)', 'ERR_RELAY_CLOSED'));
       }
     });
   }

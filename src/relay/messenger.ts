@@ -108,6 +108,7 @@ function optionsArg(o: MessengerOptions) {
   if (typeof (o.vault as { namespace?: unknown } | undefined)?.namespace !== 'function') throw new InvalidArgumentError('options.vault must be a Vault');
   if ((o.relay === undefined) === (o.relayUrl === undefined)) throw new InvalidArgumentError('Messenger.open takes one of options.relay and options.relayUrl');
   // Checked here, not at the first connect: a bad endpoint is the caller's mistake, not a reason to retry forever.
+  if (o.relayUrl !== undefined && typeof o.relayUrl !== 'string') throw new InvalidArgumentError('options.relayUrl must be a ws:// or wss:// URL');
   const endpoint = endpointArg(o.relay ?? { url: o.relayUrl as string });
   const relayKey = new Uint8Array(bytesArg(o.relayPublicKey, 'options.relayPublicKey', binding.RELAY_KEY_LEN));
   const oneTime = o.oneTimePreKeys ?? binding.RELAY_MAX_ONE_TIME_STORED;
